@@ -1,0 +1,211 @@
+/**
+ * Domain types of the Alibaba Cloud operations the product uses, and the interfaces the activities
+ * depend on. Wire shapes (strings for capacity fields, 2014-08-28 list wrappers) are converted to
+ * these at the edge, in the operation modules; nothing above `src/aliyun/` sees wire JSON.
+ */
+
+/** Per-call options every operation accepts. */
+export interface CallOptions {
+  /** Aborts the HTTP request, e.g. when the Temporal activity is cancelled. */
+  signal?: AbortSignal | undefined;
+  /** Per-call timeout in ms (headers + body). */
+  timeoutMs?: number | undefined;
+}
+
+/** Every successful call reports its RequestId so the audit trail can name it. */
+export interface WithRequestId {
+  requestId: string;
+}
+
+// ---------- ESS 2014-08-28 ----------
+
+export type ScalingGroupLifecycleState = 'Active' | 'Inactive' | 'Deleting' | (string & {});
+export type ScalingPolicy = 'recycle' | 'release' | 'forcerelease' | (string & {});
+
+export interface VServerGroupAttachment {
+  loadBalancerId: string;
+  vServerGroupId: string;
+  port: number;
+  weight: number;
+}
+
+export interface AlbServerGroupAttachment {
+  albServerGroupId: string;
+  port: number;
+  weight: number;
+}
+
+export interface ScalingGroup {
+  scalingGroupId: string;
+  scalingGroupName: string;
+  regionId: string;
+  lifecycleState: ScalingGroupLifecycleState;
+  minSize: number;
+  maxSize: number;
+  desiredCapacity: number | undefined;
+  totalCapacity: number;
+  activeCapacity: number;
+  standbyCapacity: number;
+  protectedCapacity: number;
+  removingCapacity: number;
+  scalingPolicy: ScalingPolicy;
+  removalPolicies: string[];
+  loadBalancerIds: string[];
+  vServerGroups: VServerGroupAttachment[];
+  albServerGroups: AlbServerGroupAttachment[];
+  dbInstanceIds: string[];
+}
+
+export type InstanceLifecycleState =
+  | 'InService'
+  | 'Pending'
+  | 'Pending:Wait'
+  | 'Protected'
+  | 'Standby'
+  | 'Stopped'
+  | 'Removing'
+  | 'Removing:Wait'
+  | (string & {});
+
+export interface ScalingInstance {
+  instanceId: string;
+  scalingGroupId: string;
+  scalingConfigurationId: string | undefined;
+  /** Set while the instance is being removed (or was added) by a scaling activity. */
+  scalingActivityId: string | undefined;
+  lifecycleState: InstanceLifecycleState;
+  healthStatus: string;
+  creationType: 'AutoCreated' | 'Attached' | 'Managed' | (string & {});
+  /** ISO time as the API gives it (minute or second precision). */
+  creationTime: string;
+  entrusted: boolean;
+  zoneId: string | undefined;
+}
+
+export type ScalingActivityStatus = 'InProgress' | 'Successful' | 'Warning' | 'Failed' | 'Rejected' | (string & {});
+
+export interface ScalingActivity {
+  scalingActivityId: string;
+  scalingGroupId: string;
+  statusCode: ScalingActivityStatus;
+  statusMessage: string;
+  progress: number;
+  description: string;
+  cause: string;
+  startTime: string;
+  endTime: string | undefined;
+  /** Converted from the wire's string. */
+  totalCapacity: number | undefined;
+  errorCode: string | undefined;
+  errorMessage: string | undefined;
+  /** Instances the activity could not remove, from ErrorMessages[].FailedInstanceIds. */
+  failedInstanceIds: string[];
+}
+
+export interface RemoveInstancesRequest {
+  regionId: string;
+  scalingGroupId: string;
+  /** 1 to 20 IDs. */
+  instanceIds: string[];
+  removePolicy?: 'release' | 'recycle' | undefined;
+  decreaseDesiredCapacity?: boolean | undefined;
+  ignoreInvalidInstance?: boolean | undefined;
+  clientToken?: string | undefined;
+}
+
+export interface RemoveInstancesResult extends WithRequestId {
+  scalingActivityId: string;
+}
+
+export interface DescribeScalingInstancesRequest {
+  regionId: string;
+  scalingGroupId: string;
+  /** Optional filter, at most 20 per page request; the client splits longer lists. */
+  instanceIds?: string[] | undefined;
+  lifecycleState?: string | undefined;
+  scalingActivityId?: string | undefined;
+}
+
+export interface EssApi {
+  describeScalingGroup(regionId: string, scalingGroupId: string, opts?: CallOptions): Promise<(ScalingGroup & WithRequestId) | undefined>;
+  /** Walks every page. */
+  describeScalingInstances(req: DescribeScalingInstancesRequest, opts?: CallOptions): Promise<{ instances: ScalingInstance[]; requestIds: string[] }>;
+  /** 1 to 20 activity IDs. */
+  describeScalingActivities(regionId: string, scalingActivityIds: string[], opts?: CallOptions): Promise<{ activities: ScalingActivity[]; requestId: string }>;
+  removeInstances(req: RemoveInstancesRequest, opts?: CallOptions): Promise<RemoveInstancesResult>;
+  enterStandby(regionId: string, scalingGroupId: string, instanceIds: string[], clientToken?: string, opts?: CallOptions): Promise<WithRequestId>;
+  exitStandby(regionId: string, scalingGroupId: string, instanceIds: string[], clientToken?: string, opts?: CallOptions): Promise<WithRequestId>;
+}
+
+// ---------- CLB (SLB) 2014-05-15 ----------
+
+export interface ClbBackendServer {
+  serverId: string;
+  weight: number;
+  type: string;
+  port?: number | undefined;
+}
+
+export interface ClbLoadBalancer extends WithRequestId {
+  loadBalancerId: string;
+  loadBalancerStatus: 'active' | 'inactive' | 'locked' | (string & {});
+  backendServers: ClbBackendServer[];
+}
+
+export interface ClbVServerGroup extends WithRequestId {
+  vServerGroupId: string;
+  vServerGroupName: string;
+  loadBalancerId: string | undefined;
+  backendServers: ClbBackendServer[];
+}
+
+export interface ClbHealth {
+  serverId: string;
+  port: number | undefined;
+  listenerPort: number | undefined;
+  serverHealthStatus: 'normal' | 'abnormal' | 'unavailable' | (string & {});
+}
+
+export interface ClbApi {
+  describeLoadBalancerAttribute(regionId: string, loadBalancerId: string, opts?: CallOptions): Promise<ClbLoadBalancer>;
+  /** Sets weights of default-server-group backends; at most 20 entries per call (the client splits). */
+  setBackendServers(regionId: string, loadBalancerId: string, servers: ClbBackendServer[], opts?: CallOptions): Promise<WithRequestId & { backendServers: ClbBackendServer[] }>;
+  describeVServerGroupAttribute(regionId: string, vServerGroupId: string, opts?: CallOptions): Promise<ClbVServerGroup>;
+  setVServerGroupAttribute(regionId: string, vServerGroupId: string, servers: ClbBackendServer[], opts?: CallOptions): Promise<WithRequestId & { backendServers: ClbBackendServer[] }>;
+  describeHealthStatus(regionId: string, loadBalancerId: string, opts?: CallOptions): Promise<WithRequestId & { servers: ClbHealth[] }>;
+}
+
+// ---------- ALB 2020-06-16 ----------
+
+export interface AlbServer {
+  serverId: string;
+  serverType: 'Ecs' | 'Eni' | 'Eci' | 'Ip' | 'Fc' | (string & {});
+  port: number;
+  weight: number;
+  status: string;
+  serverIp?: string | undefined;
+}
+
+export interface AlbJob {
+  id: string;
+  apiName: string;
+  resourceId: string;
+  status: 'Succeeded' | 'Failed' | 'Processing' | (string & {});
+  errorCode: string | undefined;
+  errorMessage: string | undefined;
+}
+
+export interface AlbApi {
+  /** Walks every page (NextToken). */
+  listServerGroupServers(regionId: string, serverGroupId: string, opts?: CallOptions): Promise<WithRequestId & { servers: AlbServer[] }>;
+  /** Asynchronous: returns the JobId to poll with listAsynJobs. */
+  updateServerGroupServersAttribute(regionId: string, serverGroupId: string, servers: Array<Pick<AlbServer, 'serverId' | 'serverType' | 'port' | 'weight'>>, clientToken?: string, opts?: CallOptions): Promise<WithRequestId & { jobId: string }>;
+  listAsynJobs(regionId: string, jobIds: string[], opts?: CallOptions): Promise<WithRequestId & { jobs: AlbJob[] }>;
+}
+
+/** What activities depend on. Tests may build fakes of this same type. */
+export interface CloudClient {
+  ess: EssApi;
+  clb: ClbApi;
+  alb: AlbApi;
+}
