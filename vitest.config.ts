@@ -13,6 +13,15 @@ export default defineConfig({
         },
       },
       {
+        // Real HTTP on loopback against the emulator; no Temporal server needed.
+        extends: true,
+        test: {
+          name: 'contract',
+          include: ['test/contract/**/*.test.ts'],
+          testTimeout: 30_000,
+        },
+      },
+      {
         extends: true,
         test: {
           name: 'integration',
