@@ -1,0 +1,67 @@
+import { Context } from '@temporalio/activity';
+import type { CloudClient } from '../aliyun/types';
+import type { PollRequest, PollResponse } from './types';
+
+const TERMINAL = new Set(['Successful', 'Warning', 'Failed', 'Rejected']);
+
+interface PollCheckpoint {
+  polls: number;
+  progress: number;
+}
+
+/**
+ * Follows one scaling activity to its end. Heartbeats carry the poll count so a worker crash
+ * resumes where it stopped. The interval follows `Progress`: it estimates the time left from the
+ * rate so far, and otherwise backs off, between the given bounds.
+ */
+export async function runPoll(cloud: CloudClient, req: PollRequest): Promise<PollResponse> {
+  const ctx = Context.current();
+  const signal = ctx.cancellationSignal;
+  const resumed = ctx.info.heartbeatDetails as PollCheckpoint | undefined;
+  let polls = resumed?.polls ?? 0;
+  let lastProgress = resumed?.progress ?? -1;
+  let interval = req.minIntervalMs;
+  const started = Date.now();
+  for (;;) {
+    const { activities } = await cloud.ess.describeScalingActivities(req.regionId, [req.scalingActivityId], { signal });
+    polls++;
+    const act = activities.find((a) => a.scalingActivityId === req.scalingActivityId);
+    if (act && TERMINAL.has(act.statusCode)) {
+      return finish(cloud, req, act.statusCode, act.statusMessage || act.errorMessage || '', act.progress, act.failedInstanceIds, polls, signal);
+    }
+    const progress = act?.progress ?? 0;
+    ctx.heartbeat({ polls, progress } satisfies PollCheckpoint);
+    if (progress > 0 && progress > lastProgress) {
+      const elapsed = Date.now() - started;
+      const estimate = (elapsed / Math.max(progress, 1)) * (100 - progress);
+      interval = clamp(estimate / 2, req.minIntervalMs, req.maxIntervalMs);
+    } else {
+      interval = clamp(interval * 1.5, req.minIntervalMs, req.maxIntervalMs);
+    }
+    lastProgress = progress;
+    await ctx.sleep(interval);
+  }
+}
+
+async function finish(
+  cloud: CloudClient, req: PollRequest, statusCode: string, statusMessage: string, progress: number,
+  reportedFailed: string[], polls: number, signal: AbortSignal,
+): Promise<PollResponse> {
+  // The group itself is the truth about what left it: an instance still there (and not on its way
+  // out) was not removed, whatever the activity's summary says.
+  const { instances } = await cloud.ess.describeScalingInstances({ regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: req.instanceIds }, { signal });
+  const stillThere = new Map(instances.map((i) => [i.instanceId, i.lifecycleState]));
+  const reported = new Set(reportedFailed);
+  const failedInstances: PollResponse['failedInstances'] = [];
+  const removedInstanceIds: string[] = [];
+  for (const id of req.instanceIds) {
+    const state = stillThere.get(id);
+    if (state === undefined) removedInstanceIds.push(id);
+    else failedInstances.push({ instanceId: id, why: `scaling activity ${req.scalingActivityId} ended ${statusCode}${statusMessage ? ` (${statusMessage})` : ''}; the instance is still in the group as ${state}${reported.has(id) ? ', listed among its failed instances' : ''}` });
+  }
+  return { scalingActivityId: req.scalingActivityId, statusCode, statusMessage, progress, removedInstanceIds, failedInstances, polls, endedAt: new Date().toISOString() };
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.round(Math.min(hi, Math.max(lo, v)));
+}

@@ -1,0 +1,94 @@
+import type { LoadBalancerPlan, PreflightResult } from '../shared/progress';
+import type { NormalizedInput } from '../shared/input';
+
+/** Activity request/response shapes. Workflow code imports this file as types only. */
+
+export interface PreflightRequest {
+  input: NormalizedInput;
+}
+export type PreflightResponse = PreflightResult;
+
+/** How to put one backend back the way it was. Recorded before any weight is changed. */
+export type RestoreRecord =
+  | { kind: 'clb'; loadBalancerId: string; serverId: string; weight: number }
+  | { kind: 'vsg'; vServerGroupId: string; serverId: string; port: number; weight: number }
+  | { kind: 'alb'; serverGroupId: string; serverId: string; serverType: string; port: number; weight: number }
+  | { kind: 'standby'; instanceId: string };
+
+export interface DrainRequest {
+  regionId: string;
+  scalingGroupId: string;
+  strategy: 'weight' | 'standby';
+  instanceIds: string[];
+  loadBalancers: LoadBalancerPlan;
+  /** Already in Standby before the run: leave them alone. */
+  alreadyStandby: string[];
+  batchIndex: number;
+}
+
+export interface DrainResponse {
+  restore: RestoreRecord[];
+  requestIds: string[];
+  /** When the last weight change took effect (activity clock, ISO). */
+  drainedAt: string;
+}
+
+export interface UndrainRequest {
+  regionId: string;
+  scalingGroupId: string;
+  restore: RestoreRecord[];
+}
+
+export interface UndrainResponse {
+  restoredInstanceIds: string[];
+  /** Instances whose backends no longer exist (e.g. removed meanwhile): nothing to restore. */
+  goneInstanceIds: string[];
+  requestIds: string[];
+}
+
+export interface RemoveBatchRequest {
+  regionId: string;
+  scalingGroupId: string;
+  instanceIds: string[];
+  removePolicy: 'release' | 'recycle';
+  decreaseDesiredCapacity: boolean;
+  /** Stable across retries and continue-as-new; the ClientToken derives from it and the instance set. */
+  idempotencyKey: string;
+}
+
+export interface AcceptedRemoval {
+  scalingActivityId: string;
+  instanceIds: string[];
+  /** Found already Removing under this activity (an earlier attempt's call was accepted). */
+  adopted: boolean;
+  requestId: string | undefined;
+}
+
+export interface RemoveBatchResponse {
+  removals: AcceptedRemoval[];
+  /** Not in the group any more. */
+  gone: Array<{ instanceId: string; why: string; removedByEarlierAttempt: boolean }>;
+  attempt: number;
+  startedAt: string;
+  requestIds: string[];
+}
+
+export interface PollRequest {
+  regionId: string;
+  scalingGroupId: string;
+  scalingActivityId: string;
+  instanceIds: string[];
+  minIntervalMs: number;
+  maxIntervalMs: number;
+}
+
+export interface PollResponse {
+  scalingActivityId: string;
+  statusCode: string;
+  statusMessage: string;
+  progress: number;
+  removedInstanceIds: string[];
+  failedInstances: Array<{ instanceId: string; why: string }>;
+  polls: number;
+  endedAt: string;
+}

@@ -1,0 +1,105 @@
+import { AliyunBadResponseError } from './errors';
+import type { RpcClient } from './rpc-client';
+import type { AlbApi, AlbJob, AlbServer, CallOptions, WithRequestId } from './types';
+import { albServersBody, checkCount, flattenList, joinRequestIds, requestIdOf, toAlbJob, toAlbServer, unwrap, WireFormatError } from './wire';
+import type {
+  Loose,
+  WireAlbJob,
+  WireAlbServer,
+  WireListAsynJobsParams,
+  WireListAsynJobsResponse,
+  WireListServerGroupServersParams,
+  WireListServerGroupServersResponse,
+  WireUpdateServerGroupServersAttributeQuery,
+  WireUpdateServerGroupServersAttributeResponse,
+} from './wire';
+
+export const ALB_MAX_RESULTS = 100;
+/** Servers per UpdateServerGroupServersAttribute call. */
+export const ALB_MAX_SERVERS = 200;
+const MAX_PAGES = 1_000;
+
+type Wire<T> = Partial<T>;
+
+/** Application Load Balancer 2020-06-16 over the RPC client. ALB takes no RegionId parameter: the endpoint is regional. */
+export class AlbClient implements AlbApi {
+  constructor(private readonly rpc: RpcClient) {}
+
+  async listServerGroupServers(regionId: string, serverGroupId: string, opts?: CallOptions): Promise<WithRequestId & { servers: AlbServer[] }> {
+    const servers: AlbServer[] = [];
+    const requestIds = await this.walk('ListServerGroupServers', async (nextToken) => {
+      const params: WireListServerGroupServersParams = { ServerGroupId: serverGroupId, MaxResults: String(ALB_MAX_RESULTS), NextToken: nextToken };
+      return this.rpc.invoke(
+        'alb',
+        'ListServerGroupServers',
+        params,
+        (w: Wire<WireListServerGroupServersResponse>) => {
+          servers.push(...unwrap<Loose<WireAlbServer>>(w.Servers, 'Server').map(toAlbServer));
+          return { requestId: requestIdOf(w), nextToken: w.NextToken || undefined };
+        },
+        { ...opts, regionId },
+      );
+    });
+    return { requestId: joinRequestIds(requestIds), servers };
+  }
+
+  async updateServerGroupServersAttribute(
+    regionId: string,
+    serverGroupId: string,
+    servers: Array<Pick<AlbServer, 'serverId' | 'serverType' | 'port' | 'weight'>>,
+    clientToken?: string,
+    opts?: CallOptions,
+  ): Promise<WithRequestId & { jobId: string }> {
+    checkCount('servers', servers, 1, ALB_MAX_SERVERS);
+    const query: WireUpdateServerGroupServersAttributeQuery = { ServerGroupId: serverGroupId, ClientToken: clientToken };
+    return this.rpc.invoke(
+      'alb',
+      'UpdateServerGroupServersAttribute',
+      query,
+      (w: Wire<WireUpdateServerGroupServersAttributeResponse>) => {
+        const requestId = requestIdOf(w);
+        if (typeof w.JobId !== 'string' || w.JobId === '') throw new WireFormatError(`missing JobId (RequestId ${requestId})`);
+        return { requestId, jobId: w.JobId };
+      },
+      { ...opts, regionId, body: albServersBody(servers) },
+    );
+  }
+
+  async listAsynJobs(regionId: string, jobIds: string[], opts?: CallOptions): Promise<WithRequestId & { jobs: AlbJob[] }> {
+    checkCount('jobIds', jobIds, 1, ALB_MAX_RESULTS);
+    const jobs: AlbJob[] = [];
+    const requestIds = await this.walk('ListAsynJobs', async (nextToken) => {
+      const params: WireListAsynJobsParams = { ...flattenList('JobIds', jobIds), MaxResults: String(ALB_MAX_RESULTS), NextToken: nextToken };
+      return this.rpc.invoke(
+        'alb',
+        'ListAsynJobs',
+        params,
+        (w: Wire<WireListAsynJobsResponse>) => {
+          jobs.push(...unwrap<Loose<WireAlbJob>>(w.Jobs, 'Job').map(toAlbJob));
+          return { requestId: requestIdOf(w), nextToken: w.NextToken || undefined };
+        },
+        { ...opts, regionId },
+      );
+    });
+    return { requestId: joinRequestIds(requestIds), jobs };
+  }
+
+  /** Follows NextToken until it is empty; a token that repeats would loop forever, so it is an error. */
+  private async walk(
+    action: string,
+    page: (nextToken: string | undefined) => Promise<{ requestId: string; nextToken: string | undefined }>,
+  ): Promise<string[]> {
+    const requestIds: string[] = [];
+    const tokens = new Set<string>();
+    let token: string | undefined;
+    for (let n = 0; n < MAX_PAGES; n++) {
+      const res = await page(token);
+      requestIds.push(res.requestId);
+      if (!res.nextToken) return requestIds;
+      if (tokens.has(res.nextToken)) throw new AliyunBadResponseError(action, 200, false, `NextToken ${JSON.stringify(res.nextToken)} repeated`);
+      tokens.add(res.nextToken);
+      token = res.nextToken;
+    }
+    throw new AliyunBadResponseError(action, 200, false, `still paging after ${MAX_PAGES} pages`);
+  }
+}

@@ -1,0 +1,184 @@
+import { AliyunBadResponseError } from './errors';
+import type { RpcClient } from './rpc-client';
+import type {
+  CallOptions,
+  DescribeScalingInstancesRequest,
+  EssApi,
+  RemoveInstancesRequest,
+  RemoveInstancesResult,
+  ScalingActivity,
+  ScalingGroup,
+  ScalingInstance,
+  WithRequestId,
+} from './types';
+import {
+  checkCount,
+  chunk,
+  flattenList,
+  requestIdOf,
+  toScalingActivity,
+  toScalingGroup,
+  toScalingInstance,
+  unwrap,
+  WireFormatError,
+  wireBool,
+} from './wire';
+import type {
+  Loose,
+  WireScalingActivity,
+  WireScalingGroup,
+  WireScalingInstance,
+  WireDescribeScalingActivitiesParams,
+  WireDescribeScalingActivitiesResponse,
+  WireDescribeScalingGroupsParams,
+  WireDescribeScalingGroupsResponse,
+  WireDescribeScalingInstancesParams,
+  WireDescribeScalingInstancesResponse,
+  WireRemoveInstancesParams,
+  WireRemoveInstancesResponse,
+  WireStandbyParams,
+} from './wire';
+
+/** API limits of 2014-08-28: IDs per list parameter, and the largest page. */
+export const ESS_MAX_IDS = 20;
+export const ESS_PAGE_SIZE = 50;
+/** Enough for 10 000 instances in a group; a server that keeps paging past it is broken. */
+const MAX_PAGES = 200;
+
+type Wire<T> = Partial<T>;
+
+/** ESS (Auto Scaling) 2014-08-28 over the RPC client. */
+export class EssClient implements EssApi {
+  constructor(private readonly rpc: RpcClient) {}
+
+  async describeScalingGroup(regionId: string, scalingGroupId: string, opts?: CallOptions): Promise<(ScalingGroup & WithRequestId) | undefined> {
+    const params: WireDescribeScalingGroupsParams = { RegionId: regionId, ...flattenList('ScalingGroupId', [scalingGroupId]) };
+    return this.rpc.invoke(
+      'ess',
+      'DescribeScalingGroups',
+      params,
+      (w: Wire<WireDescribeScalingGroupsResponse>) => {
+        // Unknown groups are silently left out of the list rather than reported as errors.
+        const found = unwrap<Loose<WireScalingGroup>>(w.ScalingGroups, 'ScalingGroup').find((g) => g.ScalingGroupId === scalingGroupId);
+        return found ? { ...toScalingGroup(found), requestId: requestIdOf(w) } : undefined;
+      },
+      { ...opts, regionId },
+    );
+  }
+
+  async describeScalingInstances(req: DescribeScalingInstancesRequest, opts?: CallOptions): Promise<{ instances: ScalingInstance[]; requestIds: string[] }> {
+    // An empty filter must not widen into "every instance of the group".
+    if (req.instanceIds?.length === 0) return { instances: [], requestIds: [] };
+    const filters = req.instanceIds ? chunk(req.instanceIds, ESS_MAX_IDS) : [undefined];
+    const byId = new Map<string, ScalingInstance>();
+    const requestIds: string[] = [];
+    for (const ids of filters) {
+      for (let page = 1; ; page++) {
+        if (page > MAX_PAGES) throw new AliyunBadResponseError('DescribeScalingInstances', 200, false, `still paging after ${MAX_PAGES} pages`);
+        const params: WireDescribeScalingInstancesParams = {
+          RegionId: req.regionId,
+          ScalingGroupId: req.scalingGroupId,
+          LifecycleState: req.lifecycleState,
+          ScalingActivityId: req.scalingActivityId,
+          PageNumber: String(page),
+          PageSize: String(ESS_PAGE_SIZE),
+          ...(ids ? flattenList('InstanceId', ids) : {}),
+        };
+        const res = await this.rpc.invoke(
+          'ess',
+          'DescribeScalingInstances',
+          params,
+          (w: Wire<WireDescribeScalingInstancesResponse>) => ({
+            requestId: requestIdOf(w),
+            total: Number(w.TotalCount ?? NaN),
+            instances: unwrap<Loose<WireScalingInstance>>(w.ScalingInstances, 'ScalingInstance').map(toScalingInstance),
+          }),
+          { ...opts, regionId: req.regionId },
+        );
+        requestIds.push(res.requestId);
+        // Pages can shift while instances come and go; keep the first sighting of each.
+        for (const i of res.instances) if (!byId.has(i.instanceId)) byId.set(i.instanceId, i);
+        const seenSoFar = (page - 1) * ESS_PAGE_SIZE + res.instances.length;
+        const more = Number.isFinite(res.total) ? seenSoFar < res.total : res.instances.length === ESS_PAGE_SIZE;
+        if (!more || res.instances.length === 0) break;
+      }
+    }
+    return { instances: [...byId.values()], requestIds };
+  }
+
+  async describeScalingActivities(regionId: string, scalingActivityIds: string[], opts?: CallOptions): Promise<{ activities: ScalingActivity[]; requestId: string }> {
+    checkCount('scalingActivityIds', scalingActivityIds, 1, ESS_MAX_IDS);
+    const params: WireDescribeScalingActivitiesParams = {
+      RegionId: regionId,
+      // At most 20 IDs, so one page of 50 always holds them all.
+      PageSize: String(ESS_PAGE_SIZE),
+      ...flattenList('ScalingActivityId', scalingActivityIds),
+    };
+    return this.rpc.invoke(
+      'ess',
+      'DescribeScalingActivities',
+      params,
+      (w: Wire<WireDescribeScalingActivitiesResponse>) => ({
+        activities: unwrap<Loose<WireScalingActivity>>(w.ScalingActivities, 'ScalingActivity').map(toScalingActivity),
+        requestId: requestIdOf(w),
+      }),
+      { ...opts, regionId },
+    );
+  }
+
+  async removeInstances(req: RemoveInstancesRequest, opts?: CallOptions): Promise<RemoveInstancesResult> {
+    checkCount('instanceIds', req.instanceIds, 1, ESS_MAX_IDS);
+    checkClientToken(req.clientToken);
+    const params: WireRemoveInstancesParams = {
+      RegionId: req.regionId,
+      ScalingGroupId: req.scalingGroupId,
+      RemovePolicy: req.removePolicy,
+      DecreaseDesiredCapacity: req.decreaseDesiredCapacity === undefined ? undefined : wireBool(req.decreaseDesiredCapacity),
+      IgnoreInvalidInstance: req.ignoreInvalidInstance === undefined ? undefined : wireBool(req.ignoreInvalidInstance),
+      ClientToken: req.clientToken,
+      ...flattenList('InstanceId', req.instanceIds),
+    };
+    return this.rpc.invoke(
+      'ess',
+      'RemoveInstances',
+      params,
+      (w: Wire<WireRemoveInstancesResponse>) => {
+        const requestId = requestIdOf(w);
+        // Without the activity ID the removal cannot be tracked, although it was accepted.
+        if (typeof w.ScalingActivityId !== 'string' || w.ScalingActivityId === '') throw new WireFormatError(`missing ScalingActivityId (RequestId ${requestId})`);
+        return { scalingActivityId: w.ScalingActivityId, requestId };
+      },
+      { ...opts, regionId: req.regionId },
+    );
+  }
+
+  enterStandby(regionId: string, scalingGroupId: string, instanceIds: string[], clientToken?: string, opts?: CallOptions): Promise<WithRequestId> {
+    return this.standby('EnterStandby', regionId, scalingGroupId, instanceIds, clientToken, opts);
+  }
+
+  exitStandby(regionId: string, scalingGroupId: string, instanceIds: string[], clientToken?: string, opts?: CallOptions): Promise<WithRequestId> {
+    return this.standby('ExitStandby', regionId, scalingGroupId, instanceIds, clientToken, opts);
+  }
+
+  private async standby(
+    action: 'EnterStandby' | 'ExitStandby',
+    regionId: string,
+    scalingGroupId: string,
+    instanceIds: string[],
+    clientToken: string | undefined,
+    opts: CallOptions | undefined,
+  ): Promise<WithRequestId> {
+    checkCount('instanceIds', instanceIds, 1, ESS_MAX_IDS);
+    checkClientToken(clientToken);
+    const params: WireStandbyParams = { RegionId: regionId, ScalingGroupId: scalingGroupId, ClientToken: clientToken, ...flattenList('InstanceId', instanceIds) };
+    return this.rpc.invoke('ess', action, params, (w: Wire<{ RequestId: string }>) => ({ requestId: requestIdOf(w) }), { ...opts, regionId });
+  }
+}
+
+/** The API's idempotence rule: at most 64 ASCII characters. */
+function checkClientToken(token: string | undefined): void {
+  if (token === undefined) return;
+  if (token.length === 0 || token.length > 64 || !/^[\x20-\x7e]+$/.test(token)) {
+    throw new RangeError(`clientToken must be 1 to 64 printable ASCII characters, got ${token.length} characters`);
+  }
+}

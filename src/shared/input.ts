@@ -1,0 +1,228 @@
+import { MAX_BATCH_SIZE } from './constants';
+
+/**
+ * The scale-in workflow's input: plain JSON, so services in any language can start a run
+ * (see schema/scale-in-input.schema.json). Everything the workflow needs is here: workflow code
+ * never reads env or config.
+ */
+export interface ScaleInInput {
+  /** e.g. `cn-hangzhou`. */
+  regionId: string;
+  /** The ESS scaling group, e.g. `asg-bp1dk4nm0o5ldvzcpe2v`. */
+  scalingGroupId: string;
+  /** ECS instance IDs to remove; any number, no duplicates. */
+  instanceIds: string[];
+  /** `release` (default) deletes auto-created instances; `recycle` stops them (economical mode), only if the group's ScalingPolicy is recycle. */
+  removePolicy?: 'release' | 'recycle';
+  /** Lower DesiredCapacity with the removal (default true) so ESS does not replace the instances. */
+  decreaseDesiredCapacity?: boolean;
+  /** Instances per RemoveInstances call, 1–20 (default 20). */
+  batchSize?: number;
+  drain?: DrainOptions;
+  /** Run the preflight, return the plan, change nothing. */
+  dryRun?: boolean;
+  /** Wait for an `approve` update after the preflight, before any change. */
+  requireApproval?: boolean;
+  /** What to do when a batch's scaling activity fails: stop and restore (`abort`, default) or go on (`continue`). */
+  onBatchFailure?: 'abort' | 'continue';
+  /** Caller's idempotency key: starting again with the same requestId returns the same run. */
+  requestId?: string;
+  /** Who asked, and why; shown in the UI and kept in the history. */
+  reason?: string;
+  /** Tuning for tests and unusual environments; defaults suit production. */
+  advanced?: AdvancedOptions;
+}
+
+export interface DrainOptions {
+  /** `weight` (default): weight 0 on every attached CLB backend, vserver group and ALB server group; `standby`: EnterStandby; `none`. */
+  strategy?: 'weight' | 'standby' | 'none';
+  /** How long traffic drains before removal, in seconds (default 300, max 3600). */
+  timeoutSeconds?: number;
+  /** At most this many instances drained ahead of removal at any time (default 100, at least batchSize). */
+  maxDrainedAhead?: number;
+}
+
+export interface AdvancedOptions {
+  /** Polling of scaling activities: first and longest interval, ms (default 2000 / 30000). */
+  pollMinIntervalMs?: number;
+  pollMaxIntervalMs?: number;
+  /** Activity retry backoff, ms (default 2000 / 60000). */
+  retryInitialIntervalMs?: number;
+  retryMaxIntervalMs?: number;
+  /** Heartbeat timeout of long activities, s (default 30). */
+  heartbeatTimeoutSeconds?: number;
+  /** Continue-as-new after this many batches in one run (default 100; the server's suggestion also counts). */
+  maxBatchesPerRun?: number;
+}
+
+export interface NormalizedInput {
+  regionId: string;
+  scalingGroupId: string;
+  instanceIds: string[];
+  removePolicy: 'release' | 'recycle';
+  decreaseDesiredCapacity: boolean;
+  batchSize: number;
+  drain: { strategy: 'weight' | 'standby' | 'none'; timeoutSeconds: number; maxDrainedAhead: number };
+  dryRun: boolean;
+  requireApproval: boolean;
+  onBatchFailure: 'abort' | 'continue';
+  requestId: string | undefined;
+  reason: string | undefined;
+  advanced: Required<AdvancedOptions>;
+}
+
+export interface InputProblem {
+  field: string;
+  problem: string;
+  fix: string;
+}
+
+/** Thrown (client side) or turned into a non-retryable `InvalidInput` failure (workflow side). */
+export class InvalidInputError extends Error {
+  override readonly name = 'InvalidInputError' as const;
+  readonly code = 'InvalidInput' as const;
+  constructor(readonly problems: InputProblem[]) {
+    super(`Invalid scale-in input: ${problems.map((p) => `${p.field}: ${p.problem} (${p.fix})`).join('; ')}`);
+  }
+}
+
+const REGION_RE = /^[a-z]{2,}(-[a-z0-9]+)+$/;
+const GROUP_RE = /^[A-Za-z0-9-]{6,64}$/;
+/** ECS instance IDs: `i-` then lowercase letters and digits (real ones have 20 after the prefix). */
+export const INSTANCE_ID_RE = /^i-[a-z0-9]{8,30}$/;
+
+export const DEFAULTS = {
+  removePolicy: 'release',
+  decreaseDesiredCapacity: true,
+  batchSize: MAX_BATCH_SIZE,
+  drainStrategy: 'weight',
+  drainTimeoutSeconds: 300,
+  maxDrainedAhead: 100,
+  onBatchFailure: 'abort',
+  advanced: {
+    pollMinIntervalMs: 2000,
+    pollMaxIntervalMs: 30_000,
+    retryInitialIntervalMs: 2000,
+    retryMaxIntervalMs: 60_000,
+    heartbeatTimeoutSeconds: 30,
+    maxBatchesPerRun: 100,
+  },
+} as const;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function intInRange(v: unknown, min: number, max: number): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+}
+
+const KNOWN_FIELDS = new Set(['regionId', 'scalingGroupId', 'instanceIds', 'removePolicy', 'decreaseDesiredCapacity', 'batchSize', 'drain', 'dryRun', 'requireApproval', 'onBatchFailure', 'requestId', 'reason', 'advanced']);
+
+/**
+ * Checks everything that can be checked without the cloud, and fills defaults. Pure and
+ * deterministic: the client calls it before starting a run and the workflow calls it again
+ * (input may come from any language).
+ */
+export function validateInput(raw: unknown): NormalizedInput {
+  const problems: InputProblem[] = [];
+  const add = (field: string, problem: string, fix: string) => problems.push({ field, problem, fix });
+  if (!isObject(raw)) {
+    throw new InvalidInputError([{ field: '(input)', problem: 'is not a JSON object', fix: 'pass an object with regionId, scalingGroupId and instanceIds' }]);
+  }
+  for (const k of Object.keys(raw)) {
+    if (!KNOWN_FIELDS.has(k)) add(k, 'is not a known field', `remove it; known fields: ${[...KNOWN_FIELDS].join(', ')}`);
+  }
+  const { regionId, scalingGroupId, instanceIds } = raw;
+  if (typeof regionId !== 'string' || !REGION_RE.test(regionId)) add('regionId', `must be a region ID, got ${JSON.stringify(regionId)}`, 'use e.g. "cn-hangzhou"');
+  if (typeof scalingGroupId !== 'string' || !GROUP_RE.test(scalingGroupId)) add('scalingGroupId', `must be a scaling group ID, got ${JSON.stringify(scalingGroupId)}`, 'use the ScalingGroupId from the ESS console or DescribeScalingGroups');
+  const ids: string[] = [];
+  if (!Array.isArray(instanceIds) || instanceIds.length === 0) {
+    add('instanceIds', 'must be a non-empty array of ECS instance IDs', 'list at least one instance ID such as "i-bp1a2b3c4d5e6f7g8h9i"');
+  } else {
+    const seen = new Set<string>();
+    const malformed: string[] = [];
+    const dupes: string[] = [];
+    for (const id of instanceIds) {
+      if (typeof id !== 'string' || !INSTANCE_ID_RE.test(id)) malformed.push(String(id));
+      else if (seen.has(id)) dupes.push(id);
+      else { seen.add(id); ids.push(id); }
+    }
+    if (malformed.length) add('instanceIds', `malformed instance IDs: ${preview(malformed)}`, 'ECS instance IDs look like "i-" followed by lowercase letters and digits');
+    if (dupes.length) add('instanceIds', `duplicate instance IDs: ${preview(dupes)}`, 'list each instance once');
+  }
+  const removePolicy = raw.removePolicy ?? DEFAULTS.removePolicy;
+  if (removePolicy !== 'release' && removePolicy !== 'recycle') add('removePolicy', `must be "release" or "recycle", got ${JSON.stringify(removePolicy)}`, 'omit it for "release"');
+  const decrease = raw.decreaseDesiredCapacity ?? DEFAULTS.decreaseDesiredCapacity;
+  if (typeof decrease !== 'boolean') add('decreaseDesiredCapacity', 'must be a boolean', 'use true or false');
+  const batchSize = raw.batchSize ?? DEFAULTS.batchSize;
+  if (!intInRange(batchSize, 1, MAX_BATCH_SIZE)) add('batchSize', `must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${JSON.stringify(batchSize)}`, `RemoveInstances takes at most ${MAX_BATCH_SIZE} instances per call`);
+
+  const drainRaw = raw.drain ?? {};
+  let strategy: unknown = DEFAULTS.drainStrategy;
+  let timeoutSeconds: unknown = DEFAULTS.drainTimeoutSeconds;
+  let maxAhead: unknown = DEFAULTS.maxDrainedAhead;
+  if (!isObject(drainRaw)) add('drain', 'must be an object', 'e.g. {"strategy":"weight","timeoutSeconds":300}');
+  else {
+    for (const k of Object.keys(drainRaw)) if (!['strategy', 'timeoutSeconds', 'maxDrainedAhead'].includes(k)) add(`drain.${k}`, 'is not a known field', 'known: strategy, timeoutSeconds, maxDrainedAhead');
+    strategy = drainRaw.strategy ?? strategy;
+    timeoutSeconds = drainRaw.timeoutSeconds ?? timeoutSeconds;
+    maxAhead = drainRaw.maxDrainedAhead ?? Math.max(DEFAULTS.maxDrainedAhead, typeof batchSize === 'number' ? batchSize : 0);
+  }
+  if (strategy !== 'weight' && strategy !== 'standby' && strategy !== 'none') add('drain.strategy', `must be "weight", "standby" or "none", got ${JSON.stringify(strategy)}`, 'omit it for "weight"');
+  if (!intInRange(timeoutSeconds, 0, 3600)) add('drain.timeoutSeconds', `must be an integer from 0 to 3600, got ${JSON.stringify(timeoutSeconds)}`, 'seconds to let connections drain; 300 is the usual CLB default');
+  if (!intInRange(maxAhead, 1, 100_000) || (typeof batchSize === 'number' && (maxAhead as number) < batchSize)) add('drain.maxDrainedAhead', `must be an integer of at least batchSize, got ${JSON.stringify(maxAhead)}`, 'raise it to batchSize or more');
+
+  for (const f of ['dryRun', 'requireApproval'] as const) if (raw[f] !== undefined && typeof raw[f] !== 'boolean') add(f, 'must be a boolean', 'use true or false');
+  const onBatchFailure = raw.onBatchFailure ?? DEFAULTS.onBatchFailure;
+  if (onBatchFailure !== 'abort' && onBatchFailure !== 'continue') add('onBatchFailure', `must be "abort" or "continue", got ${JSON.stringify(onBatchFailure)}`, 'omit it for "abort"');
+  if (raw.requestId !== undefined && (typeof raw.requestId !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(raw.requestId))) add('requestId', 'must be 1–64 printable ASCII characters', 'use e.g. a UUID');
+  if (raw.reason !== undefined && (typeof raw.reason !== 'string' || raw.reason.length > 500)) add('reason', 'must be a string of at most 500 characters', 'shorten it');
+
+  const advRaw = raw.advanced ?? {};
+  const advanced: Record<string, number> = { ...DEFAULTS.advanced };
+  if (!isObject(advRaw)) add('advanced', 'must be an object', 'omit it to use the defaults');
+  else {
+    const limits: Record<keyof AdvancedOptions, [number, number]> = {
+      pollMinIntervalMs: [10, 600_000], pollMaxIntervalMs: [10, 3_600_000], retryInitialIntervalMs: [10, 600_000],
+      retryMaxIntervalMs: [10, 3_600_000], heartbeatTimeoutSeconds: [1, 3600], maxBatchesPerRun: [1, 10_000],
+    };
+    for (const [k, v] of Object.entries(advRaw)) {
+      const lim = limits[k as keyof AdvancedOptions];
+      if (!lim) add(`advanced.${k}`, 'is not a known field', `known: ${Object.keys(limits).join(', ')}`);
+      else if (!intInRange(v, lim[0], lim[1])) add(`advanced.${k}`, `must be an integer from ${lim[0]} to ${lim[1]}`, 'omit it to use the default');
+      else advanced[k] = v;
+    }
+  }
+  if (problems.length) throw new InvalidInputError(problems);
+  return {
+    regionId: regionId as string,
+    scalingGroupId: scalingGroupId as string,
+    instanceIds: ids,
+    removePolicy: removePolicy as 'release' | 'recycle',
+    decreaseDesiredCapacity: decrease as boolean,
+    batchSize: batchSize as number,
+    drain: { strategy: strategy as 'weight' | 'standby' | 'none', timeoutSeconds: timeoutSeconds as number, maxDrainedAhead: maxAhead as number },
+    dryRun: raw.dryRun === true,
+    requireApproval: raw.requireApproval === true,
+    onBatchFailure: onBatchFailure as 'abort' | 'continue',
+    requestId: raw.requestId as string | undefined,
+    reason: raw.reason as string | undefined,
+    advanced: advanced as Required<AdvancedOptions>,
+  };
+}
+
+function preview(list: string[]): string {
+  return list.length <= 5 ? list.join(', ') : `${list.slice(0, 5).join(', ')} and ${list.length - 5} more`;
+}
+
+/** One run per scaling group: the workflow ID is the lock. */
+export function workflowIdFor(regionId: string, scalingGroupId: string): string {
+  return `ess-scale-in/${regionId}/${scalingGroupId}`;
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
