@@ -27,6 +27,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/harness/global-setup.ts'],
+          setupFiles: ['test/harness/setup-runtime.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

@@ -1,0 +1,188 @@
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { connectionOptions, temporalConfigFromEnv, type TemporalConfig } from '../config';
+import { validateInput, workflowIdFor, type ScaleInInput } from '../shared/input';
+import type { ProgressSnapshot, ScaleInResult } from '../shared/progress';
+import { SA_INSTANCES_TOTAL, SA_PHASE, SA_REGION_ID, SA_SCALING_GROUP_ID } from '../shared/search-attributes';
+import { approveUpdate, endDrainUpdate, pauseUpdate, progressQuery, resumeUpdate, type ControlArgs, type ControlState } from '../workflows/definitions';
+import type { scaleIn } from '../workflows/scale-in';
+
+export { InvalidInputError, validateInput, workflowIdFor } from '../shared/input';
+export type { ScaleInInput } from '../shared/input';
+export type * from '../shared/progress';
+export type { ControlArgs, ControlState } from '../workflows/definitions';
+
+/** A run is already active for this scaling group: one run per group at a time. */
+export class RunAlreadyActiveError extends Error {
+  override readonly name = 'RunAlreadyActiveError' as const;
+  readonly code = 'RunAlreadyActive' as const;
+  constructor(readonly workflowId: string, readonly runId: string | undefined, readonly activeRequestId: string | undefined) {
+    super(`A scale-in is already running for this scaling group: workflow ${workflowId}${runId ? ` (run ${runId})` : ''}. Wait for it (ess-scale-in watch ${workflowId}), or cancel it first.`);
+  }
+}
+
+/** The run ended without completing; `result` holds what was done, when the workflow reported it. */
+export class ScaleInFailedError extends Error {
+  override readonly name = 'ScaleInFailedError' as const;
+  constructor(readonly code: string, message: string, readonly workflowId: string, readonly result: ScaleInResult | undefined, readonly details: unknown) {
+    super(message);
+  }
+}
+
+export class RunNotFoundError extends Error {
+  override readonly name = 'RunNotFoundError' as const;
+  readonly code = 'RunNotFound' as const;
+  constructor(readonly workflowId: string) {
+    super(`No scale-in run ${workflowId}. List runs with: ess-scale-in list (or filter EssScalingGroupId in the Temporal UI).`);
+  }
+}
+
+export interface ScaleInClientOptions {
+  temporal?: TemporalConfig;
+  /** Reuse an existing client (e.g. a test environment's). */
+  client?: Client;
+}
+
+export interface StartOptions {
+  /** Override the task queue of the config. */
+  taskQueue?: string;
+}
+
+export interface StartedRun {
+  workflowId: string;
+  runId: string;
+  /** True when a run with the same requestId was already active and is returned instead. */
+  existing: boolean;
+}
+
+/**
+ * What services use to drive scale-ins: start (idempotent per requestId), progress, result,
+ * pause/resume/approve/endDrain/cancel. Inputs are validated here, before anything is started.
+ */
+export class ScaleInClient {
+  private constructor(readonly client: Client, readonly config: TemporalConfig, private readonly ownsConnection: Connection | undefined) {}
+
+  static async connect(opts: ScaleInClientOptions = {}): Promise<ScaleInClient> {
+    const config = opts.temporal ?? temporalConfigFromEnv();
+    if (opts.client) return new ScaleInClient(opts.client, config, undefined);
+    const connection = await Connection.connect(connectionOptions(config));
+    return new ScaleInClient(new Client({ connection, namespace: config.namespace }), config, connection);
+  }
+
+  async close(): Promise<void> {
+    await this.ownsConnection?.close();
+  }
+
+  async start(input: ScaleInInput, opts: StartOptions = {}): Promise<StartedRun> {
+    const normalized = validateInput(input);
+    const workflowId = workflowIdFor(normalized.regionId, normalized.scalingGroupId);
+    try {
+      const handle = await this.client.workflow.start<typeof scaleIn>('scaleIn', {
+        taskQueue: opts.taskQueue ?? this.config.taskQueue,
+        workflowId,
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        memo: { requestId: normalized.requestId ?? null, reason: normalized.reason ?? null },
+        typedSearchAttributes: [
+          { key: SA_SCALING_GROUP_ID, value: normalized.scalingGroupId },
+          { key: SA_REGION_ID, value: normalized.regionId },
+          { key: SA_PHASE, value: 'Preflight' },
+          { key: SA_INSTANCES_TOTAL, value: normalized.instanceIds.length },
+        ],
+        staticSummary: `Scale in ${normalized.scalingGroupId} (${normalized.regionId}): remove ${normalized.instanceIds.length} instance(s)${normalized.dryRun ? ' [dry run]' : ''}`,
+        staticDetails: staticDetails(normalized),
+      });
+      return { workflowId, runId: handle.firstExecutionRunId, existing: false };
+    } catch (e) {
+      if (e instanceof WorkflowExecutionAlreadyStartedError) {
+        const desc = await this.client.workflow.getHandle(workflowId).describe().catch(() => undefined);
+        const activeRequestId = (desc?.memo as { requestId?: string } | undefined)?.requestId ?? undefined;
+        if (normalized.requestId && activeRequestId === normalized.requestId && desc) {
+          return { workflowId, runId: desc.runId, existing: true };
+        }
+        throw new RunAlreadyActiveError(workflowId, desc?.runId, activeRequestId);
+      }
+      throw e;
+    }
+  }
+
+  handle(workflowId: string): WorkflowHandle<typeof scaleIn> {
+    return this.client.workflow.getHandle<typeof scaleIn>(workflowId);
+  }
+
+  async progress(workflowId: string): Promise<ProgressSnapshot> {
+    return this.wrap(workflowId, () => this.handle(workflowId).query(progressQuery));
+  }
+
+  /** Waits for the end. Resolves with the result of a completed run; throws ScaleInFailedError otherwise. */
+  async result(workflowId: string): Promise<ScaleInResult> {
+    try {
+      return await this.handle(workflowId).result();
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) throw new RunNotFoundError(workflowId);
+      if (e instanceof WorkflowFailedError) {
+        const cause = e.cause;
+        if (cause instanceof ApplicationFailure) {
+          const detail = cause.details?.[0];
+          const result = isResult(detail) ? detail : undefined;
+          throw new ScaleInFailedError(cause.type ?? 'Failed', cause.message, workflowId, result, cause.details);
+        }
+        throw new ScaleInFailedError(cause?.name ?? 'Failed', cause?.message ?? e.message, workflowId, undefined, undefined);
+      }
+      throw e;
+    }
+  }
+
+  pause(workflowId: string, args: ControlArgs = {}): Promise<ControlState> {
+    return this.wrap(workflowId, () => this.handle(workflowId).executeUpdate(pauseUpdate, { args: [args] }));
+  }
+  resume(workflowId: string, args: ControlArgs = {}): Promise<ControlState> {
+    return this.wrap(workflowId, () => this.handle(workflowId).executeUpdate(resumeUpdate, { args: [args] }));
+  }
+  approve(workflowId: string, args: ControlArgs = {}): Promise<ControlState> {
+    return this.wrap(workflowId, () => this.handle(workflowId).executeUpdate(approveUpdate, { args: [args] }));
+  }
+  endDrain(workflowId: string, args: ControlArgs = {}): Promise<ControlState> {
+    return this.wrap(workflowId, () => this.handle(workflowId).executeUpdate(endDrainUpdate, { args: [args] }));
+  }
+  /** Cancels the run: no new batch starts, drained instances get their traffic back. */
+  async cancel(workflowId: string): Promise<void> {
+    await this.wrap(workflowId, () => this.handle(workflowId).cancel());
+  }
+
+  private async wrap<T>(workflowId: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) throw new RunNotFoundError(workflowId);
+      throw e;
+    }
+  }
+}
+
+function isResult(v: unknown): v is ScaleInResult {
+  return typeof v === 'object' && v !== null && 'outcome' in v && 'counts' in v;
+}
+
+function staticDetails(n: ReturnType<typeof validateInput>): string {
+  return [
+    `| field | value |`,
+    `|---|---|`,
+    `| scaling group | ${n.scalingGroupId} (${n.regionId}) |`,
+    `| instances | ${n.instanceIds.length} in batches of ${n.batchSize} |`,
+    `| remove policy | ${n.removePolicy}, decrease desired capacity: ${n.decreaseDesiredCapacity} |`,
+    `| drain | ${n.drain.strategy}, ${n.drain.timeoutSeconds}s, at most ${n.drain.maxDrainedAhead} ahead |`,
+    `| on batch failure | ${n.onBatchFailure} |`,
+    `| dry run / approval | ${n.dryRun} / ${n.requireApproval} |`,
+    ...(n.reason ? [`| reason | ${n.reason.replace(/\|/g, '/')} |`] : []),
+    ...(n.requestId ? [`| request ID | ${n.requestId} |`] : []),
+  ].join('\n');
+}

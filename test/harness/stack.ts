@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../../src/activities';
+import { createCloudClient, staticCredentials, type ClosableCloudClient } from '../../src/aliyun';
+import { startEmulator, EmulatorAdminClient, type RunningEmulator, type Scenario } from '../../src/emulator';
+import { ScaleInClient } from '../../src/client';
+import { workflowIdFor, type ScaleInInput } from '../../src/shared/input';
+import { uniqueName, workflowBundle } from './temporal';
+
+export const SMALL = {
+  keyId: 'LTAIsmallEmulatorKey1',
+  secret: 'small-emulator-secret-not-real',
+  region: 'cn-hangzhou',
+  group: 'asg-bp1small000000000001',
+  lb: 'lb-bp1small0000000000001',
+  vsg: 'rsp-bp1small0001',
+  alb: 'sgp-bp1small0000000001',
+} as const;
+
+/** Fast settings so integration runs finish in seconds, not minutes. */
+export const FAST: NonNullable<ScaleInInput['advanced']> = {
+  pollMinIntervalMs: 50,
+  pollMaxIntervalMs: 300,
+  retryInitialIntervalMs: 50,
+  retryMaxIntervalMs: 300,
+  heartbeatTimeoutSeconds: 5,
+};
+
+/**
+ * One emulator (real HTTP on 127.0.0.1) and one in-process worker on a unique task queue,
+ * against the run's shared Temporal dev server.
+ */
+export interface Stack {
+  group: string;
+  workflowId: string;
+  input(ids: string[], extra?: Partial<ScaleInInput>): ScaleInInput;
+  emulator: RunningEmulator;
+  admin: EmulatorAdminClient;
+  cloud: ClosableCloudClient;
+  client: ScaleInClient;
+  rawClient: Client;
+  taskQueue: string;
+  worker: Worker;
+  /** Resolves when the worker stops. */
+  running: Promise<void>;
+  instanceIds(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * The `small` scenario with a scaling group ID of its own: the workflow ID derives from the group,
+ * so parallel test files must not share one.
+ */
+export function uniqueSmallScenario(mutate?: (s: Scenario) => void): { scenario: Scenario; group: string } {
+  const group = `asg-t${randomUUID().replace(/-/g, '').slice(0, 19)}`;
+  const raw = readFileSync(path.join(__dirname, '../../src/emulator/scenarios/small.json'), 'utf8').replaceAll(SMALL.group, group);
+  const scenario = JSON.parse(raw) as Scenario;
+  mutate?.(scenario);
+  return { scenario, group };
+}
+
+export async function startStack(opts: { mutate?: (s: Scenario) => void; withWorker?: boolean } = {}): Promise<Stack> {
+  const { scenario, group } = uniqueSmallScenario(opts.mutate);
+  const emulator = await startEmulator({ scenario });
+  const admin = new EmulatorAdminClient(emulator.url);
+  const cloud = createCloudClient({ credentials: staticCredentials(SMALL.keyId, SMALL.secret), endpoints: { ess: emulator.url, slb: emulator.url, alb: emulator.url } });
+  const taskQueue = uniqueName('scalein');
+  const address = inject('temporalAddress');
+  const nativeConnection = await NativeConnection.connect({ address });
+  const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: createActivities({ cloud }), shutdownGraceTime: '5s' });
+  const running = opts.withWorker === false ? Promise.resolve() : worker.run();
+  const connection = await Connection.connect({ address });
+  const rawClient = new Client({ connection });
+  const client = await ScaleInClient.connect({ client: rawClient, temporal: { address, namespace: 'default', taskQueue, apiKey: undefined, tls: undefined } });
+  return {
+    group,
+    workflowId: workflowIdFor(SMALL.region, group),
+    input: (ids, extra = {}) => ({ regionId: SMALL.region, scalingGroupId: group, instanceIds: ids, batchSize: 10, drain: { timeoutSeconds: 1 }, advanced: FAST, ...extra }),
+    emulator, admin, cloud, client, rawClient, taskQueue, worker, running,
+    async instanceIds() {
+      const s = await admin.state();
+      return s.instances.filter((i) => i.scalingGroupId === group).map((i) => i.instanceId).sort();
+    },
+    async close() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+      await nativeConnection.close();
+      await connection.close();
+      await cloud.close();
+      await emulator.close();
+    },
+  };
+}
