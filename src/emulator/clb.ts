@@ -1,0 +1,207 @@
+/**
+ * CLB (SLB) 2014-05-15: DescribeLoadBalancerAttribute, SetBackendServers,
+ * DescribeVServerGroupAttribute, SetVServerGroupAttribute, DescribeHealthStatus.
+ */
+import type {
+  WireDescribeHealthStatusResponse,
+  WireDescribeLoadBalancerAttributeResponse,
+  WireDescribeVServerGroupAttributeResponse,
+  WireHealthBackendServer,
+  WireSetBackendServersResponse,
+  WireSetVServerGroupAttributeResponse,
+  WireVServerGroupBackendServer,
+} from '../aliyun/wire';
+import { apiError, invalidParameter, missingParameter } from './api-error';
+import type { ActionContext, ActionHandler } from './context';
+import type { ClbState, VsgState } from './state';
+
+type Body<T> = Omit<T, 'RequestId'>;
+
+const MAX_BACKENDS = 20;
+
+function checkDenied(ctx: ActionContext): void {
+  if (ctx.state.deniedActions.has(ctx.action)) throw apiError('Forbidden.Unauthorized');
+}
+
+function findLb(ctx: ActionContext): ClbState {
+  const id = ctx.params.required('LoadBalancerId');
+  const lb = ctx.state.loadBalancers.get(id);
+  const region = ctx.params.get('RegionId');
+  if (!lb || (region !== undefined && lb.regionId !== region)) {
+    throw apiError('InvalidLoadBalancerId.NotFound', `The specified LoadBalancerId does not exist: ${id}.`);
+  }
+  return lb;
+}
+
+function findVsg(ctx: ActionContext): VsgState {
+  ctx.params.required('RegionId');
+  const id = ctx.params.required('VServerGroupId');
+  const vsg = ctx.state.vsg(id);
+  const region = ctx.params.get('RegionId');
+  const lb = vsg ? ctx.state.loadBalancers.get(vsg.loadBalancerId) : undefined;
+  // Terraform and the SDKs match this message with code InvalidParameter.
+  if (!vsg || !lb || lb.regionId !== region) throw apiError('InvalidParameter', 'The specified VServerGroupId does not exist.');
+  return vsg;
+}
+
+function ipOf(ctx: ActionContext, serverId: string): string | undefined {
+  return ctx.state.instances.get(serverId)?.privateIp;
+}
+
+interface BackendParam {
+  serverId: string;
+  weight: number | undefined;
+  type: string;
+  port: number | undefined;
+}
+
+/**
+ * The `BackendServers` JSON-string parameter: an array of at most 20 `{ServerId, Weight, Type, Port}`
+ * with values as strings or numbers. Single-quoted JSON, as the product docs print it, is accepted too.
+ */
+function parseBackendServers(raw: string, needPort: boolean): BackendParam[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    try {
+      parsed = JSON.parse(raw.replace(/'/g, '"'));
+    } catch {
+      throw invalidParameter('BackendServers', 'The specified parameter "BackendServers" is not valid JSON.');
+    }
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) throw invalidParameter('BackendServers');
+  if (parsed.length > MAX_BACKENDS) {
+    throw invalidParameter('BackendServers', `The specified parameter "BackendServers" is not valid: at most ${MAX_BACKENDS} backend servers per call.`);
+  }
+  return parsed.map((e: unknown) => {
+    if (typeof e !== 'object' || e === null) throw invalidParameter('BackendServers');
+    const o = e as Record<string, unknown>;
+    const serverId = o.ServerId;
+    if (typeof serverId !== 'string' || serverId === '') throw missingParameter('BackendServers.ServerId');
+    let weight: number | undefined;
+    if (o.Weight !== undefined && o.Weight !== '') {
+      const w = typeof o.Weight === 'number' ? o.Weight : typeof o.Weight === 'string' && /^\d+$/.test(o.Weight) ? Number(o.Weight) : NaN;
+      if (!Number.isInteger(w) || w < 0 || w > 100) throw invalidParameter('Weight', `The specified parameter "Weight" is not valid: ${JSON.stringify(o.Weight)} (0..100).`);
+      weight = w;
+    }
+    let port: number | undefined;
+    if (o.Port !== undefined && o.Port !== '') {
+      const n = typeof o.Port === 'number' ? o.Port : typeof o.Port === 'string' && /^\d+$/.test(o.Port) ? Number(o.Port) : NaN;
+      if (!Number.isInteger(n) || n < 1 || n > 65535) throw invalidParameter('Port');
+      port = n;
+    }
+    if (needPort && port === undefined) throw missingParameter('BackendServers.Port');
+    const type = typeof o.Type === 'string' && o.Type !== '' ? o.Type : 'ecs';
+    if (!['ecs', 'eni', 'eci'].includes(type)) throw invalidParameter('Type');
+    return { serverId, weight, type, port };
+  });
+}
+
+function backendNotFound(serverId: string, port?: number): Error {
+  return invalidParameter(
+    'BackendServers',
+    `The specified backend server "${serverId}"${port === undefined ? '' : ` (port ${port})`} does not exist in the server group.`,
+  );
+}
+
+function vsgServers(ctx: ActionContext, vsg: VsgState): WireVServerGroupBackendServer[] {
+  return [...vsg.backends.values()].map((b) => {
+    const w: WireVServerGroupBackendServer = { ServerId: b.serverId, Port: b.port, Weight: b.weight, Type: b.type, Description: '' };
+    const ip = ipOf(ctx, b.serverId);
+    if (ip) w.ServerIp = ip;
+    return w;
+  });
+}
+
+const describeLoadBalancerAttribute: ActionHandler = (ctx): Body<WireDescribeLoadBalancerAttributeResponse> => {
+  const lb = findLb(ctx);
+  checkDenied(ctx);
+  return {
+    LoadBalancerId: lb.id,
+    LoadBalancerName: lb.name,
+    LoadBalancerStatus: lb.status,
+    RegionId: lb.regionId,
+    Address: lb.address,
+    AddressType: 'intranet',
+    NetworkType: 'vpc',
+    ListenerPorts: { ListenerPort: lb.listeners.map((l) => l.port) },
+    BackendServers: {
+      BackendServer: [...lb.backends.values()].map((b) => {
+        const ip = ipOf(ctx, b.serverId);
+        return { ServerId: b.serverId, Weight: b.weight, Type: b.type, Description: '', ...(ip ? { ServerIp: ip } : {}) };
+      }),
+    },
+  };
+};
+
+const setBackendServers: ActionHandler = (ctx): Body<WireSetBackendServersResponse> => {
+  const lb = findLb(ctx);
+  checkDenied(ctx);
+  const entries = parseBackendServers(ctx.params.required('BackendServers'), false);
+  for (const e of entries) if (!lb.backends.has(e.serverId)) throw backendNotFound(e.serverId);
+  const out: Array<{ ServerId: string; Weight: string; Type: string; Description: string }> = [];
+  for (const e of entries) {
+    const b = lb.backends.get(e.serverId);
+    if (!b) continue;
+    if (e.weight !== undefined) b.weight = e.weight;
+    out.push({ ServerId: b.serverId, Weight: String(b.weight), Type: b.type, Description: '' });
+  }
+  return { LoadBalancerId: lb.id, BackendServers: { BackendServer: out } };
+};
+
+const describeVServerGroupAttribute: ActionHandler = (ctx): Body<WireDescribeVServerGroupAttributeResponse> => {
+  const vsg = findVsg(ctx);
+  checkDenied(ctx);
+  return { VServerGroupId: vsg.id, VServerGroupName: vsg.name, LoadBalancerId: vsg.loadBalancerId, BackendServers: { BackendServer: vsgServers(ctx, vsg) } };
+};
+
+const setVServerGroupAttribute: ActionHandler = (ctx): Body<WireSetVServerGroupAttributeResponse> => {
+  const vsg = findVsg(ctx);
+  checkDenied(ctx);
+  const raw = ctx.params.get('BackendServers');
+  const name = ctx.params.get('VServerGroupName');
+  if (raw !== undefined) {
+    const entries = parseBackendServers(raw, true);
+    for (const e of entries) if (!vsg.backends.has(`${e.serverId}|${e.port ?? 0}`)) throw backendNotFound(e.serverId, e.port);
+    for (const e of entries) {
+      const b = vsg.backends.get(`${e.serverId}|${e.port ?? 0}`);
+      if (b && e.weight !== undefined) b.weight = e.weight;
+    }
+  }
+  if (name !== undefined) vsg.name = name;
+  return { VServerGroupId: vsg.id, VServerGroupName: vsg.name, BackendServers: { BackendServer: vsgServers(ctx, vsg) } };
+};
+
+const describeHealthStatus: ActionHandler = (ctx): Body<WireDescribeHealthStatusResponse> => {
+  const lb = findLb(ctx);
+  checkDenied(ctx);
+  const listenerPort = ctx.params.int('ListenerPort', { min: 1, max: 65535 });
+  const protocol = ctx.params.get('ListenerProtocol');
+  const out: WireHealthBackendServer[] = [];
+  for (const l of lb.listeners) {
+    if (listenerPort !== undefined && l.port !== listenerPort) continue;
+    if (protocol !== undefined && l.protocol !== protocol) continue;
+    const vsg = l.vServerGroupId ? lb.vServerGroups.get(l.vServerGroupId) : undefined;
+    const backends = vsg ? [...vsg.backends.values()] : [...lb.backends.values()].map((b) => ({ ...b, port: l.port }));
+    for (const b of backends) {
+      out.push({
+        ServerId: b.serverId,
+        ServerIp: ipOf(ctx, b.serverId) ?? '',
+        Port: b.port,
+        ListenerPort: l.port,
+        Protocol: l.protocol,
+        ServerHealthStatus: lb.status === 'active' ? (lb.health.get(b.serverId) ?? 'normal') : 'unavailable',
+      });
+    }
+  }
+  return { BackendServers: { BackendServer: out } };
+};
+
+export const CLB_ACTIONS: Readonly<Record<string, ActionHandler>> = {
+  DescribeLoadBalancerAttribute: describeLoadBalancerAttribute,
+  SetBackendServers: setBackendServers,
+  DescribeVServerGroupAttribute: describeVServerGroupAttribute,
+  SetVServerGroupAttribute: setVServerGroupAttribute,
+  DescribeHealthStatus: describeHealthStatus,
+};

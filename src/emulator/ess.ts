@@ -1,0 +1,385 @@
+/**
+ * ESS 2014-08-28: DescribeScalingGroups, DescribeScalingInstances, DescribeScalingActivities,
+ * RemoveInstances, EnterStandby, ExitStandby. List wrappers follow the 2014 shape
+ * (`{"ScalingGroups":{"ScalingGroup":[...]}}`).
+ */
+import type {
+  WireActivityErrorMessage,
+  WireDescribeScalingActivitiesResponse,
+  WireDescribeScalingGroupsResponse,
+  WireDescribeScalingInstancesResponse,
+  WireRemoveInstancesResponse,
+  WireScalingActivity,
+  WireScalingGroup,
+  WireScalingInstance,
+} from '../aliyun/wire';
+import type { ApiError} from './api-error';
+import { apiError, invalidParameter, missingParameter } from './api-error';
+import type { ActionContext, ActionHandler } from './context';
+import { minuteStamp, secondStamp } from './ids';
+import { page, paging } from './params';
+import { INSTANCE_LIFECYCLE_STATES } from './scenario';
+import type { ActivityState, EmulatorState, GroupState, InstanceState } from './state';
+
+type Body<T> = Omit<T, 'RequestId'>;
+
+const MAX_IDS = 20;
+const RETENTION_MS = 30 * 24 * 3600_000;
+const ACTIVITY_STATUSES = ['InProgress', 'Successful', 'Warning', 'Failed', 'Rejected'];
+
+function checkDenied(ctx: ActionContext): void {
+  if (ctx.state.deniedActions.has(ctx.action)) throw apiError('Forbidden.Unauthorized');
+}
+
+function requireRegion(ctx: ActionContext): string {
+  const region = ctx.params.required('RegionId');
+  if (!ctx.state.regions.has(region)) throw apiError('InvalidRegionId.NotFound');
+  return region;
+}
+
+function atMost(name: string, values: string[], max = MAX_IDS): string[] {
+  if (values.length > max) throw invalidParameter(name, `The specified parameter "${name}" is not valid: at most ${max} values are allowed.`);
+  return values;
+}
+
+function groupNotFound(): ApiError {
+  return apiError('InvalidScalingGroupId.NotFound');
+}
+
+/** The group named by ScalingGroupId, in the request's region when RegionId is given. */
+function findGroup(ctx: ActionContext): GroupState {
+  const id = ctx.params.required('ScalingGroupId');
+  const g = ctx.state.groups.get(id);
+  const region = ctx.params.get('RegionId');
+  if (!g || (region !== undefined && g.regionId !== region)) throw groupNotFound();
+  return g;
+}
+
+function instanceNotFound(id: string): ApiError {
+  return apiError('InvalidInstanceId.NotFound', `Instance "${id}" does not exist.`);
+}
+
+/** ClientToken replay: same token + same fingerprint -> stored result; different -> mismatch. */
+function replay(ctx: ActionContext, fingerprint: string, mismatchCode = 'IdempotentParameterMismatch'): Record<string, string> | undefined {
+  const token = ctx.params.get('ClientToken');
+  if (token === undefined || ctx.state.ignoreClientToken) return undefined;
+  if (token.length > 64 || !/^[\x20-\x7e]+$/.test(token)) throw invalidParameter('ClientToken');
+  const prior = ctx.state.clientTokens.get(`${ctx.action}|${token}`);
+  if (!prior) return undefined;
+  if (prior.fingerprint !== fingerprint) throw apiError(mismatchCode);
+  return prior.result;
+}
+
+function remember(ctx: ActionContext, fingerprint: string, result: Record<string, string>): void {
+  const token = ctx.params.get('ClientToken');
+  if (token === undefined || ctx.state.ignoreClientToken) return;
+  ctx.state.clientTokens.set(`${ctx.action}|${token}`, { fingerprint, result });
+}
+
+// ---------------------------------------------------------------------------------------------
+// wire conversion
+// ---------------------------------------------------------------------------------------------
+
+export function wireGroup(state: EmulatorState, g: GroupState): WireScalingGroup {
+  const c = state.capacities(g.id);
+  const vsgByLb = new Map<string, Array<{ VServerGroupId: string; Port: number; Weight: number }>>();
+  for (const v of g.vServerGroups) {
+    const list = vsgByLb.get(v.loadBalancerId) ?? [];
+    list.push({ VServerGroupId: v.vServerGroupId, Port: v.port, Weight: v.weight });
+    vsgByLb.set(v.loadBalancerId, list);
+  }
+  const w: WireScalingGroup = {
+    ScalingGroupId: g.id,
+    ScalingGroupName: g.name,
+    RegionId: g.regionId,
+    LifecycleState: g.lifecycleState,
+    MinSize: g.minSize,
+    MaxSize: g.maxSize,
+    TotalCapacity: c.total,
+    ActiveCapacity: c.active,
+    PendingCapacity: c.pending,
+    PendingWaitCapacity: c.pendingWait,
+    RemovingCapacity: c.removing,
+    RemovingWaitCapacity: c.removingWait,
+    StandbyCapacity: c.standby,
+    ProtectedCapacity: c.protected,
+    DefaultCooldown: g.defaultCooldown,
+    ScalingPolicy: g.scalingPolicy,
+    CreationTime: minuteStamp(g.creationMs),
+    ActiveScalingConfigurationId: `asc-${g.id.replace(/^asg-/, '')}`,
+    GroupType: 'ECS',
+    MultiAZPolicy: 'PRIORITY',
+    RemovalPolicies: { RemovalPolicy: [...g.removalPolicies] },
+    LoadBalancerIds: { LoadBalancerId: [...g.loadBalancerIds] },
+    VServerGroups: {
+      VServerGroup: [...vsgByLb.entries()].map(([lb, attrs]) => ({ LoadBalancerId: lb, VServerGroupAttributes: { VServerGroupAttribute: attrs } })),
+    },
+    AlbServerGroups: { AlbServerGroup: g.albServerGroups.map((a) => ({ AlbServerGroupId: a.albServerGroupId, Port: a.port, Weight: a.weight })) },
+    DBInstanceIds: { DBInstanceId: [...g.dbInstanceIds] },
+  };
+  if (g.desiredCapacity !== undefined) w.DesiredCapacity = g.desiredCapacity;
+  return w;
+}
+
+function wireInstance(i: InstanceState): WireScalingInstance {
+  const w: WireScalingInstance = {
+    InstanceId: i.id,
+    ScalingGroupId: i.scalingGroupId,
+    HealthStatus: i.healthStatus,
+    LifecycleState: i.lifecycleState,
+    CreationType: i.creationType,
+    CreationTime: minuteStamp(i.creationMs),
+    CreatedTime: secondStamp(i.creationMs),
+    Entrusted: i.entrusted,
+    LoadBalancerWeight: i.weight,
+    WarmupState: 'NoNeedWarmup',
+    ZoneId: i.zoneId,
+    WeightedCapacity: 1,
+    PrivateIpAddress: i.privateIp,
+  };
+  if (i.scalingConfigurationId !== undefined) w.ScalingConfigurationId = i.scalingConfigurationId;
+  if (i.scalingActivityId !== undefined) w.ScalingActivityId = i.scalingActivityId;
+  return w;
+}
+
+export function wireActivity(state: EmulatorState, a: ActivityState, now: number): WireScalingActivity {
+  const totals = a.totals ?? (() => {
+    const c = state.capacities(a.groupId);
+    return { total: c.total, attached: c.attached, autoCreated: c.autoCreated };
+  })();
+  const w: WireScalingActivity = {
+    ScalingActivityId: a.id,
+    ScalingGroupId: a.groupId,
+    Description: a.description,
+    Cause: a.cause,
+    StatusCode: a.status,
+    StatusMessage: a.statusMessage,
+    StartTime: minuteStamp(a.startMs),
+    Progress: state.progressOf(a, now),
+    TotalCapacity: String(totals.total),
+    AttachedCapacity: String(totals.attached),
+    AutoCreatedCapacity: String(totals.autoCreated),
+    ScalingInstanceNumber: a.instanceIds.length,
+    CreatedCapacity: 0,
+    DestroyedCapacity: a.releasedIds.length,
+    StartedCapacity: 0,
+    StoppedCapacity: a.stoppedIds.length,
+    TriggerSourceType: 'Api',
+    Detail: '',
+  };
+  if (a.endMs !== undefined) w.EndTime = minuteStamp(a.endMs);
+  if (a.releasedIds.length > 0) w.DestroyedInstances = { DestroyedInstance: [...a.releasedIds] };
+  if (a.stoppedIds.length > 0) w.StoppedInstances = { StoppedInstance: [...a.stoppedIds] };
+  const ended = a.status !== 'InProgress';
+  if (ended && a.status !== 'Successful') {
+    if (a.errorCode !== undefined && (a.failIds.size > 0 || a.status === 'Failed' || a.status === 'Rejected')) w.ErrorCode = a.errorCode;
+    if (a.errorMessage !== undefined && (a.failIds.size > 0 || a.status === 'Failed' || a.status === 'Rejected')) w.ErrorMessage = a.errorMessage;
+    const items: WireActivityErrorMessage[] = [];
+    if (a.failIds.size > 0) {
+      items.push({ Code: a.errorCode ?? 'InternalError', Message: a.errorMessage ?? '', FailedInstanceIds: { FailedInstanceIds: [...a.failIds] } });
+    }
+    if (a.ignoredIds.length > 0) {
+      items.push({
+        Code: 'InvalidInstanceId.NotFound',
+        Message: `The specified instances do not exist in the scaling group and were ignored: ${a.ignoredIds.join(', ')}.`,
+        FailedInstanceIds: { FailedInstanceIds: [...a.ignoredIds] },
+      });
+    }
+    if (items.length > 0) w.ErrorMessages = { ErrorMessagesItem: items };
+  }
+  return w;
+}
+
+// ---------------------------------------------------------------------------------------------
+// actions
+// ---------------------------------------------------------------------------------------------
+
+const describeScalingGroups: ActionHandler = (ctx): Body<WireDescribeScalingGroupsResponse> => {
+  const region = requireRegion(ctx);
+  checkDenied(ctx);
+  const ids = atMost('ScalingGroupId.N', ctx.params.list('ScalingGroupId'));
+  const names = [...ctx.params.list('ScalingGroupName')];
+  const single = ctx.params.get('ScalingGroupName');
+  if (single !== undefined) names.push(single);
+  const { pageNumber, pageSize } = paging(ctx.params);
+  const groups = [...ctx.state.groups.values()].filter(
+    (g) => g.regionId === region && (ids.length === 0 || ids.includes(g.id)) && (names.length === 0 || names.includes(g.name)),
+  );
+  return {
+    TotalCount: groups.length,
+    PageNumber: pageNumber,
+    PageSize: pageSize,
+    ScalingGroups: { ScalingGroup: page(groups, pageNumber, pageSize).map((g) => wireGroup(ctx.state, g)) },
+  };
+};
+
+const describeScalingInstances: ActionHandler = (ctx): Body<WireDescribeScalingInstancesResponse> => {
+  const region = requireRegion(ctx);
+  checkDenied(ctx);
+  const p = ctx.params;
+  const groupId = p.get('ScalingGroupId');
+  const ids = atMost('InstanceId.N', p.list('InstanceId'));
+  const lifecycle = p.get('LifecycleState');
+  if (lifecycle !== undefined && !(INSTANCE_LIFECYCLE_STATES as readonly string[]).includes(lifecycle)) throw invalidParameter('LifecycleState');
+  const health = p.get('HealthStatus');
+  if (health !== undefined && health !== 'Healthy' && health !== 'Unhealthy') throw invalidParameter('HealthStatus');
+  const creationType = p.get('CreationType');
+  if (creationType !== undefined && !['AutoCreated', 'Attached', 'Managed'].includes(creationType)) throw invalidParameter('CreationType');
+  const activityId = p.get('ScalingActivityId');
+  const configId = p.get('ScalingConfigurationId');
+  const { pageNumber, pageSize } = paging(p);
+  const idSet = new Set(ids);
+  const matches: InstanceState[] = [];
+  for (const i of ctx.state.instances.values()) {
+    if (groupId !== undefined && i.scalingGroupId !== groupId) continue;
+    if (ctx.state.groups.get(i.scalingGroupId)?.regionId !== region) continue;
+    if (idSet.size > 0 && !idSet.has(i.id)) continue;
+    if (lifecycle !== undefined && i.lifecycleState !== lifecycle) continue;
+    if (health !== undefined && i.healthStatus !== health) continue;
+    if (creationType !== undefined && i.creationType !== creationType) continue;
+    if (activityId !== undefined && i.scalingActivityId !== activityId) continue;
+    if (configId !== undefined && i.scalingConfigurationId !== configId) continue;
+    matches.push(i);
+  }
+  return {
+    TotalCount: matches.length,
+    PageNumber: pageNumber,
+    PageSize: pageSize,
+    ScalingInstances: { ScalingInstance: page(matches, pageNumber, pageSize).map(wireInstance) },
+  };
+};
+
+const describeScalingActivities: ActionHandler = (ctx): Body<WireDescribeScalingActivitiesResponse> => {
+  const region = requireRegion(ctx);
+  checkDenied(ctx);
+  const p = ctx.params;
+  const groupId = p.get('ScalingGroupId');
+  const ids = atMost('ScalingActivityId.N', p.list('ScalingActivityId'));
+  if (groupId === undefined && ids.length === 0) throw missingParameter('ScalingGroupId');
+  const status = p.get('StatusCode');
+  if (status !== undefined && !ACTIVITY_STATUSES.includes(status)) throw invalidParameter('StatusCode');
+  const { pageNumber, pageSize } = paging(p);
+  const now = ctx.now;
+  const idSet = new Set(ids);
+  const matches = [...ctx.state.activities.values()]
+    .filter(
+      (a) =>
+        (groupId === undefined || a.groupId === groupId) &&
+        (idSet.size === 0 || idSet.has(a.id)) &&
+        ctx.state.groups.get(a.groupId)?.regionId === region &&
+        (status === undefined || a.status === status) &&
+        now - a.startMs <= RETENTION_MS,
+    )
+    .reverse() // newest first
+    .sort((x, y) => y.startMs - x.startMs);
+  return {
+    TotalCount: matches.length,
+    PageNumber: pageNumber,
+    PageSize: pageSize,
+    ScalingActivities: { ScalingActivity: page(matches, pageNumber, pageSize).map((a) => wireActivity(ctx.state, a, now)) },
+  };
+};
+
+/** Requested IDs, de-duplicated, in request order. */
+function requestedInstanceIds(ctx: ActionContext): string[] {
+  const ids = [...new Set(ctx.params.list('InstanceId'))];
+  if (ids.length === 0) throw missingParameter('InstanceId.N');
+  return ids;
+}
+
+const removeInstances: ActionHandler = (ctx): Body<WireRemoveInstancesResponse> => {
+  const p = ctx.params;
+  // 1. required and well-formed parameters
+  const groupId = p.required('ScalingGroupId');
+  const ids = requestedInstanceIds(ctx);
+  const decreaseDesired = p.bool('DecreaseDesiredCapacity', true);
+  const ignoreInvalid = p.bool('IgnoreInvalidInstance', false);
+  p.int('StopInstanceTimeout', { min: 30, max: 240 });
+  const removePolicy = p.get('RemovePolicy') ?? 'release';
+
+  // ClientToken replay answers before any state check: the original call may be what blocks the group now.
+  const fingerprint = JSON.stringify({ groupId, ids: [...ids].sort(), removePolicy, decreaseDesired });
+  const prior = replay(ctx, fingerprint);
+  if (prior) return prior as unknown as Body<WireRemoveInstancesResponse>;
+
+  // 2. group exists, 3. authorized, 4. Active, 5. no activity in progress
+  const group = findGroup(ctx);
+  checkDenied(ctx);
+  if (group.lifecycleState !== 'Active') throw apiError('IncorrectScalingGroupStatus');
+  if (ctx.state.inProgressActivity(group.id)) throw apiError('ScalingActivityInProgress');
+
+  // 6. every instance belongs to the group (unless IgnoreInvalidInstance)
+  const valid: string[] = [];
+  const ignored: string[] = [];
+  for (const id of ids) {
+    const inst = ctx.state.instances.get(id);
+    if (inst && inst.scalingGroupId === group.id) valid.push(id);
+    else if (ignoreInvalid) ignored.push(id);
+    else throw instanceNotFound(id);
+  }
+  for (const id of valid) {
+    const st = ctx.state.instances.get(id)?.lifecycleState ?? '';
+    if (!['InService', 'Standby', 'Protected', 'Stopped'].includes(st)) throw apiError('IncorrectInstanceStatus', `The current status of instance "${id}" does not support this action.`);
+  }
+  // 7. at most 20 IDs
+  if (ids.length > MAX_IDS) throw invalidParameter('InstanceId.N', `The specified parameter "InstanceId.N" is not valid: at most ${MAX_IDS} instances can be removed in one call.`);
+  // 8. RemovePolicy
+  if (removePolicy !== 'release' && removePolicy !== 'recycle') throw invalidParameter('RemovePolicy');
+  if (removePolicy === 'recycle' && group.scalingPolicy !== 'recycle') {
+    throw apiError('InvalidParameter', 'The specified group does not support the specified RemovePolicy.');
+  }
+  // 9. attached CLBs active
+  const lbIds = new Set([...group.loadBalancerIds, ...group.vServerGroups.map((v) => v.loadBalancerId)]);
+  for (const lbId of lbIds) {
+    const lb = ctx.state.loadBalancers.get(lbId);
+    if (!lb || lb.status !== 'active') throw apiError('IncorrectLoadBalancerStatus');
+  }
+  // 10. attached RDS running
+  for (const dbId of group.dbInstanceIds) {
+    const db = ctx.state.dbInstances.get(dbId);
+    if (!db || db.status !== 'Running') throw apiError('IncorrectDBInstanceStatus', `The current status of DB instance "${dbId}" does not support this action.`);
+  }
+  // 11. MinSize floor
+  if (ctx.state.capacities(group.id).total - valid.length < group.minSize) throw apiError('IncorrectCapacity.MinSize');
+
+  const activity = ctx.state.startRemoval({ group, instanceIds: valid, ignoredIds: ignored, removePolicy, decreaseDesired });
+  ctx.meta.createdActivityId = activity.id;
+  const result = { ScalingActivityId: activity.id };
+  remember(ctx, fingerprint, result);
+  return result;
+};
+
+function standby(enter: boolean): ActionHandler {
+  return (ctx) => {
+    const groupId = ctx.params.required('ScalingGroupId');
+    const ids = requestedInstanceIds(ctx);
+    const fingerprint = JSON.stringify({ groupId, ids: [...ids].sort() });
+    const prior = replay(ctx, fingerprint);
+    if (prior) return {};
+    const group = findGroup(ctx);
+    checkDenied(ctx);
+    for (const id of ids) {
+      const inst = ctx.state.instances.get(id);
+      if (!inst || inst.scalingGroupId !== group.id) throw instanceNotFound(id);
+    }
+    if (ids.length > MAX_IDS) throw invalidParameter('InstanceId.N', `The specified parameter "InstanceId.N" is not valid: at most ${MAX_IDS} instances are allowed.`);
+    const accepted = enter ? ['InService', 'Standby'] : ['Standby', 'InService'];
+    for (const id of ids) {
+      const st = ctx.state.instances.get(id)?.lifecycleState ?? '';
+      if (!accepted.includes(st)) throw apiError('IncorrectInstanceStatus', `The current status of instance "${id}" does not support this action.`);
+    }
+    if (enter) ctx.state.enterStandby(group, ids);
+    else ctx.state.exitStandby(ids);
+    remember(ctx, fingerprint, {});
+    return {};
+  };
+}
+
+export const ESS_ACTIONS: Readonly<Record<string, ActionHandler>> = {
+  DescribeScalingGroups: describeScalingGroups,
+  DescribeScalingInstances: describeScalingInstances,
+  DescribeScalingActivities: describeScalingActivities,
+  RemoveInstances: removeInstances,
+  EnterStandby: standby(true),
+  ExitStandby: standby(false),
+};

@@ -1,0 +1,375 @@
+/**
+ * Scenario files: the whole initial state of the emulated cloud as one JSON document.
+ * `loadScenarioSource` accepts a scenario object, a built-in name (`demo`, `small`) or a path to a
+ * JSON file; `validateScenario` checks every field and cross-reference and fails with a message
+ * naming the offending path. The format is documented field by field in docs/emulator.md.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+import demo from './scenarios/demo.json';
+import small from './scenarios/small.json';
+import { generatedInstanceId, INSTANCE_ID_RE } from './ids';
+import type { Scenario, ScenarioAttachTo, ScenarioInstance } from './types';
+
+export class ScenarioError extends Error {
+  override readonly name = 'ScenarioError' as const;
+}
+
+export const BUILTIN_SCENARIOS: Readonly<Record<string, Scenario>> = {
+  demo: demo as unknown as Scenario,
+  small: small as unknown as Scenario,
+};
+
+export const DEFAULT_TIMINGS = { activityDurationMs: 3000, essDrainWaitMs: 500, albJobDurationMs: 300 } as const;
+
+export const INSTANCE_LIFECYCLE_STATES = ['InService', 'Pending', 'Pending:Wait', 'Protected', 'Standby', 'Stopped', 'Removing', 'Removing:Wait'] as const;
+const GROUP_STATES = ['Active', 'Inactive', 'Deleting'];
+const CREATION_TYPES = ['AutoCreated', 'Attached', 'Managed'];
+const SCALING_POLICIES = ['release', 'recycle', 'forcerelease'];
+const CLB_STATUSES = ['active', 'inactive', 'locked'];
+const HEALTH = ['normal', 'abnormal', 'unavailable'];
+const OUTCOMES = ['Warning', 'Failed', 'Rejected'];
+
+/** Resolves a scenario object, a built-in name or a JSON file path, then validates it. */
+export function loadScenarioSource(source: Scenario | string | { name: string }): Scenario {
+  if (typeof source === 'string') {
+    const builtin = BUILTIN_SCENARIOS[source];
+    if (builtin) return validateScenario(structuredClone(builtin));
+    let text: string;
+    try {
+      text = readFileSync(resolve(source), 'utf8');
+    } catch (e) {
+      throw new ScenarioError(
+        `scenario "${source}" is neither a built-in (${Object.keys(BUILTIN_SCENARIOS).join(', ')}) nor a readable file: ${(e as Error).message}`,
+      );
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new ScenarioError(`scenario file ${source} is not valid JSON: ${(e as Error).message}`);
+    }
+    return validateScenario(parsed);
+  }
+  // `{name}` alone (and nothing else) names a built-in.
+  const keys = Object.keys(source);
+  if (keys.length === 1 && keys[0] === 'name' && typeof source.name === 'string') return loadScenarioSource(source.name);
+  return validateScenario(structuredClone(source));
+}
+
+// ---------------------------------------------------------------------------------------------
+// validation
+// ---------------------------------------------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+
+function fail(path: string, msg: string): never {
+  throw new ScenarioError(`scenario ${path}: ${msg}`);
+}
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function obj(v: unknown, path: string): Obj {
+  if (!isObj(v)) fail(path, 'must be an object');
+  return v;
+}
+
+function arr(v: unknown, path: string): unknown[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) fail(path, 'must be an array');
+  return v;
+}
+
+function str(o: Obj, key: string, path: string, required: boolean): string | undefined {
+  const v = o[key];
+  if (v === undefined) {
+    if (required) fail(`${path}.${key}`, 'is required');
+    return undefined;
+  }
+  if (typeof v !== 'string' || v === '') fail(`${path}.${key}`, 'must be a non-empty string');
+  return v;
+}
+
+function int(o: Obj, key: string, path: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(`${path}.${key}`, `must be an integer ${min}..${max}`);
+  return v;
+}
+
+function oneOf(o: Obj, key: string, path: string, allowed: readonly string[]): void {
+  const v = str(o, key, path, false);
+  if (v !== undefined && !allowed.includes(v)) fail(`${path}.${key}`, `must be one of ${allowed.join(', ')} (got "${v}")`);
+}
+
+function strArr(o: Obj, key: string, path: string): string[] {
+  const a = arr(o[key], `${path}.${key}`);
+  a.forEach((x, i) => {
+    if (typeof x !== 'string' || x === '') fail(`${path}.${key}[${i}]`, 'must be a non-empty string');
+  });
+  return a as string[];
+}
+
+function time(o: Obj, key: string, path: string, required: boolean): void {
+  const v = str(o, key, path, required);
+  if (v !== undefined && Number.isNaN(Date.parse(v))) fail(`${path}.${key}`, `is not an ISO time: "${v}"`);
+}
+
+function bool(o: Obj, key: string, path: string): void {
+  if (o[key] !== undefined && typeof o[key] !== 'boolean') fail(`${path}.${key}`, 'must be true or false');
+}
+
+function unique(ids: string[], what: string): void {
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (seen.has(id)) fail(what, `duplicate ID "${id}"`);
+    seen.add(id);
+  }
+}
+
+function validateAttachTo(v: unknown, path: string, refs: Refs): void {
+  if (v === undefined) return;
+  const a = obj(v, path);
+  for (const id of strArr(a, 'loadBalancerIds', path)) if (!refs.lbs.has(id)) fail(`${path}.loadBalancerIds`, `unknown load balancer "${id}"`);
+  for (const id of strArr(a, 'vServerGroupIds', path)) if (!refs.vsgs.has(id)) fail(`${path}.vServerGroupIds`, `unknown vserver group "${id}"`);
+  for (const id of strArr(a, 'albServerGroupIds', path)) if (!refs.albs.has(id)) fail(`${path}.albServerGroupIds`, `unknown ALB server group "${id}"`);
+  int(a, 'port', path, 1, 65535);
+  int(a, 'weight', path, 0, 100);
+}
+
+interface Refs {
+  lbs: Map<string, Obj>;
+  /** vserver group ID -> CLB ID */
+  vsgs: Map<string, string>;
+  albs: Set<string>;
+  dbs: Set<string>;
+  groups: Set<string>;
+}
+
+/** Checks the whole document; returns it typed. Throws ScenarioError naming the bad path. */
+export function validateScenario(input: unknown): Scenario {
+  const s = obj(input, '(root)');
+  str(s, 'name', '', false);
+  if (s.accessKeys !== undefined) {
+    const keys = obj(s.accessKeys, '.accessKeys');
+    for (const [id, secret] of Object.entries(keys)) {
+      if (id === '' || typeof secret !== 'string' || secret === '') fail(`.accessKeys.${id}`, 'must map a non-empty ID to a non-empty secret');
+    }
+  }
+  strArr(s, 'regions', '');
+  strArr(s, 'deniedActions', '');
+  bool(s, 'ignoreClientToken', '');
+
+  const refs: Refs = { lbs: new Map(), vsgs: new Map(), albs: new Set(), dbs: new Set(), groups: new Set() };
+
+  arr(s.loadBalancers, '.loadBalancers').forEach((x, i) => {
+    const p = `.loadBalancers[${i}]`;
+    const lb = obj(x, p);
+    const id = str(lb, 'id', p, true) as string;
+    if (refs.lbs.has(id)) fail(p, `duplicate load balancer "${id}"`);
+    refs.lbs.set(id, lb);
+    str(lb, 'regionId', p, true);
+    oneOf(lb, 'status', p, CLB_STATUSES);
+    arr(lb.backendServers, `${p}.backendServers`).forEach((b, j) => {
+      const bp = `${p}.backendServers[${j}]`;
+      const bo = obj(b, bp);
+      str(bo, 'serverId', bp, true);
+      int(bo, 'weight', bp, 0, 100);
+    });
+    arr(lb.vServerGroups, `${p}.vServerGroups`).forEach((g, j) => {
+      const gp = `${p}.vServerGroups[${j}]`;
+      const go = obj(g, gp);
+      const gid = str(go, 'id', gp, true) as string;
+      if (refs.vsgs.has(gid)) fail(gp, `duplicate vserver group "${gid}"`);
+      refs.vsgs.set(gid, id);
+      arr(go.backendServers, `${gp}.backendServers`).forEach((b, k) => {
+        const bp = `${gp}.backendServers[${k}]`;
+        const bo = obj(b, bp);
+        str(bo, 'serverId', bp, true);
+        if (int(bo, 'port', bp, 1, 65535) === undefined) fail(`${bp}.port`, 'is required');
+        int(bo, 'weight', bp, 0, 100);
+      });
+    });
+    arr(lb.listeners, `${p}.listeners`).forEach((l, j) => {
+      const lp = `${p}.listeners[${j}]`;
+      const lo = obj(l, lp);
+      if (int(lo, 'port', lp, 1, 65535) === undefined) fail(`${lp}.port`, 'is required');
+      oneOf(lo, 'protocol', lp, ['http', 'https', 'tcp', 'udp']);
+      const vsg = str(lo, 'vServerGroupId', lp, false);
+      if (vsg !== undefined && refs.vsgs.get(vsg) !== id) fail(`${lp}.vServerGroupId`, `"${vsg}" is not a vserver group of ${id}`);
+    });
+    if (lb.health !== undefined) {
+      for (const [sid, h] of Object.entries(obj(lb.health, `${p}.health`))) {
+        if (typeof h !== 'string' || !HEALTH.includes(h)) fail(`${p}.health.${sid}`, `must be one of ${HEALTH.join(', ')}`);
+      }
+    }
+  });
+
+  arr(s.albServerGroups, '.albServerGroups').forEach((x, i) => {
+    const p = `.albServerGroups[${i}]`;
+    const g = obj(x, p);
+    const id = str(g, 'id', p, true) as string;
+    if (refs.albs.has(id)) fail(p, `duplicate ALB server group "${id}"`);
+    refs.albs.add(id);
+    str(g, 'regionId', p, true);
+    arr(g.servers, `${p}.servers`).forEach((b, j) => {
+      const bp = `${p}.servers[${j}]`;
+      const bo = obj(b, bp);
+      str(bo, 'serverId', bp, true);
+      oneOf(bo, 'serverType', bp, ['Ecs', 'Eni', 'Eci', 'Ip', 'Fc']);
+      if (int(bo, 'port', bp, 0, 65535) === undefined) fail(`${bp}.port`, 'is required');
+      int(bo, 'weight', bp, 0, 100);
+    });
+  });
+
+  arr(s.dbInstances, '.dbInstances').forEach((x, i) => {
+    const p = `.dbInstances[${i}]`;
+    const d = obj(x, p);
+    const id = str(d, 'id', p, true) as string;
+    if (refs.dbs.has(id)) fail(p, `duplicate DB instance "${id}"`);
+    refs.dbs.add(id);
+    str(d, 'status', p, false);
+  });
+
+  arr(s.scalingGroups, '.scalingGroups').forEach((x, i) => {
+    const p = `.scalingGroups[${i}]`;
+    const g = obj(x, p);
+    const id = str(g, 'id', p, true) as string;
+    if (refs.groups.has(id)) fail(p, `duplicate scaling group "${id}"`);
+    refs.groups.add(id);
+    str(g, 'name', p, false);
+    str(g, 'regionId', p, true);
+    oneOf(g, 'lifecycleState', p, GROUP_STATES);
+    const min = int(g, 'minSize', p, 0) ?? 0;
+    const max = int(g, 'maxSize', p, 0);
+    if (max !== undefined && max < min) fail(`${p}.maxSize`, 'must be >= minSize');
+    int(g, 'desiredCapacity', p, 0);
+    oneOf(g, 'scalingPolicy', p, SCALING_POLICIES);
+    strArr(g, 'removalPolicies', p);
+    int(g, 'defaultCooldown', p, 0);
+    time(g, 'creationTime', p, false);
+    for (const lb of strArr(g, 'loadBalancerIds', p)) if (!refs.lbs.has(lb)) fail(`${p}.loadBalancerIds`, `unknown load balancer "${lb}"`);
+    arr(g.vServerGroups, `${p}.vServerGroups`).forEach((v, j) => {
+      const vp = `${p}.vServerGroups[${j}]`;
+      const vo = obj(v, vp);
+      const lb = str(vo, 'loadBalancerId', vp, true) as string;
+      const vsg = str(vo, 'vServerGroupId', vp, true) as string;
+      if (refs.vsgs.get(vsg) !== lb) fail(vp, `vserver group "${vsg}" is not defined on load balancer "${lb}"`);
+      if (int(vo, 'port', vp, 1, 65535) === undefined) fail(`${vp}.port`, 'is required');
+      int(vo, 'weight', vp, 0, 100);
+    });
+    arr(g.albServerGroups, `${p}.albServerGroups`).forEach((v, j) => {
+      const vp = `${p}.albServerGroups[${j}]`;
+      const vo = obj(v, vp);
+      const sg = str(vo, 'albServerGroupId', vp, true) as string;
+      if (!refs.albs.has(sg)) fail(vp, `unknown ALB server group "${sg}"`);
+      if (int(vo, 'port', vp, 0, 65535) === undefined) fail(`${vp}.port`, 'is required');
+      int(vo, 'weight', vp, 0, 100);
+    });
+    for (const db of strArr(g, 'dbInstanceIds', p)) if (!refs.dbs.has(db)) fail(`${p}.dbInstanceIds`, `unknown DB instance "${db}"`);
+  });
+
+  arr(s.instances, '.instances').forEach((x, i) => {
+    const p = `.instances[${i}]`;
+    const inst = obj(x, p);
+    const id = str(inst, 'id', p, true) as string;
+    if (!INSTANCE_ID_RE.test(id)) fail(`${p}.id`, `"${id}" is not an ECS instance ID (i- + 20 lowercase [a-z0-9])`);
+    const g = str(inst, 'scalingGroupId', p, true) as string;
+    if (!refs.groups.has(g)) fail(`${p}.scalingGroupId`, `unknown scaling group "${g}"`);
+    oneOf(inst, 'lifecycleState', p, INSTANCE_LIFECYCLE_STATES);
+    oneOf(inst, 'creationType', p, CREATION_TYPES);
+    oneOf(inst, 'healthStatus', p, ['Healthy', 'Unhealthy']);
+    time(inst, 'creationTime', p, false);
+    int(inst, 'weight', p, 0, 100);
+    bool(inst, 'entrusted', p);
+    validateAttachTo(inst.attachTo, `${p}.attachTo`, refs);
+  });
+
+  arr(s.instanceGenerators, '.instanceGenerators').forEach((x, i) => {
+    const p = `.instanceGenerators[${i}]`;
+    const gen = obj(x, p);
+    const g = str(gen, 'scalingGroupId', p, true) as string;
+    if (!refs.groups.has(g)) fail(`${p}.scalingGroupId`, `unknown scaling group "${g}"`);
+    if (int(gen, 'count', p, 0, 100_000) === undefined) fail(`${p}.count`, 'is required');
+    const prefix = str(gen, 'idPrefix', p, false);
+    if (prefix !== undefined && !/^[a-z0-9]{1,15}$/.test(prefix)) fail(`${p}.idPrefix`, 'must be 1..15 lowercase [a-z0-9]');
+    int(gen, 'startIndex', p, 0);
+    oneOf(gen, 'creationType', p, CREATION_TYPES);
+    oneOf(gen, 'lifecycleState', p, INSTANCE_LIFECYCLE_STATES);
+    oneOf(gen, 'healthStatus', p, ['Healthy', 'Unhealthy']);
+    time(gen, 'startTime', p, true);
+    int(gen, 'intervalMinutes', p, 0);
+    strArr(gen, 'scalingConfigurationIds', p);
+    strArr(gen, 'zoneIds', p);
+    int(gen, 'weight', p, 0, 100);
+    bool(gen, 'entrusted', p);
+    validateAttachTo(gen.attachTo, `${p}.attachTo`, refs);
+  });
+
+  if (s.timings !== undefined) {
+    const t = obj(s.timings, '.timings');
+    int(t, 'activityDurationMs', '.timings', 0);
+    int(t, 'essDrainWaitMs', '.timings', 0);
+    int(t, 'albJobDurationMs', '.timings', 0);
+  }
+
+  arr(s.activityOutcomes, '.activityOutcomes').forEach((x, i) => {
+    const p = `.activityOutcomes[${i}]`;
+    const r = obj(x, p);
+    if (r.match !== undefined) strArr(obj(r.match, `${p}.match`), 'instanceIds', `${p}.match`);
+    if (str(r, 'status', p, true) === undefined) fail(`${p}.status`, 'is required');
+    oneOf(r, 'status', p, OUTCOMES);
+    strArr(r, 'failInstanceIds', p);
+    str(r, 'errorCode', p, false);
+    str(r, 'errorMessage', p, false);
+    int(r, 'times', p, 1);
+  });
+
+  const scenario = s as Scenario;
+  // Instance IDs must be unique across explicit and generated instances.
+  unique(
+    expandInstances(scenario).map((x) => x.id),
+    '.instances/.instanceGenerators',
+  );
+  return scenario;
+}
+
+// ---------------------------------------------------------------------------------------------
+// expansion
+// ---------------------------------------------------------------------------------------------
+
+/** Explicit instances plus the generated ones, in scenario order (generators after explicit ones). */
+export function expandInstances(s: Scenario): ScenarioInstance[] {
+  const out: ScenarioInstance[] = [...(s.instances ?? [])];
+  (s.instanceGenerators ?? []).forEach((gen, gi) => {
+    const group = s.scalingGroups?.find((g) => g.id === gen.scalingGroupId);
+    const region = group?.regionId ?? 'cn-hangzhou';
+    const prefix = gen.idPrefix ?? `bp1g${gi.toString(36)}`;
+    const start = Date.parse(gen.startTime);
+    const interval = (gen.intervalMinutes ?? 1) * 60_000;
+    const configs = gen.scalingConfigurationIds?.length ? gen.scalingConfigurationIds : [`asc-${gen.scalingGroupId.replace(/^asg-/, '')}`];
+    const zones = gen.zoneIds?.length ? gen.zoneIds : [`${region}-h`];
+    const first = gen.startIndex ?? 1;
+    for (let i = 0; i < gen.count; i++) {
+      const attachTo: ScenarioAttachTo | undefined = gen.attachTo ? { ...gen.attachTo } : undefined;
+      const inst: ScenarioInstance = {
+        id: generatedInstanceId(prefix, first + i),
+        scalingGroupId: gen.scalingGroupId,
+        creationTime: new Date(start + i * interval).toISOString(),
+        scalingConfigurationId: configs[i % configs.length] as string,
+        zoneId: zones[i % zones.length] as string,
+      };
+      if (gen.lifecycleState !== undefined) inst.lifecycleState = gen.lifecycleState;
+      if (gen.creationType !== undefined) inst.creationType = gen.creationType;
+      if (gen.healthStatus !== undefined) inst.healthStatus = gen.healthStatus;
+      if (gen.weight !== undefined) inst.weight = gen.weight;
+      if (gen.entrusted !== undefined) inst.entrusted = gen.entrusted;
+      if (attachTo) inst.attachTo = attachTo;
+      out.push(inst);
+    }
+  });
+  return out;
+}
