@@ -15,7 +15,7 @@ export interface FailureDetails {
  * Translates a cloud error into the Temporal failure the retry policy acts on, at the activity
  * boundary and nowhere else. The failure `type` is the Alibaba Cloud error code.
  */
-export function toApplicationFailure(err: unknown): unknown {
+export function toApplicationFailure(err: unknown, retryDelayCapMs?: number): unknown {
   if (err instanceof ApplicationFailure) return err;
   if (!(err instanceof AliyunError)) {
     if (err instanceof RangeError || err instanceof TypeError) {
@@ -40,7 +40,7 @@ export function toApplicationFailure(err: unknown): unknown {
     type: err.code,
     message: `${err.message}. ${policy.advice}${suffix}`,
     nonRetryable: policy.handling === 'fail' || exhausted,
-    nextRetryDelay: policy.delayMs,
+    nextRetryDelay: policy.delayMs === undefined ? undefined : Math.min(policy.delayMs, retryDelayCapMs ?? Infinity),
     details: [details],
   });
 }
@@ -53,11 +53,11 @@ function safeAttempt(): number {
   }
 }
 
-/** Runs an activity body and translates whatever it throws. */
-export async function translated<T>(fn: () => Promise<T>): Promise<T> {
+/** Runs an activity body and translates whatever it throws; `retryDelayCapMs` bounds the table's fixed delays (tests shrink them). */
+export async function translated<T>(fn: () => Promise<T>, retryDelayCapMs?: number): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    throw toApplicationFailure(e);
+    throw toApplicationFailure(e, retryDelayCapMs);
   }
 }

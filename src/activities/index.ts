@@ -18,19 +18,19 @@ export interface ActivityDeps {
 export function createActivities({ cloud }: ActivityDeps) {
   return {
     async preflight(req: PreflightRequest) {
-      return translated(() => runPreflight(cloud, req, Context.current().cancellationSignal));
+      return translated(() => runPreflight(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs);
     },
     async drain(req: DrainRequest) {
-      return translated(() => runDrain(cloud, req));
+      return translated(() => runDrain(cloud, req), req.retryDelayCapMs);
     },
     async undrain(req: UndrainRequest) {
-      return translated(() => runUndrain(cloud, req));
+      return translated(() => runUndrain(cloud, req), req.retryDelayCapMs);
     },
     async removeBatch(req: RemoveBatchRequest) {
-      return translated(() => runRemoveBatch(cloud, req));
+      return translated(() => runRemoveBatch(cloud, req), req.retryDelayCapMs);
     },
     async pollScalingActivity(req: PollRequest) {
-      return translated(() => runPoll(cloud, req));
+      return translated(() => runPoll(cloud, req), req.retryDelayCapMs);
     },
   };
 }

@@ -3,7 +3,12 @@ import type { NormalizedInput } from '../shared/input';
 
 /** Activity request/response shapes. Workflow code imports this file as types only. */
 
-export interface PreflightRequest {
+/** Every request may bound the fixed retry delays of the error-policy table (e.g. 10 s for ScalingActivityInProgress). */
+interface Retrying {
+  retryDelayCapMs?: number;
+}
+
+export interface PreflightRequest extends Retrying {
   input: NormalizedInput;
 }
 export type PreflightResponse = PreflightResult;
@@ -15,7 +20,7 @@ export type RestoreRecord =
   | { kind: 'alb'; serverGroupId: string; serverId: string; serverType: string; port: number; weight: number }
   | { kind: 'standby'; instanceId: string };
 
-export interface DrainRequest {
+export interface DrainRequest extends Retrying {
   regionId: string;
   scalingGroupId: string;
   strategy: 'weight' | 'standby';
@@ -33,7 +38,7 @@ export interface DrainResponse {
   drainedAt: string;
 }
 
-export interface UndrainRequest {
+export interface UndrainRequest extends Retrying {
   regionId: string;
   scalingGroupId: string;
   restore: RestoreRecord[];
@@ -46,7 +51,7 @@ export interface UndrainResponse {
   requestIds: string[];
 }
 
-export interface RemoveBatchRequest {
+export interface RemoveBatchRequest extends Retrying {
   regionId: string;
   scalingGroupId: string;
   instanceIds: string[];
@@ -73,7 +78,7 @@ export interface RemoveBatchResponse {
   requestIds: string[];
 }
 
-export interface PollRequest {
+export interface PollRequest extends Retrying {
   regionId: string;
   scalingGroupId: string;
   scalingActivityId: string;

@@ -89,6 +89,8 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
   let paused = carry?.paused ?? false;
   let approved = !input.requireApproval || carry !== undefined;
   let lastError: string | undefined;
+  /** The cloud error code (or ScalingActivity<Status>) behind the last batch failure: the run's failure type. */
+  let lastErrorCode: string | undefined;
   const removed: RemovedGroup[] = [...(carry?.removed ?? [])];
   const notRemoved = new Map<string, InstanceReport>((carry?.notRemoved ?? []).map((r) => [r.instanceId, r]));
   const recentBatches: BatchProgress[] = [...(carry?.recentBatches ?? [])];
@@ -200,7 +202,7 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
   if (!carry) {
     const pre = await acts.preflight.executeWithOptions(
       { startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: 30 }, summary: `Preflight: ${input.instanceIds.length} instance(s) in ${input.scalingGroupId}` },
-      [{ input }],
+      [{ input, retryDelayCapMs: adv.retryMaxIntervalMs }],
     );
     plan = pre.plan;
     if (pre.problems.length) {
@@ -259,7 +261,7 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
         slot.progress.state = 'draining';
         const res: DrainResponse = await longActs.drain.executeWithOptions(
           { startToCloseTimeout: '10m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 30 }, summary: `Drain batch ${slot.progress.index}/${batchesTotal} (${slot.ids.length} instances, ${strategy})` },
-          [{ regionId: input.regionId, scalingGroupId: input.scalingGroupId, strategy, instanceIds: slot.ids, loadBalancers: thePlan.loadBalancers, alreadyStandby: thePlan.alreadyStandby, batchIndex: slot.progress.index }],
+          [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, strategy, instanceIds: slot.ids, loadBalancers: thePlan.loadBalancers, alreadyStandby: thePlan.alreadyStandby, batchIndex: slot.progress.index }],
         );
         slot.restore = res.restore;
         slot.drainDone = true;
@@ -303,7 +305,7 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
       setPhase('Restoring');
       const res = await acts.undrain.executeWithOptions(
         { startToCloseTimeout: '10m', retry: { ...retry, maximumAttempts: 50 }, summary: `Restore traffic to ${new Set(records.map(restoreInstanceId)).size} drained instance(s)` },
-        [{ regionId: input.regionId, scalingGroupId: input.scalingGroupId, restore: records }],
+        [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, restore: records }],
       );
       for (const id of res.restoredInstanceIds) {
         const prior = notRemoved.get(id);
@@ -336,7 +338,7 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
       removal = await CancellationScope.nonCancellable(() =>
         removeActs.removeBatch.executeWithOptions(
           { startToCloseTimeout: '2m', heartbeatTimeout: '1m', retry: { ...retry, maximumAttempts: 500 }, summary: `RemoveInstances ${label}` },
-          [{ regionId: input.regionId, scalingGroupId: input.scalingGroupId, instanceIds: slot.ids, removePolicy: input.removePolicy, decreaseDesiredCapacity: input.decreaseDesiredCapacity, idempotencyKey: `${runKey}/${p.index}` }],
+          [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, instanceIds: slot.ids, removePolicy: input.removePolicy, decreaseDesiredCapacity: input.decreaseDesiredCapacity, idempotencyKey: `${runKey}/${p.index}` }],
         ),
       );
     } catch (e) {
@@ -344,6 +346,7 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
       p.errors.push(why);
       p.state = 'failed';
       lastError = `${label}: ${why}`;
+      lastErrorCode = failureType(e);
       for (const id of slot.ids) notRemoved.set(id, { instanceId: id, outcome: 'failed', why: `RemoveInstances failed: ${why}`, batch: p.index });
       publish();
       return false;
@@ -367,7 +370,7 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
       try {
         polled = await longActs.pollScalingActivity.executeWithOptions(
           { startToCloseTimeout: '6h', heartbeatTimeout, retry: { ...retry, maximumAttempts: 100 }, summary: `Poll scaling activity ${r.scalingActivityId} (${label})` },
-          [{ regionId: input.regionId, scalingGroupId: input.scalingGroupId, scalingActivityId: r.scalingActivityId, instanceIds: r.instanceIds, minIntervalMs: adv.pollMinIntervalMs, maxIntervalMs: Math.min(adv.pollMaxIntervalMs, heartbeatTimeout / 2) }],
+          [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, scalingActivityId: r.scalingActivityId, instanceIds: r.instanceIds, minIntervalMs: adv.pollMinIntervalMs, maxIntervalMs: Math.min(adv.pollMaxIntervalMs, heartbeatTimeout / 2) }],
         );
       } catch (e) {
         if (isCancellation(e)) throw e;
@@ -386,6 +389,7 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
         ok = false;
         p.errors.push(`scaling activity ${r.scalingActivityId} ended ${polled.statusCode}: ${polled.failedInstances.length} instance(s) not removed`);
         lastError = `${label}: scaling activity ${r.scalingActivityId} ended ${polled.statusCode}${polled.statusMessage ? `: ${polled.statusMessage}` : ''}`;
+        lastErrorCode = `ScalingActivity${polled.statusCode}`;
       }
       p.endedAt = polled.endedAt;
     }
@@ -409,7 +413,7 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
         if (back.length) {
           const res = await CancellationScope.nonCancellable(() => acts.undrain.executeWithOptions(
             { startToCloseTimeout: '10m', retry: { ...retry, maximumAttempts: 50 }, summary: `Restore traffic to ${failedIds.size} instance(s) of failed batch ${slot.progress.index}` },
-            [{ regionId: input.regionId, scalingGroupId: input.scalingGroupId, restore: back }],
+            [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, restore: back }],
           ));
           for (const id of res.restoredInstanceIds) {
             const prior = notRemoved.get(id);
@@ -418,7 +422,7 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
         }
         if (input.onBatchFailure === 'abort') {
           slot.done = true;
-          throw ApplicationFailure.create({ type: 'BatchFailed', nonRetryable: true, message: `Batch ${slot.progress.index} failed (${lastError ?? 'see progress'}); aborting because onBatchFailure is "abort"` });
+          throw ApplicationFailure.create({ type: lastErrorCode ?? 'BatchFailed', nonRetryable: true, message: `Batch ${slot.progress.index} failed (${lastError ?? 'see progress'}); aborting because onBatchFailure is "abort"` });
         }
       }
       slot.done = true;
@@ -457,7 +461,7 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
     if (cancelled) throw err;
     const res = result('aborted', `Aborted: ${describeFailure(err)}`);
     throw ApplicationFailure.create({
-      type: err instanceof ApplicationFailure && err.type ? err.type : 'ScaleInFailed',
+      type: failureType(err) ?? (err instanceof ApplicationFailure && err.type ? err.type : 'ScaleInFailed'),
       nonRetryable: true,
       message: `${res.message}. Removed ${res.counts.removed}, failed ${res.counts.failed}, restored ${res.counts.restored}, skipped ${res.counts.skipped} of ${res.counts.total}.`,
       details: [res],
@@ -477,6 +481,12 @@ function restoreInstanceId(r: RestoreRecord): string {
 
 function isTerminal(p: Phase): boolean {
   return p === 'Completed' || p === 'Failed' || p === 'Cancelled' || p === 'DryRun';
+}
+
+function failureType(e: unknown): string | undefined {
+  let cur: unknown = e;
+  while (cur instanceof ActivityFailure && cur.cause) cur = cur.cause;
+  return cur instanceof ApplicationFailure ? cur.type ?? undefined : undefined;
 }
 
 /** One line naming the cloud error code, for progress and results. */
