@@ -51,6 +51,7 @@ export async function runRemoveBatch(cloud: CloudClient, req: RemoveBatchRequest
       }
     }
     for (const [scalingActivityId, ids] of adopted) removals.push({ scalingActivityId, instanceIds: ids, adopted: true, requestId: undefined });
+    remaining = toSend;
     if (!toSend.length) break;
 
     ctx.heartbeat({ sent: true } satisfies SentMarker);
@@ -76,7 +77,7 @@ export async function runRemoveBatch(cloud: CloudClient, req: RemoveBatchRequest
       throw e;
     }
   }
-  if (remaining.length && !removals.some((r) => remaining.every((id) => r.instanceIds.includes(id)))) {
+  if (remaining.length) {
     // The membership kept changing under us; let the retry policy try again later.
     throw new AliyunApiError('InvalidInstanceId.NotFound', `instances kept disappearing from the group: ${remaining.join(', ')}`, 404, undefined, undefined, 'RemoveInstances');
   }

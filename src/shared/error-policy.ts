@@ -36,7 +36,7 @@ const lbBusy: ErrorPolicy = { handling: 'retry-bounded', maxAttempts: 20, delayM
 export const ERROR_POLICY: Readonly<Record<string, ErrorPolicy>> = {
   // --- RemoveInstances error table (seed document) ---
   'InvalidScalingGroupId.NotFound': { handling: 'fail', advice: 'Check the regionId and scalingGroupId; the group does not exist in this account and region.' },
-  'InvalidInstanceId.NotFound': { handling: 'recheck-membership', advice: 'Instances not in the group are reported and skipped; the rest are removed.' },
+  'InvalidInstanceId.NotFound': { handling: 'recheck-membership', maxAttempts: 10, advice: 'Instances not in the group are reported and skipped; the rest are removed.' },
   InvalidParameter: { handling: 'fail', advice: 'A parameter was rejected (e.g. removePolicy "recycle" on a group whose ScalingPolicy is not recycle); fix the input.' },
   'Forbidden.Unauthorized': { handling: 'fail', advice: 'Grant the worker\'s RAM identity the ESS permissions in docs/ram-policy.json, and authorize ESS (AliyunServiceRoleForAutoScaling).' },
   IncorrectScalingGroupStatus: { handling: 'retry-bounded', maxAttempts: 15, advice: 'The group is not Active; enable it (EnableScalingGroup). Retried for about 10 minutes.' },

@@ -44,7 +44,7 @@ export interface Stack {
   client: ScaleInClient;
   rawClient: Client;
   taskQueue: string;
-  worker: Worker;
+  worker: Worker | undefined;
   /** Resolves when the worker stops. */
   running: Promise<void>;
   instanceIds(): Promise<string[]>;
@@ -71,8 +71,8 @@ export async function startStack(opts: { mutate?: (s: Scenario) => void; withWor
   const taskQueue = uniqueName('scalein');
   const address = inject('temporalAddress');
   const nativeConnection = await NativeConnection.connect({ address });
-  const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: createActivities({ cloud }), shutdownGraceTime: '5s' });
-  const running = opts.withWorker === false ? Promise.resolve() : worker.run();
+  const worker = opts.withWorker === false ? undefined : await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: createActivities({ cloud }), shutdownGraceTime: '5s' });
+  const running = worker ? worker.run() : Promise.resolve();
   const connection = await Connection.connect({ address });
   const rawClient = new Client({ connection });
   const client = await ScaleInClient.connect({ client: rawClient, temporal: { address, namespace: 'default', taskQueue, apiKey: undefined, tls: undefined } });
@@ -86,7 +86,7 @@ export async function startStack(opts: { mutate?: (s: Scenario) => void; withWor
       return s.instances.filter((i) => i.scalingGroupId === group).map((i) => i.instanceId).sort();
     },
     async close() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      if (worker?.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
       await nativeConnection.close();
       await connection.close();

@@ -1,0 +1,126 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { inject } from 'vitest';
+import { waitFor } from '../../src/emulator/testing';
+import { SMALL, startStack, type Stack } from '../harness/stack';
+
+const root = path.resolve(__dirname, '../..');
+
+describe('exactly-once removal when responses are lost', () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack(); });
+  afterAll(async () => { await stack?.close(); });
+
+  it('commit-then-drop with ClientToken ignored: the accepted activity is adopted, never sent twice', async () => {
+    // The endpoint ignores ClientToken (as older API versions do); only reconciliation can save us.
+    await stack.admin.settings({ ignoreClientToken: true, timings: { activityDurationMs: 3000 } });
+    const ids = (await stack.instanceIds()).slice(0, 10);
+    await stack.admin.setFaults([{ action: 'RemoveInstances', kind: 'commitThenDrop', times: 2 }]);
+    const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 5, drain: { timeoutSeconds: 0 } }));
+    const result = await stack.client.result(workflowId);
+
+    expect(result.outcome).toBe('completed');
+    expect(result.counts.removed).toBe(10);
+    const removes = await stack.admin.calls({ action: 'RemoveInstances' });
+    // Each batch reached the API exactly once, and each call created exactly one activity.
+    expect(removes).toHaveLength(2);
+    expect(removes.every((c) => c.createdActivityId && c.delivered === false)).toBe(true);
+    expect(result.batches.map((b) => b.adopted)).toEqual([true, true]);
+    expect(result.batches.map((b) => b.scalingActivityId)).toEqual(removes.map((c) => c.createdActivityId));
+    const state = await stack.admin.state();
+    expect(state.activities.filter((a) => a.scalingGroupId === stack.group && a.kind === 'RemoveInstances')).toHaveLength(2);
+  });
+
+  it('commit-then-drop after which the activity already finished: counted as removed, not sent again', async () => {
+    await stack.admin.clearFaults();
+    await stack.admin.settings({ ignoreClientToken: true, timings: { activityDurationMs: 50, essDrainWaitMs: 10 } });
+    const ids = (await stack.instanceIds()).slice(0, 3);
+    const since = (await stack.admin.calls()).at(-1)?.seq ?? 0;
+    await stack.admin.setFaults([{ action: 'RemoveInstances', kind: 'commitThenDrop', times: 1 }]);
+    // A retry backoff longer than the activity: by the retry, the instances are gone.
+    const { workflowId } = await stack.client.start(stack.input(ids, { drain: { timeoutSeconds: 0 }, advanced: { retryInitialIntervalMs: 1500, retryMaxIntervalMs: 1500, pollMinIntervalMs: 50, pollMaxIntervalMs: 200, heartbeatTimeoutSeconds: 5 } }));
+    const result = await stack.client.result(workflowId);
+    expect(result.counts.removed).toBe(3);
+    expect(await stack.admin.calls({ action: 'RemoveInstances', sinceSeq: since })).toHaveLength(1);
+    expect(result.removed[0]?.why).toMatch(/response was lost; counted as removed/);
+  });
+});
+
+describe('continue-as-new', () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack(); });
+  afterAll(async () => { await stack?.close(); });
+
+  it('carries compact state across runs and finishes with one result for the whole request', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 25);
+    const { workflowId, runId } = await stack.client.start(stack.input(ids, { batchSize: 5, drain: { timeoutSeconds: 1 }, advanced: { ...stack.input([]).advanced, maxBatchesPerRun: 2 } }));
+    const result = await stack.client.result(workflowId);
+    expect(result.outcome).toBe('completed');
+    expect(result.counts).toMatchObject({ total: 25, removed: 25 });
+    expect(result.removed.flatMap((g) => g.instanceIds).sort()).toEqual(ids);
+    expect(result.batches.map((b) => b.index)).toEqual([1, 2, 3, 4, 5]);
+    const desc = await stack.client.handle(workflowId).describe();
+    expect(desc.runId).not.toBe(runId); // the final run is a continuation
+    const progress = await stack.client.progress(workflowId);
+    expect(progress.continuedAsNew).toBe(2);
+    // Each batch's ClientToken is distinct: no token reuse across runs.
+    const tokens = (await stack.admin.calls({ action: 'RemoveInstances' })).map((c) => c.params.ClientToken);
+    expect(new Set(tokens).size).toBe(5);
+  });
+});
+
+describe('worker killed with SIGKILL mid-poll', () => {
+  let stack: Stack;
+  const workers: ChildProcess[] = [];
+  beforeAll(async () => { stack = await startStack({ withWorker: false }); });
+  afterAll(async () => {
+    for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+    await stack?.close();
+  });
+
+  const spawnWorker = () => {
+    const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'src/worker.ts')], {
+      cwd: root,
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        TEMPORAL_TASK_QUEUE: stack.taskQueue,
+        ALIBABA_CLOUD_ACCESS_KEY_ID: SMALL.keyId,
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: SMALL.secret,
+        ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
+        ESS_ENDPOINT: stack.emulator.url,
+        SLB_ENDPOINT: stack.emulator.url,
+        ALB_ENDPOINT: stack.emulator.url,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+    workers.push(child);
+    return { child, output: () => out };
+  };
+
+  it('resumes polling on a new worker; nothing is removed twice', async () => {
+    await stack.admin.settings({ timings: { activityDurationMs: 6000 } });
+    const ids = (await stack.instanceIds()).slice(0, 10);
+    const first = spawnWorker();
+    const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 5, drain: { timeoutSeconds: 0 }, advanced: { pollMinIntervalMs: 200, pollMaxIntervalMs: 500, retryInitialIntervalMs: 100, retryMaxIntervalMs: 500, heartbeatTimeoutSeconds: 2 } }));
+    await waitFor(async () => (await stack.client.progress(workflowId)).batches[0]?.state === 'polling', 60_000, 200);
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    const pollsBefore = (await stack.admin.calls({ action: 'DescribeScalingActivities' })).length;
+    expect(pollsBefore).toBeGreaterThan(0);
+
+    const second = spawnWorker();
+    const result = await stack.client.result(workflowId);
+    expect(result.outcome, second.output()).toBe('completed');
+    expect(result.counts.removed).toBe(10);
+    const removes = await stack.admin.calls({ action: 'RemoveInstances' });
+    expect(removes.filter((c) => c.outcome === 'ok')).toHaveLength(2);
+    expect((await stack.admin.calls({ action: 'DescribeScalingActivities' })).length).toBeGreaterThan(pollsBefore);
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+  });
+});
