@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { ScaleInFailedError } from '../../src/client';
 import { progressQuery } from '../../src/workflows/definitions';
+import { assertResultMatchesSchema } from '../harness/schemas';
 import { SMALL, startStack, type Stack } from '../harness/stack';
 
 describe('scale-in against the emulator: happy path', () => {
@@ -17,6 +18,7 @@ describe('scale-in against the emulator: happy path', () => {
     const result = await stack.client.result(workflowId);
 
     expect(result.outcome).toBe('completed');
+    assertResultMatchesSchema(result);
     expect(result.counts).toMatchObject({ total: 25, removed: 25, failed: 0, skipped: 0, restored: 0, pending: 0 });
     expect(result.removed.flatMap((g) => g.instanceIds).sort()).toEqual(victims);
     expect(result.batches.map((b) => b.instanceIds.length)).toEqual([10, 10, 5]);
@@ -71,6 +73,7 @@ describe('scale-in against the emulator: happy path', () => {
     const { workflowId } = await stack.client.start(stack.input(ids, { dryRun: true }));
     const result = await stack.client.result(workflowId);
     expect(result.outcome).toBe('dry-run');
+    assertResultMatchesSchema(result);
     expect(result.plan?.batchCount).toBe(1);
     expect(result.plan?.capacityAfter).toBe(2);
     expect(result.plan?.loadBalancers.clbIds).toEqual([SMALL.lb]);

@@ -1,0 +1,112 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { ScaleInFailedError } from '../../src/client';
+import { waitFor } from '../../src/emulator/testing';
+import { assertResultMatchesSchema } from '../harness/schemas';
+import { startStack, type Stack } from '../harness/stack';
+
+async function weights(stack: Stack, ids: string[]) {
+  const s = await stack.admin.state();
+  const clb = s.loadBalancers.flatMap((l) => l.backendServers).filter((b) => ids.includes(b.serverId)).map((b) => b.weight);
+  const vsg = s.loadBalancers.flatMap((l) => l.vServerGroups.flatMap((v) => v.backendServers)).filter((b) => ids.includes(b.serverId)).map((b) => b.weight);
+  const alb = s.albServerGroups.flatMap((g) => g.servers).filter((b) => ids.includes(b.serverId)).map((b) => b.weight);
+  return { clb, vsg, alb };
+}
+
+describe('operator control: cancel, pause/resume, approval, batch failures', () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack(); });
+  afterAll(async () => { await stack?.close(); });
+
+  it('cancel mid-drain restores every weight and removes nothing', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 15);
+    const { workflowId } = await stack.client.start(stack.input(ids, { drain: { timeoutSeconds: 60 } }));
+    await waitFor(async () => (await stack.client.progress(workflowId)).batches.every((b) => b.state === 'drained'), 20_000, 100);
+    expect(await weights(stack, ids)).toEqual({ clb: Array(15).fill(0), vsg: Array(15).fill(0), alb: Array(15).fill(0) });
+    await stack.client.cancel(workflowId);
+    const err = await stack.client.result(workflowId).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ScaleInFailedError);
+    expect((err as ScaleInFailedError).code).toBe('CancelledFailure');
+    expect(await weights(stack, ids)).toEqual({ clb: Array(15).fill(100), vsg: Array(15).fill(100), alb: Array(15).fill(100) });
+    expect(await stack.admin.calls({ action: 'RemoveInstances' })).toEqual([]);
+    const progress = await stack.client.progress(workflowId);
+    expect(progress.phase).toBe('Cancelled');
+    expect(progress.counts).toMatchObject({ restored: 15, removed: 0 });
+  });
+
+  it('pause holds the next batch; resume lets it go', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 6);
+    const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 3, drain: { timeoutSeconds: 0 } }));
+    const paused = await stack.client.pause(workflowId, { by: 'test', note: 'hold on' });
+    expect(paused.paused).toBe(true);
+    await new Promise((r) => setTimeout(r, 1500));
+    const p = await stack.client.progress(workflowId);
+    expect(p.paused).toBe(true);
+    expect(p.counts.batchesDone).toBe(0);
+    expect((await stack.admin.calls({ action: 'RemoveInstances' })).filter((c) => c.params['InstanceId.1'] === ids[0])).toEqual([]);
+    const desc = await stack.client.handle(workflowId).describe();
+    expect(desc.typedSearchAttributes.getAll().find((x) => x.key.name === 'EssPhase')?.value).toBe('Paused');
+    await stack.client.resume(workflowId, { by: 'test' });
+    const result = await stack.client.result(workflowId);
+    expect(result.outcome).toBe('completed');
+    expect(result.counts.removed).toBe(6);
+  });
+
+  it('requireApproval: nothing is drained until approved', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 2);
+    const since = (await stack.admin.calls()).at(-1)?.seq ?? 0;
+    const { workflowId } = await stack.client.start(stack.input(ids, { requireApproval: true, drain: { timeoutSeconds: 0 } }));
+    await waitFor(async () => (await stack.client.progress(workflowId)).awaitingApproval, 10_000, 100);
+    const mutating = (await stack.admin.calls({ sinceSeq: since })).filter((c) => !/^(Describe|List)/.test(c.action));
+    expect(mutating).toEqual([]);
+    await stack.client.approve(workflowId, { by: 'alice' });
+    expect((await stack.client.result(workflowId)).counts.removed).toBe(2);
+  });
+
+  it('approve is rejected on a run that does not need it', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 1);
+    const { workflowId } = await stack.client.start(stack.input(ids, { drain: { timeoutSeconds: 2 } }));
+    await expect(stack.client.approve(workflowId)).rejects.toThrow(/not started with requireApproval/);
+    await stack.client.endDrain(workflowId, { by: 'test' }); // and ending the drain early works
+    expect((await stack.client.result(workflowId)).outcome).toBe('completed');
+  });
+
+  it('a second start for the same group fails naming the running workflow', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 1);
+    const { workflowId } = await stack.client.start(stack.input(ids, { requireApproval: true }));
+    await expect(stack.client.start(stack.input(ids))).rejects.toThrow(new RegExp(`already running.*${workflowId.replace(/\//g, '\\/')}`));
+    // The same requestId is idempotent instead.
+    await stack.client.cancel(workflowId);
+    await stack.client.result(workflowId).catch(() => undefined);
+    const a = await stack.client.start(stack.input(ids, { requestId: 'req-1', requireApproval: true }));
+    const b = await stack.client.start(stack.input(ids, { requestId: 'req-1', requireApproval: true }));
+    expect(b).toEqual({ ...a, existing: true });
+    await stack.client.cancel(a.workflowId);
+    await stack.client.result(a.workflowId).catch(() => undefined);
+  });
+
+  it('Warning with onBatchFailure=continue: failed instances get traffic back, the rest go on', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 4);
+    await stack.admin.settings({ activityOutcomes: [{ match: { instanceIds: [ids[0] as string] }, status: 'Warning', failInstanceIds: [ids[0] as string], errorCode: 'InstanceStuck', errorMessage: 'stuck', times: 1 }] });
+    const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 2, drain: { timeoutSeconds: 0 }, onBatchFailure: 'continue' }));
+    const result = await stack.client.result(workflowId);
+    expect(result.outcome).toBe('completed-with-failures');
+    assertResultMatchesSchema(result);
+    expect(result.counts).toMatchObject({ removed: 3, failed: 1 });
+    expect(result.notRemoved).toEqual([expect.objectContaining({ instanceId: ids[0], outcome: 'failed', why: expect.stringMatching(/ended Warning.*still in the group.*traffic was restored/) })]);
+    expect(await weights(stack, [ids[0] as string])).toEqual({ clb: [100], vsg: [100], alb: [100] });
+    expect(result.batches.map((b) => b.state)).toEqual(['warning', 'succeeded']);
+  });
+
+  it('Failed with onBatchFailure=abort: the run fails with the activity status, later batches are restored', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 4);
+    await stack.admin.settings({ activityOutcomes: [{ match: { instanceIds: [ids[0] as string] }, status: 'Failed', errorCode: 'Boom', errorMessage: 'failed', times: 1 }] });
+    const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 2, drain: { timeoutSeconds: 0 } }));
+    const err = await stack.client.result(workflowId).catch((e: unknown) => e);
+    expect((err as ScaleInFailedError).code).toBe('ScalingActivityFailed');
+    const res = (err as ScaleInFailedError).result;
+    assertResultMatchesSchema(res);
+    expect(res?.counts).toMatchObject({ removed: 0, failed: 2, restored: 2 });
+    expect(await weights(stack, ids)).toEqual({ clb: [100, 100, 100, 100], vsg: [100, 100, 100, 100], alb: [100, 100, 100, 100] });
+    expect(await stack.instanceIds()).toEqual(expect.arrayContaining(ids));
+  });
+});

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it, expect } from 'vitest';
+import { ERROR_POLICY, NON_RETRYABLE_TYPES, errorPolicyFor } from '../../src/shared/error-policy';
+
+describe('error policy table', () => {
+  it('covers every error code of the RemoveInstances seed document', () => {
+    const seed = readFileSync(path.join(__dirname, '../../../shared/seeds/000_4d3b3344f049ae88.txt'), 'utf8');
+    const codes = [...seed.matchAll(/^\|([A-Z][A-Za-z.]+)\s*$/gm)].map((m) => m[1]).filter((c): c is string => !!c && /[a-z]/.test(c) && c !== 'HttpCode');
+    expect(codes).toEqual(['InvalidScalingGroupId.NotFound', 'InvalidInstanceId.NotFound', 'InvalidParameter', 'Forbidden.Unauthorized', 'IncorrectScalingGroupStatus', 'ScalingActivityInProgress', 'IncorrectLoadBalancerStatus', 'IncorrectDBInstanceStatus', 'IncorrectCapacity.MinSize']);
+    for (const code of codes) expect(ERROR_POLICY[code], code).toBeDefined();
+  });
+
+  it('handles each seed code as intended', () => {
+    const h = (c: string) => ERROR_POLICY[c]?.handling;
+    expect(h('ScalingActivityInProgress')).toBe('wait-for-activity');
+    for (const c of ['IncorrectScalingGroupStatus', 'IncorrectLoadBalancerStatus', 'IncorrectDBInstanceStatus']) {
+      expect(h(c)).toBe('retry-bounded');
+      expect(ERROR_POLICY[c]?.maxAttempts).toBeGreaterThan(1);
+    }
+    for (const c of ['InvalidScalingGroupId.NotFound', 'Forbidden.Unauthorized', 'InvalidParameter', 'IncorrectCapacity.MinSize', 'IdempotentParameterMismatch']) expect(h(c)).toBe('fail');
+    expect(h('InvalidInstanceId.NotFound')).toBe('recheck-membership');
+    for (const c of ['Throttling', 'Throttling.User', 'Throttling.Api', 'InternalError', 'ServiceUnavailable']) expect(h(c)).toBe('retry');
+    for (const c of ['RequestTimeout', 'NetworkError', 'BadResponse']) expect(h(c)).toBe('reconcile');
+  });
+
+  it('classifies unknown codes by status: throttling-like and 5xx retry, other 4xx fail, no status is ambiguous', () => {
+    expect(errorPolicyFor('Throttling.Whatever', 400).handling).toBe('retry');
+    expect(errorPolicyFor('SomethingBroke', 502).handling).toBe('retry');
+    expect(errorPolicyFor('SomethingWrong', 400).handling).toBe('fail');
+    expect(errorPolicyFor('SomethingOdd').handling).toBe('reconcile');
+  });
+
+  it('derives the non-retryable failure types from the same table', () => {
+    const fails = Object.entries(ERROR_POLICY).filter(([, p]) => p.handling === 'fail').map(([c]) => c);
+    expect(NON_RETRYABLE_TYPES).toEqual(expect.arrayContaining([...fails, 'InvalidInput', 'PreflightFailed']));
+    expect(NON_RETRYABLE_TYPES).not.toContain('Throttling');
+    expect(NON_RETRYABLE_TYPES).not.toContain('ScalingActivityInProgress');
+    for (const p of Object.values(ERROR_POLICY)) expect(p.advice.length).toBeGreaterThan(10);
+  });
+});
