@@ -64,14 +64,27 @@ export async function runDrain(cloud: CloudClient, req: DrainRequest): Promise<D
   }
   checkpoint();
 
-  for (const c of clbChanges) requestIds.push((await cloud.clb.setBackendServers(req.regionId, c.lbId, c.servers, { signal })).requestId);
-  for (const c of vsgChanges) requestIds.push((await cloud.clb.setVServerGroupAttribute(req.regionId, c.vsgId, c.servers, { signal })).requestId);
-  for (const c of albChanges) {
-    const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(req.regionId, c.sgId, c.servers, undefined, { signal });
-    requestIds.push(requestId);
-    await waitForAlbJob(cloud, req.regionId, jobId);
+  try {
+    for (const c of clbChanges) requestIds.push((await cloud.clb.setBackendServers(req.regionId, c.lbId, c.servers, { signal })).requestId);
+    for (const c of vsgChanges) requestIds.push((await cloud.clb.setVServerGroupAttribute(req.regionId, c.vsgId, c.servers, { signal })).requestId);
+    for (const c of albChanges) {
+      const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(req.regionId, c.sgId, c.servers, undefined, { signal });
+      requestIds.push(requestId);
+      await waitForAlbJob(cloud, req.regionId, jobId);
+    }
+  } catch (e) {
+    // Some weights may already be 0: the failure carries the originals so the workflow can restore them.
+    throw new DrainInterruptedError(e, [...known.values()]);
   }
   return { restore: [...known.values()], requestIds, drainedAt: new Date().toISOString() };
+}
+
+/** A drain that failed part-way: `restore` says how to undo whatever it changed. */
+export class DrainInterruptedError extends Error {
+  override readonly name = 'DrainInterruptedError' as const;
+  constructor(override readonly cause: unknown, readonly restore: RestoreRecord[]) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
 }
 
 /** ALB weight changes are asynchronous: traffic has moved only when the job has succeeded. */

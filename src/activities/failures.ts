@@ -1,6 +1,8 @@
 import { ApplicationFailure, activityInfo } from '@temporalio/activity';
 import { AliyunApiError, AliyunError } from '../aliyun/errors';
 import { errorPolicyFor } from '../shared/error-policy';
+import { DrainInterruptedError } from './drain';
+import type { RestoreRecord } from './types';
 
 export interface FailureDetails {
   code: string;
@@ -9,6 +11,8 @@ export interface FailureDetails {
   httpStatus: number | undefined;
   recommend: string | undefined;
   advice: string;
+  /** For a drain that failed part-way: how to undo what it changed. */
+  restore?: RestoreRecord[] | undefined;
 }
 
 /**
@@ -17,6 +21,14 @@ export interface FailureDetails {
  */
 export function toApplicationFailure(err: unknown, retryDelayCapMs?: number): unknown {
   if (err instanceof ApplicationFailure) return err;
+  if (err instanceof DrainInterruptedError) {
+    const inner = toApplicationFailure(err.cause, retryDelayCapMs);
+    if (inner instanceof ApplicationFailure) {
+      const first = (inner.details?.[0] ?? {}) as Partial<FailureDetails>;
+      return ApplicationFailure.create({ type: inner.type ?? 'DrainFailed', message: inner.message, nonRetryable: inner.nonRetryable ?? undefined, nextRetryDelay: inner.nextRetryDelay, details: [{ ...first, restore: err.restore }] });
+    }
+    return ApplicationFailure.create({ type: 'DrainFailed', message: err.message, details: [{ code: 'DrainFailed', action: undefined, requestId: undefined, httpStatus: undefined, recommend: undefined, advice: 'retried', restore: err.restore } satisfies FailureDetails] });
+  }
   if (!(err instanceof AliyunError)) {
     if (err instanceof RangeError || err instanceof TypeError) {
       return ApplicationFailure.create({ type: 'BadRequest', message: err.message, nonRetryable: true, cause: err });

@@ -262,7 +262,13 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
         const res: DrainResponse = await longActs.drain.executeWithOptions(
           { startToCloseTimeout: '10m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 30 }, summary: `Drain batch ${slot.progress.index}/${batchesTotal} (${slot.ids.length} instances, ${strategy})` },
           [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, strategy, instanceIds: slot.ids, loadBalancers: thePlan.loadBalancers, alreadyStandby: thePlan.alreadyStandby, batchIndex: slot.progress.index }],
-        );
+        ).catch((e: unknown) => {
+          // A drain that failed part-way says what it changed; restoring must cover that too.
+          slot.restore = restoreRecordsOf(e);
+          slot.progress.state = 'failed';
+          slot.progress.errors.push(`drain failed: ${describeFailure(e)}`);
+          throw e;
+        });
         slot.restore = res.restore;
         slot.drainDone = true;
         slot.progress.state = 'drained';
@@ -473,6 +479,13 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
   await condition(allHandlersFinished);
   const outcome: Outcome = c.failed || c.pending ? 'completed-with-failures' : 'completed';
   return result(outcome, `${outcome === 'completed' ? 'Completed' : 'Completed with failures'}: removed ${c.removed}, failed ${c.failed}, restored ${c.restored}, skipped ${c.skipped} of ${c.total} instance(s) in ${batchesTotal} batch(es).`);
+}
+
+function restoreRecordsOf(e: unknown): RestoreRecord[] {
+  let cur: unknown = e;
+  while (cur instanceof ActivityFailure && cur.cause) cur = cur.cause;
+  const detail = cur instanceof ApplicationFailure ? (cur.details?.[0] as { restore?: RestoreRecord[] } | undefined) : undefined;
+  return Array.isArray(detail?.restore) ? detail.restore : [];
 }
 
 function restoreInstanceId(r: RestoreRecord): string {

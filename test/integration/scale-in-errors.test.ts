@@ -23,7 +23,7 @@ async function weightsOf(stack: Stack, ids: string[]): Promise<number[]> {
 describe('RemoveInstances error codes, each handled per the policy table', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ mutate: (s) => { s.scalingGroups.push({ id: 'asg-elsewhere000000000', regionId: SMALL.region, minSize: 0, maxSize: 10 }); } });
+    stack = await startStack({ mutate: (s) => { (s.scalingGroups ??= []).push({ id: 'asg-elsewhere000000000', regionId: SMALL.region, minSize: 0, maxSize: 10 }); } });
   });
   afterAll(async () => { await stack?.close(); });
 
