@@ -57,7 +57,7 @@ export async function runDrain(cloud: CloudClient, req: DrainRequest): Promise<D
   }
   const albChanges: Array<{ sgId: string; servers: Array<{ serverId: string; serverType: string; port: number; weight: number }> }> = [];
   for (const sgId of albServerGroupIds) {
-    const { servers } = await cloud.alb.listServerGroupServers(req.regionId, sgId, { signal });
+    const { servers } = await cloud.alb.listServerGroupServers(req.regionId, sgId, { signal, serverIds: req.instanceIds });
     const mine = servers.filter((s) => ids.has(s.serverId));
     for (const s of mine) record({ kind: 'alb', serverGroupId: sgId, serverId: s.serverId, serverType: s.serverType, port: s.port, weight: s.weight });
     if (mine.some((s) => s.weight !== 0)) albChanges.push({ sgId, servers: mine.map((s) => ({ serverId: s.serverId, serverType: s.serverType, port: s.port, weight: 0 })) });
@@ -141,7 +141,7 @@ export async function runUndrain(cloud: CloudClient, req: UndrainRequest): Promi
     }
   }
   for (const [sgId, recs] of by(group('alb'), (r) => r.serverGroupId)) {
-    const { servers } = await cloud.alb.listServerGroupServers(req.regionId, sgId, { signal });
+    const { servers } = await cloud.alb.listServerGroupServers(req.regionId, sgId, { signal, serverIds: [...new Set(recs.map((r) => r.serverId))] });
     const present = new Set(servers.map((s) => `${s.serverId}/${s.port}`));
     const todo = recs.filter((r) => present.has(`${r.serverId}/${r.port}`));
     for (const r of recs) if (!present.has(`${r.serverId}/${r.port}`)) gone.add(r.serverId);

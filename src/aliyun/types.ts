@@ -197,7 +197,7 @@ export interface AlbJob {
 
 export interface AlbApi {
   /** Walks every page (NextToken). */
-  listServerGroupServers(regionId: string, serverGroupId: string, opts?: CallOptions): Promise<WithRequestId & { servers: AlbServer[] }>;
+  listServerGroupServers(regionId: string, serverGroupId: string, opts?: CallOptions & { serverIds?: readonly string[] | undefined }): Promise<WithRequestId & { servers: AlbServer[] }>;
   /** Asynchronous: returns the JobId to poll with listAsynJobs. */
   updateServerGroupServersAttribute(regionId: string, serverGroupId: string, servers: Array<Pick<AlbServer, 'serverId' | 'serverType' | 'port' | 'weight'>>, clientToken?: string, opts?: CallOptions): Promise<WithRequestId & { jobId: string }>;
   listAsynJobs(regionId: string, jobIds: string[], opts?: CallOptions): Promise<WithRequestId & { jobs: AlbJob[] }>;

@@ -26,6 +26,22 @@ describe('listServerGroupServers', () => {
     expect(result.servers[3]).toEqual({ serverId: 'i-4', serverType: 'Ecs', port: 80, weight: 0, status: 'Configuring', serverIp: '10.0.0.4' });
   });
 
+  it('filters by ServerIds.N in chunks of 20 when server IDs are given, and sends nothing for none', async () => {
+    const { server, client } = await setup((req, res) => {
+      const ids = Object.entries(req.query).filter(([k]) => k.startsWith('ServerIds.')).map(([, v]) => Number(String(v).slice(2)));
+      json(res, 200, { RequestId: `R${ids[0]}`, Servers: ids.map(albServer), NextToken: '', MaxResults: 100, TotalCount: ids.length });
+    });
+    const wanted = Array.from({ length: 25 }, (_, i) => `i-${i + 1}`);
+    const result = await client.alb.listServerGroupServers('cn-hangzhou', 'sgp-1', { serverIds: wanted });
+    expect(server.requests).toHaveLength(2);
+    expect(Object.keys(server.requests[0]?.query ?? {}).filter((k) => k.startsWith('ServerIds.'))).toHaveLength(20);
+    expect(server.requests[1]?.query['ServerIds.5']).toBe('i-25');
+    expect(result.servers.map((s) => s.serverId)).toEqual(wanted);
+    expect(result.requestId).toBe('R1,R21');
+    expect(await client.alb.listServerGroupServers('cn-hangzhou', 'sgp-1', { serverIds: [] })).toEqual({ requestId: '', servers: [] });
+    expect(server.requests).toHaveLength(2);
+  });
+
   it('refuses a NextToken that repeats instead of looping forever', async () => {
     const { server, client } = await setup((_req, res) => json(res, 200, { RequestId: 'R', Servers: [albServer(1)], NextToken: 'same', MaxResults: 100, TotalCount: 9 }));
     await expect(client.alb.listServerGroupServers('cn-hangzhou', 'sgp-1')).rejects.toThrow(AliyunBadResponseError);
