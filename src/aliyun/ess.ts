@@ -42,8 +42,8 @@ import type {
 /** API limits of 2014-08-28: IDs per list parameter, and the largest page. */
 export const ESS_MAX_IDS = 20;
 export const ESS_PAGE_SIZE = 50;
-/** Enough for 10 000 instances in a group; a server that keeps paging past it is broken. */
-const MAX_PAGES = 200;
+/** 100,000 instances at 50 a page; a server that keeps paging past it is broken. */
+const MAX_PAGES = 2000;
 
 type Wire<T> = Partial<T>;
 
