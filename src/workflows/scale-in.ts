@@ -8,6 +8,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -425,6 +426,9 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
             const prior = notRemoved.get(id);
             if (prior) prior.why = `${prior.why}; its traffic was restored`;
           }
+          // Restored once is enough: a later abort must not restore (and report) them again.
+          // Versioned: runs recorded before this change restored them twice (test/fixtures/histories).
+          if (patched('restore-failed-batch-once')) slot.restore = slot.restore.filter((r) => !failedIds.has(restoreInstanceId(r)));
         }
         if (input.onBatchFailure === 'abort') {
           slot.done = true;

@@ -106,6 +106,10 @@ describe('operator control: cancel, pause/resume, approval, batch failures', () 
     const res = (err as ScaleInFailedError).result;
     assertResultMatchesSchema(res);
     expect(res?.counts).toMatchObject({ removed: 0, failed: 2, restored: 2 });
+    // The failed batch's instances were restored once, by the batch-failure step, not again by the abort.
+    const failed = res?.notRemoved.filter((r) => r.outcome === 'failed') ?? [];
+    expect(failed).toHaveLength(2);
+    for (const r of failed) expect(r.why).toMatch(/its traffic was restored$/);
     expect(await weights(stack, ids)).toEqual({ clb: [100, 100, 100, 100], vsg: [100, 100, 100, 100], alb: [100, 100, 100, 100] });
     expect(await stack.instanceIds()).toEqual(expect.arrayContaining(ids));
   });
