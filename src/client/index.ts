@@ -4,6 +4,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -33,6 +34,15 @@ export class ScaleInFailedError extends Error {
   override readonly name = 'ScaleInFailedError' as const;
   constructor(readonly code: string, message: string, readonly workflowId: string, readonly result: ScaleInResult | undefined, readonly details: unknown) {
     super(message);
+  }
+}
+
+/** The workflow refused a control request (e.g. approve on a run that needs no approval). */
+export class ControlRejectedError extends Error {
+  override readonly name = 'ControlRejectedError' as const;
+  readonly code = 'ControlRejected' as const;
+  constructor(readonly workflowId: string, reason: string) {
+    super(`${workflowId} refused the request: ${reason}`);
   }
 }
 
@@ -163,6 +173,7 @@ export class ScaleInClient {
       return await fn();
     } catch (e) {
       if (e instanceof WorkflowNotFoundError) throw new RunNotFoundError(workflowId);
+      if (e instanceof WorkflowUpdateFailedError) throw new ControlRejectedError(workflowId, e.cause?.message ?? e.message);
       throw e;
     }
   }

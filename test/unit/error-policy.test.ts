@@ -5,7 +5,7 @@ import { ERROR_POLICY, NON_RETRYABLE_TYPES, errorPolicyFor } from '../../src/sha
 
 describe('error policy table', () => {
   it('covers every error code of the RemoveInstances seed document', () => {
-    const seed = readFileSync(path.join(__dirname, '../../../shared/seeds/000_4d3b3344f049ae88.txt'), 'utf8');
+    const seed = readFileSync(path.join(__dirname, '../../docs/reference/RemoveInstances.zh.md'), 'utf8');
     const codes = [...seed.matchAll(/^\|([A-Z][A-Za-z.]+)\s*$/gm)].map((m) => m[1]).filter((c): c is string => !!c && /[a-z]/.test(c) && c !== 'HttpCode');
     expect(codes).toEqual(['InvalidScalingGroupId.NotFound', 'InvalidInstanceId.NotFound', 'InvalidParameter', 'Forbidden.Unauthorized', 'IncorrectScalingGroupStatus', 'ScalingActivityInProgress', 'IncorrectLoadBalancerStatus', 'IncorrectDBInstanceStatus', 'IncorrectCapacity.MinSize']);
     for (const code of codes) expect(ERROR_POLICY[code], code).toBeDefined();
