@@ -6,7 +6,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.demo/**', 'test-artifacts/**', 'bin/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.demo/**', '.scratch/**', 'test-artifacts/**', 'bin/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

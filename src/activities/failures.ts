@@ -25,7 +25,7 @@ export function toApplicationFailure(err: unknown, retryDelayCapMs?: number): un
     const inner = toApplicationFailure(err.cause, retryDelayCapMs);
     if (inner instanceof ApplicationFailure) {
       const first = (inner.details?.[0] ?? {}) as Partial<FailureDetails>;
-      return ApplicationFailure.create({ type: inner.type ?? 'DrainFailed', message: inner.message, nonRetryable: inner.nonRetryable ?? undefined, nextRetryDelay: inner.nextRetryDelay, details: [{ ...first, restore: err.restore }] });
+      return ApplicationFailure.create({ type: inner.type ?? 'DrainFailed', message: inner.message, nonRetryable: inner.nonRetryable ?? undefined, nextRetryDelay: inner.nextRetryDelay ?? undefined, details: [{ ...first, restore: err.restore }] });
     }
     return ApplicationFailure.create({ type: 'DrainFailed', message: err.message, details: [{ code: 'DrainFailed', action: undefined, requestId: undefined, httpStatus: undefined, recommend: undefined, advice: 'retried', restore: err.restore } satisfies FailureDetails] });
   }

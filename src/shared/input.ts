@@ -132,6 +132,8 @@ export function validateInput(raw: unknown): NormalizedInput {
   }
   for (const k of Object.keys(raw)) {
     if (!KNOWN_FIELDS.has(k)) add(k, 'is not a known field', `remove it; known fields: ${[...KNOWN_FIELDS].join(', ')}`);
+    // null is not "use the default": the JSON Schema rejects it, so the validator does too.
+    else if (raw[k] === null) add(k, 'must not be null', 'omit the field to use its default');
   }
   const { regionId, scalingGroupId, instanceIds } = raw;
   if (typeof regionId !== 'string' || !REGION_RE.test(regionId)) add('regionId', `must be a region ID, got ${JSON.stringify(regionId)}`, 'use e.g. "cn-hangzhou"');
@@ -193,6 +195,9 @@ export function validateInput(raw: unknown): NormalizedInput {
       else if (!intInRange(v, lim[0], lim[1])) add(`advanced.${k}`, `must be an integer from ${lim[0]} to ${lim[1]}`, 'omit it to use the default');
       else advanced[k] = v;
     }
+    // Temporal refuses a retry policy whose maximum is below its initial interval.
+    if ((advanced.retryMaxIntervalMs ?? 0) < (advanced.retryInitialIntervalMs ?? 0)) add('advanced.retryMaxIntervalMs', `must be at least retryInitialIntervalMs (${advanced.retryInitialIntervalMs})`, 'raise it, or lower retryInitialIntervalMs');
+    if ((advanced.pollMaxIntervalMs ?? 0) < (advanced.pollMinIntervalMs ?? 0)) add('advanced.pollMaxIntervalMs', `must be at least pollMinIntervalMs (${advanced.pollMinIntervalMs})`, 'raise it, or lower pollMinIntervalMs');
   }
   if (problems.length) throw new InvalidInputError(problems);
   return {

@@ -84,7 +84,8 @@ export interface PreflightResult {
   problems: PreflightProblem[];
 }
 
-export type Outcome = 'completed' | 'completed-with-failures' | 'dry-run' | 'aborted' | 'failed' | 'cancelled';
+/** `in-progress` only ever comes from the `result` query of a run that has not ended. */
+export type Outcome = 'completed' | 'completed-with-failures' | 'dry-run' | 'aborted' | 'failed' | 'cancelled' | 'in-progress';
 
 /** Instances removed together by one scaling activity (grouped so 10,000 instances stay small). */
 export interface RemovedGroup {

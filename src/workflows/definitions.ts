@@ -1,5 +1,5 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { ProgressSnapshot } from '../shared/progress';
+import type { ProgressSnapshot, ScaleInResult } from '../shared/progress';
 
 /** Signals/queries/updates of the scale-in workflow, shared by the workflow, the client and the CLI. */
 
@@ -18,6 +18,8 @@ export interface ControlArgs {
 }
 
 export const progressQuery = defineQuery<ProgressSnapshot>('progress');
+/** The result as it stands (every instance with its outcome so far); after a cancel, the only place it is kept. */
+export const resultQuery = defineQuery<ScaleInResult>('result');
 /** No new batch starts until resumed; running batches finish. */
 export const pauseUpdate = defineUpdate<ControlState, [ControlArgs]>('pause');
 export const resumeUpdate = defineUpdate<ControlState, [ControlArgs]>('resume');

@@ -20,7 +20,7 @@ import { NON_RETRYABLE_TYPES } from '../shared/error-policy';
 import { InvalidInputError, chunk, validateInput, type NormalizedInput, type ScaleInInput } from '../shared/input';
 import type { BatchProgress, Counts, InstanceReport, Outcome, Phase, Plan, ProgressSnapshot, RemovedGroup, ScaleInResult } from '../shared/progress';
 import { SA_INSTANCES_FAILED, SA_INSTANCES_REMOVED, SA_INSTANCES_TOTAL, SA_PHASE, SA_REGION_ID, SA_SCALING_GROUP_ID } from '../shared/search-attributes';
-import { approveUpdate, endDrainUpdate, pauseUpdate, progressQuery, resumeUpdate, type ControlArgs, type ControlState } from './definitions';
+import { approveUpdate, endDrainUpdate, pauseUpdate, progressQuery, resultQuery, resumeUpdate, type ControlArgs, type ControlState } from './definitions';
 import { renderDetails } from './details';
 
 /** What a run hands to the next one on continue-as-new: compact, no raw API responses. */
@@ -40,6 +40,9 @@ export interface ScaleInCarry {
 }
 
 const RECENT_BATCHES_KEPT = 50;
+
+/** What the result query reports while, or after, a run is in a phase. */
+const OUTCOME_BY_PHASE: Partial<Record<Phase, Outcome>> = { Completed: 'completed', DryRun: 'dry-run', Cancelled: 'cancelled', Failed: 'aborted' };
 
 interface Slot {
   progress: BatchProgress;
@@ -199,8 +202,10 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
     batches: allBatches(),
   });
 
+  setHandler(resultQuery, () => result(OUTCOME_BY_PHASE[phase] ?? 'in-progress', `Phase ${phase}`));
+
   // ---------- preflight, dry run, approval ----------
-  if (!carry) {
+  if (!carry) try {
     const pre = await acts.preflight.executeWithOptions(
       { startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: 30 }, summary: `Preflight: ${input.instanceIds.length} instance(s) in ${input.scalingGroupId}` },
       [{ input, retryDelayCapMs: adv.retryMaxIntervalMs }],
@@ -228,6 +233,13 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
       setPhase('AwaitingApproval');
       await condition(() => approved);
     }
+  } catch (err) {
+    // Cancelled before anything changed (during the preflight or while awaiting approval).
+    if (isCancellation(err) && patched('report-cancel-before-running')) {
+      for (const id of input.instanceIds) notRemoved.set(id, { instanceId: id, outcome: 'skipped', why: `the run was cancelled during ${phase}, before any change` });
+      setPhase('Cancelled');
+    }
+    throw err;
   }
   setPhase('Running');
   const thePlan: Plan = plan as Plan;

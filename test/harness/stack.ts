@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,8 @@ import { startEmulator, EmulatorAdminClient, type RunningEmulator, type Scenario
 import { ScaleInClient } from '../../src/client';
 import { workflowIdFor, type ScaleInInput } from '../../src/shared/input';
 import { uniqueName, workflowBundle } from './temporal';
+
+const ROOT = path.resolve(__dirname, '../..');
 
 export const SMALL = {
   keyId: 'LTAIsmallEmulatorKey1',
@@ -48,7 +51,19 @@ export interface Stack {
   /** Resolves when the worker stops. */
   running: Promise<void>;
   instanceIds(): Promise<string[]>;
+  /** Current weights of these instances on the CLB default group, the vserver group and the ALB server group. */
+  weights(ids: string[]): Promise<{ clb: number[]; vsg: number[]; alb: number[] }>;
+  /**
+   * The real worker entry point (src/worker.ts) in a child process, configured only through the
+   * environment the way an operator would; resolves once it polls the stack's task queue.
+   */
+  spawnWorker(env?: Record<string, string>): Promise<WorkerProcess>;
   close(): Promise<void>;
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  output(): string;
 }
 
 /**
@@ -75,6 +90,7 @@ export async function startStack(opts: { mutate?: (s: Scenario) => void; withWor
   const running = worker ? worker.run() : Promise.resolve();
   const connection = await Connection.connect({ address });
   const rawClient = new Client({ connection });
+  const children: ChildProcess[] = [];
   const client = await ScaleInClient.connect({ client: rawClient, temporal: { address, namespace: 'default', taskQueue, apiKey: undefined, tls: undefined } });
   return {
     group,
@@ -85,7 +101,45 @@ export async function startStack(opts: { mutate?: (s: Scenario) => void; withWor
       const s = await admin.state();
       return s.instances.filter((i) => i.scalingGroupId === group).map((i) => i.instanceId).sort();
     },
+    async weights(ids) {
+      const st = await admin.state();
+      const clb = st.loadBalancers.flatMap((l) => l.backendServers).filter((b) => ids.includes(b.serverId)).map((b) => b.weight);
+      const vsg = st.loadBalancers.flatMap((l) => l.vServerGroups.flatMap((v) => v.backendServers)).filter((b) => ids.includes(b.serverId)).map((b) => b.weight);
+      const alb = st.albServerGroups.flatMap((g) => g.servers).filter((b) => ids.includes(b.serverId)).map((b) => b.weight);
+      return { clb, vsg, alb };
+    },
+    async spawnWorker(env = {}) {
+      const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'src/worker.ts')], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          TEMPORAL_ADDRESS: address,
+          TEMPORAL_TASK_QUEUE: taskQueue,
+          WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
+          ALIBABA_CLOUD_ACCESS_KEY_ID: SMALL.keyId,
+          ALIBABA_CLOUD_ACCESS_KEY_SECRET: SMALL.secret,
+          ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
+          ESS_ENDPOINT: emulator.url,
+          SLB_ENDPOINT: emulator.url,
+          ALB_ENDPOINT: emulator.url,
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      let out = '';
+      child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+      child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+      const deadline = Date.now() + 60_000;
+      while (!out.includes('worker polling task queue') && child.exitCode === null) {
+        if (Date.now() > deadline) throw new Error(`worker did not start in 60 s:\n${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${out}`);
+      return { child, output: () => out };
+    },
     async close() {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       if (worker?.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
       await nativeConnection.close();

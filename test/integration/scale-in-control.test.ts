@@ -4,14 +4,6 @@ import { waitFor } from '../../src/emulator/testing';
 import { assertResultMatchesSchema } from '../harness/schemas';
 import { startStack, type Stack } from '../harness/stack';
 
-async function weights(stack: Stack, ids: string[]) {
-  const s = await stack.admin.state();
-  const clb = s.loadBalancers.flatMap((l) => l.backendServers).filter((b) => ids.includes(b.serverId)).map((b) => b.weight);
-  const vsg = s.loadBalancers.flatMap((l) => l.vServerGroups.flatMap((v) => v.backendServers)).filter((b) => ids.includes(b.serverId)).map((b) => b.weight);
-  const alb = s.albServerGroups.flatMap((g) => g.servers).filter((b) => ids.includes(b.serverId)).map((b) => b.weight);
-  return { clb, vsg, alb };
-}
-
 describe('operator control: cancel, pause/resume, approval, batch failures', () => {
   let stack: Stack;
   beforeAll(async () => { stack = await startStack(); });
@@ -21,12 +13,17 @@ describe('operator control: cancel, pause/resume, approval, batch failures', () 
     const ids = (await stack.instanceIds()).slice(0, 15);
     const { workflowId } = await stack.client.start(stack.input(ids, { drain: { timeoutSeconds: 60 } }));
     await waitFor(async () => (await stack.client.progress(workflowId)).batches.every((b) => b.state === 'drained'), 20_000, 100);
-    expect(await weights(stack, ids)).toEqual({ clb: Array(15).fill(0), vsg: Array(15).fill(0), alb: Array(15).fill(0) });
+    expect(await stack.weights(ids)).toEqual({ clb: Array(15).fill(0), vsg: Array(15).fill(0), alb: Array(15).fill(0) });
     await stack.client.cancel(workflowId);
     const err = await stack.client.result(workflowId).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ScaleInFailedError);
     expect((err as ScaleInFailedError).code).toBe('CancelledFailure');
-    expect(await weights(stack, ids)).toEqual({ clb: Array(15).fill(100), vsg: Array(15).fill(100), alb: Array(15).fill(100) });
+    // The cancelled run still accounts for every instance, through its result query.
+    const cancelled = (err as ScaleInFailedError).result;
+    assertResultMatchesSchema(cancelled);
+    expect(cancelled?.outcome).toBe('cancelled');
+    expect(cancelled?.notRemoved.map((r) => r.outcome)).toEqual(Array(15).fill('restored'));
+    expect(await stack.weights(ids)).toEqual({ clb: Array(15).fill(100), vsg: Array(15).fill(100), alb: Array(15).fill(100) });
     expect(await stack.admin.calls({ action: 'RemoveInstances' })).toEqual([]);
     const progress = await stack.client.progress(workflowId);
     expect(progress.phase).toBe('Cancelled');
@@ -49,6 +46,10 @@ describe('operator control: cancel, pause/resume, approval, batch failures', () 
     const result = await stack.client.result(workflowId);
     expect(result.outcome).toBe('completed');
     expect(result.counts.removed).toBe(6);
+    // Control of a finished run says so, rather than "not found" or silence.
+    await expect(stack.client.pause(workflowId)).rejects.toThrow(/already ended \(COMPLETED\)/);
+    await expect(stack.client.cancel(workflowId)).rejects.toThrow(/already ended \(COMPLETED\)/);
+    await expect(stack.client.pause('ess-scale-in/cn-hangzhou/asg-nosuchgroup0000')).rejects.toThrow(/No scale-in run/);
   });
 
   it('requireApproval: nothing is drained until approved', async () => {
@@ -93,7 +94,7 @@ describe('operator control: cancel, pause/resume, approval, batch failures', () 
     assertResultMatchesSchema(result);
     expect(result.counts).toMatchObject({ removed: 3, failed: 1 });
     expect(result.notRemoved).toEqual([expect.objectContaining({ instanceId: ids[0], outcome: 'failed', why: expect.stringMatching(/ended Warning.*still in the group.*traffic was restored/) })]);
-    expect(await weights(stack, [ids[0] as string])).toEqual({ clb: [100], vsg: [100], alb: [100] });
+    expect(await stack.weights([ids[0] as string])).toEqual({ clb: [100], vsg: [100], alb: [100] });
     expect(result.batches.map((b) => b.state)).toEqual(['warning', 'succeeded']);
   });
 
@@ -110,7 +111,7 @@ describe('operator control: cancel, pause/resume, approval, batch failures', () 
     const failed = res?.notRemoved.filter((r) => r.outcome === 'failed') ?? [];
     expect(failed).toHaveLength(2);
     for (const r of failed) expect(r.why).toMatch(/its traffic was restored$/);
-    expect(await weights(stack, ids)).toEqual({ clb: [100, 100, 100, 100], vsg: [100, 100, 100, 100], alb: [100, 100, 100, 100] });
+    expect(await stack.weights(ids)).toEqual({ clb: [100, 100, 100, 100], vsg: [100, 100, 100, 100], alb: [100, 100, 100, 100] });
     expect(await stack.instanceIds()).toEqual(expect.arrayContaining(ids));
   });
 });

@@ -3,14 +3,6 @@ import { ScaleInFailedError } from '../../src/client';
 import { waitFor } from '../../src/emulator/testing';
 import { startStack, type Stack } from '../harness/stack';
 
-async function weights(stack: Stack, ids: string[]) {
-  const s = await stack.admin.state();
-  const clb = s.loadBalancers.flatMap((l) => l.backendServers).filter((b) => ids.includes(b.serverId)).map((b) => b.weight);
-  const vsg = s.loadBalancers.flatMap((l) => l.vServerGroups.flatMap((v) => v.backendServers)).filter((b) => ids.includes(b.serverId)).map((b) => b.weight);
-  const alb = s.albServerGroups.flatMap((g) => g.servers).filter((b) => ids.includes(b.serverId)).map((b) => b.weight);
-  return { clb, vsg, alb };
-}
-
 describe('drain strategies and drain failures', () => {
   let stack: Stack;
   beforeAll(async () => { stack = await startStack(); });
@@ -36,7 +28,7 @@ describe('drain strategies and drain failures', () => {
     await stack.client.result(workflowId).catch(() => undefined);
     const after = await stack.admin.state();
     expect(after.instances.filter((i) => ids.includes(i.instanceId)).map((i) => i.lifecycleState)).toEqual(['InService', 'InService', 'InService']);
-    expect(await weights(stack, ids)).toEqual({ clb: [100, 100, 100], vsg: [100, 100, 100], alb: [100, 100, 100] });
+    expect(await stack.weights(ids)).toEqual({ clb: [100, 100, 100], vsg: [100, 100, 100], alb: [100, 100, 100] });
     expect((await stack.admin.calls({ action: 'ExitStandby' })).length).toBe(1);
   });
 
@@ -50,7 +42,7 @@ describe('drain strategies and drain failures', () => {
     expect((err as ScaleInFailedError).code).toBe('Forbidden.Unauthorized');
     const setCalls = (await stack.admin.calls({ action: 'SetBackendServers' })).filter((c) => c.params.BackendServers?.includes(ids[0] as string));
     expect(setCalls.map((c) => JSON.parse(c.params.BackendServers ?? '[]')[0]?.Weight)).toEqual(['0', '100']);
-    expect(await weights(stack, ids)).toEqual({ clb: [100, 100], vsg: [100, 100], alb: [100, 100] });
+    expect(await stack.weights(ids)).toEqual({ clb: [100, 100], vsg: [100, 100], alb: [100, 100] });
     expect(await stack.admin.calls({ action: 'RemoveInstances' })).toEqual(expect.not.arrayContaining([expect.objectContaining({ params: expect.objectContaining({ 'InstanceId.1': ids[0] }) })]));
     expect((err as ScaleInFailedError).result?.notRemoved.map((r) => r.outcome)).toEqual(['restored', 'restored']);
   });

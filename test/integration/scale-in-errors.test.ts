@@ -14,12 +14,6 @@ const SEED_CODES = [
 const EXTRA_CODES = ['Throttling', 'Throttling.User', 'InternalError', 'ServiceUnavailable', 'IdempotentParameterMismatch'] as const;
 const STATUS: Record<string, number> = { 'InvalidScalingGroupId.NotFound': 404, 'InvalidInstanceId.NotFound': 404, 'Forbidden.Unauthorized': 403, InternalError: 500, ServiceUnavailable: 503 };
 
-async function weightsOf(stack: Stack, ids: string[]): Promise<number[]> {
-  const s = await stack.admin.state();
-  const lb = s.loadBalancers.find((l) => l.loadBalancerId === SMALL.lb.replace(SMALL.group, stack.group));
-  return ids.map((id) => lb?.backendServers.find((b) => b.serverId === id)?.weight ?? -1);
-}
-
 describe('RemoveInstances error codes, each handled per the policy table', () => {
   let stack: Stack;
   beforeAll(async () => {
@@ -47,7 +41,7 @@ describe('RemoveInstances error codes, each handled per the policy table', () =>
         expect(err.result?.counts.removed).toBe(0);
         expect(err.result?.notRemoved.map((r) => r.instanceId).sort()).toEqual(ids);
         // Drained instances got their traffic back.
-        expect(await weightsOf(stack, ids)).toEqual([100, 100]);
+        expect((await stack.weights(ids)).clb).toEqual([100, 100]);
         expect(await stack.instanceIds()).toEqual(expect.arrayContaining(ids));
       } else {
         expect(outcome).toMatchObject({ outcome: 'completed', counts: { removed: 2, failed: 0 } });

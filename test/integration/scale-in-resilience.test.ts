@@ -1,11 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { inject } from 'vitest';
 import { waitFor } from '../../src/emulator/testing';
-import { SMALL, startStack, type Stack } from '../harness/stack';
-
-const root = path.resolve(__dirname, '../..');
+import { startStack, type Stack } from '../harness/stack';
 
 describe('exactly-once removal when responses are lost', () => {
   let stack: Stack;
@@ -72,40 +67,13 @@ describe('continue-as-new', () => {
 
 describe('worker killed with SIGKILL mid-poll', () => {
   let stack: Stack;
-  const workers: ChildProcess[] = [];
   beforeAll(async () => { stack = await startStack({ withWorker: false }); });
-  afterAll(async () => {
-    for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
-    await stack?.close();
-  });
-
-  const spawnWorker = () => {
-    const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'src/worker.ts')], {
-      cwd: root,
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        TEMPORAL_TASK_QUEUE: stack.taskQueue,
-        ALIBABA_CLOUD_ACCESS_KEY_ID: SMALL.keyId,
-        ALIBABA_CLOUD_ACCESS_KEY_SECRET: SMALL.secret,
-        ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
-        ESS_ENDPOINT: stack.emulator.url,
-        SLB_ENDPOINT: stack.emulator.url,
-        ALB_ENDPOINT: stack.emulator.url,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
-    workers.push(child);
-    return { child, output: () => out };
-  };
+  afterAll(async () => { await stack?.close(); });
 
   it('resumes polling on a new worker; nothing is removed twice', async () => {
     await stack.admin.settings({ timings: { activityDurationMs: 6000 } });
     const ids = (await stack.instanceIds()).slice(0, 10);
-    const first = spawnWorker();
+    const first = await stack.spawnWorker();
     const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 5, drain: { timeoutSeconds: 0 }, advanced: { pollMinIntervalMs: 200, pollMaxIntervalMs: 500, retryInitialIntervalMs: 100, retryMaxIntervalMs: 500, heartbeatTimeoutSeconds: 2 } }));
     await waitFor(async () => (await stack.client.progress(workflowId)).batches[0]?.state === 'polling', 60_000, 200);
     first.child.kill('SIGKILL');
@@ -113,7 +81,7 @@ describe('worker killed with SIGKILL mid-poll', () => {
     const pollsBefore = (await stack.admin.calls({ action: 'DescribeScalingActivities' })).length;
     expect(pollsBefore).toBeGreaterThan(0);
 
-    const second = spawnWorker();
+    const second = await stack.spawnWorker();
     const result = await stack.client.result(workflowId);
     expect(result.outcome, second.output()).toBe('completed');
     expect(result.counts.removed).toBe(10);

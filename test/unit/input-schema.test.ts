@@ -25,6 +25,7 @@ const examples: Array<[string, unknown, boolean]> = [
   ['dryRun not boolean', { ...ok, dryRun: 'yes' }, false],
   ['advanced unknown', { ...ok, advanced: { speed: 3 } }, false],
   ['not an object', ['i-bp1a2b3c4d5e6f7g8h9i'], false],
+  ['null for an optional field', { ...ok, batchSize: null }, false],
 ];
 
 describe('input JSON Schema and validateInput agree', () => {
@@ -66,6 +67,11 @@ describe('validateInput', () => {
       expect(err.message).toMatch(/duplicate instance IDs: i-bp1a2b3c4d5e6f7g8h9i/);
       expect(err.message).toMatch(/batchSize: must be an integer from 1 to 20, got 50 \(RemoveInstances takes at most 20/);
     }
+  });
+
+  it('rejects retry and poll bounds that contradict each other (Temporal would refuse the retry policy)', () => {
+    expect(() => validateInput({ ...ok, advanced: { retryMaxIntervalMs: 300 } })).toThrow(/advanced.retryMaxIntervalMs: must be at least retryInitialIntervalMs \(2000\)/);
+    expect(() => validateInput({ ...ok, advanced: { pollMinIntervalMs: 5000, pollMaxIntervalMs: 100 } })).toThrow(/advanced.pollMaxIntervalMs: must be at least pollMinIntervalMs \(5000\)/);
   });
 
   it('accepts any number of instances and shortens long lists in messages', () => {
