@@ -1,0 +1,77 @@
+import type { BatchProgress, Counts, ProgressSnapshot, ScaleInResult } from '../client';
+import { renderPairs, renderTable } from './table';
+
+export function countsLine(c: Counts): string {
+  return `removed ${c.removed}, failed ${c.failed}, restored ${c.restored}, skipped ${c.skipped}, pending ${c.pending} (of ${c.total})`;
+}
+
+/** `i-a … i-z (15)`: enough to recognise a batch without flooding the terminal. */
+function instancesCell(ids: readonly string[]): string {
+  if (ids.length === 0) return '0';
+  if (ids.length === 1) return ids[0] ?? '';
+  return `${ids.length}: ${ids[0] ?? ''} … ${ids[ids.length - 1] ?? ''}`;
+}
+
+/** The scaling activity's own status when ESS reported one, otherwise where the batch stands. */
+export function batchRows(batches: readonly BatchProgress[], result?: ScaleInResult): string[][] {
+  const statusOf = new Map<number, string>();
+  for (const g of result?.removed ?? []) statusOf.set(g.batch, g.statusCode);
+  return batches.map((b) => {
+    const activity = statusOf.get(b.index);
+    const status = activity ? activity : b.state;
+    const note = b.errors.length ? ` — ${b.errors[b.errors.length - 1] ?? ''}` : '';
+    return [String(b.index), instancesCell(b.instanceIds), b.scalingActivityId ?? '-', `${status}${note}`];
+  });
+}
+
+export function batchTable(batches: readonly BatchProgress[], result?: ScaleInResult): string[] {
+  return renderTable(['batch', 'instances', 'ScalingActivityId', 'status'], batchRows(batches, result));
+}
+
+export function phaseLabel(p: Pick<ProgressSnapshot, 'phase' | 'paused' | 'awaitingApproval'>): string {
+  if (p.awaitingApproval) return 'AwaitingApproval';
+  if (p.paused && p.phase === 'Running') return 'Paused';
+  return p.phase;
+}
+
+export interface ServerView {
+  status: string;
+  startTime: Date | undefined;
+  closeTime: Date | undefined;
+  taskQueue: string;
+}
+
+export function statusLines(workflowId: string, p: ProgressSnapshot, server: ServerView | undefined): string[] {
+  const plan = p.plan;
+  const drain = `${p.input.drain.strategy}, ${p.input.drain.timeoutSeconds}s, at most ${p.input.drain.maxDrainedAhead} ahead`;
+  const pairs: Array<[string, string]> = [
+    ['Workflow', workflowId],
+    ...(server ? [['Execution', `${server.status}, started ${iso(server.startTime)}${server.closeTime ? `, closed ${iso(server.closeTime)}` : ''}, task queue ${server.taskQueue}`] as [string, string]] : []),
+    ['Phase', `${phaseLabel(p)}${p.drainEndedEarly ? ' (drain ended early by an operator)' : ''}${p.input.dryRun ? ' [dry run]' : ''}`],
+    ['Group', `${p.input.scalingGroupId} (${p.input.regionId})${plan ? `, ${plan.group.scalingGroupName || 'unnamed'}: TotalCapacity ${plan.group.totalCapacity} → ${plan.capacityAfter}, MinSize ${plan.group.minSize}` : ''}`],
+    ['Settings', `batches of ${p.input.batchSize}, remove policy ${p.input.removePolicy}, drain ${drain}, on batch failure ${p.input.onBatchFailure}`],
+    ['Batches', `${p.counts.batchesDone}/${p.counts.batchesTotal} done${p.continuedAsNew ? `, continued as new ${p.continuedAsNew}×` : ''}`],
+    ['Instances', countsLine(p.counts)],
+    ['Last error', p.lastError ?? '-'],
+  ];
+  if (plan?.warnings.length) pairs.push(['Warnings', plan.warnings.join('; ')]);
+  const lines = renderPairs(pairs);
+  if (p.batches.length) lines.push('', ...batchTable(p.batches));
+  return lines;
+}
+
+export function resultLines(r: ScaleInResult, maxNotRemoved = 20): string[] {
+  const lines = [r.message, ''];
+  if (r.batches.length) lines.push(...batchTable(r.batches, r), '');
+  lines.push(countsLine(r.counts));
+  if (r.notRemoved.length) {
+    lines.push('', 'Not removed:');
+    lines.push(...renderTable(['instance', 'outcome', 'why'], r.notRemoved.slice(0, maxNotRemoved).map((n) => [n.instanceId, n.outcome, n.why])).map((l) => `  ${l}`));
+    if (r.notRemoved.length > maxNotRemoved) lines.push(`  … and ${r.notRemoved.length - maxNotRemoved} more (use --json for all)`);
+  }
+  return lines;
+}
+
+function iso(d: Date | undefined): string {
+  return d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : '?';
+}

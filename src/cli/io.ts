@@ -1,0 +1,53 @@
+/**
+ * Where the CLI writes. Human output and the final JSON go to stdout; the progress bar, hints and
+ * errors go to stderr, so `--json` output can be piped into `jq` untouched.
+ */
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+  /** Rewrites the current stderr line in place (terminals only). */
+  rewrite(line: string): void;
+  /** True when stderr is a terminal: progress is redrawn in place instead of printed line by line. */
+  readonly interactive: boolean;
+}
+
+export function processIo(): Io {
+  // A closed pipe (`| head`) must not crash a command that owns servers and workers mid-flight.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
+  return {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    rewrite: (line) => process.stderr.write(`\r\x1b[2K${line}`),
+    interactive: process.stderr.isTTY === true,
+  };
+}
+
+/** Documented in docs/cli.md; scripts depend on them. */
+export const EXIT = {
+  ok: 0,
+  /** The run failed, was cancelled, completed with failures, or refused the request. */
+  failed: 1,
+  /** Bad flags or input: nothing was started or changed. */
+  usage: 2,
+  /** No such run, or a run is already active for the group. */
+  conflictOrNotFound: 3,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** How a command hands its exit code back (emulator codes pass through as they are). */
+export type Done = (code: number) => void;
+
+/** A usage problem found by the CLI itself (as opposed to input validation). */
+export class CliUsageError extends Error {
+  override readonly name = 'CliUsageError' as const;
+  readonly code = 'Usage' as const;
+}
+
+export function printJson(io: Io, value: unknown): void {
+  io.out(JSON.stringify(value, null, 2));
+}

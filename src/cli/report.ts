@@ -1,0 +1,45 @@
+import type { Outcome } from '../client';
+import { countsLine, resultLines } from './format';
+import type { RunEnd } from './follow';
+import { EXIT, printJson, type ExitCode, type Io } from './io';
+
+/** Only these mean "everything asked for was done"; anything else is exit 1 for scripts. */
+export function isSuccess(outcome: Outcome | string): boolean {
+  return outcome === 'completed' || outcome === 'dry-run';
+}
+
+function outcomeOf(end: RunEnd): string {
+  if (end.kind === 'result') return end.result.outcome;
+  if (end.error.result) return end.error.result.outcome;
+  if (end.error.code === 'CancelledFailure') return 'cancelled';
+  if (end.error.code === 'TerminatedFailure') return 'terminated';
+  if (end.error.code === 'TimeoutFailure') return 'timed-out';
+  return 'failed';
+}
+
+export function endJson(end: RunEnd, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const outcome = outcomeOf(end);
+  if (end.kind === 'result') return { ok: isSuccess(outcome), workflowId: end.workflowId, ...extra, outcome, result: end.result };
+  return {
+    ok: false,
+    workflowId: end.workflowId,
+    ...extra,
+    outcome,
+    error: { code: end.error.code, message: end.error.message },
+    result: end.error.result ?? null,
+    progress: end.progress ?? null,
+  };
+}
+
+/** Prints the end of a run (human summary or JSON) and returns the exit code. */
+export function reportEnd(io: Io, end: RunEnd, json: boolean, extra: Record<string, unknown> = {}): ExitCode {
+  const outcome = outcomeOf(end);
+  if (json) printJson(io, endJson(end, extra));
+  else if (end.kind === 'result') io.out(resultLines(end.result).join('\n'));
+  else {
+    io.out(`Run ${outcome} (${end.error.code}): ${end.error.message}`);
+    if (end.error.result) io.out(['', ...resultLines(end.error.result)].join('\n'));
+    else if (end.progress) io.out(`When it stopped: ${countsLine(end.progress.counts)}; batches ${end.progress.counts.batchesDone}/${end.progress.counts.batchesTotal}`);
+  }
+  return isSuccess(outcome) ? EXIT.ok : EXIT.failed;
+}
