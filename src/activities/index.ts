@@ -5,6 +5,7 @@ import { translated } from './failures';
 import { runPoll } from './poll';
 import { runPreflight } from './preflight';
 import { runRemoveBatch } from './remove';
+import { runCheckInstances, runSelectInstances, type CheckInstancesRequest, type SelectInstancesRequest } from './select-instances';
 import type { DrainRequest, PollRequest, PreflightRequest, RemoveBatchRequest, UndrainRequest } from './types';
 
 export interface ActivityDeps {
@@ -32,8 +33,18 @@ export function createActivities({ cloud }: ActivityDeps) {
     async pollScalingActivity(req: PollRequest) {
       return translated(() => runPoll(cloud, req), req.retryDelayCapMs);
     },
+    async selectInstancesForWindow(req: SelectInstancesRequest) {
+      return translated(() => runSelectInstances(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs);
+    },
+    async checkWindowInstances(req: CheckInstancesRequest) {
+      return translated(() => runCheckInstances(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs);
+    },
   };
 }
 
-export type ScaleInActivities = ReturnType<typeof createActivities>;
+/** The scale-in workflow's activities (what test fakes implement); the window's two are kept apart so fakes need not grow. */
+export type ScaleInActivities = Omit<ReturnType<typeof createActivities>, keyof WindowActivities>;
+/** The scheduled window's activities (src/activities/select-instances.ts). */
+export type WindowActivities = Pick<ReturnType<typeof createActivities>, 'selectInstancesForWindow' | 'checkWindowInstances'>;
 export type * from './types';
+export type { CheckInstancesRequest, CheckInstancesResponse, SelectInstancesRequest } from './select-instances';

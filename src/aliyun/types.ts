@@ -49,6 +49,8 @@ export interface ScalingGroup {
   protectedCapacity: number;
   removingCapacity: number;
   scalingPolicy: ScalingPolicy;
+  /** The configuration new instances are launched from; instances on others are "old". */
+  activeScalingConfigurationId: string | undefined;
   removalPolicies: string[];
   loadBalancerIds: string[];
   vServerGroups: VServerGroupAttachment[];

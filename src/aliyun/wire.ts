@@ -487,6 +487,7 @@ export function toScalingGroup(w: Loose<WireScalingGroup>): ScalingGroup {
     removingCapacity: num(w.RemovingCapacity) ?? 0,
     // release is the API's default when the field is absent.
     scalingPolicy: str(w.ScalingPolicy) ?? 'release',
+    activeScalingConfigurationId: str(w.ActiveScalingConfigurationId),
     removalPolicies: unwrap<string>(w.RemovalPolicies, 'RemovalPolicy'),
     loadBalancerIds: unwrap<string>(w.LoadBalancerIds, 'LoadBalancerId'),
     vServerGroups,

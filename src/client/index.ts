@@ -7,12 +7,12 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { connectionOptions, temporalConfigFromEnv, type TemporalConfig } from '../config';
 import { validateInput, workflowIdFor, type ScaleInInput } from '../shared/input';
 import type { ProgressSnapshot, ScaleInResult } from '../shared/progress';
 import { SA_INSTANCES_TOTAL, SA_PHASE, SA_REGION_ID, SA_SCALING_GROUP_ID } from '../shared/search-attributes';
-import { approveUpdate, endDrainUpdate, pauseUpdate, progressQuery, resumeUpdate, type ControlArgs, type ControlState } from '../workflows/definitions';
+import { approveUpdate, endDrainUpdate, pauseUpdate, progressQuery, resultQuery, resumeUpdate, type ControlArgs, type ControlState } from '../workflows/definitions';
 import type { scaleIn } from '../workflows/scale-in';
 
 export { InvalidInputError, validateInput, workflowIdFor } from '../shared/input';
@@ -145,7 +145,9 @@ export class ScaleInClient {
           const result = isResult(detail) ? detail : undefined;
           throw new ScaleInFailedError(cause.type ?? 'Failed', cause.message, workflowId, result, cause.details);
         }
-        throw new ScaleInFailedError(cause?.name ?? 'Failed', cause?.message ?? e.message, workflowId, undefined, undefined);
+        // A cancelled run ends without details; its result query still has what was done.
+        const result = cause instanceof CancelledFailure ? await this.handle(workflowId).query(resultQuery).catch(() => undefined) : undefined;
+        throw new ScaleInFailedError(cause?.name ?? 'Failed', cause?.message ?? e.message, workflowId, result, undefined);
       }
       throw e;
     }
@@ -165,6 +167,9 @@ export class ScaleInClient {
   }
   /** Cancels the run: no new batch starts, drained instances get their traffic back. */
   async cancel(workflowId: string): Promise<void> {
+    // The server accepts a cancel of a closed run silently; say that it ended instead.
+    const status = await this.wrap(workflowId, async () => (await this.handle(workflowId).describe()).status.name);
+    if (status !== 'RUNNING') throw new ControlRejectedError(workflowId, `the run already ended (${status})`);
     await this.wrap(workflowId, () => this.handle(workflowId).cancel());
   }
 
@@ -172,7 +177,12 @@ export class ScaleInClient {
     try {
       return await fn();
     } catch (e) {
-      if (e instanceof WorkflowNotFoundError) throw new RunNotFoundError(workflowId);
+      if (e instanceof WorkflowNotFoundError) {
+        // Updates to a closed run also answer "not found": tell the two apart.
+        const status = await this.handle(workflowId).describe().then((d) => d.status.name, () => undefined);
+        if (status) throw new ControlRejectedError(workflowId, `the run already ended (${status})`);
+        throw new RunNotFoundError(workflowId);
+      }
       if (e instanceof WorkflowUpdateFailedError) throw new ControlRejectedError(workflowId, e.cause?.message ?? e.message);
       throw e;
     }
@@ -197,3 +207,6 @@ function staticDetails(n: ReturnType<typeof validateInput>): string {
     ...(n.requestId ? [`| request ID | ${n.requestId} |`] : []),
   ].join('\n');
 }
+export * from './schedules';
+export { InvalidWindowInputError, validateWindowInput, windowIdFor, SELECTION_POLICIES, WINDOW_WORKFLOW_TYPE } from '../shared/window';
+export type { ScaleInWindowInput, ScaleInWindowResult, SelectionPolicy, WindowOutcome, WindowSelection } from '../shared/window';

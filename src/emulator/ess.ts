@@ -106,7 +106,7 @@ export function wireGroup(state: EmulatorState, g: GroupState): WireScalingGroup
     DefaultCooldown: g.defaultCooldown,
     ScalingPolicy: g.scalingPolicy,
     CreationTime: minuteStamp(g.creationMs),
-    ActiveScalingConfigurationId: `asc-${g.id.replace(/^asg-/, '')}`,
+    ActiveScalingConfigurationId: g.activeScalingConfigurationId,
     GroupType: 'ECS',
     MultiAZPolicy: 'PRIORITY',
     RemovalPolicies: { RemovalPolicy: [...g.removalPolicies] },

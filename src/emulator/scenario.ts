@@ -250,6 +250,7 @@ export function validateScenario(input: unknown): Scenario {
     oneOf(g, 'scalingPolicy', p, SCALING_POLICIES);
     strArr(g, 'removalPolicies', p);
     int(g, 'defaultCooldown', p, 0);
+    str(g, 'activeScalingConfigurationId', p, false);
     time(g, 'creationTime', p, false);
     for (const lb of strArr(g, 'loadBalancerIds', p)) if (!refs.lbs.has(lb)) fail(`${p}.loadBalancerIds`, `unknown load balancer "${lb}"`);
     arr(g.vServerGroups, `${p}.vServerGroups`).forEach((v, j) => {

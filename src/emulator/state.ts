@@ -44,6 +44,7 @@ export interface GroupState {
   albServerGroups: Array<Required<ScenarioAlbServerGroupAttachment>>;
   dbInstanceIds: string[];
   defaultCooldown: number;
+  activeScalingConfigurationId: string;
   creationMs: number;
 }
 
@@ -327,6 +328,7 @@ export class EmulatorState {
         albServerGroups: (g.albServerGroups ?? []).map((v) => ({ ...v, weight: v.weight ?? 100 })),
         dbInstanceIds: g.dbInstanceIds ?? [],
         defaultCooldown: g.defaultCooldown ?? 300,
+        activeScalingConfigurationId: g.activeScalingConfigurationId ?? `asc-${g.id.replace(/^asg-/, '')}`,
         creationMs: Date.parse(g.creationTime ?? '2024-01-01T00:00:00Z'),
       });
     }

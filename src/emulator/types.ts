@@ -54,6 +54,8 @@ export interface ScenarioScalingGroup {
   dbInstanceIds?: string[];
   /** Seconds. Default 300. */
   defaultCooldown?: number;
+  /** Reported as ActiveScalingConfigurationId; default `asc-` + the group ID's suffix. */
+  activeScalingConfigurationId?: string;
   /** ISO time; default `2024-01-01T00:00:00Z`. */
   creationTime?: string;
 }

@@ -1,0 +1,162 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { CloudClient, ScalingGroup, ScalingInstance } from '../aliyun/types';
+import type { SelectionPick, SelectionPolicy, WindowSelection } from '../shared/window';
+
+/** Activity request/response shapes of the scheduled-window activities (workflow code imports them as types). */
+
+export interface SelectInstancesRequest {
+  regionId: string;
+  scalingGroupId: string;
+  policy: SelectionPolicy;
+  /** Exactly one of count / targetCapacity. */
+  count?: number | undefined;
+  targetCapacity?: number | undefined;
+  retryDelayCapMs?: number;
+}
+
+export interface CheckInstancesRequest {
+  regionId: string;
+  scalingGroupId: string;
+  instanceIds: string[];
+  retryDelayCapMs?: number;
+}
+
+export interface CheckInstancesResponse {
+  /** The asked-for instances still in the group, with their lifecycle state. */
+  inGroup: Array<{ instanceId: string; lifecycleState: string }>;
+  requestIds: string[];
+}
+
+/** The creation time as epoch ms; unparsable times sort as the oldest, so they are never silently kept last. */
+function createdMs(i: ScalingInstance): number {
+  const t = Date.parse(i.creationTime);
+  return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
+}
+
+/** Oldest first, ties broken by instance ID so the order never depends on the API's page order. */
+function byAge(a: ScalingInstance, b: ScalingInstance): number {
+  const d = createdMs(a) - createdMs(b);
+  if (d !== 0 && !Number.isNaN(d)) return d < 0 ? -1 : 1;
+  return a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0;
+}
+
+/** The group's active scaling configuration; groups without one use the fallback below. */
+function activeConfigurationOf(group: ScalingGroup): string | undefined {
+  return group.activeScalingConfigurationId || undefined;
+}
+
+/**
+ * Orders the eligible instances by the policy and says, per instance, why it is where it is.
+ *
+ * `oldestScalingConfiguration`: instances whose configuration differs from the group's active one
+ * go first (oldest first among them). When the active configuration is unknown, a configuration's
+ * age is the creation time of its oldest instance: the configuration of the oldest instances is the
+ * "oldest scaling configuration", and its instances go first, then the next one's. Instances with
+ * no scaling configuration (attached by hand) go last, since the policy is about configurations.
+ * Within a configuration, oldest instances first.
+ */
+export function orderByPolicy(eligible: ScalingInstance[], policy: SelectionPolicy, activeConfigurationId: string | undefined): { ordered: Array<{ inst: ScalingInstance; reason: string }>; basis: string | undefined } {
+  if (policy === 'oldest' || policy === 'newest') {
+    const sorted = [...eligible].sort(byAge);
+    if (policy === 'newest') sorted.reverse();
+    return { ordered: sorted.map((inst) => ({ inst, reason: `created ${inst.creationTime} (${policy} first)` })), basis: undefined };
+  }
+  const NONE = '(none)';
+  const configOf = (i: ScalingInstance) => i.scalingConfigurationId ?? NONE;
+  let rank: (cfg: string) => number;
+  let describe: (cfg: string, r: number) => string;
+  let basis: string;
+  if (activeConfigurationId) {
+    basis = `the group's active scaling configuration is ${activeConfigurationId}: instances of any other configuration go first, oldest first`;
+    rank = (cfg) => (cfg === NONE ? 2 : cfg === activeConfigurationId ? 1 : 0);
+    describe = (cfg) => (cfg === NONE ? 'no scaling configuration (attached), after every configuration' : cfg === activeConfigurationId ? `the active configuration ${cfg}` : `configuration ${cfg}, not the active ${activeConfigurationId}`);
+  } else {
+    const oldest = new Map<string, number>();
+    for (const i of eligible) {
+      const cfg = configOf(i);
+      if (cfg === NONE) continue;
+      oldest.set(cfg, Math.min(oldest.get(cfg) ?? Number.POSITIVE_INFINITY, createdMs(i)));
+    }
+    const order = [...oldest.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)).map(([cfg]) => cfg);
+    basis = `the group's active scaling configuration is not known, so a configuration's age is that of its oldest instance: ${order.length ? order.map((c, i) => `${i + 1}. ${c}`).join(', ') : 'no configurations'}`;
+    rank = (cfg) => (cfg === NONE ? order.length : order.indexOf(cfg));
+    describe = (cfg, r) => (cfg === NONE ? 'no scaling configuration (attached), after every configuration' : `configuration ${cfg}, the ${ordinal(r + 1)} oldest of ${order.length}`);
+  }
+  const sorted = [...eligible].sort((a, b) => rank(configOf(a)) - rank(configOf(b)) || byAge(a, b));
+  return { ordered: sorted.map((inst) => ({ inst, reason: `${describe(configOf(inst), rank(configOf(inst)))}; created ${inst.creationTime}` })), basis };
+}
+
+function ordinal(n: number): string {
+  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  return `${n}${s}`;
+}
+
+/**
+ * Reads the group and its instances and picks the victims. Only InService instances are
+ * candidates: Protected, Standby and every other state are never picked. The number picked never
+ * takes TotalCapacity below MinSize. Pure apart from the two Describe calls; the answer carries one
+ * audit line per pick and counts of what was left out and why.
+ */
+export async function runSelectInstances(cloud: CloudClient, req: SelectInstancesRequest, signal?: AbortSignal): Promise<WindowSelection> {
+  const { regionId, scalingGroupId } = req;
+  const group = await cloud.ess.describeScalingGroup(regionId, scalingGroupId, { signal });
+  if (!group) {
+    // Same failure type as the cloud's own code, so the retry policy's non-retryable list applies.
+    throw ApplicationFailure.create({ type: 'InvalidScalingGroupId.NotFound', nonRetryable: true, message: `scaling group ${scalingGroupId} does not exist in region ${regionId}; check the window's regionId and scalingGroupId, or delete the schedule` });
+  }
+  const listed = await cloud.ess.describeScalingInstances({ regionId, scalingGroupId }, { signal });
+  return selectFrom(group, listed.instances.filter((i) => !i.scalingGroupId || i.scalingGroupId === scalingGroupId), req, [group.requestId, ...listed.requestIds]);
+}
+
+/** The decision itself, over already-read state (unit-tested without a cloud). */
+export function selectFrom(group: ScalingGroup, instances: ScalingInstance[], req: Pick<SelectInstancesRequest, 'policy' | 'count' | 'targetCapacity'>, requestIds: string[] = []): WindowSelection {
+  const excluded: Record<string, number> = {};
+  const bump = (k: string, n = 1) => { if (n > 0) excluded[k] = (excluded[k] ?? 0) + n; };
+  const eligible: ScalingInstance[] = [];
+  for (const i of instances) {
+    if (i.lifecycleState === 'InService') eligible.push(i);
+    else if (i.lifecycleState === 'Protected' || i.lifecycleState === 'Standby') bump(i.lifecycleState);
+    else bump(`state ${i.lifecycleState}`);
+  }
+  const requested = req.count !== undefined ? req.count : Math.max(0, group.totalCapacity - (req.targetCapacity ?? group.totalCapacity));
+  const maxRemovable = Math.max(0, group.totalCapacity - group.minSize);
+  const n = Math.min(requested, maxRemovable, eligible.length);
+  let capped: string | undefined;
+  if (n < requested) {
+    const why: string[] = [];
+    if (maxRemovable < requested) why.push(`MinSize ${group.minSize} allows at most ${maxRemovable} of TotalCapacity ${group.totalCapacity} to go`);
+    if (eligible.length < Math.min(requested, maxRemovable)) why.push(`only ${eligible.length} instance(s) are InService and unprotected`);
+    capped = `asked for ${requested}${req.targetCapacity !== undefined ? ` (TotalCapacity ${group.totalCapacity} → targetCapacity ${req.targetCapacity})` : ''}, picked ${n}: ${why.join('; ')}`;
+  }
+  const { ordered, basis } = orderByPolicy(eligible, req.policy, activeConfigurationOf(group));
+  const picks: SelectionPick[] = ordered.slice(0, n).map(({ inst, reason }, k) => ({
+    instanceId: inst.instanceId,
+    rank: k + 1,
+    creationTime: inst.creationTime,
+    scalingConfigurationId: inst.scalingConfigurationId,
+    why: `#${k + 1} of ${eligible.length} eligible by ${req.policy}: ${reason}; InService, not protected`,
+  }));
+  bump('not needed (later in the policy order)', eligible.length - n);
+  return {
+    policy: req.policy,
+    group: { scalingGroupId: group.scalingGroupId, totalCapacity: group.totalCapacity, minSize: group.minSize, maxSize: group.maxSize, desiredCapacity: group.desiredCapacity },
+    requested,
+    maxRemovable,
+    capped,
+    picks,
+    excluded,
+    configurationBasis: basis,
+    requestIds: requestIds.filter(Boolean),
+  };
+}
+
+/** Which of the given instances are still in the group, and in which state (after a window closed). */
+export async function runCheckInstances(cloud: CloudClient, req: CheckInstancesRequest, signal?: AbortSignal): Promise<CheckInstancesResponse> {
+  if (!req.instanceIds.length) return { inGroup: [], requestIds: [] };
+  const listed = await cloud.ess.describeScalingInstances({ regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: req.instanceIds }, { signal });
+  const asked = new Set(req.instanceIds);
+  return {
+    inGroup: listed.instances.filter((i) => asked.has(i.instanceId) && (!i.scalingGroupId || i.scalingGroupId === req.scalingGroupId)).map((i) => ({ instanceId: i.instanceId, lifecycleState: i.lifecycleState })),
+    requestIds: listed.requestIds,
+  };
+}

@@ -1,0 +1,337 @@
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type CalendarSpec,
+  type CalendarSpecDescription,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleExecutionResult,
+  type ScheduleOverlapPolicy,
+} from '@temporalio/client';
+import { ApplicationFailure, type Duration } from '@temporalio/common';
+import type { InputProblem } from '../shared/input';
+import { SA_REGION_ID, SA_SCALING_GROUP_ID } from '../shared/search-attributes';
+import {
+  InvalidWindowInputError,
+  WINDOW_WORKFLOW_TYPE,
+  isValidTimeZone,
+  validateWindowInput,
+  windowIdFor,
+  type NormalizedWindowInput,
+  type ScaleInWindowInput,
+  type ScaleInWindowResult,
+} from '../shared/window';
+import type { scaleInWindow } from '../workflows/window';
+
+/**
+ * Scheduled scale-in windows on Temporal Schedules (docs/schedules.md). One schedule per scaling
+ * group by default (`ess-scale-in-window/<region>/<group>`); each firing starts a `scaleInWindow`
+ * workflow, which picks the instances and runs a `scaleIn` under the group's one-run lock.
+ */
+
+export const OVERLAP_POLICIES = ['SKIP', 'BUFFER_ONE', 'BUFFER_ALL', 'CANCEL_OTHER', 'TERMINATE_OTHER', 'ALLOW_ALL'] as const satisfies readonly ScheduleOverlapPolicy[];
+export const DEFAULT_CATCHUP_WINDOW = '10m';
+export const DEFAULT_OVERLAP: ScheduleOverlapPolicy = 'SKIP';
+
+export interface WindowSpec {
+  /** Cron expressions (5–7 fields), read in `timezone`; e.g. `0 2 * * SAT` for Saturdays at 02:00. */
+  cron?: string[];
+  /** Calendar specs, read in `timezone`; e.g. `{ dayOfWeek: 'SUNDAY', hour: 2 }`. */
+  calendars?: CalendarSpec[];
+  /** IANA time zone of the cron / calendars, and of the window's blackout dates. */
+  timezone: string;
+}
+
+export interface CreateWindowOptions {
+  /** Default `ess-scale-in-window/<region>/<group>`: one window schedule per group. */
+  scheduleId?: string;
+  spec: WindowSpec;
+  window: ScaleInWindowInput;
+  /** A firing while the previous window still runs: SKIP (default) does not start another. */
+  overlap?: ScheduleOverlapPolicy;
+  /** How late a missed firing (server down) may still start. Default `10m`, set explicitly (the SDK's own default is unclear). */
+  catchupWindow?: Duration;
+  /** Pause the schedule when a window fails (default true: an unattended scale-in should stop after a failure until someone looks). */
+  pauseOnFailure?: boolean;
+  /** Kept on the schedule, e.g. who set it up and why. */
+  note?: string;
+  /** Create it paused. */
+  paused?: boolean;
+  /** Override the task queue of the workers (default: the client's). */
+  taskQueue?: string;
+}
+
+export interface WindowRun {
+  workflowId: string;
+  firstExecutionRunId: string;
+  scheduledAt: string;
+  takenAt: string;
+}
+
+export interface WindowScheduleDescription {
+  scheduleId: string;
+  paused: boolean;
+  note: string | undefined;
+  /** The window input every firing gets (undefined if the schedule is not a window schedule). */
+  window: ScaleInWindowInput | undefined;
+  spec: { cron: string[]; calendars: CalendarSpecDescription[]; skip: CalendarSpecDescription[]; timezone: string | undefined };
+  policies: { overlap: ScheduleOverlapPolicy; catchupWindowMs: number; pauseOnFailure: boolean };
+  taskQueue: string;
+  workflowType: string;
+  /** Firings so far (the latest last), and the ones still running. */
+  recentRuns: WindowRun[];
+  runningRuns: Array<{ workflowId: string; firstExecutionRunId: string }>;
+  nextRunTimes: string[];
+  counts: { taken: number; skippedOverlap: number; missedCatchupWindow: number };
+  createdAt: string;
+}
+
+export interface WindowScheduleSummary {
+  scheduleId: string;
+  paused: boolean;
+  note: string | undefined;
+  regionId: string | undefined;
+  scalingGroupId: string | undefined;
+  recentRuns: WindowRun[];
+  nextRunTimes: string[];
+}
+
+/** A schedule with this ID exists already. */
+export class WindowScheduleExistsError extends Error {
+  override readonly name = 'WindowScheduleExistsError' as const;
+  readonly code = 'WindowScheduleExists' as const;
+  constructor(readonly scheduleId: string) {
+    super(`A schedule ${scheduleId} already exists. Look at it (ess-scale-in schedule describe ${scheduleId}), delete it first (schedule delete), or pass another scheduleId.`);
+  }
+}
+
+export class WindowScheduleNotFoundError extends Error {
+  override readonly name = 'WindowScheduleNotFoundError' as const;
+  readonly code = 'WindowScheduleNotFound' as const;
+  constructor(readonly scheduleId: string) {
+    super(`No schedule ${scheduleId}. List the window schedules with: ess-scale-in schedule list.`);
+  }
+}
+
+/** A window run failed; `result` is what it did (its `details[0]`), when it reported it. */
+export class ScaleInWindowFailedError extends Error {
+  override readonly name = 'ScaleInWindowFailedError' as const;
+  constructor(readonly code: string, message: string, readonly workflowId: string, readonly result: ScaleInWindowResult | undefined) {
+    super(message);
+  }
+}
+
+const MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'] as const;
+
+/** Whole-day skip entries: every field given, since an unset hour/minute/second means 0, not "any". */
+export function blackoutSkipCalendars(dates: readonly string[]): CalendarSpec[] {
+  return dates.map((d) => {
+    const [y, m, day] = d.split('-').map(Number) as [number, number, number];
+    return { year: y, month: MONTHS[m - 1] as (typeof MONTHS)[number], dayOfMonth: day, hour: '*', minute: '*', second: '*', comment: `blackout ${d}` };
+  });
+}
+
+/**
+ * Checks a createWindow request without a server: the window input (validateWindowInput) and the
+ * schedule around it. Returns the window input as the schedule will store it (timezone explicit).
+ */
+export function validateCreateWindow(opts: CreateWindowOptions): { window: ScaleInWindowInput; normalized: NormalizedWindowInput; scheduleId: string } {
+  const problems: InputProblem[] = [];
+  const spec = opts.spec as Partial<WindowSpec> | undefined;
+  if (!spec || typeof spec !== 'object') problems.push({ field: 'spec', problem: 'is missing', fix: 'give spec.cron or spec.calendars, and spec.timezone' });
+  else {
+    if (!(spec.cron?.length ?? 0) && !(spec.calendars?.length ?? 0)) problems.push({ field: 'spec', problem: 'has neither cron nor calendars: the window would never fire', fix: 'e.g. spec.cron ["0 2 * * SAT"] (or trigger it by hand)' });
+    if (spec.cron?.some((c) => typeof c !== 'string' || !c.trim())) problems.push({ field: 'spec.cron', problem: 'has an empty expression', fix: 'cron expressions have 5 to 7 fields, e.g. "0 2 * * SAT"' });
+    if (spec.cron?.some((c) => /^\s*(CRON_TZ|TZ)=/.test(c))) problems.push({ field: 'spec.cron', problem: 'sets its own time zone (CRON_TZ=/TZ=)', fix: 'use spec.timezone instead, so blackout dates use the same zone' });
+    if (typeof spec.timezone !== 'string' || !isValidTimeZone(spec.timezone)) problems.push({ field: 'spec.timezone', problem: `must be an IANA time zone, got ${JSON.stringify(spec.timezone)}`, fix: 'e.g. "Asia/Shanghai" or "UTC"' });
+  }
+  const raw = opts.window as ScaleInWindowInput | undefined;
+  const window: ScaleInWindowInput | undefined = raw && typeof raw === 'object' ? { ...raw } : raw;
+  if (window && typeof window === 'object' && typeof spec?.timezone === 'string') {
+    if (window.timezone === undefined) window.timezone = spec.timezone;
+    else if (window.timezone !== spec.timezone) problems.push({ field: 'window.timezone', problem: `is ${JSON.stringify(window.timezone)} but spec.timezone is ${JSON.stringify(spec.timezone)}`, fix: 'use one time zone for both, so blackout dates mean the same days as the schedule' });
+  }
+  if (opts.overlap !== undefined && !(OVERLAP_POLICIES as readonly string[]).includes(opts.overlap)) problems.push({ field: 'overlap', problem: `must be one of ${OVERLAP_POLICIES.join(', ')}, got ${JSON.stringify(opts.overlap)}`, fix: 'omit it for SKIP' });
+  if (opts.scheduleId !== undefined && (typeof opts.scheduleId !== 'string' || !opts.scheduleId.trim() || opts.scheduleId.length > 200)) problems.push({ field: 'scheduleId', problem: 'must be a non-empty string of at most 200 characters', fix: 'omit it for ess-scale-in-window/<region>/<group>' });
+  let normalized: NormalizedWindowInput | undefined;
+  try {
+    normalized = validateWindowInput(window);
+  } catch (e) {
+    if (!(e instanceof InvalidWindowInputError)) throw e;
+    problems.push(...e.problems.map((p) => ({ ...p, field: `window.${p.field}` })));
+  }
+  if (problems.length || !normalized || !window) throw new InvalidWindowInputError(problems);
+  return { window, normalized, scheduleId: opts.scheduleId ?? windowIdFor(normalized.regionId, normalized.scalingGroupId) };
+}
+
+function runOf(r: ScheduleExecutionResult): WindowRun {
+  return { workflowId: r.action.workflow.workflowId, firstExecutionRunId: r.action.workflow.firstExecutionRunId, scheduledAt: r.scheduledAt.toISOString(), takenAt: r.takenAt.toISOString() };
+}
+
+function staticDetails(n: NormalizedWindowInput, spec: WindowSpec): string {
+  return [
+    '| field | value |',
+    '|---|---|',
+    `| scaling group | ${n.scalingGroupId} (${n.regionId}) |`,
+    `| when | ${[...(spec.cron ?? []), ...(spec.calendars ?? []).map((c) => JSON.stringify(c))].join('; ').replace(/\|/g, '/')} (${spec.timezone}) |`,
+    `| window | ${n.windowMs / 1000}s |`,
+    `| how many | ${n.target.kind === 'count' ? `${n.target.count} instance(s)` : `down to TotalCapacity ${n.target.targetCapacity}`}, never below MinSize |`,
+    `| selection | ${n.selection} (InService only; never Protected or Standby) |`,
+    `| blackout dates | ${n.blackoutDates.join(', ') || '-'} |`,
+    `| batches / drain | ${n.scaleIn.batchSize} per batch; ${n.scaleIn.drain.strategy}, ${n.scaleIn.drain.timeoutSeconds}s |`,
+  ].join('\n');
+}
+
+/**
+ * What services call to manage scale-in windows. Build it over any Temporal Client, or from a
+ * ScaleInClient: `ScaleInWindows.from(scaleInClient)`.
+ */
+export class ScaleInWindows {
+  constructor(readonly client: Client, private readonly opts: { taskQueue: string }) {}
+
+  static from(c: { client: Client; config: { taskQueue: string } }): ScaleInWindows {
+    return new ScaleInWindows(c.client, { taskQueue: c.config.taskQueue });
+  }
+
+  /** Validates, then creates the schedule. Throws InvalidWindowInputError (nothing created) or WindowScheduleExistsError. */
+  async createWindow(opts: CreateWindowOptions): Promise<{ scheduleId: string; window: ScaleInWindowInput }> {
+    const { window, normalized: n, scheduleId } = validateCreateWindow(opts);
+    const skip = blackoutSkipCalendars(n.blackoutDates);
+    try {
+      await this.client.schedule.create<typeof scaleInWindow>({
+        scheduleId,
+        spec: {
+          ...(opts.spec.cron?.length ? { cronExpressions: opts.spec.cron } : {}),
+          ...(opts.spec.calendars?.length ? { calendars: opts.spec.calendars } : {}),
+          ...(skip.length ? { skip } : {}),
+          timezone: opts.spec.timezone,
+        },
+        action: {
+          type: 'startWorkflow',
+          workflowType: WINDOW_WORKFLOW_TYPE,
+          taskQueue: opts.taskQueue ?? this.opts.taskQueue,
+          args: [window],
+          workflowId: windowIdFor(n.regionId, n.scalingGroupId),
+          typedSearchAttributes: [
+            { key: SA_SCALING_GROUP_ID, value: n.scalingGroupId },
+            { key: SA_REGION_ID, value: n.regionId },
+          ],
+          staticSummary: `Scale-in window for ${n.scalingGroupId} (${n.regionId}): ${n.target.kind === 'count' ? `remove ${n.target.count}` : `down to ${n.target.targetCapacity}`}, ${n.selection} first`,
+          staticDetails: staticDetails(n, opts.spec),
+        },
+        policies: {
+          overlap: opts.overlap ?? DEFAULT_OVERLAP,
+          catchupWindow: opts.catchupWindow ?? DEFAULT_CATCHUP_WINDOW,
+          pauseOnFailure: opts.pauseOnFailure ?? true,
+        },
+        // The server turns cron strings into calendars; the memo keeps them as written, for describe.
+        memo: { kind: 'ess-scale-in-window', regionId: n.regionId, scalingGroupId: n.scalingGroupId, cron: opts.spec.cron ?? [] },
+        typedSearchAttributes: [
+          { key: SA_SCALING_GROUP_ID, value: n.scalingGroupId },
+          { key: SA_REGION_ID, value: n.regionId },
+        ],
+        state: { paused: opts.paused ?? false, ...(opts.note ? { note: opts.note } : {}) },
+      });
+    } catch (e) {
+      if (e instanceof ScheduleAlreadyRunning) throw new WindowScheduleExistsError(scheduleId);
+      // The server's cron / calendar parser said no ("Invalid schedule spec: ...").
+      if (e instanceof TypeError) throw new InvalidWindowInputError([{ field: 'spec', problem: `rejected by the Temporal server: ${e.message}`, fix: 'check the cron expressions (5-7 fields) and calendars' }]);
+      throw e;
+    }
+    return { scheduleId, window };
+  }
+
+  /** Every schedule whose action starts scaleInWindow; listing is eventually consistent (a new schedule may take a moment). */
+  async listWindows(filter: { regionId?: string; scalingGroupId?: string } = {}): Promise<WindowScheduleSummary[]> {
+    const out: WindowScheduleSummary[] = [];
+    for await (const s of this.client.schedule.list()) {
+      if (s.action?.workflowType !== WINDOW_WORKFLOW_TYPE) continue;
+      const memo = (s.memo ?? {}) as { regionId?: string; scalingGroupId?: string };
+      if (filter.regionId && memo.regionId !== filter.regionId) continue;
+      if (filter.scalingGroupId && memo.scalingGroupId !== filter.scalingGroupId) continue;
+      out.push({
+        scheduleId: s.scheduleId,
+        paused: s.state.paused,
+        note: s.state.note || undefined,
+        regionId: memo.regionId,
+        scalingGroupId: memo.scalingGroupId,
+        recentRuns: s.info.recentActions.map(runOf),
+        nextRunTimes: s.info.nextActionTimes.map((d) => d.toISOString()),
+      });
+    }
+    return out.sort((a, b) => (a.scheduleId < b.scheduleId ? -1 : 1));
+  }
+
+  async describeWindow(scheduleId: string): Promise<WindowScheduleDescription> {
+    const d: ScheduleDescription = await this.wrap(scheduleId, () => this.client.schedule.getHandle(scheduleId).describe());
+    const memoCron = (d.memo as { cron?: unknown } | undefined)?.cron;
+    const cron = Array.isArray(memoCron) ? memoCron.filter((c): c is string => typeof c === 'string') : [];
+    return {
+      scheduleId: d.scheduleId,
+      paused: d.state.paused,
+      note: d.state.note || undefined,
+      window: d.action.workflowType === WINDOW_WORKFLOW_TYPE ? (d.action.args?.[0] as ScaleInWindowInput | undefined) : undefined,
+      spec: { cron, calendars: d.spec.calendars ?? [], skip: d.spec.skip ?? [], timezone: d.spec.timezone },
+      policies: { overlap: d.policies.overlap, catchupWindowMs: d.policies.catchupWindow, pauseOnFailure: d.policies.pauseOnFailure },
+      taskQueue: d.action.taskQueue,
+      workflowType: d.action.workflowType,
+      recentRuns: d.info.recentActions.map(runOf),
+      runningRuns: d.info.runningActions.map((a) => ({ workflowId: a.workflow.workflowId, firstExecutionRunId: a.workflow.firstExecutionRunId })),
+      nextRunTimes: d.info.nextActionTimes.map((t) => t.toISOString()),
+      counts: { taken: d.info.numActionsTaken, skippedOverlap: d.info.numActionsSkippedOverlap, missedCatchupWindow: d.info.numActionsMissedCatchupWindow },
+      createdAt: d.info.createdAt.toISOString(),
+    };
+  }
+
+  /** No firing starts while paused; a window already running goes on (cancel its scale-in to stop it). */
+  async pauseWindow(scheduleId: string, note = 'paused via ess-scale-in'): Promise<void> {
+    await this.wrap(scheduleId, () => this.client.schedule.getHandle(scheduleId).pause(note));
+  }
+
+  async unpauseWindow(scheduleId: string, note = 'unpaused via ess-scale-in'): Promise<void> {
+    await this.wrap(scheduleId, () => this.client.schedule.getHandle(scheduleId).unpause(note));
+  }
+
+  /**
+   * Starts one window now, whatever the calendar says (spec.skip does not apply to a manual
+   * trigger; the workflow's own blackout check does). The overlap policy defaults to the
+   * schedule's own (the SDK's default would be ALLOW_ALL).
+   */
+  async triggerWindow(scheduleId: string, overlap?: ScheduleOverlapPolicy): Promise<void> {
+    const handle = this.client.schedule.getHandle(scheduleId);
+    const policy = overlap ?? (await this.wrap(scheduleId, () => handle.describe())).policies.overlap;
+    await this.wrap(scheduleId, () => handle.trigger(policy));
+  }
+
+  /** Deletes the schedule; a window already running goes on. */
+  async deleteWindow(scheduleId: string): Promise<void> {
+    await this.wrap(scheduleId, () => this.client.schedule.getHandle(scheduleId).delete());
+  }
+
+  /** Waits for a window run's end: its result, or ScaleInWindowFailedError carrying the result it reported. */
+  async windowResult(workflowId: string, runId?: string): Promise<ScaleInWindowResult> {
+    try {
+      return await this.client.workflow.getHandle<typeof scaleInWindow>(workflowId, runId).result();
+    } catch (e) {
+      if (e instanceof WorkflowFailedError) {
+        const cause = e.cause;
+        const detail = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+        const result = typeof detail === 'object' && detail !== null && 'outcome' in detail && 'selection' in detail ? (detail as ScaleInWindowResult) : undefined;
+        throw new ScaleInWindowFailedError(cause instanceof ApplicationFailure ? cause.type ?? 'Failed' : cause?.name ?? 'Failed', cause?.message ?? e.message, workflowId, result);
+      }
+      if (e instanceof WorkflowNotFoundError) throw new ScaleInWindowFailedError('RunNotFound', `No window run ${workflowId}`, workflowId, undefined);
+      throw e;
+    }
+  }
+
+  private async wrap<T>(scheduleId: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof ScheduleNotFoundError) throw new WindowScheduleNotFoundError(scheduleId);
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,296 @@
+import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { InvalidInputError, validateInput, type AdvancedOptions, type DrainOptions, type InputProblem, type ScaleInInput } from './input';
+import type { ScaleInResult } from './progress';
+
+/**
+ * Scheduled scale-in windows: the input of the `scaleInWindow` workflow (plain JSON, see
+ * schema/scale-in-window-input.schema.json and docs/schedules.md), its validation and its result.
+ * Pure: the client validates before creating a schedule, the workflow validates again on every firing.
+ */
+
+export const WINDOW_WORKFLOW_TYPE = 'scaleInWindow';
+
+/** How the window picks the instances to remove. */
+export const SELECTION_POLICIES = ['oldest', 'newest', 'oldestScalingConfiguration'] as const;
+export type SelectionPolicy = (typeof SELECTION_POLICIES)[number];
+
+export interface ScaleInWindowInput {
+  /** e.g. `cn-hangzhou`. */
+  regionId: string;
+  /** The ESS scaling group, e.g. `asg-bp1dk4nm0o5ldvzcpe2v`. */
+  scalingGroupId: string;
+  /** Length of the window, 1–10080 minutes, counted from the firing's scheduled time. Exactly one of windowMinutes / windowSeconds. */
+  windowMinutes?: number;
+  /** Length of the window in seconds, 1–604800: for tests and short windows. Exactly one of windowMinutes / windowSeconds. */
+  windowSeconds?: number;
+  /** Remove instances until TotalCapacity is this (never below MinSize). Exactly one of targetCapacity / count. */
+  targetCapacity?: number;
+  /** Remove this many instances (capped at TotalCapacity − MinSize). Exactly one of targetCapacity / count. */
+  count?: number;
+  /** Which instances go first: `oldest` / `newest` by creation time, or `oldestScalingConfiguration`. */
+  selection: SelectionPolicy;
+  /** `YYYY-MM-DD` dates (in `timezone`) on which the window does nothing. */
+  blackoutDates?: string[];
+  /** IANA time zone of the blackout dates (and of the schedule's calendar); default `UTC`. */
+  timezone?: string;
+  // ---- passed through to each scale-in run ----
+  batchSize?: number;
+  drain?: DrainOptions;
+  removePolicy?: 'release' | 'recycle';
+  decreaseDesiredCapacity?: boolean;
+  onBatchFailure?: 'abort' | 'continue';
+  /** Who set up the window, and why; passed to each run's `reason`. */
+  reason?: string;
+  advanced?: AdvancedOptions;
+}
+
+/** Every top-level field, in the order of the interface; the JSON schema's properties must match (test/unit/window-schema.test.ts). */
+export const WINDOW_FIELDS = [
+  'regionId', 'scalingGroupId', 'windowMinutes', 'windowSeconds', 'targetCapacity', 'count', 'selection', 'blackoutDates', 'timezone',
+  'batchSize', 'drain', 'removePolicy', 'decreaseDesiredCapacity', 'onBatchFailure', 'reason', 'advanced',
+] as const;
+export const WINDOW_REQUIRED_FIELDS = ['regionId', 'scalingGroupId', 'selection'] as const;
+/** The fields handed to every scale-in run as they are (validated by validateInput). */
+export const PASSTHROUGH_FIELDS = ['batchSize', 'drain', 'removePolicy', 'decreaseDesiredCapacity', 'onBatchFailure', 'reason', 'advanced'] as const;
+export const WINDOW_LIMITS = {
+  windowMinutes: [1, 10_080],
+  windowSeconds: [1, 604_800],
+  count: [1, 100_000],
+  targetCapacity: [0, 100_000],
+  blackoutDates: [0, 366],
+} as const;
+export const DEFAULT_TIMEZONE = 'UTC';
+export const BLACKOUT_DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+export interface NormalizedWindowInput {
+  regionId: string;
+  scalingGroupId: string;
+  windowMs: number;
+  target: { kind: 'count'; count: number } | { kind: 'targetCapacity'; targetCapacity: number };
+  selection: SelectionPolicy;
+  blackoutDates: string[];
+  timezone: string;
+  /** The scale-in knobs, for the child run's input (instanceIds added at run time). */
+  passthrough: Omit<ScaleInInput, 'regionId' | 'scalingGroupId' | 'instanceIds'>;
+  /** The same knobs with their defaults, as the run will see them (batch size, drain...). */
+  scaleIn: ReturnType<typeof validateInput>;
+}
+
+/**
+ * Thrown (client side) or turned into a non-retryable `InvalidInput` failure (workflow side).
+ * A subclass of InvalidInputError, so whatever handles bad scale-in input (the CLI's exit code 2)
+ * handles bad window input the same way.
+ */
+export class InvalidWindowInputError extends InvalidInputError {
+  constructor(problems: InputProblem[]) {
+    super(problems);
+    this.message = `Invalid scale-in window input: ${problems.map((p) => `${p.field}: ${p.problem} (${p.fix})`).join('; ')}`;
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function intIn(v: unknown, [min, max]: readonly [number, number]): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+}
+
+/** True when `tz` is an IANA zone this runtime knows (the Temporal server checks cron zones itself). */
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A real calendar date in `YYYY-MM-DD` form (2026-02-30 is not). */
+export function isCalendarDate(s: string): boolean {
+  if (!BLACKOUT_DATE_RE.test(s)) return false;
+  const [y, m, d] = s.split('-').map(Number) as [number, number, number];
+  const t = new Date(Date.UTC(y, m - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
+}
+
+/** The calendar date (`YYYY-MM-DD`) of an instant in an IANA time zone. */
+export function localDate(at: Date, timezone: string): string {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')}`;
+}
+
+/** A placeholder instance, only so validateInput checks the pass-through knobs (the real IDs are picked per firing). */
+const PLACEHOLDER_INSTANCE = 'i-windowplaceholder0';
+
+/**
+ * Checks everything that can be checked without the cloud and fills defaults. Pure and
+ * deterministic: the client calls it before creating a schedule, the workflow on every firing.
+ * The scale-in knobs are checked by validateInput itself, so both inputs share one set of rules.
+ */
+export function validateWindowInput(raw: unknown): NormalizedWindowInput {
+  const problems: InputProblem[] = [];
+  const add = (field: string, problem: string, fix: string) => problems.push({ field, problem, fix });
+  if (!isObject(raw)) {
+    throw new InvalidWindowInputError([{ field: '(input)', problem: 'is not a JSON object', fix: 'pass an object with regionId, scalingGroupId, windowMinutes, count or targetCapacity, and selection' }]);
+  }
+  const known = new Set<string>(WINDOW_FIELDS);
+  for (const k of Object.keys(raw)) if (!known.has(k)) add(k, 'is not a known field', `remove it; known fields: ${WINDOW_FIELDS.join(', ')}`);
+
+  // Length: exactly one of windowMinutes / windowSeconds.
+  let windowMs = 0;
+  if (raw.windowMinutes !== undefined && raw.windowSeconds !== undefined) add('windowMinutes', 'and windowSeconds are both set', 'give only one: windowMinutes for real windows, windowSeconds for tests');
+  else if (raw.windowMinutes !== undefined) {
+    if (!intIn(raw.windowMinutes, WINDOW_LIMITS.windowMinutes)) add('windowMinutes', `must be an integer from ${WINDOW_LIMITS.windowMinutes[0]} to ${WINDOW_LIMITS.windowMinutes[1]}, got ${JSON.stringify(raw.windowMinutes)}`, 'the window length in minutes, e.g. 120 for two hours');
+    else windowMs = raw.windowMinutes * 60_000;
+  } else if (raw.windowSeconds !== undefined) {
+    if (!intIn(raw.windowSeconds, WINDOW_LIMITS.windowSeconds)) add('windowSeconds', `must be an integer from ${WINDOW_LIMITS.windowSeconds[0]} to ${WINDOW_LIMITS.windowSeconds[1]}, got ${JSON.stringify(raw.windowSeconds)}`, 'the window length in seconds');
+    else windowMs = raw.windowSeconds * 1000;
+  } else add('windowMinutes', 'is missing', 'give the window length: windowMinutes (or windowSeconds)');
+
+  // How many: exactly one of count / targetCapacity.
+  let target: NormalizedWindowInput['target'] | undefined;
+  if (raw.count !== undefined && raw.targetCapacity !== undefined) add('count', 'and targetCapacity are both set', 'give only one: count (remove N instances) or targetCapacity (remove down to N)');
+  else if (raw.count !== undefined) {
+    if (!intIn(raw.count, WINDOW_LIMITS.count)) add('count', `must be an integer from ${WINDOW_LIMITS.count[0]} to ${WINDOW_LIMITS.count[1]}, got ${JSON.stringify(raw.count)}`, 'how many instances to remove per window');
+    else target = { kind: 'count', count: raw.count };
+  } else if (raw.targetCapacity !== undefined) {
+    if (!intIn(raw.targetCapacity, WINDOW_LIMITS.targetCapacity)) add('targetCapacity', `must be an integer from ${WINDOW_LIMITS.targetCapacity[0]} to ${WINDOW_LIMITS.targetCapacity[1]}, got ${JSON.stringify(raw.targetCapacity)}`, 'the TotalCapacity to scale in to (MinSize still applies)');
+    else target = { kind: 'targetCapacity', targetCapacity: raw.targetCapacity };
+  } else add('count', 'is missing', 'give count (remove N instances) or targetCapacity (remove down to N)');
+
+  const selection = raw.selection;
+  if (typeof selection !== 'string' || !(SELECTION_POLICIES as readonly string[]).includes(selection)) {
+    add('selection', `must be one of ${SELECTION_POLICIES.map((s) => `"${s}"`).join(', ')}, got ${JSON.stringify(selection)}`, '"oldest" removes the oldest instances first');
+  }
+
+  const timezone = raw.timezone === undefined ? DEFAULT_TIMEZONE : raw.timezone;
+  if (typeof timezone !== 'string' || !isValidTimeZone(timezone)) add('timezone', `must be an IANA time zone, got ${JSON.stringify(timezone)}`, 'use e.g. "Asia/Shanghai" or "UTC"');
+
+  const blackoutDates: string[] = [];
+  if (raw.blackoutDates !== undefined) {
+    if (!Array.isArray(raw.blackoutDates)) add('blackoutDates', 'must be an array of "YYYY-MM-DD" dates', 'e.g. ["2026-02-17","2026-10-01"]');
+    else if (raw.blackoutDates.length > WINDOW_LIMITS.blackoutDates[1]) add('blackoutDates', `has ${raw.blackoutDates.length} dates; at most ${WINDOW_LIMITS.blackoutDates[1]}`, 'drop past dates');
+    else {
+      const bad = raw.blackoutDates.filter((d) => typeof d !== 'string' || !isCalendarDate(d)).map((d) => JSON.stringify(d));
+      if (bad.length) add('blackoutDates', `not calendar dates in YYYY-MM-DD form: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}`, 'write dates like "2026-10-01"');
+      const seen = new Set<string>();
+      const dupes: string[] = [];
+      for (const d of raw.blackoutDates) if (typeof d === 'string') { if (seen.has(d)) dupes.push(d); else { seen.add(d); blackoutDates.push(d); } }
+      if (dupes.length) add('blackoutDates', `duplicate dates: ${dupes.join(', ')}`, 'list each date once');
+    }
+  }
+
+  // The scale-in knobs (and region/group): validateInput's own rules, with the same field names.
+  const passthrough: Record<string, unknown> = {};
+  for (const f of PASSTHROUGH_FIELDS) {
+    // validateInput reads null as "use the default"; the window's JSON schema does not allow null, so neither does this.
+    if (raw[f] === null) add(f, 'is null', 'omit it to use the default');
+    else if (raw[f] !== undefined) passthrough[f] = raw[f];
+  }
+  let scaleIn: ReturnType<typeof validateInput> | undefined;
+  try {
+    scaleIn = validateInput({ regionId: raw.regionId, scalingGroupId: raw.scalingGroupId, instanceIds: [PLACEHOLDER_INSTANCE], ...passthrough });
+  } catch (e) {
+    if (!(e instanceof InvalidInputError)) throw e;
+    problems.push(...e.problems);
+  }
+
+  // Temporal refuses a retry policy whose maximum is below its initial interval (ValueError at the first activity).
+  if (scaleIn && scaleIn.advanced.retryMaxIntervalMs < scaleIn.advanced.retryInitialIntervalMs) {
+    add('advanced.retryMaxIntervalMs', `is ${scaleIn.advanced.retryMaxIntervalMs}, below retryInitialIntervalMs ${scaleIn.advanced.retryInitialIntervalMs}`, 'raise it, or lower advanced.retryInitialIntervalMs too');
+  }
+  if (problems.length || !scaleIn || !target) throw new InvalidWindowInputError(problems);
+  return {
+    regionId: scaleIn.regionId,
+    scalingGroupId: scaleIn.scalingGroupId,
+    windowMs,
+    target,
+    selection: selection as SelectionPolicy,
+    blackoutDates: blackoutDates.sort(),
+    timezone: timezone as string,
+    passthrough: passthrough as NormalizedWindowInput['passthrough'],
+    scaleIn,
+  };
+}
+
+/** The workflow ID prefix of window runs, and the default schedule ID: one window schedule per group. */
+export function windowIdFor(regionId: string, scalingGroupId: string): string {
+  return `ess-scale-in-window/${regionId}/${scalingGroupId}`;
+}
+
+/** True when starting a (child) workflow failed because one with that ID is running: the group's lock is taken. */
+export function isAlreadyStarted(e: unknown): boolean {
+  return e instanceof WorkflowExecutionAlreadyStartedError;
+}
+
+/** Set by the Temporal server on every workflow a schedule starts (the firing's nominal time). */
+export const SA_TEMPORAL_SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+// ---------------------------------------------------------------------------------------------
+// Selection (the activity's answer) and the window's result
+// ---------------------------------------------------------------------------------------------
+
+export interface SelectionPick {
+  instanceId: string;
+  /** 1-based position in the policy's order. */
+  rank: number;
+  creationTime: string;
+  scalingConfigurationId: string | undefined;
+  /** One line saying why this instance was chosen. */
+  why: string;
+}
+
+export interface WindowSelection {
+  policy: SelectionPolicy;
+  group: { scalingGroupId: string; totalCapacity: number; minSize: number; maxSize: number; desiredCapacity: number | undefined };
+  /** What the input asked for: `count`, or TotalCapacity − targetCapacity. */
+  requested: number;
+  /** What may go without going below MinSize: TotalCapacity − MinSize. */
+  maxRemovable: number;
+  /** Set when fewer than requested are picked, saying why (MinSize, too few eligible instances). */
+  capped: string | undefined;
+  picks: SelectionPick[];
+  /** Instances not picked, counted by reason (`Protected`, `Standby`, `state Pending`, `not needed`...). */
+  excluded: Record<string, number>;
+  /** How "oldest scaling configuration" was decided, for that policy. */
+  configurationBasis: string | undefined;
+  requestIds: string[];
+}
+
+export type WindowOutcome = 'completed' | 'window-closed' | 'blackout' | 'skipped-busy' | 'failed';
+export const WINDOW_OUTCOMES: readonly WindowOutcome[] = ['completed', 'window-closed', 'blackout', 'skipped-busy', 'failed'];
+
+export interface RemainingInstance {
+  instanceId: string;
+  /** Its lifecycle state when checked, or what the run reported. */
+  state: string;
+  why: string;
+}
+
+export interface ScaleInWindowResult {
+  workflowId: string;
+  outcome: WindowOutcome;
+  message: string;
+  regionId: string;
+  scalingGroupId: string;
+  /** The firing's scheduled time (ISO) and where it came from. */
+  scheduledAt: string;
+  scheduledAtSource: 'TemporalScheduledStartTime' | 'startTime';
+  /** That time's date in `timezone`, checked against the blackout dates. */
+  localDate: string;
+  timezone: string;
+  windowClosesAt: string | undefined;
+  selection: WindowSelection | undefined;
+  /** The scale-in run of this window: `ess-scale-in/<region>/<group>`. */
+  childWorkflowId: string | undefined;
+  /** The run's result (completed, or the result attached to its failure). */
+  childResult: ScaleInResult | undefined;
+  /** How the run ended when it did not complete: failure type and message (and details). */
+  childFailure: { type: string; message: string; details: unknown[] } | undefined;
+  /** Picked instances removed by the run. */
+  removed: string[];
+  /** Picked instances that are still in the group, with why. */
+  remaining: RemainingInstance[];
+}
