@@ -10,3 +10,16 @@ cli="$(bash scripts/ensure-temporal-cli.sh)"
 log "Temporal CLI: $cli ($("$cli" --version))"
 tss="$(bash scripts/ensure-java-test-server.sh)"
 log "Java test server wrapper: $tss"
+# Debian's Chromium, for the Temporal UI browser test (test/integration/ui.test.ts drives it with
+# playwright-core; Playwright's own browser download does not work offline).
+if [[ -x /usr/bin/chromium ]]; then
+  log "Chromium: $(/usr/bin/chromium --version 2>/dev/null | head -n1)"
+elif command -v apt-get >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]]; then
+  log "installing Debian's chromium (apt-get)…"
+  apt-get update >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >&2
+  [[ -x /usr/bin/chromium ]] || die "apt-get installed chromium, but /usr/bin/chromium is missing"
+  log "Chromium: $(/usr/bin/chromium --version 2>/dev/null | head -n1)"
+else
+  log "Chromium is missing: install Debian's 'chromium' package as root (apt-get install -y chromium) so /usr/bin/chromium exists; the UI test fails without it"
+fi

@@ -1,17 +1,21 @@
 import { readFileSync } from 'node:fs';
+import { loadClientConfigProfile, type ClientConfigProfile, type ConfigDataSource } from '@temporalio/envconfig';
 import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './shared/constants';
 
 /**
  * Process configuration, read from the environment in one place (worker, CLI, client library).
  * Secrets (API key, TLS key, Alibaba Cloud keys) stay here and in the processes that need them;
- * they never enter workflow inputs.
+ * they never enter workflow inputs, and no error message built here quotes a value.
  */
 export interface TemporalConfig {
   address: string;
   namespace: string;
   taskQueue: string;
   apiKey: string | undefined;
-  tls: undefined | { serverNameOverride?: string; serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer } } | true;
+  /** `true`: TLS with the system roots; `false`: plaintext even with an API key. */
+  tls: undefined | false | true | { serverNameOverride?: string; serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer } };
+  /** Extra gRPC headers (`TEMPORAL_GRPC_META_*`, or `grpc_meta` of a config-file profile). */
+  metadata?: Record<string, string> | undefined;
 }
 
 export class ConfigError extends Error {
@@ -24,6 +28,52 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+export interface EnvVariable {
+  name: string;
+  /** Who reads it: our code, `@alicloud/credentials`, or `@temporalio/envconfig`. */
+  readBy: 'ess-scale-in' | '@alicloud/credentials' | '@temporalio/envconfig';
+  secret: boolean;
+  default?: string;
+  description: string;
+}
+
+/**
+ * Every variable the worker process reads. `docs/operations.md`, `.env.example` and
+ * `docker-compose.yml` are checked against this list (test/unit/compose.test.ts), and the list
+ * against the source code, so none of them can name a variable nothing reads.
+ */
+export const WORKER_ENVIRONMENT: readonly EnvVariable[] = [
+  { name: 'TEMPORAL_ADDRESS', readBy: 'ess-scale-in', secret: false, default: '127.0.0.1:7233', description: 'Temporal frontend, host:port (Temporal Cloud: <namespace>.<account>.tmprl.cloud:7233, or the regional API-key endpoint)' },
+  { name: 'TEMPORAL_NAMESPACE', readBy: 'ess-scale-in', secret: false, default: DEFAULT_NAMESPACE, description: 'Temporal namespace' },
+  { name: 'TEMPORAL_TASK_QUEUE', readBy: 'ess-scale-in', secret: false, default: DEFAULT_TASK_QUEUE, description: 'task queue the worker polls and the CLI starts runs on' },
+  { name: 'TEMPORAL_API_KEY', readBy: 'ess-scale-in', secret: true, description: 'Temporal Cloud API key; turns TLS on unless TEMPORAL_TLS=false' },
+  { name: 'TEMPORAL_TLS', readBy: 'ess-scale-in', secret: false, description: 'true: TLS with the system CA roots; false: plaintext even with an API key' },
+  { name: 'TEMPORAL_TLS_CLIENT_CERT_PATH', readBy: 'ess-scale-in', secret: false, description: 'mTLS client certificate (PEM); needs TEMPORAL_TLS_CLIENT_KEY_PATH' },
+  { name: 'TEMPORAL_TLS_CLIENT_KEY_PATH', readBy: 'ess-scale-in', secret: false, description: 'mTLS client private key (PEM); needs TEMPORAL_TLS_CLIENT_CERT_PATH. The file is a secret, the path is not' },
+  { name: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', readBy: 'ess-scale-in', secret: false, description: 'CA bundle that signed the server certificate (self-hosted clusters); turns TLS on' },
+  { name: 'TEMPORAL_TLS_SERVER_NAME', readBy: 'ess-scale-in', secret: false, description: 'TLS server name override (SNI / certificate host name)' },
+  { name: 'TEMPORAL_CONFIG_FILE', readBy: '@temporalio/envconfig', secret: false, description: 'Temporal client config file (TOML, as the temporal CLI writes); read only when this or TEMPORAL_PROFILE is set' },
+  { name: 'TEMPORAL_PROFILE', readBy: '@temporalio/envconfig', secret: false, default: 'default', description: 'profile of the config file; the TEMPORAL_* variables above override its fields' },
+  { name: 'WORKFLOW_BUNDLE_PATH', readBy: 'ess-scale-in', secret: false, description: 'prebuilt workflow bundle (the image sets it); unset: the workflows are bundled at start' },
+  { name: 'ALIBABA_CLOUD_ACCESS_KEY_ID', readBy: '@alicloud/credentials', secret: false, description: 'RAM user AccessKey ID (first in the default credential chain)' },
+  { name: 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', readBy: '@alicloud/credentials', secret: true, description: 'RAM user AccessKey secret' },
+  { name: 'ALIBABA_CLOUD_SECURITY_TOKEN', readBy: '@alicloud/credentials', secret: true, description: 'STS token, with an STS AccessKey pair' },
+  { name: 'ALIBABA_CLOUD_ROLE_ARN', readBy: '@alicloud/credentials', secret: false, description: 'RAM role to assume with an OIDC token (ACK RRSA); with ALIBABA_CLOUD_OIDC_PROVIDER_ARN and ALIBABA_CLOUD_OIDC_TOKEN_FILE' },
+  { name: 'ALIBABA_CLOUD_OIDC_PROVIDER_ARN', readBy: '@alicloud/credentials', secret: false, description: 'OIDC identity provider of the cluster (ACK RRSA)' },
+  { name: 'ALIBABA_CLOUD_OIDC_TOKEN_FILE', readBy: '@alicloud/credentials', secret: false, description: 'path of the projected OIDC token (ACK RRSA); the file is a secret, the path is not' },
+  { name: 'ALIBABA_CLOUD_ROLE_SESSION_NAME', readBy: '@alicloud/credentials', secret: false, description: 'session name for the assumed role (shows in ActionTrail)' },
+  { name: 'ALIBABA_CLOUD_CREDENTIALS_URI', readBy: 'ess-scale-in', secret: false, description: 'URL of a credentials service (last in the chain)' },
+  { name: 'ALIBABA_CLOUD_ECS_METADATA', readBy: '@alicloud/credentials', secret: false, description: 'RAM role name to take from the ECS metadata service (worker on ECS, no keys)' },
+  { name: 'ALIBABA_CLOUD_ECS_METADATA_DISABLED', readBy: '@alicloud/credentials', secret: false, description: 'true: never ask the ECS metadata service (off-cloud, tests)' },
+  { name: 'ESS_ENDPOINT', readBy: 'ess-scale-in', secret: false, description: 'override of the ESS endpoint origin, e.g. the emulator http://emulator:18080; default: per region' },
+  { name: 'SLB_ENDPOINT', readBy: 'ess-scale-in', secret: false, description: 'override of the CLB (SLB) endpoint origin' },
+  { name: 'ALB_ENDPOINT', readBy: 'ess-scale-in', secret: false, description: 'override of the ALB endpoint origin' },
+  { name: 'METRICS_PORT', readBy: 'ess-scale-in', secret: false, description: 'serve Prometheus metrics on 0.0.0.0:<port>/metrics; unset: no metrics endpoint' },
+  { name: 'TEMPORAL_METRICS_BIND_ADDRESS', readBy: 'ess-scale-in', secret: false, description: 'host:port for the metrics endpoint instead of METRICS_PORT (e.g. 127.0.0.1:9464)' },
+  { name: 'LOG_FORMAT', readBy: 'ess-scale-in', secret: false, description: 'json (one object per line) or pretty; default json unless stdout is a terminal' },
+  { name: 'LOG_LEVEL', readBy: 'ess-scale-in', secret: false, default: 'INFO', description: 'TRACE, DEBUG, INFO, WARN or ERROR' },
+];
+
 function readFile(variable: string, path: string): Buffer {
   try {
     return readFileSync(path);
@@ -32,34 +82,114 @@ function readFile(variable: string, path: string): Buffer {
   }
 }
 
+function bool(variable: string, value: string | undefined): boolean | undefined {
+  const v = value?.trim().toLowerCase();
+  if (!v) return undefined;
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  // The value of a boolean switch is no secret, but keep the habit: name the variable, not the value.
+  throw new ConfigError(variable, 'expected true or false');
+}
+
+const ADDRESS = /^[^\s:/]+:\d{1,5}$/;
+
+/**
+ * Reads the Temporal connection from the environment. With `TEMPORAL_CONFIG_FILE` or
+ * `TEMPORAL_PROFILE` set, a profile of Temporal's client config file (`@temporalio/envconfig`) is
+ * the base and the same variables override it. Rules either way: an API key implies TLS (unless
+ * `TEMPORAL_TLS=false`), an mTLS certificate needs its key and the key its certificate.
+ */
 export function temporalConfigFromEnv(env: Env = process.env): TemporalConfig {
-  const address = env.TEMPORAL_ADDRESS?.trim() || '127.0.0.1:7233';
-  if (!/^[^\s:]+:\d+$/.test(address)) throw new ConfigError('TEMPORAL_ADDRESS', `expected host:port, got "${address}"`);
+  const profile = env.TEMPORAL_CONFIG_FILE?.trim() || env.TEMPORAL_PROFILE?.trim() ? profileFromFile(env) : undefined;
+  const address = env.TEMPORAL_ADDRESS?.trim() || profile?.address || '127.0.0.1:7233';
+  if (!ADDRESS.test(address)) throw new ConfigError('TEMPORAL_ADDRESS', `expected host:port, got "${address}"`);
+  const apiKey = env.TEMPORAL_API_KEY?.trim() || profile?.apiKey || undefined;
+
   const certPath = env.TEMPORAL_TLS_CLIENT_CERT_PATH?.trim();
   const keyPath = env.TEMPORAL_TLS_CLIENT_KEY_PATH?.trim();
   const caPath = env.TEMPORAL_TLS_SERVER_CA_CERT_PATH?.trim();
-  const serverName = env.TEMPORAL_TLS_SERVER_NAME?.trim();
+  const serverName = env.TEMPORAL_TLS_SERVER_NAME?.trim() || profile?.tls?.serverName || undefined;
   if (Boolean(certPath) !== Boolean(keyPath)) {
     throw new ConfigError(certPath ? 'TEMPORAL_TLS_CLIENT_KEY_PATH' : 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'mTLS needs both TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH');
   }
-  let tls: TemporalConfig['tls'];
-  if (certPath && keyPath) {
-    tls = { clientCertPair: { crt: readFile('TEMPORAL_TLS_CLIENT_CERT_PATH', certPath), key: readFile('TEMPORAL_TLS_CLIENT_KEY_PATH', keyPath) } };
-    if (caPath) tls.serverRootCACertificate = readFile('TEMPORAL_TLS_SERVER_CA_CERT_PATH', caPath);
-    if (serverName) tls.serverNameOverride = serverName;
-  } else if (env.TEMPORAL_TLS === 'true' || caPath) {
-    tls = caPath ? { serverRootCACertificate: readFile('TEMPORAL_TLS_SERVER_CA_CERT_PATH', caPath), ...(serverName ? { serverNameOverride: serverName } : {}) } : true;
+  const crt = certPath ? readFile('TEMPORAL_TLS_CLIENT_CERT_PATH', certPath) : fromSource('TEMPORAL_CONFIG_FILE', profile?.tls?.clientCert);
+  const key = keyPath ? readFile('TEMPORAL_TLS_CLIENT_KEY_PATH', keyPath) : fromSource('TEMPORAL_CONFIG_FILE', profile?.tls?.clientKey);
+  if (Boolean(crt) !== Boolean(key)) throw new ConfigError('TEMPORAL_CONFIG_FILE', 'the profile has a client certificate or key without the other (mTLS needs both)');
+  const ca = caPath ? readFile('TEMPORAL_TLS_SERVER_CA_CERT_PATH', caPath) : fromSource('TEMPORAL_CONFIG_FILE', profile?.tls?.serverCACert);
+
+  const explicit = bool('TEMPORAL_TLS', env.TEMPORAL_TLS) ?? (profile?.tls?.disabled === true ? false : undefined);
+  if (explicit === false && (crt || ca)) {
+    throw new ConfigError('TEMPORAL_TLS', 'is false, but a client certificate or server CA is configured; remove one of them');
   }
+  let tls: TemporalConfig['tls'];
+  if (crt || ca || serverName) {
+    tls = {
+      ...(crt && key ? { clientCertPair: { crt, key } } : {}),
+      ...(ca ? { serverRootCACertificate: ca } : {}),
+      ...(serverName ? { serverNameOverride: serverName } : {}),
+    };
+  } else if (explicit !== undefined) {
+    tls = explicit;
+  } else if (apiKey || profile?.tls) {
+    tls = true;
+  }
+  const metadata = { ...profile?.grpcMeta, ...grpcMetaFromEnv(env) };
   return {
     address,
-    namespace: env.TEMPORAL_NAMESPACE?.trim() || DEFAULT_NAMESPACE,
+    namespace: env.TEMPORAL_NAMESPACE?.trim() || profile?.namespace || DEFAULT_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE,
-    apiKey: env.TEMPORAL_API_KEY?.trim() || undefined,
+    apiKey,
     tls,
+    ...(Object.keys(metadata).length ? { metadata } : {}),
   };
 }
 
+function grpcMetaFromEnv(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (k.startsWith('TEMPORAL_GRPC_META_') && v) out[k.slice('TEMPORAL_GRPC_META_'.length).toLowerCase().replace(/_/g, '-')] = v;
+  }
+  return out;
+}
+
+function fromSource(variable: string, source: ConfigDataSource | undefined): Buffer | undefined {
+  if (!source) return undefined;
+  if ('path' in source) return readFile(variable, source.path);
+  return Buffer.from(source.data);
+}
+
+/** The profile as stored in the file; env overrides are applied by `temporalConfigFromEnv`, with its own checks. */
+function profileFromFile(env: Env): ClientConfigProfile {
+  const variable = env.TEMPORAL_CONFIG_FILE?.trim() ? 'TEMPORAL_CONFIG_FILE' : 'TEMPORAL_PROFILE';
+  const overrideEnvVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  const file = env.TEMPORAL_CONFIG_FILE?.trim();
+  // envconfig silently ignores a missing file; a file named explicitly must exist.
+  const configSource = file ? { data: readFile('TEMPORAL_CONFIG_FILE', file) } : undefined;
+  try {
+    return loadClientConfigProfile({
+      disableEnv: true,
+      configFileStrict: true,
+      overrideEnvVars,
+      ...(configSource ? { configSource } : {}),
+      ...(env.TEMPORAL_PROFILE?.trim() ? { profile: env.TEMPORAL_PROFILE.trim() } : {}),
+    });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const message = e instanceof Error ? e.message : '';
+    // TOML parser messages quote the offending line, which may hold an api_key: keep only safe facts.
+    if (code) throw new ConfigError(variable, `cannot read the Temporal config file: ${code}`);
+    if (/^Profile '.*' not found/.test(message)) throw new ConfigError('TEMPORAL_PROFILE', `profile ${JSON.stringify(env.TEMPORAL_PROFILE?.trim() ?? 'default')} not found in the config file`);
+    if (/^Validation error: key\(s\) unrecognized/.test(message)) throw new ConfigError(variable, message.replace(/^Validation error: /, ''));
+    throw new ConfigError(variable, `the Temporal config file is not valid TOML (${e instanceof Error ? e.name : 'error'})`);
+  }
+}
+
 /** Options for `Connection.connect` / `NativeConnection.connect`. */
-export function connectionOptions(cfg: TemporalConfig): { address: string; apiKey?: string; tls?: TemporalConfig['tls'] } {
-  return { address: cfg.address, ...(cfg.apiKey ? { apiKey: cfg.apiKey } : {}), ...(cfg.tls ? { tls: cfg.tls } : {}) };
+export function connectionOptions(cfg: TemporalConfig): { address: string; apiKey?: string; tls?: Exclude<TemporalConfig['tls'], undefined>; metadata?: Record<string, string> } {
+  return {
+    address: cfg.address,
+    ...(cfg.apiKey ? { apiKey: cfg.apiKey } : {}),
+    ...(cfg.tls !== undefined ? { tls: cfg.tls } : {}),
+    ...(cfg.metadata && Object.keys(cfg.metadata).length ? { metadata: cfg.metadata } : {}),
+  };
 }

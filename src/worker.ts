@@ -1,60 +1,115 @@
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { createCloudClient, defaultCredentialChain, endpointsFromEnv, type ClosableCloudClient, type CredentialsProvider } from './aliyun';
-import { connectionOptions, temporalConfigFromEnv, type TemporalConfig } from './config';
+import { ConfigError, connectionOptions, temporalConfigFromEnv, type TemporalConfig } from './config';
+import { activityObservability, installObservability, logOnce, observabilityConfigFromEnv, type Observability, type ObservabilityConfig } from './observability';
 
 export interface StartWorkerOptions {
   temporal?: TemporalConfig;
   credentials?: CredentialsProvider;
   endpoints?: ReturnType<typeof endpointsFromEnv>;
-  /** A prebuilt bundle (tests, production images); otherwise the workflows are bundled at start. */
+  /** A prebuilt bundle (tests, production images); otherwise `WORKFLOW_BUNDLE_PATH`, else the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** How long running activities get to finish or heartbeat out on shutdown. */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /** Log format and level, Prometheus endpoint; default: from the environment (LOG_FORMAT, LOG_LEVEL, METRICS_PORT). */
+  observability?: ObservabilityConfig;
 }
 
 export interface RunningWorker {
   worker: Worker;
   cloud: ClosableCloudClient;
   connection: NativeConnection;
+  observability: Observability;
   /** Resolves when the worker has stopped and everything is closed. */
   done: Promise<void>;
 }
 
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Where the workflow code comes from: an explicit bundle, `WORKFLOW_BUNDLE_PATH`, or the sources (bundled at start). */
+export function workflowSource(explicit: WorkerOptions['workflowBundle'] | undefined, env: Env = process.env): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (explicit) return { workflowBundle: explicit };
+  const codePath = env.WORKFLOW_BUNDLE_PATH?.trim();
+  if (codePath) return { workflowBundle: { codePath: path.resolve(codePath) } };
+  return { workflowsPath: path.join(__dirname, 'workflows', 'index' + path.extname(__filename)) };
+}
+
+/** Bundles the workflow code once (image build), for `WORKFLOW_BUNDLE_PATH`. */
+export async function writeWorkflowBundle(outFile: string): Promise<void> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'workflows', 'index' + path.extname(__filename)) });
+  writeFileSync(outFile, code);
+}
+
 /**
- * The worker process: Temporal connection and Alibaba Cloud client from the environment,
- * activities built over that client. SIGINT/SIGTERM shut it down gracefully (the SDK installs
+ * The worker process: the Temporal Runtime (JSON or readable logs, Prometheus metrics), the
+ * Temporal connection and Alibaba Cloud client from the environment, activities built over that
+ * client and observed by interceptors. SIGINT/SIGTERM shut it down gracefully (the SDK installs
  * those handlers): no new tasks are taken, running activities get `shutdownGraceTime`.
  */
 export async function startWorker(opts: StartWorkerOptions = {}): Promise<RunningWorker> {
   const temporal = opts.temporal ?? temporalConfigFromEnv();
-  const cloud = createCloudClient({ credentials: opts.credentials ?? defaultCredentialChain(), endpoints: opts.endpoints ?? endpointsFromEnv() });
-  const connection = await NativeConnection.connect(connectionOptions(temporal));
-  const worker = await Worker.create({
-    connection,
-    namespace: temporal.namespace,
-    taskQueue: temporal.taskQueue,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: path.join(__dirname, 'workflows', 'index' + path.extname(__filename)) }),
-    activities: createActivities({ cloud }),
-    shutdownGraceTime: opts.shutdownGraceTime ?? '30s',
-  });
-  const done = worker.run().finally(async () => {
+  const endpoints = opts.endpoints ?? endpointsFromEnv();
+  const source = workflowSource(opts.workflowBundle);
+  // Before any connection: Runtime.install must come first.
+  const observability = installObservability(opts.observability ?? observabilityConfigFromEnv());
+  const cloud = createCloudClient({ credentials: opts.credentials ?? defaultCredentialChain(), endpoints, onCall: observability.onCall });
+  let connection: NativeConnection | undefined;
+  try {
+    connection = await NativeConnection.connect(connectionOptions(temporal));
+    const worker = await Worker.create({
+      connection,
+      namespace: temporal.namespace,
+      taskQueue: temporal.taskQueue,
+      ...source,
+      activities: createActivities({ cloud }),
+      interceptors: { activity: [activityObservability(observability.metrics)] },
+      shutdownGraceTime: opts.shutdownGraceTime ?? '30s',
+    });
+    const conn = connection;
+    const done = worker.run().finally(async () => {
+      await cloud.close();
+      await conn.close();
+    });
+    return { worker, cloud, connection, observability, done };
+  } catch (e) {
     await cloud.close();
-    await connection.close();
+    await connection?.close();
+    throw e;
+  }
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  if (argv[0] === '--write-workflow-bundle') {
+    const out = argv[1];
+    if (!out) throw new ConfigError('--write-workflow-bundle', 'needs an output file');
+    await writeWorkflowBundle(out);
+    process.stdout.write(`workflow bundle written to ${out}\n`);
+    return;
+  }
+  const cfg = observabilityConfigFromEnv();
+  const { worker, done, observability } = await startWorker({ observability: cfg });
+  const o = worker.options;
+  observability.logger.info(`ess-scale-in worker polling task queue "${o.taskQueue}" in namespace "${o.namespace}"`, {
+    taskQueue: o.taskQueue,
+    namespace: o.namespace,
+    ...(cfg.metricsBindAddress && observability.installed ? { metrics: `http://${cfg.metricsBindAddress}/metrics` } : {}),
   });
-  return { worker, cloud, connection, done };
+  await done;
+  observability.logger.info('ess-scale-in worker stopped');
 }
 
 if (require.main === module) {
-  startWorker()
-    .then(({ worker, done }) => {
-      const o = worker.options;
-      console.log(`ess-scale-in worker polling task queue "${o.taskQueue}" in namespace "${o.namespace}"`);
-      return done;
-    })
-    .catch((e: unknown) => {
-      console.error(e instanceof Error ? `${e.name}: ${e.message}` : e);
-      process.exit(1);
-    });
+  main(process.argv.slice(2)).catch((e: unknown) => {
+    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    try {
+      const cfg = observabilityConfigFromEnv();
+      logOnce({ ...cfg.logging, write: (l) => process.stderr.write(`${l}\n`) }, 'ERROR', `worker failed: ${message}`, e instanceof ConfigError ? { code: e.code, variable: e.variable } : {});
+    } catch {
+      process.stderr.write(`worker failed: ${message}\n`);
+    }
+    process.exit(1);
+  });
 }

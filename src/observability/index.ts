@@ -1,0 +1,4 @@
+export * from './activity';
+export * from './logger';
+export * from './metrics';
+export * from './runtime';
