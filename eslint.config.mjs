@@ -23,6 +23,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript scripts run on Node.
+    files: ['**/*.mjs', '**/*.js', '**/*.cjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox: no I/O, no env, no activity implementations.
     files: ['src/workflows/**/*.ts'],
     rules: {
