@@ -90,7 +90,10 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
   const out = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
   const child = spawn(cli, args, { stdio: ['ignore', out, out], detached: false });
   let exited = false;
-  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  // A parent that exits without stop() (a crash, an uncaught error) must not leave the server holding its port.
+  const killOnExit = () => { if (!exited) child.kill('SIGKILL'); };
+  process.once('exit', killOnExit);
+  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; process.removeListener('exit', killOnExit); resolve(); }));
 
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
