@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { createCloudClient, staticCredentials } from '../../src/aliyun';
+import { startContractEnv, stopContractEnv } from './harness';
 import type { ClosableCloudClient } from '../../src/aliyun';
 import { AliyunApiError, AliyunNetworkError } from '../../src/aliyun/errors';
-import { EmulatorAdminClient, startEmulator } from '../../src/emulator';
+import { startEmulator, type EmulatorAdminClient } from '../../src/emulator';
 import type { RunningEmulator } from '../../src/emulator';
 import { TEST_GROUP, TEST_KEY, TEST_REGION, buildTestScenario, rawCall, testInstanceId, waitFor } from '../../src/emulator/testing';
 
@@ -23,17 +24,11 @@ async function failure(p: Promise<unknown>): Promise<unknown> {
 }
 
 beforeAll(async () => {
-  emu = await startEmulator({ scenario: buildTestScenario({ timings: { activityDurationMs: 150, essDrainWaitMs: 50, albJobDurationMs: 50 } }) });
-  admin = new EmulatorAdminClient(emu.url);
-  client = createCloudClient({
-    credentials: staticCredentials(TEST_KEY.accessKeyId, TEST_KEY.accessKeySecret),
-    endpoints: { ess: emu.url, slb: emu.url, alb: emu.url },
-  });
+  ({ emu, admin, client } = await startContractEnv({ timings: { activityDurationMs: 150, essDrainWaitMs: 50, albJobDurationMs: 50 } }));
 });
 
 afterAll(async () => {
-  await client.close();
-  await emu.close();
+  await stopContractEnv({ emu, client });
 });
 
 beforeEach(async () => {

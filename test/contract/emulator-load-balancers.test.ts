@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { createCloudClient, staticCredentials } from '../../src/aliyun';
+import { startContractEnv, stopContractEnv } from './harness';
 import type { ClosableCloudClient } from '../../src/aliyun';
 import { AliyunApiError } from '../../src/aliyun/errors';
-import { EmulatorAdminClient, startEmulator } from '../../src/emulator';
+import type { EmulatorAdminClient } from '../../src/emulator';
 import type { RunningEmulator } from '../../src/emulator';
-import { TEST_ALB, TEST_GROUP, TEST_KEY, TEST_LB, TEST_REGION, TEST_VSG, buildTestScenario, rawCall, testInstanceId, waitFor } from '../../src/emulator/testing';
+import { TEST_ALB, TEST_GROUP, TEST_KEY, TEST_LB, TEST_REGION, TEST_VSG, rawCall, testInstanceId, waitFor } from '../../src/emulator/testing';
 
 let emu: RunningEmulator;
 let admin: EmulatorAdminClient;
@@ -23,17 +23,11 @@ async function apiError(p: Promise<unknown>): Promise<AliyunApiError> {
 const clbCall = (action: string, extra: Record<string, string>) => rawCall(emu.url, { Action: action, Version: '2014-05-15', RegionId: TEST_REGION, ...extra }, TEST_KEY);
 
 beforeAll(async () => {
-  emu = await startEmulator({ scenario: buildTestScenario() });
-  admin = new EmulatorAdminClient(emu.url);
-  client = createCloudClient({
-    credentials: staticCredentials(TEST_KEY.accessKeyId, TEST_KEY.accessKeySecret),
-    endpoints: { ess: emu.url, slb: emu.url, alb: emu.url },
-  });
+  ({ emu, admin, client } = await startContractEnv());
 });
 
 afterAll(async () => {
-  await client.close();
-  await emu.close();
+  await stopContractEnv({ emu, client });
 });
 
 beforeEach(async () => {

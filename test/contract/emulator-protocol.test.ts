@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { createCloudClient, staticCredentials } from '../../src/aliyun';
+import { startContractEnv, stopContractEnv } from './harness';
 import type { ClosableCloudClient } from '../../src/aliyun';
 import { AliyunApiError } from '../../src/aliyun/errors';
-import { EmulatorAdminClient, startEmulator } from '../../src/emulator';
+import { startEmulator, type EmulatorAdminClient } from '../../src/emulator';
 import type { RunningEmulator } from '../../src/emulator';
 import { TEST_GROUP, TEST_KEY, TEST_REGION, buildTestScenario, rawCall } from '../../src/emulator/testing';
 
@@ -19,17 +20,11 @@ let client: ClosableCloudClient;
 const describeGroups = { Action: 'DescribeScalingGroups', Version: '2014-08-28', RegionId: TEST_REGION };
 
 beforeAll(async () => {
-  emu = await startEmulator({ scenario: buildTestScenario() });
-  admin = new EmulatorAdminClient(emu.url);
-  client = createCloudClient({
-    credentials: staticCredentials(TEST_KEY.accessKeyId, TEST_KEY.accessKeySecret),
-    endpoints: { ess: emu.url, slb: emu.url, alb: emu.url },
-  });
+  ({ emu, admin, client } = await startContractEnv());
 });
 
 afterAll(async () => {
-  await client.close();
-  await emu.close();
+  await stopContractEnv({ emu, client });
 });
 
 beforeEach(async () => {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { createCloudClient, staticCredentials } from '../../src/aliyun';
+import { startContractEnv, stopContractEnv } from './harness';
 import type { ClosableCloudClient, ScalingActivity } from '../../src/aliyun';
 import { AliyunApiError } from '../../src/aliyun/errors';
-import { EmulatorAdminClient, startEmulator } from '../../src/emulator';
+import type { EmulatorAdminClient } from '../../src/emulator';
 import type { RunningEmulator, Scenario } from '../../src/emulator';
 import { KNOWN_ERRORS } from '../../src/emulator/api-error';
 import {
@@ -65,17 +65,11 @@ function waitEnded(id: string, timeoutMs = 3_000): Promise<ScalingActivity> {
 }
 
 beforeAll(async () => {
-  emu = await startEmulator({ scenario: buildTestScenario({ timings: TIMINGS }) });
-  admin = new EmulatorAdminClient(emu.url);
-  client = createCloudClient({
-    credentials: staticCredentials(TEST_KEY.accessKeyId, TEST_KEY.accessKeySecret),
-    endpoints: { ess: emu.url, slb: emu.url, alb: emu.url },
-  });
+  ({ emu, admin, client } = await startContractEnv({ timings: TIMINGS }));
 });
 
 afterAll(async () => {
-  await client.close();
-  await emu.close();
+  await stopContractEnv({ emu, client });
 });
 
 beforeEach(async () => {
