@@ -3,23 +3,15 @@ import { Option, type Command } from 'commander';
 import type { ScaleInInput } from '../client';
 import { CliUsageError } from './io';
 
-/** Raw values of the `start` flags, exactly as commander hands them over. */
-export interface InputFlags {
-  input?: string;
-  region?: string;
-  group?: string;
-  instances?: string[];
-  instancesFile?: string;
+/** The scale-in knobs that `start` and `schedule create` share, exactly as commander hands them over. */
+export interface ScaleInKnobFlags {
   removePolicy?: string;
   decreaseDesiredCapacity?: boolean;
   batchSize?: string;
   drainStrategy?: string;
   drainTimeout?: string;
   maxDrainedAhead?: string;
-  dryRun?: boolean;
-  requireApproval?: boolean;
   onBatchFailure?: string;
-  requestId?: string;
   reason?: string;
   pollMinIntervalMs?: string;
   pollMaxIntervalMs?: string;
@@ -29,7 +21,20 @@ export interface InputFlags {
   maxBatchesPerRun?: string;
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+/** Raw values of the `start` flags. */
+export interface InputFlags extends ScaleInKnobFlags {
+  input?: string;
+  region?: string;
+  group?: string;
+  instances?: string[];
+  instancesFile?: string;
+  dryRun?: boolean;
+  requireApproval?: boolean;
+  requestId?: string;
+}
+
+/** Commander option parser for repeatable flags. */
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /**
  * No defaults here on purpose: a flag that was not given must not override `--input`, and the

@@ -26,6 +26,7 @@ import {
 } from '../client/schedules';
 import { SELECTION_POLICIES, windowIdFor, type ScaleInWindowInput, type ScaleInWindowResult } from '../shared/window';
 import { globalsOf, withClient } from './connect';
+import { collect, type ScaleInKnobFlags } from './input';
 import { CliUsageError, EXIT, printJson, processIo, type Done, type Io } from './io';
 import { renderPairs, renderTable } from './table';
 
@@ -37,7 +38,7 @@ export type WithWindows = <T>(cmd: Command, fn: (windows: WindowsApi) => Promise
 /** The default: the global --address/--namespace/--task-queue flags and TEMPORAL_* env, like every command. */
 export const windowsClient: WithWindows = (cmd, fn) => withClient(globalsOf(cmd), (c) => fn(ScaleInWindows.from(c)));
 
-export interface WindowFlags {
+export interface WindowFlags extends ScaleInKnobFlags {
   input?: string;
   scheduleId?: string;
   region?: string;
@@ -57,23 +58,8 @@ export interface WindowFlags {
   note?: string;
   paused?: boolean;
   validateOnly?: boolean;
-  batchSize?: string;
-  drainStrategy?: string;
-  drainTimeout?: string;
-  maxDrainedAhead?: string;
-  removePolicy?: string;
-  decreaseDesiredCapacity?: boolean;
-  onBatchFailure?: string;
-  reason?: string;
-  pollMinIntervalMs?: string;
-  pollMaxIntervalMs?: string;
-  retryInitialIntervalMs?: string;
-  retryMaxIntervalMs?: string;
-  heartbeatTimeout?: string;
-  maxBatchesPerRun?: string;
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /** Integers become numbers; anything else is kept as typed so the validator can quote it back. */
 function num(v: string | undefined): number | string | undefined {
