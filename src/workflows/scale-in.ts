@@ -290,6 +290,8 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
       }),
     ));
     slot.ready = drained.then(async () => {
+      // A zero-second timer still costs a server round trip (about a second on the dev server).
+      if (drainTimeoutMs === 0 && patched('no-timer-for-zero-drain')) return;
       await condition(() => slot.drainEndedEarly, drainTimeoutMs, { summary: `Drain wait batch ${slot.progress.index}/${batchesTotal} (${input.drain.timeoutSeconds}s)` });
     });
     // Awaited when the batch's turn comes; marked handled so an abort elsewhere is not an unhandled rejection.
