@@ -246,6 +246,7 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
 
   // ---------- drain ahead ----------
   let drainChain: Promise<void> = Promise.resolve();
+  let drainFailed = false;
   const drainTimeoutMs = input.drain.timeoutSeconds * 1000;
   const drainedAheadCount = () => slots.filter((s) => s.drainIssued && !s.done).reduce((n, s) => n + s.ids.length, 0);
 
@@ -271,6 +272,9 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
     // half-way: a cancel waits for the drain to finish, then restores it.
     const drained = (drainChain = drainChain.then(() =>
       CancellationScope.nonCancellable(async () => {
+        // Once a drain has failed the run will stop at that batch: draining more would only take
+        // traffic away to give it back.
+        if (drainFailed && patched('stop-drains-after-failure')) throw ApplicationFailure.create({ type: 'DrainSkipped', nonRetryable: true, message: 'not drained: an earlier drain failed' });
         slot.progress.state = 'draining';
         const res: DrainResponse = await longActs.drain.executeWithOptions(
           { startToCloseTimeout: '10m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 30 }, summary: `Drain batch ${slot.progress.index}/${batchesTotal} (${slot.ids.length} instances, ${strategy})` },
@@ -279,6 +283,7 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
           // A drain that failed part-way says what it changed; restoring must cover that too.
           slot.restore = restoreRecordsOf(e);
           slot.progress.state = 'failed';
+          drainFailed = true;
           slot.progress.errors.push(`drain failed: ${describeFailure(e)}`);
           throw e;
         });

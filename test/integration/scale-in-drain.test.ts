@@ -32,15 +32,31 @@ describe('drain strategies and drain failures', () => {
     expect((await stack.admin.calls({ action: 'ExitStandby' })).length).toBe(1);
   });
 
+  it('after a drain fails, no further batch is drained, and nothing is removed', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 6);
+    const since = (await stack.admin.calls()).at(-1)?.seq ?? 0;
+    // The first batch's drain is refused for good; the two batches behind it must not be touched.
+    await stack.admin.setFaults([{ action: 'SetBackendServers', kind: 'errorCode', code: 'Forbidden.Unauthorized', httpStatus: 403, times: 1 }]);
+    const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 2, drain: { timeoutSeconds: 5 } }));
+    const err = await stack.client.result(workflowId).catch((e: unknown) => e);
+    expect((err as ScaleInFailedError).code).toBe('Forbidden.Unauthorized');
+    const changes = (await stack.admin.calls({ sinceSeq: since })).filter((c) => /^(Set|Update|EnterStandby)/.test(c.action));
+    expect(JSON.stringify(changes)).not.toMatch(new RegExp(ids.slice(2).join('|')));
+    expect(await stack.weights(ids)).toEqual({ clb: Array(6).fill(100), vsg: Array(6).fill(100), alb: Array(6).fill(100) });
+    expect(await stack.admin.calls({ sinceSeq: since, action: 'RemoveInstances' })).toEqual([]);
+    expect((err as ScaleInFailedError).result?.notRemoved.map((r) => r.instanceId).sort()).toEqual(ids);
+  });
+
   it('a drain that fails part-way is undone: weights already at 0 are put back', async () => {
     const ids = (await stack.instanceIds()).slice(0, 2);
+    const since = (await stack.admin.calls()).at(-1)?.seq ?? 0;
     // The CLB default group is drained, then the vserver group call is refused for good.
     await stack.admin.setFaults([{ action: 'SetVServerGroupAttribute', kind: 'errorCode', code: 'Forbidden.Unauthorized', httpStatus: 403, times: 1 }]);
     const { workflowId } = await stack.client.start(stack.input(ids, { drain: { timeoutSeconds: 0 } }));
     const err = await stack.client.result(workflowId).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ScaleInFailedError);
     expect((err as ScaleInFailedError).code).toBe('Forbidden.Unauthorized');
-    const setCalls = (await stack.admin.calls({ action: 'SetBackendServers' })).filter((c) => c.params.BackendServers?.includes(ids[0] as string));
+    const setCalls = (await stack.admin.calls({ action: 'SetBackendServers', sinceSeq: since })).filter((c) => c.params.BackendServers?.includes(ids[0] as string));
     expect(setCalls.map((c) => JSON.parse(c.params.BackendServers ?? '[]')[0]?.Weight)).toEqual(['0', '100']);
     expect(await stack.weights(ids)).toEqual({ clb: [100, 100], vsg: [100, 100], alb: [100, 100] });
     expect(await stack.admin.calls({ action: 'RemoveInstances' })).toEqual(expect.not.arrayContaining([expect.objectContaining({ params: expect.objectContaining({ 'InstanceId.1': ids[0] }) })]));
