@@ -4,7 +4,9 @@
  * change is meant to be incompatible (and then version it with patched()); otherwise keep old
  * fixtures so the replay test proves new code still replays them.
  *
- *   npx tsx scripts/record-histories.ts [outDir]
+ *   npx tsx scripts/record-histories.ts test/fixtures/histories/v<N>
+ *
+ * Record into a new version folder after a workflow change; never overwrite an older one.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,7 +25,9 @@ const FAST = { pollMinIntervalMs: 50, pollMaxIntervalMs: 300, retryInitialInterv
 
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const outDir = path.resolve(process.argv[2] ?? path.join(__dirname, '../test/fixtures/histories'));
+  const target = process.argv[2];
+  if (!target) throw new Error('usage: npx tsx scripts/record-histories.ts test/fixtures/histories/v<N>');
+  const outDir = path.resolve(target);
   mkdirSync(outDir, { recursive: true });
   const server = await startDevServer();
   const scenario = JSON.parse(readFileSync(path.join(__dirname, '../src/emulator/scenarios/small.json'), 'utf8')) as Scenario;
