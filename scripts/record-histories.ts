@@ -19,6 +19,7 @@ import { EmulatorAdminClient, startEmulator, type Scenario } from '../src/emulat
 import { execFileSync } from 'node:child_process';
 import { resolveTemporalCli, startDevServer } from '../src/devtools/temporal-dev-server';
 import type { ScaleInInput } from '../src/shared/input';
+import { WINDOW_WORKFLOW_TYPE, windowIdFor, type ScaleInWindowInput } from '../src/shared/window';
 
 const GROUP = 'asg-bp1small000000000001';
 const FAST = { pollMinIntervalMs: 50, pollMaxIntervalMs: 300, retryInitialIntervalMs: 50, retryMaxIntervalMs: 300, heartbeatTimeoutSeconds: 5 };
@@ -87,6 +88,12 @@ async function main() {
     run = await client.start(input((await ids()).slice(0, 3), { dryRun: true, requireApproval: true }));
     await client.result(run.workflowId);
     await save('dry-run', run.workflowId);
+
+    // 6. A scale-in window (started directly, as a schedule would) that removes the 3 oldest.
+    const window: ScaleInWindowInput = { regionId: 'cn-hangzhou', scalingGroupId: GROUP, windowMinutes: 60, count: 3, selection: 'oldest', batchSize: 5, drain: { timeoutSeconds: 1 }, advanced: FAST };
+    const windowId = windowIdFor(window.regionId, window.scalingGroupId);
+    await client.client.workflow.execute(WINDOW_WORKFLOW_TYPE, { taskQueue, workflowId: windowId, args: [window] });
+    await save('window-completed', windowId);
   });
   await connection.close();
   await nc.close();
