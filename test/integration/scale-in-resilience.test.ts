@@ -42,6 +42,38 @@ describe('exactly-once removal when responses are lost', () => {
   });
 });
 
+describe('a flaky API everywhere', () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack(); });
+  afterAll(async () => { await stack?.close(); });
+
+  it('completes with every call at risk of throttling, 503s and lost responses, removing each instance once', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 12);
+    await stack.admin.settings({ ignoreClientToken: true });
+    // Seeded, so the run is repeatable: about a third of all calls fail one way or another.
+    await stack.admin.setFaults([
+      { action: '*', kind: 'Throttling', rate: 0.15 },
+      { action: '*', kind: 'ServiceUnavailable', rate: 0.1 },
+      { action: 'RemoveInstances', kind: 'commitThenDrop', rate: 0.3 },
+      { action: 'DescribeScalingActivities', kind: 'reset', rate: 0.2 },
+    ], 7);
+    const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 4, drain: { timeoutSeconds: 0 } }));
+    const result = await stack.client.result(workflowId);
+    await stack.admin.clearFaults();
+
+    expect(result.outcome).toBe('completed');
+    expect(result.counts).toMatchObject({ total: 12, removed: 12, failed: 0 });
+    const calls = await stack.admin.calls();
+    expect(calls.filter((c) => c.fault).length).toBeGreaterThan(5);
+    // Each batch created exactly one scaling activity, however many RemoveInstances calls it took.
+    const created = calls.filter((c) => c.action === 'RemoveInstances' && c.createdActivityId).map((c) => c.createdActivityId);
+    expect(created).toHaveLength(3);
+    const state = await stack.admin.state();
+    expect(state.activities.filter((a) => a.scalingGroupId === stack.group && a.kind === 'RemoveInstances').flatMap((a) => a.instanceIds).sort()).toEqual(ids);
+    expect(await stack.weights(ids)).toEqual({ clb: [], vsg: [], alb: [] }); // deregistered by ESS
+  });
+});
+
 describe('continue-as-new', () => {
   let stack: Stack;
   beforeAll(async () => { stack = await startStack(); });
