@@ -65,8 +65,15 @@ export async function runDrain(cloud: CloudClient, req: DrainRequest): Promise<D
   checkpoint();
 
   try {
-    for (const c of clbChanges) requestIds.push((await cloud.clb.setBackendServers(req.regionId, c.lbId, c.servers, { signal })).requestId);
-    for (const c of vsgChanges) requestIds.push((await cloud.clb.setVServerGroupAttribute(req.regionId, c.vsgId, c.servers, { signal })).requestId);
+    // A heartbeat after every call: a group behind many load balancers must not time out mid-drain.
+    for (const c of clbChanges) {
+      requestIds.push((await cloud.clb.setBackendServers(req.regionId, c.lbId, c.servers, { signal })).requestId);
+      checkpoint();
+    }
+    for (const c of vsgChanges) {
+      requestIds.push((await cloud.clb.setVServerGroupAttribute(req.regionId, c.vsgId, c.servers, { signal })).requestId);
+      checkpoint();
+    }
     for (const c of albChanges) {
       const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(req.regionId, c.sgId, c.servers, undefined, { signal });
       requestIds.push(requestId);
