@@ -109,7 +109,8 @@ export async function startStack(opts: { mutate?: (s: Scenario) => void; withWor
       return { clb, vsg, alb };
     },
     async spawnWorker(env = {}) {
-      const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'src/worker.ts')], {
+      // tsx's hook in this very process: the tsx CLI would fork a grandchild that survives a SIGKILL of its parent.
+      const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), path.join(ROOT, 'src/worker.ts')], {
         cwd: ROOT,
         env: {
           ...process.env,

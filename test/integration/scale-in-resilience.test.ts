@@ -110,6 +110,8 @@ describe('worker killed with SIGKILL mid-poll', () => {
     await waitFor(async () => (await stack.client.progress(workflowId)).batches[0]?.state === 'polling', 60_000, 200);
     first.child.kill('SIGKILL');
     await new Promise((r) => first.child.once('exit', r));
+    // The process that polled is really gone (no wrapper left a worker behind).
+    expect(() => process.kill(first.child.pid as number, 0)).toThrow();
     const pollsBefore = (await stack.admin.calls({ action: 'DescribeScalingActivities' })).length;
     expect(pollsBefore).toBeGreaterThan(0);
 
