@@ -184,6 +184,11 @@ export interface RemovalRequest {
 
 const CALL_LOG_LIMIT = 50_000;
 
+/** What every new scaling activity starts with, whatever created it: nothing done yet. */
+function activityBookkeeping(): Pick<ActivityState, 'saved' | 'removedIds' | 'releasedIds' | 'stoppedIds' | 'totals'> {
+  return { saved: new Map(), removedIds: [], releasedIds: [], stoppedIds: [], totals: undefined };
+}
+
 export class EmulatorState {
   scenario: Scenario = {};
   scenarioName = '(empty)';
@@ -567,11 +572,7 @@ export class EmulatorState {
       plannedStatus: 'Successful',
       errorCode: undefined,
       errorMessage: undefined,
-      saved: new Map(),
-      removedIds: [],
-      releasedIds: [],
-      stoppedIds: [],
-      totals: undefined,
+      ...activityBookkeeping(),
     };
     this.activities.set(a.id, a);
 
@@ -637,11 +638,7 @@ export class EmulatorState {
       plannedStatus: finalStatus,
       errorCode: finalStatus === 'Successful' ? undefined : 'InternalError',
       errorMessage: finalStatus === 'Successful' ? undefined : 'Injected failure.',
-      saved: new Map(),
-      removedIds: [],
-      releasedIds: [],
-      stoppedIds: [],
-      totals: undefined,
+      ...activityBookkeeping(),
     };
     this.activities.set(a.id, a);
     this.schedule();
