@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,9 +10,10 @@ import { createCloudClient, staticCredentials, type ClosableCloudClient } from '
 import { startEmulator, EmulatorAdminClient, type RunningEmulator, type Scenario } from '../../src/emulator';
 import { ScaleInClient } from '../../src/client';
 import { workflowIdFor, type ScaleInInput } from '../../src/shared/input';
-import { uniqueName, workflowBundle } from './temporal';
+import { spawnWorkerProcess, type WorkerProcess } from '../../src/devtools/worker-process';
 
-const ROOT = path.resolve(__dirname, '../..');
+export type { WorkerProcess };
+import { uniqueName, workflowBundle } from './temporal';
 
 export const SMALL = {
   keyId: 'LTAIsmallEmulatorKey1',
@@ -61,11 +62,6 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export interface WorkerProcess {
-  child: ChildProcess;
-  output(): string;
-}
-
 /**
  * The `small` scenario with a scaling group ID of its own: the workflow ID derives from the group,
  * so parallel test files must not share one.
@@ -109,35 +105,12 @@ export async function startStack(opts: { mutate?: (s: Scenario) => void; withWor
       return { clb, vsg, alb };
     },
     async spawnWorker(env = {}) {
-      // tsx's hook in this very process: the tsx CLI would fork a grandchild that survives a SIGKILL of its parent.
-      const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), path.join(ROOT, 'src/worker.ts')], {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          TEMPORAL_ADDRESS: address,
-          TEMPORAL_TASK_QUEUE: taskQueue,
-          WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
-          ALIBABA_CLOUD_ACCESS_KEY_ID: SMALL.keyId,
-          ALIBABA_CLOUD_ACCESS_KEY_SECRET: SMALL.secret,
-          ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
-          ESS_ENDPOINT: emulator.url,
-          SLB_ENDPOINT: emulator.url,
-          ALB_ENDPOINT: emulator.url,
-          ...env,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const w = await spawnWorkerProcess({
+        temporalAddress: address, taskQueue, workflowBundlePath: inject('workflowBundlePath'),
+        cloudEndpoint: emulator.url, accessKeyId: SMALL.keyId, accessKeySecret: SMALL.secret, env,
       });
-      children.push(child);
-      let out = '';
-      child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-      child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
-      const deadline = Date.now() + 60_000;
-      while (!out.includes('worker polling task queue') && child.exitCode === null) {
-        if (Date.now() > deadline) throw new Error(`worker did not start in 60 s:\n${out}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${out}`);
-      return { child, output: () => out };
+      children.push(w.child);
+      return w;
     },
     async close() {
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
