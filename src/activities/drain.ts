@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { AliyunApiError } from '../aliyun/errors';
 import type { CloudClient } from '../aliyun/types';
 import { chunk } from '../shared/input';
+import type { Heartbeat } from './heartbeat';
 import type { DrainRequest, DrainResponse, RestoreRecord, UndrainRequest, UndrainResponse } from './types';
 
 const keyOf = (r: RestoreRecord): string =>
@@ -14,15 +15,14 @@ const keyOf = (r: RestoreRecord): string =>
  * Takes traffic away from a batch of instances. The original weights are heartbeated *before*
  * any weight changes, so a retried attempt (which would read weight 0) restores the real values.
  */
-export async function runDrain(cloud: CloudClient, req: DrainRequest): Promise<DrainResponse> {
-  const ctx = Context.current();
-  const signal = ctx.cancellationSignal;
-  const previous = (ctx.info.heartbeatDetails as { restore?: RestoreRecord[] } | undefined)?.restore ?? [];
+export async function runDrain(cloud: CloudClient, req: DrainRequest, hb: Heartbeat): Promise<DrainResponse> {
+  const signal = Context.current().cancellationSignal;
+  const previous = (hb.resumedFrom as { restore?: RestoreRecord[] } | undefined)?.restore ?? [];
   const known = new Map(previous.map((r) => [keyOf(r), r]));
   const ids = new Set(req.instanceIds);
   const requestIds: string[] = [];
   const record = (r: RestoreRecord) => { if (!known.has(keyOf(r))) known.set(keyOf(r), r); };
-  const checkpoint = () => ctx.heartbeat({ restore: [...known.values()] });
+  const checkpoint = () => hb.beat({ restore: [...known.values()] });
 
   if (req.strategy === 'standby') {
     const already = new Set(req.alreadyStandby);
@@ -77,7 +77,7 @@ export async function runDrain(cloud: CloudClient, req: DrainRequest): Promise<D
     for (const c of albChanges) {
       const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(req.regionId, c.sgId, c.servers, undefined, { signal });
       requestIds.push(requestId);
-      await waitForAlbJob(cloud, req.regionId, jobId);
+      await waitForAlbJob(cloud, req.regionId, jobId, hb);
     }
   } catch (e) {
     // Some weights may already be 0: the failure carries the originals so the workflow can restore them.
@@ -95,7 +95,7 @@ export class DrainInterruptedError extends Error {
 }
 
 /** ALB weight changes are asynchronous: traffic has moved only when the job has succeeded. */
-async function waitForAlbJob(cloud: CloudClient, regionId: string, jobId: string): Promise<void> {
+async function waitForAlbJob(cloud: CloudClient, regionId: string, jobId: string, hb: Heartbeat): Promise<void> {
   const ctx = Context.current();
   let delay = 200;
   for (;;) {
@@ -105,7 +105,8 @@ async function waitForAlbJob(cloud: CloudClient, regionId: string, jobId: string
     if (job?.status === 'Failed') {
       throw new AliyunApiError('AlbJobFailed', `ALB job ${jobId} failed: ${job.errorCode ?? ''} ${job.errorMessage ?? ''}`.trim(), 200, undefined, undefined, 'UpdateServerGroupServersAttribute');
     }
-    ctx.heartbeat(ctx.info.heartbeatDetails);
+    // Not the earlier attempt's details: that would drop this attempt's record of the original weights.
+    hb.beat();
     await ctx.sleep(delay);
     delay = Math.min(delay * 2, 2000);
   }
@@ -115,7 +116,7 @@ async function waitForAlbJob(cloud: CloudClient, regionId: string, jobId: string
  * Puts weights back (or leaves standby) for instances that were drained but not removed.
  * Idempotent: it sets absolute values and skips backends that are gone.
  */
-export async function runUndrain(cloud: CloudClient, req: UndrainRequest): Promise<UndrainResponse> {
+export async function runUndrain(cloud: CloudClient, req: UndrainRequest, hb: Heartbeat): Promise<UndrainResponse> {
   const signal = Context.current().cancellationSignal;
   const restored = new Set<string>();
   const gone = new Set<string>();
@@ -155,7 +156,7 @@ export async function runUndrain(cloud: CloudClient, req: UndrainRequest): Promi
     if (todo.length) {
       const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(req.regionId, sgId, todo.map((r) => ({ serverId: r.serverId, serverType: r.serverType, port: r.port, weight: r.weight })), undefined, { signal });
       requestIds.push(requestId);
-      await waitForAlbJob(cloud, req.regionId, jobId);
+      await waitForAlbJob(cloud, req.regionId, jobId, hb);
       for (const r of todo) restored.add(r.serverId);
     }
   }

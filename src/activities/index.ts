@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { CloudClient } from '../aliyun/types';
 import { runDrain, runUndrain } from './drain';
+import { withHeartbeat } from './heartbeat';
 import { translated } from './failures';
 import { runPoll } from './poll';
 import { runPreflight } from './preflight';
@@ -19,25 +20,25 @@ export interface ActivityDeps {
 export function createActivities({ cloud }: ActivityDeps) {
   return {
     async preflight(req: PreflightRequest) {
-      return translated(() => runPreflight(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs);
+      return withHeartbeat(() => translated(() => runPreflight(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs));
     },
     async drain(req: DrainRequest) {
-      return translated(() => runDrain(cloud, req), req.retryDelayCapMs);
+      return withHeartbeat((hb) => translated(() => runDrain(cloud, req, hb), req.retryDelayCapMs));
     },
     async undrain(req: UndrainRequest) {
-      return translated(() => runUndrain(cloud, req), req.retryDelayCapMs);
+      return withHeartbeat((hb) => translated(() => runUndrain(cloud, req, hb), req.retryDelayCapMs));
     },
     async removeBatch(req: RemoveBatchRequest) {
-      return translated(() => runRemoveBatch(cloud, req), req.retryDelayCapMs);
+      return withHeartbeat((hb) => translated(() => runRemoveBatch(cloud, req, hb), req.retryDelayCapMs));
     },
     async pollScalingActivity(req: PollRequest) {
-      return translated(() => runPoll(cloud, req), req.retryDelayCapMs);
+      return withHeartbeat((hb) => translated(() => runPoll(cloud, req, hb), req.retryDelayCapMs));
     },
     async selectInstancesForWindow(req: SelectInstancesRequest) {
-      return translated(() => runSelectInstances(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs);
+      return withHeartbeat(() => translated(() => runSelectInstances(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs));
     },
     async checkWindowInstances(req: CheckInstancesRequest) {
-      return translated(() => runCheckInstances(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs);
+      return withHeartbeat(() => translated(() => runCheckInstances(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs));
     },
   };
 }

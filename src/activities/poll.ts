@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { CloudClient } from '../aliyun/types';
+import type { Heartbeat } from './heartbeat';
 import type { PollRequest, PollResponse } from './types';
 
 const TERMINAL = new Set(['Successful', 'Warning', 'Failed', 'Rejected']);
@@ -14,10 +15,10 @@ interface PollCheckpoint {
  * resumes where it stopped. The interval follows `Progress`: it estimates the time left from the
  * rate so far, and otherwise backs off, between the given bounds.
  */
-export async function runPoll(cloud: CloudClient, req: PollRequest): Promise<PollResponse> {
+export async function runPoll(cloud: CloudClient, req: PollRequest, hb: Heartbeat): Promise<PollResponse> {
   const ctx = Context.current();
   const signal = ctx.cancellationSignal;
-  const resumed = ctx.info.heartbeatDetails as PollCheckpoint | undefined;
+  const resumed = hb.resumedFrom as PollCheckpoint | undefined;
   let polls = resumed?.polls ?? 0;
   let lastProgress = resumed?.progress ?? -1;
   let interval = req.minIntervalMs;
@@ -30,7 +31,7 @@ export async function runPoll(cloud: CloudClient, req: PollRequest): Promise<Pol
       return finish(cloud, req, act.statusCode, act.statusMessage || act.errorMessage || '', act.progress, act.failedInstanceIds, polls, signal);
     }
     const progress = act?.progress ?? 0;
-    ctx.heartbeat({ polls, progress } satisfies PollCheckpoint);
+    hb.beat({ polls, progress } satisfies PollCheckpoint);
     if (progress > 0 && progress > lastProgress) {
       const elapsed = Date.now() - started;
       const estimate = (elapsed / Math.max(progress, 1)) * (100 - progress);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { AliyunApiError, AliyunError } from '../aliyun/errors';
 import type { CloudClient, ScalingInstance } from '../aliyun/types';
+import type { Heartbeat } from './heartbeat';
 import type { AcceptedRemoval, RemoveBatchRequest, RemoveBatchResponse } from './types';
 
 /** ClientToken: same batch and instance set → same token; a changed set gets a new one, so the API never sees a mismatch. */
@@ -20,11 +21,11 @@ interface SentMarker {
  * accepted, even if its response was lost), and instances no longer in the group are not sent again.
  * The ClientToken is a second line of defence, not the only one: some endpoints ignore it.
  */
-export async function runRemoveBatch(cloud: CloudClient, req: RemoveBatchRequest): Promise<RemoveBatchResponse> {
+export async function runRemoveBatch(cloud: CloudClient, req: RemoveBatchRequest, hb: Heartbeat): Promise<RemoveBatchResponse> {
   const ctx = Context.current();
   const signal = ctx.cancellationSignal;
   const attempt = ctx.info.attempt;
-  const earlierAttemptSent = attempt > 1 && ((ctx.info.heartbeatDetails as SentMarker | undefined)?.sent ?? true);
+  const earlierAttemptSent = attempt > 1 && ((hb.resumedFrom as SentMarker | undefined)?.sent ?? true);
   const startedAt = new Date().toISOString();
   const requestIds: string[] = [];
   const gone: RemoveBatchResponse['gone'] = [];
@@ -54,7 +55,7 @@ export async function runRemoveBatch(cloud: CloudClient, req: RemoveBatchRequest
     remaining = toSend;
     if (!toSend.length) break;
 
-    ctx.heartbeat({ sent: true } satisfies SentMarker);
+    hb.beat({ sent: true } satisfies SentMarker);
     try {
       const res = await cloud.ess.removeInstances({
         regionId: req.regionId,

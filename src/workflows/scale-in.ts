@@ -78,10 +78,12 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
     backoffCoefficient: 2,
     nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
   };
+  // Every activity heartbeats (src/activities/heartbeat.ts), so a killed worker costs one heartbeat
+  // timeout, not the activity's whole start-to-close timeout.
   const heartbeatTimeout = adv.heartbeatTimeoutSeconds * 1000;
-  const acts = proxyActivities<ScaleInActivities>({ startToCloseTimeout: '2m', retry: { ...retry, maximumAttempts: 30 } });
+  const acts = proxyActivities<ScaleInActivities>({ startToCloseTimeout: '2m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 30 } });
   // Bounded per error code by the activity itself (see error-policy.ts); this is only a backstop.
-  const removeActs = proxyActivities<ScaleInActivities>({ startToCloseTimeout: '2m', heartbeatTimeout: '1m', retry: { ...retry, maximumAttempts: 500 } });
+  const removeActs = proxyActivities<ScaleInActivities>({ startToCloseTimeout: '2m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 500 } });
   const longActs = proxyActivities<ScaleInActivities>({ startToCloseTimeout: '6h', heartbeatTimeout, retry: { ...retry, maximumAttempts: 100 } });
 
   // ---------- state ----------
@@ -207,7 +209,7 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
   // ---------- preflight, dry run, approval ----------
   if (!carry) try {
     const pre = await acts.preflight.executeWithOptions(
-      { startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: 30 }, summary: `Preflight: ${input.instanceIds.length} instance(s) in ${input.scalingGroupId}` },
+      { startToCloseTimeout: '5m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 30 }, summary: `Preflight: ${input.instanceIds.length} instance(s) in ${input.scalingGroupId}` },
       [{ input, retryDelayCapMs: adv.retryMaxIntervalMs }],
     );
     plan = pre.plan;
@@ -330,7 +332,7 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
     if (records.length) {
       setPhase('Restoring');
       const res = await acts.undrain.executeWithOptions(
-        { startToCloseTimeout: '10m', retry: { ...retry, maximumAttempts: 50 }, summary: `Restore traffic to ${new Set(records.map(restoreInstanceId)).size} drained instance(s)` },
+        { startToCloseTimeout: '10m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 50 }, summary: `Restore traffic to ${new Set(records.map(restoreInstanceId)).size} drained instance(s)` },
         [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, restore: records }],
       );
       for (const id of res.restoredInstanceIds) {
@@ -363,7 +365,7 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
       // Not cancelled half-way: once sent, the outcome must be known.
       removal = await CancellationScope.nonCancellable(() =>
         removeActs.removeBatch.executeWithOptions(
-          { startToCloseTimeout: '2m', heartbeatTimeout: '1m', retry: { ...retry, maximumAttempts: 500 }, summary: `RemoveInstances ${label}` },
+          { startToCloseTimeout: '2m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 500 }, summary: `RemoveInstances ${label}` },
           [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, instanceIds: slot.ids, removePolicy: input.removePolicy, decreaseDesiredCapacity: input.decreaseDesiredCapacity, idempotencyKey: `${runKey}/${p.index}` }],
         ),
       );
@@ -438,7 +440,7 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
         const back = slot.restore.filter((r) => failedIds.has(restoreInstanceId(r)));
         if (back.length) {
           const res = await CancellationScope.nonCancellable(() => acts.undrain.executeWithOptions(
-            { startToCloseTimeout: '10m', retry: { ...retry, maximumAttempts: 50 }, summary: `Restore traffic to ${failedIds.size} instance(s) of failed batch ${slot.progress.index}` },
+            { startToCloseTimeout: '10m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 50 }, summary: `Restore traffic to ${failedIds.size} instance(s) of failed batch ${slot.progress.index}` },
             [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, restore: back }],
           ));
           for (const id of res.restoredInstanceIds) {

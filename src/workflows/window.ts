@@ -60,6 +60,7 @@ export async function scaleInWindow(rawInput: ScaleInWindowInput): Promise<Scale
   const adv = input.scaleIn.advanced;
   const acts = proxyActivities<WindowActivities>({
     startToCloseTimeout: '2m',
+    heartbeatTimeout: adv.heartbeatTimeoutSeconds * 1000,
     retry: { initialInterval: adv.retryInitialIntervalMs, maximumInterval: adv.retryMaxIntervalMs, backoffCoefficient: 2, maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
   });
 
@@ -131,7 +132,7 @@ export async function scaleInWindow(rawInput: ScaleInWindowInput): Promise<Scale
   publish('Selecting');
   try {
     result.selection = await acts.selectInstancesForWindow.executeWithOptions(
-      { startToCloseTimeout: '2m', summary: `Select instances of ${input.scalingGroupId} (${input.selection})` },
+      { startToCloseTimeout: '2m', heartbeatTimeout: adv.heartbeatTimeoutSeconds * 1000, summary: `Select instances of ${input.scalingGroupId} (${input.selection})` },
       [{
         regionId: input.regionId,
         scalingGroupId: input.scalingGroupId,
@@ -232,7 +233,7 @@ export async function scaleInWindow(rawInput: ScaleInWindowInput): Promise<Scale
     // A cancelled run reports nothing: ask the group which picks are still there.
     try {
       const check = await acts.checkWindowInstances.executeWithOptions(
-        { startToCloseTimeout: '2m', summary: `Check which of ${picks.length} instance(s) remain in ${input.scalingGroupId}` },
+        { startToCloseTimeout: '2m', heartbeatTimeout: adv.heartbeatTimeoutSeconds * 1000, summary: `Check which of ${picks.length} instance(s) remain in ${input.scalingGroupId}` },
         [{ regionId: input.regionId, scalingGroupId: input.scalingGroupId, instanceIds: picks, retryDelayCapMs: adv.retryMaxIntervalMs }],
       );
       const there = new Map(check.inGroup.map((i) => [i.instanceId, i.lifecycleState]));

@@ -126,3 +126,31 @@ describe('worker killed with SIGKILL mid-poll', () => {
     await new Promise((r) => second.child.once('exit', r));
   });
 });
+
+describe('worker killed with SIGKILL while a drain waits for its ALB job', () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack({ withWorker: false }); });
+  afterAll(async () => { await stack?.close(); });
+
+  it('the retried drain keeps the original weights, so a cancel restores them, not 0', async () => {
+    await stack.admin.settings({ timings: { albJobDurationMs: 8000 } });
+    const ids = (await stack.instanceIds()).slice(0, 4);
+    const before = await stack.weights(ids);
+    expect(before.clb.every((w) => w > 0)).toBe(true);
+    const first = await stack.spawnWorker();
+    const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 4, drain: { timeoutSeconds: 600 }, advanced: { pollMinIntervalMs: 200, pollMaxIntervalMs: 500, retryInitialIntervalMs: 100, retryMaxIntervalMs: 500, heartbeatTimeoutSeconds: 2 } }));
+    // Weights are at 0 on the CLB and vserver group; the ALB job is still Processing.
+    await waitFor(async () => (await stack.admin.calls({ action: 'ListAsynJobs' })).length > 0, 60_000, 100);
+    expect(await stack.weights(ids)).toMatchObject({ clb: [0, 0, 0, 0], vsg: [0, 0, 0, 0] });
+    // Past the SDK's heartbeat throttle (0.8 x the 2 s timeout): a later heartbeat has been sent by now.
+    await new Promise((r) => setTimeout(r, 3000));
+    await first.kill('SIGKILL');
+
+    await stack.spawnWorker();
+    await waitFor(async () => (await stack.client.progress(workflowId)).batches[0]?.state === 'drained', 60_000, 200);
+    await stack.client.cancel(workflowId);
+    await expect(stack.client.result(workflowId)).rejects.toMatchObject({ name: 'ScaleInFailedError' });
+    expect(await stack.weights(ids)).toEqual(before);
+    expect(await stack.instanceIds()).toEqual(expect.arrayContaining(ids));
+  });
+});
