@@ -14,6 +14,8 @@ export interface StartWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** How long running activities get to finish or heartbeat out on shutdown. */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /** How long a run's workflow task waits for this worker's cache before any worker may take it. Default 3 s. */
+  stickyQueueScheduleToStartTimeout?: WorkerOptions['stickyQueueScheduleToStartTimeout'];
   /** Log format and level, Prometheus endpoint; default: from the environment (LOG_FORMAT, LOG_LEVEL, METRICS_PORT). */
   observability?: ObservabilityConfig;
 }
@@ -67,6 +69,10 @@ export async function startWorker(opts: StartWorkerOptions = {}): Promise<Runnin
       activities: createActivities({ cloud }),
       interceptors: { activity: [activityObservability(observability.metrics)] },
       shutdownGraceTime: opts.shutdownGraceTime ?? '30s',
+      // After a worker dies, its runs' next workflow tasks wait this long on its sticky queue before
+      // any other worker may take them: the SDK's 10 s was the largest part of recovering from a
+      // SIGKILL (bench/resume.ts). A live worker picks sticky tasks up in milliseconds.
+      stickyQueueScheduleToStartTimeout: opts.stickyQueueScheduleToStartTimeout ?? '3s',
     });
     const conn = connection;
     const done = worker.run().finally(async () => {

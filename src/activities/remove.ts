@@ -11,21 +11,42 @@ export function clientTokenFor(idempotencyKey: string, instanceIds: string[]): s
   return `esi-${h.slice(0, 40)}`;
 }
 
+/**
+ * The checkpoint of a removeBatch attempt. `sent` is written before RemoveInstances goes out and
+ * set back to false when the API answered with an error (nothing was accepted); `accepted` is
+ * written as soon as an answer arrives, before the attempt can report it.
+ */
 interface SentMarker {
   sent?: boolean;
+  accepted?: string[];
 }
 
+/** ESS reports activity times to the minute: look one minute further back than the first attempt. */
+const MINUTE = 60_000;
+
 /**
- * Removes one batch, exactly once. Before calling RemoveInstances it reconciles with the group:
- * instances already `Removing` under a scaling activity are adopted (an earlier attempt's call was
- * accepted, even if its response was lost), and instances no longer in the group are not sent again.
- * The ClientToken is a second line of defence, not the only one: some endpoints ignore it.
+ * The scaling activity an earlier attempt's lost call created, found after it ended: its failed
+ * instances are InService again and would otherwise be sent a second time. Only an activity that
+ * names some of these instances among its failed ones counts: one that removed them all leaves
+ * nothing to send, one still running shows them `Removing`, and a recent activity of another run
+ * or actor must not be taken for ours. Unrelated activities of the same minute are skipped, as are
+ * those this run already knows.
  */
+async function findLostActivity(cloud: CloudClient, req: RemoveBatchRequest, instanceIds: string[], since: number, signal: AbortSignal): Promise<string | undefined> {
+  const { activities } = await cloud.ess.recentScalingActivities(req.regionId, req.scalingGroupId, { signal });
+  const known = new Set(req.knownScalingActivityIds ?? []);
+  const notBefore = Math.floor(since / MINUTE) * MINUTE - MINUTE;
+  const ids = new Set(instanceIds);
+  return activities.find((a) => !known.has(a.scalingActivityId) && Date.parse(a.startTime) >= notBefore && a.failedInstanceIds.some((id) => ids.has(id)))?.scalingActivityId;
+}
+
 export async function runRemoveBatch(cloud: CloudClient, req: RemoveBatchRequest, hb: Heartbeat): Promise<RemoveBatchResponse> {
   const ctx = Context.current();
   const signal = ctx.cancellationSignal;
   const attempt = ctx.info.attempt;
-  const earlierAttemptSent = attempt > 1 && ((hb.resumedFrom as SentMarker | undefined)?.sent ?? true);
+  const resumed = hb.resumedFrom as SentMarker | undefined;
+  // Unknown (the checkpoint may not have reached the server before a crash) counts as sent.
+  const earlierAttemptSent = attempt > 1 && (resumed?.sent ?? true);
   const startedAt = new Date().toISOString();
   const requestIds: string[] = [];
   const gone: RemoveBatchResponse['gone'] = [];
@@ -55,6 +76,15 @@ export async function runRemoveBatch(cloud: CloudClient, req: RemoveBatchRequest
     remaining = toSend;
     if (!toSend.length) break;
 
+    if (round === 0 && earlierAttemptSent) {
+      const lost = resumed?.accepted?.[0] ?? (await findLostActivity(cloud, req, toSend, ctx.info.scheduledTimestampMs, signal));
+      if (lost) {
+        removals.push({ scalingActivityId: lost, instanceIds: toSend, adopted: true, requestId: undefined });
+        remaining = [];
+        break;
+      }
+    }
+
     hb.beat({ sent: true } satisfies SentMarker);
     try {
       const res = await cloud.ess.removeInstances({
@@ -66,9 +96,13 @@ export async function runRemoveBatch(cloud: CloudClient, req: RemoveBatchRequest
         clientToken: clientTokenFor(req.idempotencyKey, toSend),
       }, { signal });
       requestIds.push(res.requestId);
+      hb.beat({ sent: true, accepted: [res.scalingActivityId] } satisfies SentMarker);
       removals.push({ scalingActivityId: res.scalingActivityId, instanceIds: toSend, adopted: false, requestId: res.requestId });
       remaining = [];
     } catch (e) {
+      // An error answer from the API (not a lost or 5xx one): this call was not accepted, though an
+      // earlier attempt's may have been.
+      if (e instanceof AliyunApiError && e.httpStatus < 500) hb.beat({ sent: earlierAttemptSent, ...(resumed?.accepted ? { accepted: resumed.accepted } : {}) } satisfies SentMarker);
       // Some instance left the group between our check and the call: check again, send the rest.
       if (e instanceof AliyunApiError && e.code === 'InvalidInstanceId.NotFound') {
         if (e.requestId) requestIds.push(e.requestId);

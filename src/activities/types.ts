@@ -59,6 +59,8 @@ export interface RemoveBatchRequest extends Retrying {
   decreaseDesiredCapacity: boolean;
   /** Stable across retries and continue-as-new; the ClientToken derives from it and the instance set. */
   idempotencyKey: string;
+  /** Scaling activities this run already accounts for (earlier batches), so a retry never mistakes one for its own. */
+  knownScalingActivityIds?: string[];
 }
 
 export interface AcceptedRemoval {

@@ -108,12 +108,15 @@ export class EssClient implements EssApi {
 
   async describeScalingActivities(regionId: string, scalingActivityIds: string[], opts?: CallOptions): Promise<{ activities: ScalingActivity[]; requestId: string }> {
     checkCount('scalingActivityIds', scalingActivityIds, 1, ESS_MAX_IDS);
-    const params: WireDescribeScalingActivitiesParams = {
-      RegionId: regionId,
-      // At most 20 IDs, so one page of 50 always holds them all.
-      PageSize: String(ESS_PAGE_SIZE),
-      ...flattenList('ScalingActivityId', scalingActivityIds),
-    };
+    // At most 20 IDs, so one page of 50 always holds them all.
+    return this.activities({ RegionId: regionId, PageSize: String(ESS_PAGE_SIZE), ...flattenList('ScalingActivityId', scalingActivityIds) }, regionId, opts);
+  }
+
+  async recentScalingActivities(regionId: string, scalingGroupId: string, opts?: CallOptions): Promise<{ activities: ScalingActivity[]; requestId: string }> {
+    return this.activities({ RegionId: regionId, ScalingGroupId: scalingGroupId, PageSize: String(ESS_PAGE_SIZE) }, regionId, opts);
+  }
+
+  private activities(params: WireDescribeScalingActivitiesParams, regionId: string, opts?: CallOptions): Promise<{ activities: ScalingActivity[]; requestId: string }> {
     return this.rpc.invoke(
       'ess',
       'DescribeScalingActivities',

@@ -134,6 +134,8 @@ export interface EssApi {
   describeScalingInstances(req: DescribeScalingInstancesRequest, opts?: CallOptions): Promise<{ instances: ScalingInstance[]; requestIds: string[] }>;
   /** 1 to 20 activity IDs. */
   describeScalingActivities(regionId: string, scalingActivityIds: string[], opts?: CallOptions): Promise<{ activities: ScalingActivity[]; requestId: string }>;
+  /** The group's newest scaling activities, newest first (one page of 50). */
+  recentScalingActivities(regionId: string, scalingGroupId: string, opts?: CallOptions): Promise<{ activities: ScalingActivity[]; requestId: string }>;
   removeInstances(req: RemoveInstancesRequest, opts?: CallOptions): Promise<RemoveInstancesResult>;
   enterStandby(regionId: string, scalingGroupId: string, instanceIds: string[], clientToken?: string, opts?: CallOptions): Promise<WithRequestId>;
   exitStandby(regionId: string, scalingGroupId: string, instanceIds: string[], clientToken?: string, opts?: CallOptions): Promise<WithRequestId>;

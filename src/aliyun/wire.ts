@@ -197,7 +197,7 @@ export type WireDescribeScalingInstancesParams = {
   PageNumber?: string;
   PageSize?: string;
 } & Indexed<'InstanceId'>;
-export type WireDescribeScalingActivitiesParams = { RegionId: string; PageNumber?: string; PageSize?: string } & Indexed<'ScalingActivityId'>;
+export type WireDescribeScalingActivitiesParams = { RegionId: string; ScalingGroupId?: string; StatusCode?: string; PageNumber?: string; PageSize?: string } & Indexed<'ScalingActivityId'>;
 export type WireRemoveInstancesParams = {
   RegionId: string;
   ScalingGroupId: string;

@@ -63,7 +63,7 @@ export function addInputOptions(cmd: Command): Command {
     .addOption(advanced('--poll-max-interval-ms <ms>', 'longest scaling-activity poll interval (default 30000)'))
     .addOption(advanced('--retry-initial-interval-ms <ms>', 'first activity retry backoff (default 2000)'))
     .addOption(advanced('--retry-max-interval-ms <ms>', 'longest activity retry backoff (default 60000)'))
-    .addOption(advanced('--heartbeat-timeout <seconds>', 'heartbeat timeout of long activities (default 30)'))
+    .addOption(advanced('--heartbeat-timeout <seconds>', 'heartbeat timeout of every activity: how soon a dead worker is noticed (default 10)'))
     .addOption(advanced('--max-batches-per-run <n>', 'continue-as-new after this many batches (default 100)'));
 }
 

@@ -49,7 +49,10 @@ export interface AdvancedOptions {
   /** Activity retry backoff, ms (default 2000 / 60000). */
   retryInitialIntervalMs?: number;
   retryMaxIntervalMs?: number;
-  /** Heartbeat timeout of long activities, s (default 30). */
+  /**
+   * Heartbeat timeout of every activity, s (default 10). A SIGKILLed worker is noticed after this
+   * long; activities heartbeat every third of it, so it is not a limit on how long a call may take.
+   */
   heartbeatTimeoutSeconds?: number;
   /** Continue-as-new after this many batches in one run (default 100; the server's suggestion also counts). */
   maxBatchesPerRun?: number;
@@ -104,7 +107,7 @@ export const DEFAULTS = {
     pollMaxIntervalMs: 30_000,
     retryInitialIntervalMs: 2000,
     retryMaxIntervalMs: 60_000,
-    heartbeatTimeoutSeconds: 30,
+    heartbeatTimeoutSeconds: 10,
     maxBatchesPerRun: 100,
   },
 } as const;

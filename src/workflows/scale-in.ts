@@ -353,6 +353,12 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
     }
   };
 
+  /** The newest scaling activities this run accounts for: a retried removeBatch must not take one for its own lost call. */
+  const knownActivityIds = (): string[] => {
+    const ids = [...removed.map((g) => g.scalingActivityId), ...[...notRemoved.values()].map((r) => r.scalingActivityId)];
+    return [...new Set(ids.filter((id): id is string => typeof id === 'string' && id.startsWith('asa-')))].slice(-20);
+  };
+
   // ---------- one batch ----------
   const runBatch = async (slot: Slot): Promise<boolean> => {
     const p = slot.progress;
@@ -366,7 +372,7 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
       removal = await CancellationScope.nonCancellable(() =>
         removeActs.removeBatch.executeWithOptions(
           { startToCloseTimeout: '2m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 500 }, summary: `RemoveInstances ${label}` },
-          [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, instanceIds: slot.ids, removePolicy: input.removePolicy, decreaseDesiredCapacity: input.decreaseDesiredCapacity, idempotencyKey: `${runKey}/${p.index}` }],
+          [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, instanceIds: slot.ids, removePolicy: input.removePolicy, decreaseDesiredCapacity: input.decreaseDesiredCapacity, idempotencyKey: `${runKey}/${p.index}`, knownScalingActivityIds: knownActivityIds() }],
         ),
       );
     } catch (e) {
@@ -398,7 +404,7 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
       try {
         polled = await longActs.pollScalingActivity.executeWithOptions(
           { startToCloseTimeout: '6h', heartbeatTimeout, retry: { ...retry, maximumAttempts: 100 }, summary: `Poll scaling activity ${r.scalingActivityId} (${label})` },
-          [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, scalingActivityId: r.scalingActivityId, instanceIds: r.instanceIds, minIntervalMs: adv.pollMinIntervalMs, maxIntervalMs: Math.min(adv.pollMaxIntervalMs, heartbeatTimeout / 2) }],
+          [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, scalingActivityId: r.scalingActivityId, instanceIds: r.instanceIds, minIntervalMs: adv.pollMinIntervalMs, maxIntervalMs: adv.pollMaxIntervalMs }],
         );
       } catch (e) {
         if (isCancellation(e)) throw e;

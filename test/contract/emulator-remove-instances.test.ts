@@ -262,6 +262,20 @@ describe('RemoveInstances activity', () => {
     expect(wi).toMatchObject({ InstanceId: testInstanceId(2), LifecycleState: 'InService', CreationType: 'AutoCreated', HealthStatus: 'Healthy', Entrusted: false });
   });
 
+  it("recentScalingActivities lists the group's activities newest first, with the failed instances", async () => {
+    await admin.settings({ activityOutcomes: [{ match: { instanceIds: [testInstanceId(3)] }, status: 'Warning', failInstanceIds: [testInstanceId(3)], times: 1 }] });
+    const first = await remove([testInstanceId(1)]);
+    await waitEnded(first.scalingActivityId);
+    const second = await remove([testInstanceId(2), testInstanceId(3)]);
+    await waitEnded(second.scalingActivityId);
+    const { activities } = await client.ess.recentScalingActivities(TEST_REGION, TEST_GROUP);
+    expect(activities.map((a) => a.scalingActivityId)).toEqual([second.scalingActivityId, first.scalingActivityId]);
+    expect(activities[0]).toMatchObject({ statusCode: 'Warning', failedInstanceIds: [testInstanceId(3)] });
+    expect(Date.parse(activities[0]?.startTime ?? '')).toBeGreaterThan(Date.now() - 120_000);
+    const call = (await admin.calls({ action: 'DescribeScalingActivities' })).at(-1);
+    expect(call?.params).toMatchObject({ ScalingGroupId: TEST_GROUP, PageSize: '50' });
+  });
+
   it('DecreaseDesiredCapacity=false keeps DesiredCapacity; Attached instances are only detached', async () => {
     const s = buildTestScenario({ timings: TIMINGS });
     s.instances = [{ id: 'i-bp1attached000000001', scalingGroupId: TEST_GROUP, creationType: 'Attached', attachTo: { loadBalancerIds: [TEST_LB] } }];

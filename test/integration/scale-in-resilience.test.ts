@@ -154,3 +154,35 @@ describe('worker killed with SIGKILL while a drain waits for its ALB job', () =>
     expect(await stack.instanceIds()).toEqual(expect.arrayContaining(ids));
   });
 });
+
+describe('worker killed after RemoveInstances was accepted, and the activity ended before the retry', () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack({ withWorker: false }); });
+  afterAll(async () => { await stack?.close(); });
+
+  it('the retry finds the ended activity instead of sending its failed instance again', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 4);
+    const victim = ids[1] as string;
+    const before = await stack.weights([victim]);
+    // A short activity in which one instance fails: by the retry it has ended Warning and the victim is InService again.
+    await stack.admin.settings({ timings: { activityDurationMs: 300, essDrainWaitMs: 50 }, activityOutcomes: [{ match: { instanceIds: [victim] }, status: 'Warning', failInstanceIds: [victim], times: 1 }] });
+    // The answer to the accepted call is held back; the worker dies before it arrives.
+    await stack.admin.setFaults([{ action: 'RemoveInstances', kind: 'latency', latencyMs: 5000, latencyAfterEffect: true, times: 1 }]);
+    const first = await stack.spawnWorker();
+    const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 4, drain: { timeoutSeconds: 0 }, advanced: { pollMinIntervalMs: 100, pollMaxIntervalMs: 300, retryInitialIntervalMs: 100, retryMaxIntervalMs: 300, heartbeatTimeoutSeconds: 2 } }));
+    await waitFor(() => stack.emulator.state.inProgressActivity(stack.group) !== undefined, 60_000, 2);
+    await first.kill('SIGKILL');
+
+    await stack.spawnWorker();
+    const result = await stack.client.result(workflowId).catch((e: { result?: unknown }) => e.result as Awaited<ReturnType<Stack['client']['result']>>);
+    const accepted = (await stack.admin.calls({ action: 'RemoveInstances' })).filter((c) => c.createdActivityId);
+    expect(accepted, 'one accepted RemoveInstances call').toHaveLength(1);
+    expect(result.counts.removed).toBe(3);
+    const report = result.notRemoved.find((r) => r.instanceId === victim);
+    expect(report?.why).toContain(accepted[0]?.createdActivityId);
+    expect(report?.why).toMatch(/ended Warning/);
+    expect(result.batches[0]?.adopted).toBe(true);
+    // The failed instance serves traffic again.
+    expect(await stack.weights([victim])).toEqual(before);
+  });
+});
