@@ -1,116 +1,171 @@
 /**
- * End-to-end throughput and memory of a scale-in: a real Temporal dev server, the emulator over
- * HTTP, an in-process worker. Prints a table and writes bench/results/<name>.json.
+ * The benchmark suite: one Temporal dev server (the lab) for the whole invocation, then each
+ * benchmark with its own in-process emulator and worker child process. Each prints a markdown table
+ * on stdout and writes bench/results/<name>.json; bench/RESULTS.md is regenerated afterwards from
+ * every JSON file there. Progress goes to stderr.
  *
- *   npm run bench -- [--instances 10000] [--batch-size 20] [--activity-ms 50] [--drain-s 0]
+ *   npm run bench                                  # all five, in order (about 12–15 minutes on 2 cores)
+ *   npm run bench -- --only overhead,polling       # some of them
+ *   npm run bench -- --quick                       # smoke sizes; results in bench/results/quick/, RESULTS.md untouched
+ *   npm run bench -- --only history --instances 10000 [--batch-size 20] [--activity-ms 50] [--drain-s 0]
+ *
+ * Exits non-zero when any benchmark failed (a run that did not complete with every instance
+ * removed exactly once fails its benchmark; no numbers are written for it).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { createActivities } from '../src/activities';
-import { createCloudClient, staticCredentials } from '../src/aliyun';
-import { ScaleInClient } from '../src/client';
-import { EmulatorAdminClient, startEmulator, type Scenario } from '../src/emulator';
-import { resolveTemporalCli, startDevServer } from '../src/devtools/temporal-dev-server';
+import { startLab, type Lab } from '../src/devtools/lab';
+import {
+  BENCH_NAMES,
+  QUICK_RESULTS_DIR,
+  killLiveWorkers,
+  RESULTS_DIR,
+  machine,
+  makeProgress,
+  markdownTable,
+  writeResult,
+  writeResultsMarkdown,
+  type BenchArgs,
+  type BenchModule,
+  type BenchName,
+} from './lib';
+import * as historyBench from './history';
+import * as manyGroupsBench from './many-groups';
+import * as overheadBench from './overhead';
+import * as pollingBench from './polling';
+import * as resumeBench from './resume';
 
-const { values } = parseArgs({
-  options: {
-    instances: { type: 'string', default: '10000' },
-    'batch-size': { type: 'string', default: '20' },
-    'activity-ms': { type: 'string', default: '50' },
-    'drain-s': { type: 'string', default: '0' },
-    name: { type: 'string' },
-  },
-});
-const N = Number(values.instances);
-const batchSize = Number(values['batch-size']);
-const activityMs = Number(values['activity-ms']);
-const drainS = Number(values['drain-s']);
+const MODULES: Record<BenchName, BenchModule> = {
+  overhead: overheadBench,
+  polling: pollingBench,
+  'many-groups': manyGroupsBench,
+  history: historyBench,
+  resume: resumeBench,
+};
 
-async function main() {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const scenario = JSON.parse(readFileSync(path.join(__dirname, '../src/emulator/scenarios/small.json'), 'utf8')) as Scenario;
-  const group = scenario.scalingGroups?.[0];
-  const gen = scenario.instanceGenerators?.[0];
-  if (!group || !gen) throw new Error('small scenario changed shape');
-  Object.assign(group, { minSize: 0, maxSize: N + 100, desiredCapacity: N + 10 });
-  gen.count = N + 10;
-  scenario.timings = { activityDurationMs: activityMs, essDrainWaitMs: Math.min(activityMs, 20), albJobDurationMs: 20 };
+const USAGE = `usage: npm run bench -- [--only ${BENCH_NAMES.join(',')}] [--quick] [--instances N] [--batch-size N] [--activity-ms N] [--drain-s N]
 
-  const server = await startDevServer();
-  const emulator = await startEmulator({ scenario });
-  const admin = new EmulatorAdminClient(emulator.url);
-  const keyId = Object.keys(scenario.accessKeys ?? {})[0] ?? '';
-  const cloud = createCloudClient({ credentials: staticCredentials(keyId, scenario.accessKeys?.[keyId] ?? ''), endpoints: { ess: emulator.url, slb: emulator.url, alb: emulator.url } });
-  const nc = await NativeConnection.connect({ address: server.address });
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows/index.ts'), logger: { warn() {}, info() {}, debug() {}, trace() {}, error: console.error, log() {} } });
-  const taskQueue = 'bench';
-  const worker = await Worker.create({ connection: nc, taskQueue, workflowBundle: bundle, activities: createActivities({ cloud }) });
-  const connection = await Connection.connect({ address: server.address });
-  const client = await ScaleInClient.connect({ client: new Client({ connection }), temporal: { address: server.address, namespace: 'default', taskQueue, apiKey: undefined, tls: undefined } });
-  const ids = (await admin.state()).instances.filter((i) => i.scalingGroupId === group.id).map((i) => i.instanceId).sort().slice(0, N);
+  --only a,b        run only these benchmarks (in the canonical order): ${BENCH_NAMES.join(', ')}
+  --quick           smoke sizes (seconds, not minutes); results go to bench/results/quick/, RESULTS.md is left alone
+  --instances N     history: instances to remove (default 10000; 200 with --quick)
+  --batch-size N    history: instances per batch (default 20)
+  --activity-ms N   history: emulated scaling activity duration (default 50)
+  --drain-s N       history: drain timeout in seconds (default 0)`;
 
-  let peakRss = 0;
-  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 200);
-  const t0 = Date.now();
-  const result = await worker.runUntil(async () => {
-    const { workflowId } = await client.start({
-      regionId: group.regionId, scalingGroupId: group.id, instanceIds: ids, batchSize, drain: { timeoutSeconds: drainS },
-      advanced: { pollMinIntervalMs: 20, pollMaxIntervalMs: 200, retryInitialIntervalMs: 100, retryMaxIntervalMs: 1000, heartbeatTimeoutSeconds: 10 },
-    });
-    return client.result(workflowId);
-  });
-  const seconds = (Date.now() - t0) / 1000;
-  clearInterval(sampler);
+class UsageError extends Error {}
 
-  // History of every run in the continue-as-new chain.
-  const workflowId = result.workflowId;
-  const runs = JSON.parse(execFileSync(resolveTemporalCli(), ['workflow', 'list', '--address', server.address, '--query', `WorkflowId="${workflowId}"`, '--output', 'json'], { encoding: 'utf8' })) as Array<{ execution: { runId: string }; historyLength: string }>;
-  const historyLengths = runs.map((r) => Number(r.historyLength));
-  const calls = await admin.calls();
-  const byAction = new Map<string, number>();
-  for (const c of calls) byAction.set(c.action, (byAction.get(c.action) ?? 0) + 1);
-  const state = await admin.state();
-  const left = state.instances.filter((i) => i.scalingGroupId === group.id).length;
-
-  const row = {
-    name: values.name ?? `scale-in-${N}`,
-    date: new Date().toISOString(),
-    machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
-    instances: N,
-    batchSize,
-    activityMs,
-    drainSeconds: drainS,
-    outcome: result.outcome,
-    removed: result.counts.removed,
-    leftInGroup: left,
-    seconds: Number(seconds.toFixed(1)),
-    instancesPerSecond: Number((N / seconds).toFixed(1)),
-    batches: Math.ceil(N / batchSize),
-    runs: runs.length,
-    maxHistoryEvents: Math.max(...historyLengths),
-    totalHistoryEvents: historyLengths.reduce((a, b) => a + b, 0),
-    peakRssMiB: Math.round(peakRss / 2 ** 20),
-    apiCalls: Object.fromEntries([...byAction.entries()].sort()),
-  };
-  console.log('\n| metric | value |\n|---|---|');
-  for (const [k, v] of Object.entries(row)) console.log(`| ${k} | ${typeof v === 'object' ? JSON.stringify(v) : v} |`);
-  mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-  writeFileSync(path.join(__dirname, 'results', `${row.name}.json`), JSON.stringify(row, null, 2) + '\n');
-  if (result.outcome !== 'completed' || result.counts.removed !== N) process.exitCode = 1;
-
-  await connection.close();
-  await nc.close();
-  await cloud.close();
-  await emulator.close();
-  await server.stop();
+function positiveInt(name: string, v: string | undefined, min = 1): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  return n;
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+function parse(argv: string[]): { only: BenchName[]; quick: boolean; args: BenchArgs; help: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        only: { type: 'string' },
+        quick: { type: 'boolean', default: false },
+        instances: { type: 'string' },
+        'batch-size': { type: 'string' },
+        'activity-ms': { type: 'string' },
+        'drain-s': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  let only: BenchName[] = [...BENCH_NAMES];
+  if (values.only !== undefined) {
+    const asked = values.only.split(',').map((s) => s.trim()).filter(Boolean);
+    const unknown = asked.filter((n) => !(BENCH_NAMES as readonly string[]).includes(n));
+    if (unknown.length) throw new UsageError(`unknown benchmark${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u)).join(', ')}; known: ${BENCH_NAMES.join(', ')}`);
+    if (!asked.length) throw new UsageError(`--only needs at least one of: ${BENCH_NAMES.join(', ')}`);
+    only = BENCH_NAMES.filter((n) => asked.includes(n));
+  }
+  const args: BenchArgs = {
+    instances: positiveInt('instances', values.instances),
+    batchSize: positiveInt('batch-size', values['batch-size']),
+    activityMs: positiveInt('activity-ms', values['activity-ms'], 0),
+    drainS: positiveInt('drain-s', values['drain-s'], 0),
+  };
+  if (args.batchSize !== undefined && args.batchSize > 20) throw new UsageError('--batch-size must be at most 20 (RemoveInstances takes at most 20 instances)');
+  return { only, quick: values.quick, args, help: values.help };
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  let opts;
+  try {
+    opts = parse(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`bench: ${e.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (opts.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  // Ctrl-C or a kill: exit through process.exit so the 'exit' hooks SIGKILL the worker processes
+  // and the Temporal dev server (startDevServer registers its own hook).
+  process.on('exit', killLiveWorkers);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      process.stderr.write(`bench: ${sig}: killing the worker processes and the Temporal dev server\n`);
+      process.exit(130);
+    });
+  }
+  const command = ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' ');
+  const progress = makeProgress('bench');
+  const t0 = Date.now();
+  const failed: string[] = [];
+  const written: string[] = [];
+  progress(`${opts.quick ? 'quick ' : ''}run of ${opts.only.join(', ')}; starting the Temporal dev server and bundling the workflows`);
+  let lab: Lab | undefined;
+  try {
+    lab = await startLab();
+    progress(`lab ready: Temporal at ${lab.temporalAddress}`);
+    for (const name of opts.only) {
+      const started = Date.now();
+      const benchProgress = makeProgress(name);
+      benchProgress('start');
+      try {
+        const report = await MODULES[name].run({ name, lab, quick: opts.quick, args: opts.args, progress: benchProgress });
+        const seconds = (Date.now() - started) / 1000;
+        process.stdout.write(`\n## ${name}: ${report.title}${opts.quick ? ' (quick)' : ''}\n\n${markdownTable(report.table)}\n${report.notes.map((n) => `\n- ${n}`).join('')}\n\n`);
+        const file = writeResult(opts.quick ? QUICK_RESULTS_DIR : RESULTS_DIR, { name, ...report, command, date: new Date().toISOString(), quick: opts.quick, seconds, machine: machine() });
+        written.push(file);
+        benchProgress(`done in ${seconds.toFixed(1)} s: ${file}`);
+      } catch (e) {
+        failed.push(name);
+        benchProgress(`FAILED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      }
+    }
+  } finally {
+    await lab?.close();
+  }
+  if (!opts.quick) {
+    const md = writeResultsMarkdown();
+    progress(`${md.file} regenerated (${md.benchmarks.join(', ')})${md.skipped.length ? `; skipped files not in the bench format: ${md.skipped.join(', ')}` : ''}`);
+    const stale = failed.filter((n) => md.benchmarks.includes(n));
+    if (stale.length) progress(`note: RESULTS.md still shows the earlier (dated) results of the failed ${stale.join(', ')}`);
+  }
+  progress(`finished in ${((Date.now() - t0) / 1000).toFixed(0)} s${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}`);
+  return failed.length ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);
