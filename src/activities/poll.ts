@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { CloudClient } from '../aliyun/types';
 import type { Heartbeat } from './heartbeat';
+import { initialPace, nextPace } from './poll-pacing';
 import type { PollRequest, PollResponse } from './types';
 
 const TERMINAL = new Set(['Successful', 'Warning', 'Failed', 'Rejected']);
@@ -12,17 +13,15 @@ interface PollCheckpoint {
 
 /**
  * Follows one scaling activity to its end. Heartbeats carry the poll count so a worker crash
- * resumes where it stopped. The interval follows `Progress`: it estimates the time left from the
- * rate so far, and otherwise backs off, between the given bounds.
+ * resumes where it stopped. The interval follows `Progress` (poll-pacing.ts).
  */
 export async function runPoll(cloud: CloudClient, req: PollRequest, hb: Heartbeat): Promise<PollResponse> {
   const ctx = Context.current();
   const signal = ctx.cancellationSignal;
   const resumed = hb.resumedFrom as PollCheckpoint | undefined;
   let polls = resumed?.polls ?? 0;
-  let lastProgress = resumed?.progress ?? -1;
-  let interval = req.minIntervalMs;
-  const started = Date.now();
+  const pacing = { minIntervalMs: req.minIntervalMs, maxIntervalMs: req.maxIntervalMs };
+  let pace = initialPace(pacing);
   for (;;) {
     const { activities } = await cloud.ess.describeScalingActivities(req.regionId, [req.scalingActivityId], { signal });
     polls++;
@@ -32,15 +31,8 @@ export async function runPoll(cloud: CloudClient, req: PollRequest, hb: Heartbea
     }
     const progress = act?.progress ?? 0;
     hb.beat({ polls, progress } satisfies PollCheckpoint);
-    if (progress > 0 && progress > lastProgress) {
-      const elapsed = Date.now() - started;
-      const estimate = (elapsed / Math.max(progress, 1)) * (100 - progress);
-      interval = clamp(estimate / 2, req.minIntervalMs, req.maxIntervalMs);
-    } else {
-      interval = clamp(interval * 1.5, req.minIntervalMs, req.maxIntervalMs);
-    }
-    lastProgress = progress;
-    await ctx.sleep(interval);
+    pace = nextPace(pacing, pace, progress, Date.now());
+    await ctx.sleep(pace.intervalMs);
   }
 }
 
@@ -61,8 +53,4 @@ async function finish(
     else failedInstances.push({ instanceId: id, why: `scaling activity ${req.scalingActivityId} ended ${statusCode}${statusMessage ? ` (${statusMessage})` : ''}; the instance is still in the group as ${state}${reported.has(id) ? ', listed among its failed instances' : ''}` });
   }
   return { scalingActivityId: req.scalingActivityId, statusCode, statusMessage, progress, removedInstanceIds, failedInstances, polls, endedAt: new Date().toISOString() };
-}
-
-function clamp(v: number, lo: number, hi: number): number {
-  return Math.round(Math.min(hi, Math.max(lo, v)));
 }
