@@ -2,9 +2,9 @@
  * resume: what a SIGKILLed worker costs. A run of 60 instances in 3 batches (scaling activities of
  * 6 s, drain 10 s) loses its worker at a chosen moment and a new worker process is started at once:
  * while batch 1 is polled, during batch 1's drain timer, and right after the RemoveInstances call
- * of batch 2 was answered (the kill happens inside the emulator's call-log hook, before the worker
- * can record the activity's completion). Each moment runs with heartbeatTimeoutSeconds 30 (the
- * default) and 5. Reports the new worker's start time, SIGKILL → first API call, SIGKILL → the next
+ * of batch 2 was accepted (its answer is held back and the worker is killed within milliseconds of
+ * ESS accepting it). Each moment runs with heartbeatTimeoutSeconds 30 (the default before keep-alive
+ * heartbeats), 10 (the default) and 5. Reports the new worker's start time, SIGKILL → first API call, SIGKILL → the next
  * history event, what the run waited on (timeouts read back from the history) and whether every
  * instance was removed exactly once.
  */
@@ -51,7 +51,7 @@ interface Config {
   pollKillDelayMs: number;
 }
 
-const FULL: Config = { instances: 60, timeScale: 1, activityMs: 6000, drainS: 10, heartbeats: [30, 5], pollKillDelayMs: 1000 };
+const FULL: Config = { instances: 60, timeScale: 1, activityMs: 6000, drainS: 10, heartbeats: [30, 10, 5], pollKillDelayMs: 1000 };
 const QUICK: Config = { instances: 60, timeScale: 0.25, activityMs: 6000, drainS: 4, heartbeats: [5], pollKillDelayMs: 500 };
 
 interface Kill {
