@@ -20,13 +20,17 @@ export function initialPace(p: PollPacing): PaceState {
   return { first: undefined, intervalMs: p.minIntervalMs };
 }
 
-/** The next wait after observing `progress` (0–99) at `atMs`. */
-export function nextPace(p: PollPacing, s: PaceState, progress: number, atMs: number): PaceState {
+/**
+ * The next wait after observing `progress` (0–99) at `atMs`. `freshSinceMs`: when this poll began,
+ * if it began with the activity (not a retry): its first observation then already has a rate.
+ */
+export function nextPace(p: PollPacing, s: PaceState, progress: number, atMs: number, freshSinceMs?: number): PaceState {
   const first = s.first ?? { progress, atMs };
   const moved = progress - first.progress;
-  const intervalMs = moved > 0 && atMs > first.atMs
-    ? clamp((((100 - progress) * (atMs - first.atMs)) / moved) / 2, p)
-    : clamp(s.intervalMs * 1.5, p);
+  let estimateMs: number | undefined;
+  if (moved > 0 && atMs > first.atMs) estimateMs = ((100 - progress) * (atMs - first.atMs)) / moved;
+  else if (!s.first && freshSinceMs !== undefined && progress > 0 && atMs > freshSinceMs) estimateMs = ((100 - progress) * (atMs - freshSinceMs)) / progress;
+  const intervalMs = estimateMs !== undefined ? clamp(estimateMs / 2, p) : clamp(s.intervalMs * 1.5, p);
   return { first, intervalMs };
 }
 

@@ -22,6 +22,7 @@ export async function runPoll(cloud: CloudClient, req: PollRequest, hb: Heartbea
   let polls = resumed?.polls ?? 0;
   const pacing = { minIntervalMs: req.minIntervalMs, maxIntervalMs: req.maxIntervalMs };
   let pace = initialPace(pacing);
+  const freshSinceMs = resumed ? undefined : Date.now();
   for (;;) {
     const { activities } = await cloud.ess.describeScalingActivities(req.regionId, [req.scalingActivityId], { signal });
     polls++;
@@ -31,7 +32,7 @@ export async function runPoll(cloud: CloudClient, req: PollRequest, hb: Heartbea
     }
     const progress = act?.progress ?? 0;
     hb.beat({ polls, progress } satisfies PollCheckpoint);
-    pace = nextPace(pacing, pace, progress, Date.now());
+    pace = nextPace(pacing, pace, progress, Date.now(), freshSinceMs);
     await ctx.sleep(pace.intervalMs);
   }
 }

@@ -52,6 +52,13 @@ describe('poll pacing', () => {
     expect((resumed.at(-1) as number) - 300_000).toBeLessThanOrEqual(lateness(300_000));
   });
 
+  it('a fresh poll of a short activity: a rate from the first observation, so the next poll is at the minimum', () => {
+    // 3 % done 30 ms after the poll began with the activity: about 1 s left.
+    expect(nextPace(P, initialPace(P), 3, 1030, 1000).intervalMs).toBe(2000);
+    // The same observation on a retry says nothing yet about the rate: back off.
+    expect(nextPace(P, initialPace(P), 3, 1030).intervalMs).toBe(3000);
+  });
+
   it('a Progress that jumps in coarse steps still converges on the end', () => {
     let s = nextPace(P, initialPace(P), 0, 0);
     s = nextPace(P, s, 0, 3000);
