@@ -15,6 +15,8 @@ export interface GroupPlan {
   instanceIds: string[];
   requested: string[];
   input: ScaleInInput;
+  /** An operator cancels the run this long after it started (its drained instances must come back). */
+  cancelAfterMs?: number;
 }
 
 export interface KillPlan {
@@ -161,7 +163,10 @@ export function planRun(seed: number, nonce: string): ChaosPlan {
   const killCount = d.pick([0, 1, 1, 2, 2, 3]);
   const kills = Array.from({ length: killCount }, () => ({ afterMs: d.int(300, 8000), downMs: d.int(0, 1500) })).sort((a, b) => a.afterMs - b.afterMs);
   const ignoreClientToken = d.chance(0.5);
+  // Drawn last, so the rest of a seed's plan is what it was before cancels existed.
+  for (const g of groups) if (d.chance(0.2)) g.cancelAfterMs = d.int(500, 6000);
+  const cancels = groups.filter((g) => g.cancelAfterMs !== undefined).length;
   const summary = `${groups.length} group(s), ${groups.map((g) => `${g.requested.length}/${g.instanceIds.length} in batches of ${g.input.batchSize}${g.input.drain?.strategy === 'standby' ? ' (standby)' : ''}`).join(', ')}; ` +
-    `${kills.length} kill(s); ${faults.length} fault rules${ignoreClientToken ? ', ClientToken ignored' : ''}${activityOutcomes.length ? `, ${activityOutcomes.length} failing activit${activityOutcomes.length > 1 ? 'ies' : 'y'}` : ''}`;
+    `${kills.length} kill(s)${cancels ? `, ${cancels} cancel(s)` : ''}; ${faults.length} fault rules${ignoreClientToken ? ', ClientToken ignored' : ''}${activityOutcomes.length ? `, ${activityOutcomes.length} failing activit${activityOutcomes.length > 1 ? 'ies' : 'y'}` : ''}`;
   return { seed, scenario, groups, faults, faultSeed: seed ^ 0x5eed, ignoreClientToken, activityOutcomes, kills, summary };
 }

@@ -83,6 +83,13 @@ export async function runChaos(lab: Lab, plan: ChaosPlan, opts: ChaosRunOptions 
       }
     })();
 
+    // Operator cancels: a run that already ended refuses the cancel, which is fine.
+    const cancels = started.map(({ workflowId }, i) => {
+      const after = plan.groups[i]?.cancelAfterMs;
+      if (after === undefined) return Promise.resolve();
+      return sleep(after).then(() => client.cancel(workflowId)).then(() => log(`  seed ${plan.seed}: cancelled ${workflowId} at ${Date.now() - runStart} ms`), () => undefined);
+    });
+
     const results = new Map<string, ScaleInResult | undefined>();
     const violations: Violation[] = [];
     const deadline = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
@@ -104,6 +111,7 @@ export async function runChaos(lab: Lab, plan: ChaosPlan, opts: ChaosRunOptions 
     }));
     stopKiller = true;
     await killer;
+    await Promise.all(cancels);
     await admin.clearFaults();
 
     // Let the cloud finish whatever it accepted before judging it (only a stuck run leaves one).

@@ -402,10 +402,13 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
     for (const r of removal.removals) {
       let polled: PollResponse;
       try {
-        polled = await longActs.pollScalingActivity.executeWithOptions(
+        const poll = () => longActs.pollScalingActivity.executeWithOptions(
           { startToCloseTimeout: '6h', heartbeatTimeout, retry: { ...retry, maximumAttempts: 100 }, summary: `Poll scaling activity ${r.scalingActivityId} (${label})` },
           [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, scalingActivityId: r.scalingActivityId, instanceIds: r.instanceIds, minIntervalMs: adv.pollMinIntervalMs, maxIntervalMs: adv.pollMaxIntervalMs }],
         );
+        // ESS finishes an accepted removal whatever we do: a cancel waits for its end, so the
+        // result says what was removed instead of "pending".
+        polled = patched('follow-accepted-removals-on-cancel') ? await CancellationScope.nonCancellable(poll) : await poll();
       } catch (e) {
         if (isCancellation(e)) throw e;
         const why = describeFailure(e);

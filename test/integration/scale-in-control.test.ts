@@ -30,6 +30,25 @@ describe('operator control: cancel, pause/resume, approval, batch failures', () 
     expect(progress.counts).toMatchObject({ restored: 15, removed: 0 });
   });
 
+  it('cancel while a batch is being removed: waits for its scaling activity, reports it removed, restores the rest', async () => {
+    await stack.admin.settings({ timings: { activityDurationMs: 2500 } });
+    const ids = (await stack.instanceIds()).slice(0, 10);
+    const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 5, drain: { timeoutSeconds: 0 } }));
+    await waitFor(async () => (await stack.client.progress(workflowId)).batches[0]?.state === 'polling', 20_000, 50);
+    await stack.client.cancel(workflowId);
+    const err = await stack.client.result(workflowId).catch((e: unknown) => e);
+    const cancelled = (err as ScaleInFailedError).result;
+    expect(cancelled?.outcome).toBe('cancelled');
+    // ESS finishes an accepted removal anyway: the result says it happened, not "pending".
+    expect(cancelled?.removed.flatMap((g) => g.instanceIds).sort()).toEqual(ids.slice(0, 5));
+    expect(cancelled?.counts).toMatchObject({ removed: 5, pending: 0 });
+    expect(cancelled?.notRemoved.map((r) => r.instanceId).sort()).toEqual(ids.slice(5));
+    expect(await stack.admin.calls({ action: 'RemoveInstances' })).toHaveLength(1);
+    expect((await stack.instanceIds()).filter((id) => ids.includes(id))).toEqual(ids.slice(5));
+    expect(await stack.weights(ids.slice(5))).toEqual({ clb: Array(5).fill(100), vsg: Array(5).fill(100), alb: Array(5).fill(100) });
+    await stack.admin.settings({ timings: { activityDurationMs: 200 } });
+  });
+
   it('pause holds the next batch; resume lets it go', async () => {
     const ids = (await stack.instanceIds()).slice(0, 6);
     const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 3, drain: { timeoutSeconds: 0 } }));
