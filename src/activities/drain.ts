@@ -2,26 +2,66 @@ import { Context } from '@temporalio/activity';
 import { AliyunApiError } from '../aliyun/errors';
 import type { CloudClient } from '../aliyun/types';
 import { chunk } from '../shared/input';
+import { restoreKey } from '../shared/restore';
 import type { Heartbeat } from './heartbeat';
 import type { DrainRequest, DrainResponse, RestoreRecord, UndrainRequest, UndrainResponse } from './types';
 
-const keyOf = (r: RestoreRecord): string =>
-  r.kind === 'clb' ? `clb/${r.loadBalancerId}/${r.serverId}`
-  : r.kind === 'vsg' ? `vsg/${r.vServerGroupId}/${r.serverId}/${r.port}`
-  : r.kind === 'alb' ? `alb/${r.serverGroupId}/${r.serverId}/${r.port}`
-  : `standby/${r.instanceId}`;
+interface PlannedChanges {
+  clb: Array<{ lbId: string; servers: Array<{ serverId: string; weight: number; type: string }> }>;
+  vsg: Array<{ vsgId: string; servers: Array<{ serverId: string; weight: number; type: string; port: number }> }>;
+  alb: Array<{ sgId: string; servers: Array<{ serverId: string; serverType: string; port: number; weight: number }> }>;
+}
+
+/** Reads the batch's backends on every load balancer: what each weighs now, and the changes that set them to 0. */
+async function readBackends(cloud: CloudClient, req: DrainRequest, signal: AbortSignal, record: (r: RestoreRecord) => void): Promise<PlannedChanges> {
+  const ids = new Set(req.instanceIds);
+  const { clbIds, vServerGroups, albServerGroupIds } = req.loadBalancers;
+  const out: PlannedChanges = { clb: [], vsg: [], alb: [] };
+  for (const lbId of clbIds) {
+    const lb = await cloud.clb.describeLoadBalancerAttribute(req.regionId, lbId, { signal });
+    const mine = lb.backendServers.filter((b) => ids.has(b.serverId));
+    for (const b of mine) record({ kind: 'clb', loadBalancerId: lbId, serverId: b.serverId, weight: b.weight });
+    if (mine.some((b) => b.weight !== 0)) out.clb.push({ lbId, servers: mine.map((b) => ({ serverId: b.serverId, weight: 0, type: b.type || 'ecs' })) });
+  }
+  for (const v of vServerGroups) {
+    const g = await cloud.clb.describeVServerGroupAttribute(req.regionId, v.vServerGroupId, { signal });
+    const mine = g.backendServers.filter((b) => ids.has(b.serverId));
+    for (const b of mine) record({ kind: 'vsg', vServerGroupId: v.vServerGroupId, serverId: b.serverId, port: b.port ?? 0, weight: b.weight });
+    if (mine.some((b) => b.weight !== 0)) out.vsg.push({ vsgId: v.vServerGroupId, servers: mine.map((b) => ({ serverId: b.serverId, weight: 0, type: b.type || 'ecs', port: b.port ?? 0 })) });
+  }
+  for (const sgId of albServerGroupIds) {
+    const { servers } = await cloud.alb.listServerGroupServers(req.regionId, sgId, { signal, serverIds: req.instanceIds });
+    const mine = servers.filter((s) => ids.has(s.serverId));
+    for (const s of mine) record({ kind: 'alb', serverGroupId: sgId, serverId: s.serverId, serverType: s.serverType, port: s.port, weight: s.weight });
+    if (mine.some((s) => s.weight !== 0)) out.alb.push({ sgId, servers: mine.map((s) => ({ serverId: s.serverId, serverType: s.serverType, port: s.port, weight: 0 })) });
+  }
+  return out;
+}
 
 /**
- * Takes traffic away from a batch of instances. The original weights are heartbeated *before*
- * any weight changes, so a retried attempt (which would read weight 0) restores the real values.
+ * The batch's current weights, before any change: the workflow keeps them in its history, the one
+ * place that survives a worker killed between a weight change and the heartbeat that would have
+ * recorded the original (a heartbeat is sent asynchronously, with no acknowledgement).
+ */
+export async function runSnapshotWeights(cloud: CloudClient, req: DrainRequest, signal: AbortSignal): Promise<{ restore: RestoreRecord[] }> {
+  const restore: RestoreRecord[] = [];
+  await readBackends(cloud, req, signal, (r) => restore.push(r));
+  return { restore };
+}
+
+/**
+ * Takes traffic away from a batch of instances. The original weights come from the workflow's
+ * snapshot (`originals`) or, for runs from before it existed, from this activity's heartbeat,
+ * written before any change; either way a retried attempt, which reads weight 0, restores the
+ * real values.
  */
 export async function runDrain(cloud: CloudClient, req: DrainRequest, hb: Heartbeat): Promise<DrainResponse> {
   const signal = Context.current().cancellationSignal;
-  const previous = (hb.resumedFrom as { restore?: RestoreRecord[] } | undefined)?.restore ?? [];
-  const known = new Map(previous.map((r) => [keyOf(r), r]));
-  const ids = new Set(req.instanceIds);
+  const previous = [...(req.originals ?? []), ...((hb.resumedFrom as { restore?: RestoreRecord[] } | undefined)?.restore ?? [])];
+  const known = new Map<string, RestoreRecord>();
   const requestIds: string[] = [];
-  const record = (r: RestoreRecord) => { if (!known.has(keyOf(r))) known.set(keyOf(r), r); };
+  const record = (r: RestoreRecord) => { if (!known.has(restoreKey(r))) known.set(restoreKey(r), r); };
+  for (const r of previous) record(r);
   const checkpoint = () => hb.beat({ restore: [...known.values()] });
 
   if (req.strategy === 'standby') {
@@ -39,29 +79,8 @@ export async function runDrain(cloud: CloudClient, req: DrainRequest, hb: Heartb
     return { restore: [...known.values()], requestIds, drainedAt: new Date().toISOString() };
   }
 
-  const { clbIds, vServerGroups, albServerGroupIds } = req.loadBalancers;
   // Read everything first and checkpoint, then change.
-  const clbChanges: Array<{ lbId: string; servers: Array<{ serverId: string; weight: number; type: string }> }> = [];
-  for (const lbId of clbIds) {
-    const lb = await cloud.clb.describeLoadBalancerAttribute(req.regionId, lbId, { signal });
-    const mine = lb.backendServers.filter((b) => ids.has(b.serverId));
-    for (const b of mine) record({ kind: 'clb', loadBalancerId: lbId, serverId: b.serverId, weight: b.weight });
-    if (mine.some((b) => b.weight !== 0)) clbChanges.push({ lbId, servers: mine.map((b) => ({ serverId: b.serverId, weight: 0, type: b.type || 'ecs' })) });
-  }
-  const vsgChanges: Array<{ vsgId: string; servers: Array<{ serverId: string; weight: number; type: string; port: number }> }> = [];
-  for (const v of vServerGroups) {
-    const g = await cloud.clb.describeVServerGroupAttribute(req.regionId, v.vServerGroupId, { signal });
-    const mine = g.backendServers.filter((b) => ids.has(b.serverId));
-    for (const b of mine) record({ kind: 'vsg', vServerGroupId: v.vServerGroupId, serverId: b.serverId, port: b.port ?? 0, weight: b.weight });
-    if (mine.some((b) => b.weight !== 0)) vsgChanges.push({ vsgId: v.vServerGroupId, servers: mine.map((b) => ({ serverId: b.serverId, weight: 0, type: b.type || 'ecs', port: b.port ?? 0 })) });
-  }
-  const albChanges: Array<{ sgId: string; servers: Array<{ serverId: string; serverType: string; port: number; weight: number }> }> = [];
-  for (const sgId of albServerGroupIds) {
-    const { servers } = await cloud.alb.listServerGroupServers(req.regionId, sgId, { signal, serverIds: req.instanceIds });
-    const mine = servers.filter((s) => ids.has(s.serverId));
-    for (const s of mine) record({ kind: 'alb', serverGroupId: sgId, serverId: s.serverId, serverType: s.serverType, port: s.port, weight: s.weight });
-    if (mine.some((s) => s.weight !== 0)) albChanges.push({ sgId, servers: mine.map((s) => ({ serverId: s.serverId, serverType: s.serverType, port: s.port, weight: 0 })) });
-  }
+  const { clb: clbChanges, vsg: vsgChanges, alb: albChanges } = await readBackends(cloud, req, signal, record);
   checkpoint();
 
   try {

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { CloudClient } from '../aliyun/types';
-import { runDrain, runUndrain } from './drain';
+import { runDrain, runSnapshotWeights, runUndrain } from './drain';
 import { withHeartbeat } from './heartbeat';
 import { translated } from './failures';
 import { runPoll } from './poll';
@@ -21,6 +21,9 @@ export function createActivities({ cloud }: ActivityDeps) {
   return {
     async preflight(req: PreflightRequest) {
       return withHeartbeat(() => translated(() => runPreflight(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs));
+    },
+    async snapshotWeights(req: DrainRequest) {
+      return withHeartbeat(() => translated(() => runSnapshotWeights(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs));
     },
     async drain(req: DrainRequest) {
       return withHeartbeat((hb) => translated(() => runDrain(cloud, req, hb), req.retryDelayCapMs));

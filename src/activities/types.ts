@@ -1,3 +1,4 @@
+import type { RestoreRecord } from '../shared/restore';
 import type { LoadBalancerPlan, PreflightResult } from '../shared/progress';
 import type { NormalizedInput } from '../shared/input';
 
@@ -13,12 +14,8 @@ export interface PreflightRequest extends Retrying {
 }
 export type PreflightResponse = PreflightResult;
 
-/** How to put one backend back the way it was. Recorded before any weight is changed. */
-export type RestoreRecord =
-  | { kind: 'clb'; loadBalancerId: string; serverId: string; weight: number }
-  | { kind: 'vsg'; vServerGroupId: string; serverId: string; port: number; weight: number }
-  | { kind: 'alb'; serverGroupId: string; serverId: string; serverType: string; port: number; weight: number }
-  | { kind: 'standby'; instanceId: string };
+/** How to put one backend back the way it was (src/shared/restore.ts). */
+export type { RestoreRecord };
 
 export interface DrainRequest extends Retrying {
   regionId: string;
@@ -29,6 +26,8 @@ export interface DrainRequest extends Retrying {
   /** Already in Standby before the run: leave them alone. */
   alreadyStandby: string[];
   batchIndex: number;
+  /** The weights before any change, from snapshotWeights: they win over whatever this drain reads. */
+  originals?: RestoreRecord[];
 }
 
 export interface DrainResponse {

@@ -15,8 +15,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ScaleInActivities, DrainResponse, PollResponse, RestoreRecord } from '../activities';
+import type { ScaleInActivities, DrainRequest, DrainResponse, PollResponse } from '../activities';
 import { NON_RETRYABLE_TYPES } from '../shared/error-policy';
+import { mergeRestore, restoreInstanceId, type RestoreRecord } from '../shared/restore';
 import { InvalidInputError, chunk, validateInput, type NormalizedInput, type ScaleInInput } from '../shared/input';
 import type { BatchProgress, Counts, InstanceReport, Outcome, Phase, Plan, ProgressSnapshot, RemovedGroup, ScaleInResult } from '../shared/progress';
 import { SA_INSTANCES_FAILED, SA_INSTANCES_REMOVED, SA_INSTANCES_TOTAL, SA_PHASE, SA_REGION_ID, SA_SCALING_GROUP_ID } from '../shared/search-attributes';
@@ -278,12 +279,22 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
         // traffic away to give it back.
         if (drainFailed && patched('stop-drains-after-failure')) throw ApplicationFailure.create({ type: 'DrainSkipped', nonRetryable: true, message: 'not drained: an earlier drain failed' });
         slot.progress.state = 'draining';
+        const req: DrainRequest = { retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, strategy, instanceIds: slot.ids, loadBalancers: thePlan.loadBalancers, alreadyStandby: thePlan.alreadyStandby, batchIndex: slot.progress.index };
+        // The original weights go into the history before anything changes: a drain attempt's own
+        // checkpoint can be lost with its worker after the first weight change.
+        if (strategy === 'weight' && patched('snapshot-weights-before-drain')) {
+          req.originals = (await acts.snapshotWeights.executeWithOptions(
+            { startToCloseTimeout: '5m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 30 }, summary: `Read the weights of batch ${slot.progress.index}/${batchesTotal} (${slot.ids.length} instances)` },
+            [req],
+          )).restore;
+          slot.restore = req.originals;
+        }
         const res: DrainResponse = await longActs.drain.executeWithOptions(
           { startToCloseTimeout: '10m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 30 }, summary: `Drain batch ${slot.progress.index}/${batchesTotal} (${slot.ids.length} instances, ${strategy})` },
-          [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, strategy, instanceIds: slot.ids, loadBalancers: thePlan.loadBalancers, alreadyStandby: thePlan.alreadyStandby, batchIndex: slot.progress.index }],
+          [req],
         ).catch((e: unknown) => {
           // A drain that failed part-way says what it changed; restoring must cover that too.
-          slot.restore = restoreRecordsOf(e);
+          slot.restore = mergeRestore(req.originals ?? [], restoreRecordsOf(e));
           slot.progress.state = 'failed';
           drainFailed = true;
           slot.progress.errors.push(`drain failed: ${describeFailure(e)}`);
@@ -520,10 +531,6 @@ function restoreRecordsOf(e: unknown): RestoreRecord[] {
   while (cur instanceof ActivityFailure && cur.cause) cur = cur.cause;
   const detail = cur instanceof ApplicationFailure ? (cur.details?.[0] as { restore?: RestoreRecord[] } | undefined) : undefined;
   return Array.isArray(detail?.restore) ? detail.restore : [];
-}
-
-function restoreInstanceId(r: RestoreRecord): string {
-  return r.kind === 'standby' ? r.instanceId : r.serverId;
 }
 
 function isTerminal(p: Phase): boolean {

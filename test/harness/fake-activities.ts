@@ -19,6 +19,10 @@ export function fakeActivities(opts: { instanceCount?: number } = {}) {
       calls.push({ name: 'preflight', arg: req });
       return { plan: plan(req.input.instanceIds.length, req.input.batchSize), problems: [] };
     },
+    async snapshotWeights(req) {
+      calls.push({ name: 'snapshotWeights', arg: req });
+      return { restore: req.instanceIds.map((id) => ({ kind: 'clb' as const, loadBalancerId: 'lb-fake', serverId: id, weight: 100 })) };
+    },
     async drain(req) {
       calls.push({ name: 'drain', arg: req });
       return { restore: req.instanceIds.map((id) => ({ kind: 'clb' as const, loadBalancerId: 'lb-fake', serverId: id, weight: 100 })), requestIds: ['REQ-DRAIN'], drainedAt: new Date().toISOString() };

@@ -186,3 +186,31 @@ describe('worker killed after RemoveInstances was accepted, and the activity end
     expect(await stack.weights([victim])).toEqual(before);
   });
 });
+
+describe('worker killed right after the first weight change of a drain', () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack({ withWorker: false }); });
+  afterAll(async () => { await stack?.close(); });
+
+  it('the original weights were in the history before the change, so a cancel restores them', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 3);
+    const before = await stack.weights(ids);
+    // The answer to the weight change is held back: the worker dies before it could checkpoint anything after it.
+    await stack.admin.setFaults([{ action: 'SetBackendServers', kind: 'latency', latencyMs: 3000, latencyAfterEffect: true, times: 1 }]);
+    const first = await stack.spawnWorker();
+    const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 3, drain: { timeoutSeconds: 600 }, advanced: { pollMinIntervalMs: 200, pollMaxIntervalMs: 500, retryInitialIntervalMs: 100, retryMaxIntervalMs: 500, heartbeatTimeoutSeconds: 2 } }));
+    await waitFor(() => stack.emulator.state.callLog({ action: 'SetBackendServers' }).length > 0, 60_000, 2);
+    await first.kill('SIGKILL');
+    expect((await stack.weights(ids)).clb).toEqual([0, 0, 0]);
+
+    await stack.spawnWorker();
+    await waitFor(async () => (await stack.client.progress(workflowId)).batches[0]?.state === 'drained', 60_000, 200);
+    await stack.client.cancel(workflowId);
+    await expect(stack.client.result(workflowId)).rejects.toMatchObject({ name: 'ScaleInFailedError' });
+    expect(await stack.weights(ids)).toEqual(before);
+    // The snapshot is an activity of its own, completed before the drain was scheduled.
+    const events = (await stack.client.handle(workflowId).fetchHistory()).events ?? [];
+    const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
+    expect(scheduled.slice(0, 3)).toEqual(['preflight', 'snapshotWeights', 'drain']);
+  });
+});

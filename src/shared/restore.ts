@@ -1,0 +1,30 @@
+/**
+ * How to give a drained instance its traffic back: one record per backend (or per instance for
+ * standby). Activities write them, the workflow keeps them, both need the same identity for one.
+ */
+export type RestoreRecord =
+  | { kind: 'clb'; loadBalancerId: string; serverId: string; weight: number }
+  | { kind: 'vsg'; vServerGroupId: string; serverId: string; port: number; weight: number }
+  | { kind: 'alb'; serverGroupId: string; serverId: string; serverType: string; port: number; weight: number }
+  | { kind: 'standby'; instanceId: string };
+
+/** One backend of one instance (or its standby). */
+export function restoreKey(r: RestoreRecord): string {
+  switch (r.kind) {
+    case 'clb': return `clb/${r.loadBalancerId}/${r.serverId}`;
+    case 'vsg': return `vsg/${r.vServerGroupId}/${r.serverId}/${r.port}`;
+    case 'alb': return `alb/${r.serverGroupId}/${r.serverId}/${r.port}`;
+    case 'standby': return `standby/${r.instanceId}`;
+  }
+}
+
+export function restoreInstanceId(r: RestoreRecord): string {
+  return r.kind === 'standby' ? r.instanceId : r.serverId;
+}
+
+/** Records of `first` win over those of `then` for the same backend (a weight read after a change may be 0). */
+export function mergeRestore(first: readonly RestoreRecord[], then: readonly RestoreRecord[]): RestoreRecord[] {
+  const out = new Map(first.map((r) => [restoreKey(r), r]));
+  for (const r of then) if (!out.has(restoreKey(r))) out.set(restoreKey(r), r);
+  return [...out.values()];
+}
