@@ -52,7 +52,7 @@ describe('harness: Java time-skipping test server', () => {
     expect(result.counts.removed).toBe(3);
     expect(skippedMs).toBeGreaterThanOrEqual(3600_000);
     expect(realMs).toBeLessThan(5_000);
-    expect(fake.calls.map((c) => c.name)).toEqual(['preflight', 'drain', 'removeBatch', 'pollScalingActivity']);
+    expect(fake.calls.map((c) => c.name)).toEqual(['preflight', 'snapshotWeights', 'drain', 'removeBatch', 'pollScalingActivity']);
     console.log(`[harness] time-skipping: ${Math.round(skippedMs / 1000)} s of workflow time in ${realMs} ms`);
   });
 });
