@@ -4,6 +4,7 @@
  * gives the same plan; `nonce` only keeps IDs apart on a shared Temporal server.
  */
 import type { ActivityOutcomeRule, FaultRule, Scenario, ScenarioScalingGroup } from '../src/emulator/types';
+import { mulberry32 } from '../src/emulator/faults';
 import type { ScaleInInput } from '../src/shared/input';
 
 export const CHAOS_REGION = 'cn-hangzhou';
@@ -39,18 +40,6 @@ export interface ChaosPlan {
   summary: string;
 }
 
-/** mulberry32, as the emulator's fault dice. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Dice {
   real(lo: number, hi: number): number;
   int(lo: number, hi: number): number;
@@ -60,7 +49,7 @@ interface Dice {
 }
 
 function dice(seed: number): Dice {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const d: Dice = {
     real: (lo, hi) => lo + r() * (hi - lo),
     int: (lo, hi) => lo + Math.floor(r() * (hi - lo + 1)),

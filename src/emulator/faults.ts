@@ -15,7 +15,7 @@ export class FaultRuleError extends Error {
 }
 
 /** mulberry32: tiny, fast, good enough for test dice. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
