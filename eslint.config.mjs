@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
+import prettier from 'eslint-config-prettier';
 
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
@@ -35,20 +36,42 @@ export default tseslint.config(
         'error',
         {
           paths: [
-            ...nodeBuiltins.map((name) => ({ name, message: 'Workflow code must not use Node built-ins (no I/O in workflows).' })),
+            ...nodeBuiltins.map((name) => ({
+              name,
+              message: 'Workflow code must not use Node built-ins (no I/O in workflows).',
+            })),
             { name: 'undici', message: 'Workflow code must not do HTTP; call an activity.' },
             { name: '@temporalio/activity', message: 'Workflow code must not import activity APIs.' },
             { name: '@temporalio/client', message: 'Workflow code must not import the client.' },
             { name: '@temporalio/worker', message: 'Workflow code must not import the worker.' },
           ],
           patterns: [
-            { group: ['**/activities', '**/activities/*', '!**/activities/types'], allowTypeImports: true, message: 'Import activity *types* only (import type).' },
-            { group: ['**/aliyun/*', '**/aliyun', '**/emulator/*', '**/emulator'], message: 'Workflow code must not import the cloud client or emulator.' },
+            {
+              group: ['**/activities', '**/activities/*', '!**/activities/types'],
+              allowTypeImports: true,
+              message: 'Import activity *types* only (import type).',
+            },
+            {
+              group: ['**/aliyun/*', '**/aliyun', '**/emulator/*', '**/emulator'],
+              message: 'Workflow code must not import the cloud client or emulator.',
+            },
           ],
         },
       ],
-      'no-restricted-globals': ['error', { name: 'process', message: 'No env or config reads in workflows: the input carries everything.' }],
-      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Use workflow time from the input or sleep/condition, not Date.now().' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'No env or config reads in workflows: the input carries everything.' },
+      ],
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'Date',
+          property: 'now',
+          message: 'Use workflow time from the input or sleep/condition, not Date.now().',
+        },
+      ],
     },
   },
+  // Layout belongs to Prettier (npm run format); ESLint keeps only rules about meaning.
+  prettier,
 );

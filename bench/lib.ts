@@ -10,8 +10,21 @@ import { temporal, type google } from '@temporalio/proto';
 import type { ScaleInClient, ScaleInInput, ScaleInResult } from '../src/client';
 import type { Lab } from '../src/devtools/lab';
 import { workflowIdFor } from '../src/shared/input';
-import { processUsage, spawnWorkerProcess, type ProcessUsage, type WorkerProcess } from '../src/devtools/worker-process';
-import { EmulatorAdminClient, startEmulator, type CallLogEntry, type EmulatorStateSnapshot, type RunningEmulator, type Scenario, type ScenarioTimings } from '../src/emulator';
+import {
+  processUsage,
+  spawnWorkerProcess,
+  type ProcessUsage,
+  type WorkerProcess,
+} from '../src/devtools/worker-process';
+import {
+  EmulatorAdminClient,
+  startEmulator,
+  type CallLogEntry,
+  type EmulatorStateSnapshot,
+  type RunningEmulator,
+  type Scenario,
+  type ScenarioTimings,
+} from '../src/emulator';
 
 export const BENCH_DIR = __dirname;
 export const RESULTS_DIR = path.join(BENCH_DIR, 'results');
@@ -87,7 +100,12 @@ export interface BenchModule {
 
 export function machine(): Machine {
   const cpus = os.cpus();
-  return { cores: cpus.length, cpuModel: cpus[0]?.model.trim() ?? 'unknown', ramGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+  return {
+    cores: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    ramGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
 }
 
 export function machineLine(m: Machine): string {
@@ -117,13 +135,27 @@ export function writeResult(dir: string, r: BenchResultFile): string {
 
 function isResultFile(v: unknown): v is BenchResultFile {
   const r = v as Partial<BenchResultFile> | undefined;
-  return typeof r === 'object' && r !== null && typeof r.name === 'string' && typeof r.title === 'string' && Array.isArray(r.table?.columns) && Array.isArray(r.table?.rows) && typeof r.machine === 'object';
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.name === 'string' &&
+    typeof r.title === 'string' &&
+    Array.isArray(r.table?.columns) &&
+    Array.isArray(r.table?.rows) &&
+    typeof r.machine === 'object'
+  );
 }
 
 /** Regenerates bench/RESULTS.md from every JSON file in `dir` (not its subfolders). */
-export function writeResultsMarkdown(dir = RESULTS_DIR, out = path.join(BENCH_DIR, 'RESULTS.md')): { file: string; benchmarks: string[]; skipped: string[] } {
+export function writeResultsMarkdown(
+  dir = RESULTS_DIR,
+  out = path.join(BENCH_DIR, 'RESULTS.md'),
+): { file: string; benchmarks: string[]; skipped: string[] } {
   mkdirSync(dir, { recursive: true });
-  const files = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.json')).map((e) => e.name).sort();
+  const files = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.json'))
+    .map((e) => e.name)
+    .sort();
   const results: BenchResultFile[] = [];
   const skipped: string[] = [];
   for (const f of files) {
@@ -147,7 +179,12 @@ export function writeResultsMarkdown(dir = RESULTS_DIR, out = path.join(BENCH_DI
   for (const r of results) {
     parts.push(`## ${r.name}: ${r.title}`, '', r.description, '', markdownTable(r.table), '');
     if (r.notes.length) parts.push(...r.notes.map((n) => `- ${n}`), '');
-    parts.push(`Command: \`${r.command}\`  `, `Date: ${r.date} (${r.seconds.toFixed(0)} s)  `, `Machine: ${machineLine(r.machine)}`, '');
+    parts.push(
+      `Command: \`${r.command}\`  `,
+      `Date: ${r.date} (${r.seconds.toFixed(0)} s)  `,
+      `Machine: ${machineLine(r.machine)}`,
+      '',
+    );
   }
   writeFileSync(out, parts.join('\n'));
   return { file: out, benchmarks: results.map((r) => r.name), skipped };
@@ -243,7 +280,10 @@ export function buildScenario(spec: ScenarioSpec): Scenario {
   const db0 = small.dbInstances?.[0];
   const vsg0 = g0?.vServerGroups?.[0];
   const albAttach0 = g0?.albServerGroups?.[0];
-  if (!g0 || !gen0 || !lb0 || !alb0 || !db0 || !vsg0 || !albAttach0) throw new Error(`${SMALL_SCENARIO} changed shape: expected one group, generator, CLB with a vserver group, ALB group and RDS`);
+  if (!g0 || !gen0 || !lb0 || !alb0 || !db0 || !vsg0 || !albAttach0)
+    throw new Error(
+      `${SMALL_SCENARIO} changed shape: expected one group, generator, CLB with a vserver group, ALB group and RDS`,
+    );
   const count = spec.instancesPerGroup + (spec.spare ?? 2);
   const s: Scenario = {
     name: `bench-${spec.groups}x${spec.instancesPerGroup}`,
@@ -283,7 +323,12 @@ export function buildScenario(spec: ScenarioSpec): Scenario {
       idPrefix: `bpb${n(4)}`,
       attachTo: { ...gen0.attachTo, loadBalancerIds: [lbId], vServerGroupIds: [vsgId], albServerGroupIds: [albId] },
     });
-    s.loadBalancers?.push({ ...lb0, id: lbId, vServerGroups: (lb0.vServerGroups ?? []).map((v) => ({ ...v, id: vsgId })), listeners: (lb0.listeners ?? []).map((l) => (l.vServerGroupId ? { ...l, vServerGroupId: vsgId } : { ...l })) });
+    s.loadBalancers?.push({
+      ...lb0,
+      id: lbId,
+      vServerGroups: (lb0.vServerGroups ?? []).map((v) => ({ ...v, id: vsgId })),
+      listeners: (lb0.listeners ?? []).map((l) => (l.vServerGroupId ? { ...l, vServerGroupId: vsgId } : { ...l })),
+    });
     s.albServerGroups?.push({ ...alb0, id: albId });
     s.dbInstances?.push({ ...db0, id: dbId });
   }
@@ -334,7 +379,11 @@ export interface Stack {
  * Runs `fn` with a fresh emulator (scenario from `opts.scenario`) and, unless `worker: false`, a
  * worker child process on its own task queue; both are closed whatever happens.
  */
-export async function withStack<T>(ctx: BenchContext, opts: StackOptions, fn: (stack: Stack) => Promise<T>): Promise<T> {
+export async function withStack<T>(
+  ctx: BenchContext,
+  opts: StackOptions,
+  fn: (stack: Stack) => Promise<T>,
+): Promise<T> {
   const scenario = buildScenario(opts.scenario);
   const [accessKeyId, accessKeySecret] = Object.entries(scenario.accessKeys ?? {})[0] ?? ['', ''];
   const hook = opts.onCall;
@@ -347,7 +396,11 @@ export async function withStack<T>(ctx: BenchContext, opts: StackOptions, fn: (s
     groups = (scenario.scalingGroups ?? []).map((g) => ({
       id: g.id,
       regionId: g.regionId,
-      instanceIds: snap.instances.filter((i) => i.scalingGroupId === g.id).map((i) => i.instanceId).sort().slice(0, opts.scenario.instancesPerGroup),
+      instanceIds: snap.instances
+        .filter((i) => i.scalingGroupId === g.id)
+        .map((i) => i.instanceId)
+        .sort()
+        .slice(0, opts.scenario.instancesPerGroup),
     }));
     const taskQueue = opts.taskQueue ?? `bench-${ctx.name}`;
     const client = await ctx.lab.scaleInClient(taskQueue);
@@ -386,7 +439,9 @@ export async function withStack<T>(ctx: BenchContext, opts: StackOptions, fn: (s
     };
     if (opts.worker !== false) {
       const { spawnMs } = await stack.spawnWorker();
-      ctx.progress(`worker pid ${current?.pid} polling ${taskQueue} (started in ${spawnMs} ms); emulator ${emulator.url}, ${groups.length} group(s)`);
+      ctx.progress(
+        `worker pid ${current?.pid} polling ${taskQueue} (started in ${spawnMs} ms); emulator ${emulator.url}, ${groups.length} group(s)`,
+      );
     }
     return await fn(stack);
   } catch (e) {
@@ -404,7 +459,10 @@ async function terminateRunning(lab: Lab, groups: readonly BenchGroup[]): Promis
   await Promise.all(
     groups.map(async (g) => {
       const handle = lab.rawClient.workflow.getHandle(workflowIdFor(g.regionId, g.id));
-      const status = await handle.describe().then((d) => d.status.name, () => undefined);
+      const status = await handle.describe().then(
+        (d) => d.status.name,
+        () => undefined,
+      );
       if (status === 'RUNNING') await handle.terminate('benchmark failed').catch(() => undefined);
     }),
   );
@@ -431,7 +489,10 @@ export function childPids(comm: string): number[] {
 export function harnessCpu(): { benchSeconds: number; temporalSeconds: number | undefined } {
   const u = process.cpuUsage();
   const server = childPids('temporal')[0];
-  return { benchSeconds: (u.user + u.system) / 1e6, temporalSeconds: server === undefined ? undefined : processUsage(server).cpuSeconds };
+  return {
+    benchSeconds: (u.user + u.system) / 1e6,
+    temporalSeconds: server === undefined ? undefined : processUsage(server).cpuSeconds,
+  };
 }
 
 const liveWorkers = new Set<WorkerProcess>();
@@ -489,7 +550,12 @@ export const RUN_TIMEOUT_MS = 30 * 60_000;
  * Starts one scale-in of `instanceIds` (default: the group's) and waits for its end; a failed run
  * is recorded, not thrown. A run that does not end within `timeoutMs` is terminated.
  */
-export async function runScaleIn(stack: Stack, group: BenchGroup, overrides: InputOverrides, opts: { instanceIds?: string[]; timeoutMs?: number } = {}): Promise<RunRecord> {
+export async function runScaleIn(
+  stack: Stack,
+  group: BenchGroup,
+  overrides: InputOverrides,
+  opts: { instanceIds?: string[]; timeoutMs?: number } = {},
+): Promise<RunRecord> {
   const instanceIds = opts.instanceIds ?? group.instanceIds;
   const startMs = Date.now();
   let workflowId = '';
@@ -498,14 +564,22 @@ export async function runScaleIn(stack: Stack, group: BenchGroup, overrides: Inp
   let error: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
-    const started = await stack.client.start({ regionId: group.regionId, scalingGroupId: group.id, instanceIds, ...overrides });
+    const started = await stack.client.start({
+      regionId: group.regionId,
+      scalingGroupId: group.id,
+      instanceIds,
+      ...overrides,
+    });
     workflowId = started.workflowId;
     firstRunId = started.runId;
     const id = workflowId;
     const timeoutMs = opts.timeoutMs ?? RUN_TIMEOUT_MS;
     timer = setTimeout(() => {
       error = `no result after ${timeoutMs / 1000} s: terminated`;
-      stack.client.handle(id).terminate(`benchmark: no result after ${timeoutMs / 1000} s`).catch(() => undefined);
+      stack.client
+        .handle(id)
+        .terminate(`benchmark: no result after ${timeoutMs / 1000} s`)
+        .catch(() => undefined);
     }, timeoutMs);
     result = await stack.client.result(workflowId);
   } catch (e) {
@@ -514,17 +588,31 @@ export async function runScaleIn(stack: Stack, group: BenchGroup, overrides: Inp
     clearTimeout(timer);
   }
   const endMs = Date.now();
-  return { group, instanceIds, workflowId, firstRunId, startMs, endMs, seconds: (endMs - startMs) / 1000, result, error };
+  return {
+    group,
+    instanceIds,
+    workflowId,
+    firstRunId,
+    startMs,
+    endMs,
+    seconds: (endMs - startMs) / 1000,
+    result,
+    error,
+  };
 }
 
 /** ScalingActivityId.N values of a call. */
 export function activityIdsOf(c: CallLogEntry): string[] {
-  return Object.entries(c.params).filter(([k]) => /^ScalingActivityId\.\d+$/.test(k)).map(([, v]) => v);
+  return Object.entries(c.params)
+    .filter(([k]) => /^ScalingActivityId\.\d+$/.test(k))
+    .map(([, v]) => v);
 }
 
 /** InstanceId.N values of a call. */
 export function instanceIdsOf(c: CallLogEntry): string[] {
-  return Object.entries(c.params).filter(([k]) => /^InstanceId\.\d+$/.test(k)).map(([, v]) => v);
+  return Object.entries(c.params)
+    .filter(([k]) => /^InstanceId\.\d+$/.test(k))
+    .map(([, v]) => v);
 }
 
 export interface Verification {
@@ -538,7 +626,11 @@ export interface Verification {
  * the input, none of the instances left in its group, each released exactly once, and no instance
  * in two accepted RemoveInstances calls. Throws BenchFailure naming every problem.
  */
-export function verifyRuns(runs: readonly RunRecord[], calls: readonly CallLogEntry[], state: EmulatorStateSnapshot): Verification {
+export function verifyRuns(
+  runs: readonly RunRecord[],
+  calls: readonly CallLogEntry[],
+  state: EmulatorStateSnapshot,
+): Verification {
   const problems: string[] = [];
   const accepted = calls.filter((c) => c.action === 'RemoveInstances' && c.outcome === 'ok');
   const perInstance = new Map<string, number>();
@@ -552,16 +644,27 @@ export function verifyRuns(runs: readonly RunRecord[], calls: readonly CallLogEn
       problems.push(`${label}: ${run.error ?? 'no result'}`);
       continue;
     }
-    if (run.result.outcome !== 'completed') problems.push(`${label}: outcome ${run.result.outcome}: ${run.result.message}`);
-    if (run.result.counts.removed !== run.instanceIds.length) problems.push(`${label}: removed ${run.result.counts.removed} of ${run.instanceIds.length}`);
+    if (run.result.outcome !== 'completed')
+      problems.push(`${label}: outcome ${run.result.outcome}: ${run.result.message}`);
+    if (run.result.counts.removed !== run.instanceIds.length)
+      problems.push(`${label}: removed ${run.result.counts.removed} of ${run.instanceIds.length}`);
     const left = run.instanceIds.filter((id) => inGroup.has(id));
     if (left.length) problems.push(`${label}: ${left.length} instance(s) still in the group, e.g. ${left[0]}`);
     const notOnce = run.instanceIds.filter((id) => records.get(id) !== 1);
-    if (notOnce.length) problems.push(`${label}: ${notOnce.length} instance(s) not released exactly once, e.g. ${notOnce[0]} (${records.get(notOnce[0] ?? '') ?? 0})`);
+    if (notOnce.length)
+      problems.push(
+        `${label}: ${notOnce.length} instance(s) not released exactly once, e.g. ${notOnce[0]} (${records.get(notOnce[0] ?? '') ?? 0})`,
+      );
     const twice = run.instanceIds.filter((id) => (perInstance.get(id) ?? 0) > 1);
-    if (twice.length) problems.push(`${label}: ${twice.length} instance(s) in more than one accepted RemoveInstances call, e.g. ${twice[0]}`);
+    if (twice.length)
+      problems.push(
+        `${label}: ${twice.length} instance(s) in more than one accepted RemoveInstances call, e.g. ${twice[0]}`,
+      );
   }
-  if (problems.length) throw new BenchFailure(`run verification failed:\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  … and ${problems.length - 20} more` : ''}`);
+  if (problems.length)
+    throw new BenchFailure(
+      `run verification failed:\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  … and ${problems.length - 20} more` : ''}`,
+    );
   return { maxAcceptedCallsPerInstance: max([...perInstance.values()]), acceptedRemoveCalls: accepted.length };
 }
 
@@ -580,7 +683,8 @@ const { EventType, WorkflowExecutionStatus } = temporal.api.enums.v1;
 
 export function longToNumber(v: unknown): number {
   if (typeof v === 'number') return v;
-  if (v && typeof (v as { toNumber?: unknown }).toNumber === 'function') return (v as { toNumber(): number }).toNumber();
+  if (v && typeof (v as { toNumber?: unknown }).toNumber === 'function')
+    return (v as { toNumber(): number }).toNumber();
   return Number(v ?? 0);
 }
 
@@ -609,12 +713,21 @@ export async function runChain(lab: Lab, workflowId: string, firstRunId: string)
     const d = await lab.rawClient.workflowService.describeWorkflowExecution({ namespace: NAMESPACE, execution });
     const info = d.workflowExecutionInfo;
     const status = info?.status ?? WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED;
-    out.push({ runId, historyLength: longToNumber(info?.historyLength), status: WorkflowExecutionStatus[status] ?? String(status) });
+    out.push({
+      runId,
+      historyLength: longToNumber(info?.historyLength),
+      status: WorkflowExecutionStatus[status] ?? String(status),
+    });
     runId = undefined;
     if (status === WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW) {
-      const h = await lab.rawClient.workflowService.getWorkflowExecutionHistoryReverse({ namespace: NAMESPACE, execution, maximumPageSize: 1 });
+      const h = await lab.rawClient.workflowService.getWorkflowExecutionHistoryReverse({
+        namespace: NAMESPACE,
+        execution,
+        maximumPageSize: 1,
+      });
       runId = h.history?.events?.[0]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-      if (!runId) throw new Error(`${workflowId} run ${execution.runId} continued as new, but its last event names no new run`);
+      if (!runId)
+        throw new Error(`${workflowId} run ${execution.runId} continued as new, but its last event names no new run`);
     }
   }
   return out;
@@ -633,7 +746,10 @@ export async function historyOf(lab: Lab, workflowId: string, runId: string): Pr
   return (h.events ?? []).map((e) => ({
     id: longToNumber(e.eventId),
     // EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT → WorkflowTaskTimedOut, as the UI and CLI print them.
-    type: (EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, '').toLowerCase().replace(/(^|_)([a-z])/g, (_m, _s, c: string) => c.toUpperCase()),
+    type: (EventType[e.eventType ?? 0] ?? String(e.eventType))
+      .replace(/^EVENT_TYPE_/, '')
+      .toLowerCase()
+      .replace(/(^|_)([a-z])/g, (_m, _s, c: string) => c.toUpperCase()),
     timeMs: timestampMs(e.eventTime),
     raw: e,
   }));

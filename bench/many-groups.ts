@@ -45,9 +45,17 @@ interface Phase {
 }
 
 /** Runs scale-ins of `groups` at once on a fresh worker and measures that worker. */
-async function phase(ctx: BenchContext, stack: Stack, label: string, groups: BenchGroup[], input: Parameters<typeof runScaleIn>[2]): Promise<Phase> {
+async function phase(
+  ctx: BenchContext,
+  stack: Stack,
+  label: string,
+  groups: BenchGroup[],
+  input: Parameters<typeof runScaleIn>[2],
+): Promise<Phase> {
   const { worker, spawnMs } = await stack.spawnWorker();
-  ctx.progress(`${label}: worker pid ${worker.pid} ready in ${spawnMs} ms; starting ${groups.length} scale-in(s) of ${INSTANCES} instances`);
+  ctx.progress(
+    `${label}: worker pid ${worker.pid} ready in ${spawnMs} ms; starting ${groups.length} scale-in(s) of ${INSTANCES} instances`,
+  );
   const sinceSeq = (await stack.admin.calls()).at(-1)?.seq ?? 0;
   const before = stack.usage();
   const harnessBefore = harnessCpu();
@@ -57,7 +65,8 @@ async function phase(ctx: BenchContext, stack: Stack, label: string, groups: Ben
     groups.map(async (g) => {
       const r = await runScaleIn(stack, g, input);
       done++;
-      if (groups.length > 1 && (done % 10 === 0 || done === groups.length)) ctx.progress(`${label}: ${done}/${groups.length} runs ended`);
+      if (groups.length > 1 && (done % 10 === 0 || done === groups.length))
+        ctx.progress(`${label}: ${done}/${groups.length} runs ended`);
       return r;
     }),
   );
@@ -73,7 +82,10 @@ async function phase(ctx: BenchContext, stack: Stack, label: string, groups: Ben
     const c = calls.find(pick);
     return c ? (msOf(c.time) - r.startMs) / 1000 : Number.NaN;
   };
-  const lastEnd = (r: RunRecord) => Math.max(...state.activities.filter((a) => a.scalingGroupId === r.group.id).map((a) => msOf(a.endTime ?? a.startTime)));
+  const lastEnd = (r: RunRecord) =>
+    Math.max(
+      ...state.activities.filter((a) => a.scalingGroupId === r.group.id).map((a) => msOf(a.endTime ?? a.startTime)),
+    );
   return {
     label,
     runs: runs.length,
@@ -87,7 +99,9 @@ async function phase(ctx: BenchContext, stack: Stack, label: string, groups: Ben
     apiCalls: calls.length,
     throttled: calls.filter((c) => c.outcome.startsWith('Throttling')).length,
     startToFirstCall: median(runs.map((r) => since(r, (c) => Object.values(c.params).includes(r.group.id)))),
-    startToFirstRemove: median(runs.map((r) => since(r, (c) => c.action === 'RemoveInstances' && c.params.ScalingGroupId === r.group.id))),
+    startToFirstRemove: median(
+      runs.map((r) => since(r, (c) => c.action === 'RemoveInstances' && c.params.ScalingGroupId === r.group.id)),
+    ),
     lastEndToResult: median(runs.map((r) => (r.endMs - lastEnd(r)) / 1000)),
   };
 }
@@ -99,14 +113,23 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
   const input = { batchSize: 20, drain: { timeoutSeconds: drainS } };
   const phases = await withStack(
     ctx,
-    { scenario: { groups: n + 1, instancesPerGroup: INSTANCES, timings: { activityDurationMs: activityMs, essDrainWaitMs: 500, albJobDurationMs: 200 } }, worker: false },
+    {
+      scenario: {
+        groups: n + 1,
+        instancesPerGroup: INSTANCES,
+        timings: { activityDurationMs: activityMs, essDrainWaitMs: 500, albJobDurationMs: 200 },
+      },
+      worker: false,
+    },
     async (stack) => {
       const [first, ...rest] = stack.groups;
       if (!first) throw new Error('no group');
       const single = await phase(ctx, stack, 'baseline', [first], input);
       ctx.progress(`baseline: ${fmt(single.makespanSeconds)} s`);
       const many = await phase(ctx, stack, `${n} at once`, rest, input);
-      ctx.progress(`${n} at once: makespan ${fmt(many.makespanSeconds)} s, worker CPU ${fmt(many.cpuSeconds)} s, peak RSS ${many.peakRssMiB} MiB`);
+      ctx.progress(
+        `${n} at once: makespan ${fmt(many.makespanSeconds)} s, worker CPU ${fmt(many.cpuSeconds)} s, peak RSS ${many.peakRssMiB} MiB`,
+      );
       return { single, many };
     },
   );
@@ -129,7 +152,20 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
       `${n} groups of ${INSTANCES} instances each (2 batches of 20), emulated scaling activities of ${activityMs} ms, drain ${drainS} s, production polling defaults; all started together ` +
       `on one worker process. Baseline: one such run alone on a fresh worker. Time per run = client start → result; makespan = first start → last result. Worker CPU (user + system) and ` +
       `peak RSS (VmHWM) come from /proc of the worker process (each phase on a fresh worker); CPU % is CPU seconds over the makespan (100 % = one core).`,
-    table: { columns: ['runs', 'makespan (s)', 'makespan / single run', 'per-run median / worst (s)', 'worker CPU (s)', 'avg CPU %', 'worker peak RSS (MiB)', 'API calls', 'throttled'], rows },
+    table: {
+      columns: [
+        'runs',
+        'makespan (s)',
+        'makespan / single run',
+        'per-run median / worst (s)',
+        'worker CPU (s)',
+        'avg CPU %',
+        'worker peak RSS (MiB)',
+        'API calls',
+        'throttled',
+      ],
+      rows,
+    },
     notes: [
       `${n} runs at once took ${fmt(m.makespanSeconds / base, 2)}× the time of one run alone; the worker used ${fmt(m.cpuSeconds / m.runs, 2)} CPU s per run ` +
         `(${fmt(phases.single.cpuSeconds, 2)} s for the run alone) and peaked at ${m.peakRssMiB} MiB.`,
@@ -144,7 +180,15 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
       instancesPerGroup: INSTANCES,
       activityMs,
       drainSeconds: drainS,
-      phases: [phases.single, phases.many].map((p) => ({ ...p, perRunSeconds: p.perRunSeconds.map((x) => round(x)), makespanSeconds: round(p.makespanSeconds), cpuSeconds: round(p.cpuSeconds), benchCpuSeconds: round(p.benchCpuSeconds), temporalCpuSeconds: round(p.temporalCpuSeconds), avgCpuPercent: round(p.avgCpuPercent, 1) })),
+      phases: [phases.single, phases.many].map((p) => ({
+        ...p,
+        perRunSeconds: p.perRunSeconds.map((x) => round(x)),
+        makespanSeconds: round(p.makespanSeconds),
+        cpuSeconds: round(p.cpuSeconds),
+        benchCpuSeconds: round(p.benchCpuSeconds),
+        temporalCpuSeconds: round(p.temporalCpuSeconds),
+        avgCpuPercent: round(p.avgCpuPercent, 1),
+      })),
     },
   };
 }

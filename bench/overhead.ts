@@ -57,7 +57,9 @@ interface Gap {
 export function batchGaps(activities: ActivitySnapshot[], calls: CallLogEntry[]): Gap[] {
   const acts = [...activities].sort((a, b) => msOf(a.startTime) - msOf(b.startTime));
   const creator = new Map<string, CallLogEntry>();
-  for (const c of calls) if (c.action === 'RemoveInstances' && c.outcome === 'ok' && c.createdActivityId) creator.set(c.createdActivityId, c);
+  for (const c of calls)
+    if (c.action === 'RemoveInstances' && c.outcome === 'ok' && c.createdActivityId)
+      creator.set(c.createdActivityId, c);
   const dsa = calls.filter((c) => c.action === 'DescribeScalingActivities');
   const dsi = calls.filter((c) => c.action === 'DescribeScalingInstances');
   const gaps: Gap[] = [];
@@ -68,14 +70,25 @@ export function batchGaps(activities: ActivitySnapshot[], calls: CallLogEntry[])
     const end = msOf(a.endTime);
     const ri = creator.get(next.scalingActivityId);
     const detect = dsa.filter((c) => activityIdsOf(c).includes(a.scalingActivityId)).at(-1);
-    if (!ri || !detect) throw new BenchFailure(`batch ${i + 1}: no ${ri ? 'DescribeScalingActivities call naming' : 'RemoveInstances call creating'} activity ${ri ? a.scalingActivityId : next.scalingActivityId}`);
+    if (!ri || !detect)
+      throw new BenchFailure(
+        `batch ${i + 1}: no ${ri ? 'DescribeScalingActivities call naming' : 'RemoveInstances call creating'} activity ${ri ? a.scalingActivityId : next.scalingActivityId}`,
+      );
     const mine = new Set(a.instanceIds);
     const theirs = new Set(next.instanceIds);
     const wrap = dsi.find((c) => c.seq > detect.seq && instanceIdsOf(c).some((id) => mine.has(id)));
     const recon = dsi.filter((c) => c.seq < ri.seq && instanceIdsOf(c).some((id) => theirs.has(id))).at(-1);
-    if (!wrap || !recon) throw new BenchFailure(`batch ${i + 1}: no ${wrap ? 'reconciling' : 'closing'} DescribeScalingInstances call`);
+    if (!wrap || !recon)
+      throw new BenchFailure(`batch ${i + 1}: no ${wrap ? 'reconciling' : 'closing'} DescribeScalingInstances call`);
     const t = (c: CallLogEntry) => msOf(c.time);
-    gaps.push({ batch: i + 1, gap: t(ri) - end, detection: t(detect) - end, wrapUp: t(wrap) - t(detect), handOff: t(recon) - t(wrap), reconcile: t(ri) - t(recon) });
+    gaps.push({
+      batch: i + 1,
+      gap: t(ri) - end,
+      detection: t(detect) - end,
+      wrapUp: t(wrap) - t(detect),
+      handOff: t(recon) - t(wrap),
+      reconcile: t(ri) - t(recon),
+    });
   }
   return gaps;
 }
@@ -94,29 +107,44 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     for (const v of VARIANTS) {
       await stack.admin.reset();
       ctx.progress(`${v.label}: removing ${instances} instances in ${batches} batches`);
-      const r = await runScaleIn(stack, group, { batchSize, drain: { timeoutSeconds: drainS }, ...(v.advanced ? { advanced: v.advanced } : {}) });
+      const r = await runScaleIn(stack, group, {
+        batchSize,
+        drain: { timeoutSeconds: drainS },
+        ...(v.advanced ? { advanced: v.advanced } : {}),
+      });
       const [calls, state] = await Promise.all([stack.admin.calls(), stack.admin.state()]);
       const check = verifyRuns([r], calls, state);
       const acts = state.activities.filter((a) => a.kind === 'RemoveInstances' && a.scalingGroupId === group.id);
-      if (acts.length !== batches) throw new BenchFailure(`${v.label}: ${acts.length} scaling activities for ${batches} batches`);
+      if (acts.length !== batches)
+        throw new BenchFailure(`${v.label}: ${acts.length} scaling activities for ${batches} batches`);
       const chain = await runChain(ctx.lab, r.workflowId, r.firstRunId);
       const events = sum(chain.map((c) => c.historyLength));
       const activitySeconds = sum(acts.map((a) => msOf(a.endTime ?? a.startTime) - msOf(a.startTime))) / 1000;
       const floor = drainS + activitySeconds;
       const gaps = batchGaps(acts, calls);
       const med = (k: keyof Omit<Gap, 'batch'>) => median(gaps.map((g) => g[k])) / 1000;
-      const named = (id: string) => calls.filter((c) => c.action === 'DescribeScalingActivities' && activityIdsOf(c).includes(id)).length;
+      const named = (id: string) =>
+        calls.filter((c) => c.action === 'DescribeScalingActivities' && activityIdsOf(c).includes(id)).length;
       const dsaPerActivity = sum(acts.map((a) => named(a.scalingActivityId))) / acts.length;
       const dsiPerActivity = calls.filter((c) => c.action === 'DescribeScalingInstances').length / acts.length;
-      const parts = { detection: med('detection'), 'poll wrap-up': med('wrapUp'), 'Temporal hand-off': med('handOff'), 'reconcile → RemoveInstances': med('reconcile') };
+      const parts = {
+        detection: med('detection'),
+        'poll wrap-up': med('wrapUp'),
+        'Temporal hand-off': med('handOff'),
+        'reconcile → RemoveInstances': med('reconcile'),
+      };
       const slowest = Object.entries(parts).sort((a, b) => b[1] - a[1])[0] ?? ['-', 0];
       // wall − floor = (start → first RemoveInstances, minus the drain wait) + the gaps + (last end → result).
-      const firstRemove = Math.min(...calls.filter((c) => c.action === 'RemoveInstances' && c.outcome === 'ok').map((c) => msOf(c.time)));
+      const firstRemove = Math.min(
+        ...calls.filter((c) => c.action === 'RemoveInstances' && c.outcome === 'ok').map((c) => msOf(c.time)),
+      );
       const lastEnd = Math.max(...acts.map((a) => msOf(a.endTime ?? a.startTime)));
       const head = (firstRemove - r.startMs) / 1000 - drainS;
       const tail = (r.endMs - lastEnd) / 1000;
       const gapTotal = sum(gaps.map((g) => g.gap)) / 1000;
-      ctx.progress(`${v.label}: ${r.seconds.toFixed(1)} s (floor ${floor.toFixed(1)} s), median gap ${fmt(med('gap'), 2)} s, slowest part ${slowest[0]}`);
+      ctx.progress(
+        `${v.label}: ${r.seconds.toFixed(1)} s (floor ${floor.toFixed(1)} s), median gap ${fmt(med('gap'), 2)} s, slowest part ${slowest[0]}`,
+      );
       rows.push([
         v.label,
         fmt(r.seconds),
@@ -144,8 +172,19 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
         wallSeconds: round(r.seconds),
         floorSeconds: round(floor),
         ratio: round(r.seconds / floor),
-        wallMinusFloorSeconds: { gaps: round(gapTotal), beforeFirstRemove: round(head), afterLastActivity: round(tail) },
-        gapSeconds: gaps.map((g) => ({ batch: g.batch, gap: g.gap / 1000, detection: g.detection / 1000, wrapUp: g.wrapUp / 1000, handOff: g.handOff / 1000, reconcile: g.reconcile / 1000 })),
+        wallMinusFloorSeconds: {
+          gaps: round(gapTotal),
+          beforeFirstRemove: round(head),
+          afterLastActivity: round(tail),
+        },
+        gapSeconds: gaps.map((g) => ({
+          batch: g.batch,
+          gap: g.gap / 1000,
+          detection: g.detection / 1000,
+          wrapUp: g.wrapUp / 1000,
+          handOff: g.handOff / 1000,
+          reconcile: g.reconcile / 1000,
+        })),
         medianSeconds: Object.fromEntries(Object.entries({ gap: med('gap'), ...parts }).map(([k, x]) => [k, round(x)])),
         describeScalingActivitiesPerActivity: round(dsaPerActivity),
         describeScalingInstancesPerActivity: round(dsiPerActivity),
@@ -167,7 +206,19 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
       `DescribeScalingActivities call naming it; after detection = the poll's closing DescribeScalingInstances + Temporal hand-off (activity completion, workflow task, next removeBatch) + ` +
       `its reconcile call → RemoveInstances (medians). API calls and history events are totals per batch, preflight included.`,
     table: {
-      columns: ['advanced', 'wall (s)', 'floor (s)', 'wall/floor', 'gap median / worst (s)', 'detection median (s)', 'after detection: wrap-up + hand-off + reconcile (s)', 'DescribeScalingActivities / activity', 'DescribeScalingInstances / activity', 'API calls / batch', 'history events / batch'],
+      columns: [
+        'advanced',
+        'wall (s)',
+        'floor (s)',
+        'wall/floor',
+        'gap median / worst (s)',
+        'detection median (s)',
+        'after detection: wrap-up + hand-off + reconcile (s)',
+        'DescribeScalingActivities / activity',
+        'DescribeScalingInstances / activity',
+        'API calls / batch',
+        'history events / batch',
+      ],
       rows,
     },
     notes,

@@ -37,8 +37,16 @@ interface Duration {
   scale: number;
 }
 
-const FULL: Duration[] = [{ seconds: 5, scale: 1 }, { seconds: 60, scale: 0.1 }, { seconds: 300, scale: 0.05 }];
-const QUICK: Duration[] = [{ seconds: 5, scale: 0.1 }, { seconds: 60, scale: 0.01 }, { seconds: 300, scale: 0.005 }];
+const FULL: Duration[] = [
+  { seconds: 5, scale: 1 },
+  { seconds: 60, scale: 0.1 },
+  { seconds: 300, scale: 0.05 },
+];
+const QUICK: Duration[] = [
+  { seconds: 5, scale: 0.1 },
+  { seconds: 60, scale: 0.01 },
+  { seconds: 300, scale: 0.005 },
+];
 
 /** A fixed schedule: first poll `firstMs` after the activity starts, then every `everyMs`. */
 interface FixedPoller {
@@ -68,8 +76,19 @@ interface Trial {
  * all multiples of 5 s and of 60 + 3k s); trial k is shifted by (k + ½)/TRIALS of the interval so
  * the end falls at evenly spread phases of the cycle, as it does for real activities of varying length.
  */
-async function pollFixed(stack: Stack, group: BenchGroup, activityId: string, p: FixedPoller, scale: number, trial: number, deadlineMs: number): Promise<string> {
-  const cloud = createCloudClient({ credentials: staticCredentials(stack.accessKeyId, stack.accessKeySecret), endpoints: { ess: stack.emulator.url } });
+async function pollFixed(
+  stack: Stack,
+  group: BenchGroup,
+  activityId: string,
+  p: FixedPoller,
+  scale: number,
+  trial: number,
+  deadlineMs: number,
+): Promise<string> {
+  const cloud = createCloudClient({
+    credentials: staticCredentials(stack.accessKeyId, stack.accessKeySecret),
+    endpoints: { ess: stack.emulator.url },
+  });
   try {
     // A fixed-rate schedule (absolute times): call latencies are not scaled, so sleeping a fixed
     // interval after each call would drift by the latency × 1/scale per poll.
@@ -86,11 +105,24 @@ async function pollFixed(stack: Stack, group: BenchGroup, activityId: string, p:
   }
 }
 
-function measure(poller: string, activityId: string, calls: CallLogEntry[], start: string, end: string | undefined): Trial {
+function measure(
+  poller: string,
+  activityId: string,
+  calls: CallLogEntry[],
+  start: string,
+  end: string | undefined,
+): Trial {
   const named = calls.filter((c) => c.action === 'DescribeScalingActivities' && activityIdsOf(c).includes(activityId));
   const last = named.at(-1);
-  if (!end || !last) throw new BenchFailure(`${poller}: activity ${activityId} ${end ? 'was never polled' : 'has not ended'}`);
-  return { poller, scalingActivityId: activityId, durationMs: msOf(end) - msOf(start), detectionMs: msOf(last.time) - msOf(end), calls: named.length };
+  if (!end || !last)
+    throw new BenchFailure(`${poller}: activity ${activityId} ${end ? 'was never polled' : 'has not ended'}`);
+  return {
+    poller,
+    scalingActivityId: activityId,
+    durationMs: msOf(end) - msOf(start),
+    detectionMs: msOf(last.time) - msOf(end),
+    calls: named.length,
+  };
 }
 
 export async function run(ctx: BenchContext): Promise<BenchReport> {
@@ -105,12 +137,21 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
   for (const d of durations) {
     const s = d.scale;
     const realMs = d.seconds * 1000 * s;
-    const advanced = { pollMinIntervalMs: Math.max(10, Math.round(minMs * s)), pollMaxIntervalMs: Math.max(10, Math.round(maxMs * s)) };
-    ctx.progress(`${d.seconds} s activities at time scale ${s} (${realMs} ms real), ${TRIALS} trials per poller; ours with poll ${advanced.pollMinIntervalMs}–${advanced.pollMaxIntervalMs} ms`);
+    const advanced = {
+      pollMinIntervalMs: Math.max(10, Math.round(minMs * s)),
+      pollMaxIntervalMs: Math.max(10, Math.round(maxMs * s)),
+    };
+    ctx.progress(
+      `${d.seconds} s activities at time scale ${s} (${realMs} ms real), ${TRIALS} trials per poller; ours with poll ${advanced.pollMinIntervalMs}–${advanced.pollMaxIntervalMs} ms`,
+    );
     const trials = await withStack(
       ctx,
       {
-        scenario: { groups: TRIALS * (1 + FIXED.length), instancesPerGroup: 1, timings: { activityDurationMs: d.seconds * 1000, essDrainWaitMs: 1000, albJobDurationMs: 200 } },
+        scenario: {
+          groups: TRIALS * (1 + FIXED.length),
+          instancesPerGroup: 1,
+          timings: { activityDurationMs: d.seconds * 1000, essDrainWaitMs: 1000, albJobDurationMs: 200 },
+        },
         timeScale: s,
         taskQueue: `bench-polling-${d.seconds}s`,
       },
@@ -147,20 +188,34 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
         return out;
       },
     );
-    const pollers = [{ key: 'ours', label: `ours (progress-aware, ${fmt(minMs / 1000, 0)}–${fmt(maxMs / 1000, 0)} s)` }, ...FIXED];
+    const pollers = [
+      { key: 'ours', label: `ours (progress-aware, ${fmt(minMs / 1000, 0)}–${fmt(maxMs / 1000, 0)} s)` },
+      ...FIXED,
+    ];
     for (const p of pollers) {
       const mine = trials.filter((t) => t.poller === p.key);
       const delays = mine.map((t) => t.detectionMs / s / 1000);
       const calls = mine.map((t) => t.calls);
-      rows.push([`${d.seconds} s`, p.label, `${fmt(median(delays), 2)} / ${fmt(max(delays), 2)}`, fmt(median(calls), 1)]);
-      ctx.progress(`${d.seconds} s, ${p.key}: detection ${fmt(median(delays), 2)} / ${fmt(max(delays), 2)} s, ${fmt(median(calls), 1)} calls per activity`);
+      rows.push([
+        `${d.seconds} s`,
+        p.label,
+        `${fmt(median(delays), 2)} / ${fmt(max(delays), 2)}`,
+        fmt(median(calls), 1),
+      ]);
+      ctx.progress(
+        `${d.seconds} s, ${p.key}: detection ${fmt(median(delays), 2)} / ${fmt(max(delays), 2)} s, ${fmt(median(calls), 1)} calls per activity`,
+      );
     }
     perDuration.push({ d, trials });
     data.push({
       activitySeconds: d.seconds,
       timeScale: s,
       ourAdvanced: advanced,
-      trials: trials.map((t) => ({ ...t, detectionSecondsUnscaled: round(t.detectionMs / s / 1000), durationSecondsUnscaled: round(t.durationMs / s / 1000) })),
+      trials: trials.map((t) => ({
+        ...t,
+        detectionSecondsUnscaled: round(t.detectionMs / s / 1000),
+        durationSecondsUnscaled: round(t.durationMs / s / 1000),
+      })),
     });
   }
   const summary = perDuration.map(({ d, trials }) => {

@@ -31,7 +31,14 @@ import {
 const { TimeoutType } = temporal.api.enums.v1;
 
 /** Events that need a live worker: a workflow or activity task picked up, completed or failed. */
-const WORKER_EVENTS = new Set(['WorkflowTaskStarted', 'WorkflowTaskCompleted', 'WorkflowTaskFailed', 'ActivityTaskStarted', 'ActivityTaskCompleted', 'ActivityTaskFailed']);
+const WORKER_EVENTS = new Set([
+  'WorkflowTaskStarted',
+  'WorkflowTaskCompleted',
+  'WorkflowTaskFailed',
+  'ActivityTaskStarted',
+  'ActivityTaskCompleted',
+  'ActivityTaskFailed',
+]);
 
 type Moment = 'polling' | 'drain-timer' | 'remove-sent';
 
@@ -51,8 +58,22 @@ interface Config {
   pollKillDelayMs: number;
 }
 
-const FULL: Config = { instances: 60, timeScale: 1, activityMs: 6000, drainS: 10, heartbeats: [30, 10, 5], pollKillDelayMs: 1000 };
-const QUICK: Config = { instances: 60, timeScale: 0.25, activityMs: 6000, drainS: 4, heartbeats: [5], pollKillDelayMs: 500 };
+const FULL: Config = {
+  instances: 60,
+  timeScale: 1,
+  activityMs: 6000,
+  drainS: 10,
+  heartbeats: [30, 10, 5],
+  pollKillDelayMs: 1000,
+};
+const QUICK: Config = {
+  instances: 60,
+  timeScale: 0.25,
+  activityMs: 6000,
+  drainS: 4,
+  heartbeats: [5],
+  pollKillDelayMs: 500,
+};
 
 interface Kill {
   atMs: number;
@@ -100,7 +121,12 @@ export function waitsAfter(events: HistoryEvent[], killMs: number): Wait[] {
       const scheduled = byId.get(longToNumber(wt.scheduledEventId));
       const type = TimeoutType[wt.timeoutType ?? 0] ?? '?';
       const sticky = type === 'TIMEOUT_TYPE_SCHEDULE_TO_START';
-      out.push({ what: sticky ? 'workflow task on the dead worker\'s sticky queue (schedule-to-start timeout)' : `workflow task ${type.replace('TIMEOUT_TYPE_', '').toLowerCase()} timeout`, seconds: scheduled ? (e.timeMs - scheduled.timeMs) / 1000 : Number.NaN });
+      out.push({
+        what: sticky
+          ? "workflow task on the dead worker's sticky queue (schedule-to-start timeout)"
+          : `workflow task ${type.replace('TIMEOUT_TYPE_', '').toLowerCase()} timeout`,
+        seconds: scheduled ? (e.timeMs - scheduled.timeMs) / 1000 : Number.NaN,
+      });
     }
     const started = e.raw.activityTaskStartedEventAttributes;
     const failure = started?.lastFailure?.timeoutFailureInfo;
@@ -108,8 +134,15 @@ export function waitsAfter(events: HistoryEvent[], killMs: number): Wait[] {
       const scheduled = byId.get(longToNumber(started.scheduledEventId))?.raw.activityTaskScheduledEventAttributes;
       const type = TimeoutType[failure.timeoutType ?? 0] ?? '?';
       const name = scheduled?.activityType?.name ?? 'activity';
-      if (type === 'TIMEOUT_TYPE_HEARTBEAT') out.push({ what: `${name} heartbeat timeout`, seconds: durationSeconds(scheduled?.heartbeatTimeout) });
-      else out.push({ what: `${name} ${type.replace('TIMEOUT_TYPE_', '').toLowerCase()} timeout`, seconds: durationSeconds(type === 'TIMEOUT_TYPE_START_TO_CLOSE' ? scheduled?.startToCloseTimeout : scheduled?.scheduleToStartTimeout) });
+      if (type === 'TIMEOUT_TYPE_HEARTBEAT')
+        out.push({ what: `${name} heartbeat timeout`, seconds: durationSeconds(scheduled?.heartbeatTimeout) });
+      else
+        out.push({
+          what: `${name} ${type.replace('TIMEOUT_TYPE_', '').toLowerCase()} timeout`,
+          seconds: durationSeconds(
+            type === 'TIMEOUT_TYPE_START_TO_CLOSE' ? scheduled?.startToCloseTimeout : scheduled?.scheduleToStartTimeout,
+          ),
+        });
     }
   }
   return out.sort((a, b) => b.seconds - a.seconds);
@@ -128,7 +161,13 @@ const HOLD_ANSWER_MS = 2000;
  * milliseconds of ESS accepting the call, before the answer can reach it, however loaded the
  * machine is (killing from the hook as the answer is written races with the worker reading it).
  */
-function armKill(stack: Stack, setHook: (h: ((line: string) => void) | undefined) => void, moment: Moment, cfg: Config, pid: number): { killed: Promise<Kill>; disarm(): void } {
+function armKill(
+  stack: Stack,
+  setHook: (h: ((line: string) => void) | undefined) => void,
+  moment: Moment,
+  cfg: Config,
+  pid: number,
+): { killed: Promise<Kill>; disarm(): void } {
   const state = stack.emulator.state;
   const groupId = stack.groups[0]?.id ?? '';
   let fired = false;
@@ -163,7 +202,15 @@ function armKill(stack: Stack, setHook: (h: ((line: string) => void) | undefined
         if (!act1) return;
         scheduled = true;
         stack.admin
-          .setFaults([{ action: 'RemoveInstances', kind: 'latency', latencyMs: HOLD_ANSWER_MS, latencyAfterEffect: true, times: 1 }])
+          .setFaults([
+            {
+              action: 'RemoveInstances',
+              kind: 'latency',
+              latencyMs: HOLD_ANSWER_MS,
+              latencyAfterEffect: true,
+              times: 1,
+            },
+          ])
           .then(() => {
             if (disarmed) return;
             watch = setInterval(() => {
@@ -191,7 +238,14 @@ function armKill(stack: Stack, setHook: (h: ((line: string) => void) | undefined
   return { killed, disarm };
 }
 
-async function runCase(ctx: BenchContext, stack: Stack, setHook: (h: ((line: string) => void) | undefined) => void, moment: Moment, hb: number, cfg: Config): Promise<CaseResult> {
+async function runCase(
+  ctx: BenchContext,
+  stack: Stack,
+  setHook: (h: ((line: string) => void) | undefined) => void,
+  moment: Moment,
+  hb: number,
+  cfg: Config,
+): Promise<CaseResult> {
   const label = `${MOMENT_LABEL[moment]}, heartbeat ${hb} s`;
   await stack.admin.reset();
   const first = await stack.spawnWorker();
@@ -199,17 +253,33 @@ async function runCase(ctx: BenchContext, stack: Stack, setHook: (h: ((line: str
   if (!group) throw new Error('no group');
   ctx.progress(`${label}: worker pid ${first.worker.pid} ready; starting the run`);
   const { killed, disarm } = armKill(stack, setHook, moment, cfg, first.worker.pid);
-  const running = runScaleIn(stack, group, { batchSize: 20, drain: { timeoutSeconds: cfg.drainS }, advanced: { heartbeatTimeoutSeconds: hb } });
+  const running = runScaleIn(stack, group, {
+    batchSize: 20,
+    drain: { timeoutSeconds: cfg.drainS },
+    advanced: { heartbeatTimeoutSeconds: hb },
+  });
   let run: RunRecord | undefined;
   let kill: Kill | undefined;
   try {
-    kill = await Promise.race([killed, running.then((r) => { run = r; return undefined; })]);
-    if (!kill) throw new BenchFailure(`${label}: the run ended before the moment to kill the worker came (${run?.error ?? run?.result?.outcome})`);
-    if (moment === 'drain-timer' && stack.emulator.state.callLog({ action: 'RemoveInstances' }).length) throw new BenchFailure(`${label}: RemoveInstances was already sent when the worker was killed`);
+    kill = await Promise.race([
+      killed,
+      running.then((r) => {
+        run = r;
+        return undefined;
+      }),
+    ]);
+    if (!kill)
+      throw new BenchFailure(
+        `${label}: the run ended before the moment to kill the worker came (${run?.error ?? run?.result?.outcome})`,
+      );
+    if (moment === 'drain-timer' && stack.emulator.state.callLog({ action: 'RemoveInstances' }).length)
+      throw new BenchFailure(`${label}: RemoveInstances was already sent when the worker was killed`);
     await first.worker.exited;
     ctx.progress(`${label}: worker SIGKILLed (last call: ${kill.lastCall}); starting a new worker`);
     const second = await stack.spawnWorker();
-    ctx.progress(`${label}: new worker pid ${second.worker.pid} ready in ${second.spawnMs} ms; waiting for the run to end`);
+    ctx.progress(
+      `${label}: new worker pid ${second.worker.pid} ready in ${second.spawnMs} ms; waiting for the run to end`,
+    );
     run = await running;
     const [calls, state] = await Promise.all([stack.admin.calls(), stack.admin.state()]);
     const check = verifyRuns([run], calls, state);
@@ -221,9 +291,16 @@ async function runCase(ctx: BenchContext, stack: Stack, setHook: (h: ((line: str
     const next = after[0];
     const byWorker = after.find((e) => WORKER_EVENTS.has(e.type));
     const progressed = after.find((e) => e.type === 'WorkflowTaskCompleted');
-    if (!firstCall || !next || !byWorker || !progressed) throw new BenchFailure(`${label}: no API call or history event after the kill`);
+    if (!firstCall || !next || !byWorker || !progressed)
+      throw new BenchFailure(`${label}: no API call or history event after the kill`);
     const waits = waitsAfter(events, killMs);
-    if (moment === 'remove-sent' && !waits.some((w) => w.what.startsWith('removeBatch'))) throw new BenchFailure(`${label}: batch 2's removeBatch was not retried: the kill missed the moment (events after it: ${after.slice(0, 6).map((e) => e.type).join(', ')})`);
+    if (moment === 'remove-sent' && !waits.some((w) => w.what.startsWith('removeBatch')))
+      throw new BenchFailure(
+        `${label}: batch 2's removeBatch was not retried: the kill missed the moment (events after it: ${after
+          .slice(0, 6)
+          .map((e) => e.type)
+          .join(', ')})`,
+      );
     const res: CaseResult = {
       moment,
       heartbeatTimeoutSeconds: hb,
@@ -238,12 +315,18 @@ async function runCase(ctx: BenchContext, stack: Stack, setHook: (h: ((line: str
       waits,
       eventsAfterKill: after.slice(0, 12).map((e) => `+${fmt((e.timeMs - killMs) / 1000, 2)} s ${e.type}`),
       lastCallBeforeKill: kill.lastCall,
-      killAfterAcceptanceMs: moment === 'remove-sent' ? killMs - msOf([...state.activities].sort((a, b) => msOf(a.startTime) - msOf(b.startTime))[1]?.startTime ?? '') : undefined,
+      killAfterAcceptanceMs:
+        moment === 'remove-sent'
+          ? killMs -
+            msOf([...state.activities].sort((a, b) => msOf(a.startTime) - msOf(b.startTime))[1]?.startTime ?? '')
+          : undefined,
       acceptedRemoveCalls: check.acceptedRemoveCalls,
       instances: run.instanceIds.length,
       runSeconds: run.seconds,
     };
-    ctx.progress(`${label}: first call ${fmt(res.killToFirstCallSeconds, 1)} s after the kill (${res.firstCallAfterKill}), next event ${fmt(res.killToNextEventSeconds, 1)} s (${res.nextEvent}), from a worker ${fmt(res.killToWorkerEventSeconds, 1)} s (${res.workerEvent}); waited on ${waits.map((w) => `${w.what} ${fmt(w.seconds, 1)} s`).join(', ') || 'nothing'}`);
+    ctx.progress(
+      `${label}: first call ${fmt(res.killToFirstCallSeconds, 1)} s after the kill (${res.firstCallAfterKill}), next event ${fmt(res.killToNextEventSeconds, 1)} s (${res.nextEvent}), from a worker ${fmt(res.killToWorkerEventSeconds, 1)} s (${res.workerEvent}); waited on ${waits.map((w) => `${w.what} ${fmt(w.seconds, 1)} s`).join(', ') || 'nothing'}`,
+    );
     return res;
   } finally {
     // A failed case's run is terminated by withStack.
@@ -260,7 +343,16 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
   const results: CaseResult[] = [];
   await withStack(
     ctx,
-    { scenario: { groups: 1, instancesPerGroup: cfg.instances, timings: { activityDurationMs: cfg.activityMs, essDrainWaitMs: 1000, albJobDurationMs: 200 } }, timeScale: cfg.timeScale, worker: false, onCall: (line) => hook?.(line) },
+    {
+      scenario: {
+        groups: 1,
+        instancesPerGroup: cfg.instances,
+        timings: { activityDurationMs: cfg.activityMs, essDrainWaitMs: 1000, albJobDurationMs: 200 },
+      },
+      timeScale: cfg.timeScale,
+      worker: false,
+      onCall: (line) => hook?.(line),
+    },
     async (stack) => {
       for (const hb of cfg.heartbeats) {
         for (const moment of ['polling', 'drain-timer', 'remove-sent'] as const) {
@@ -298,10 +390,27 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
       `The next history event may come from the server alone (a timer firing); the next event from a worker is the first workflow or activity task started, completed or failed after the kill. ` +
       `"Waited on" lists the timeouts that fired after the kill, from the history: workflow tasks timed out on the dead worker's sticky queue, and activity attempts retried after a heartbeat timeout.`,
     table: {
-      columns: ['heartbeat timeout (s)', 'killed', 'worker restart (s)', 'SIGKILL → first API call (s)', 'SIGKILL → next history event (s)', 'SIGKILL → next event from a worker (s)', 'waited on (largest first)', 'completed, each instance removed once'],
+      columns: [
+        'heartbeat timeout (s)',
+        'killed',
+        'worker restart (s)',
+        'SIGKILL → first API call (s)',
+        'SIGKILL → next history event (s)',
+        'SIGKILL → next event from a worker (s)',
+        'waited on (largest first)',
+        'completed, each instance removed once',
+      ],
       rows,
     },
     notes,
-    data: results.map((r) => ({ ...r, restartSeconds: round(r.restartSeconds), killToFirstCallSeconds: round(r.killToFirstCallSeconds), killToNextEventSeconds: round(r.killToNextEventSeconds), killToWorkerEventSeconds: round(r.killToWorkerEventSeconds), killToWorkflowProgressSeconds: round(r.killToWorkflowProgressSeconds), runSeconds: round(r.runSeconds, 1) })),
+    data: results.map((r) => ({
+      ...r,
+      restartSeconds: round(r.restartSeconds),
+      killToFirstCallSeconds: round(r.killToFirstCallSeconds),
+      killToNextEventSeconds: round(r.killToNextEventSeconds),
+      killToWorkerEventSeconds: round(r.killToWorkerEventSeconds),
+      killToWorkflowProgressSeconds: round(r.killToWorkflowProgressSeconds),
+      runSeconds: round(r.runSeconds, 1),
+    })),
   };
 }

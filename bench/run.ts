@@ -56,7 +56,8 @@ class UsageError extends Error {}
 function positiveInt(name: string, v: string | undefined, min = 1): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -82,9 +83,15 @@ function parse(argv: string[]): { only: BenchName[]; quick: boolean; args: Bench
   }
   let only: BenchName[] = [...BENCH_NAMES];
   if (values.only !== undefined) {
-    const asked = values.only.split(',').map((s) => s.trim()).filter(Boolean);
+    const asked = values.only
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = asked.filter((n) => !(BENCH_NAMES as readonly string[]).includes(n));
-    if (unknown.length) throw new UsageError(`unknown benchmark${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u)).join(', ')}; known: ${BENCH_NAMES.join(', ')}`);
+    if (unknown.length)
+      throw new UsageError(
+        `unknown benchmark${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u)).join(', ')}; known: ${BENCH_NAMES.join(', ')}`,
+      );
     if (!asked.length) throw new UsageError(`--only needs at least one of: ${BENCH_NAMES.join(', ')}`);
     only = BENCH_NAMES.filter((n) => asked.includes(n));
   }
@@ -94,7 +101,8 @@ function parse(argv: string[]): { only: BenchName[]; quick: boolean; args: Bench
     activityMs: positiveInt('activity-ms', values['activity-ms'], 0),
     drainS: positiveInt('drain-s', values['drain-s'], 0),
   };
-  if (args.batchSize !== undefined && args.batchSize > 20) throw new UsageError('--batch-size must be at most 20 (RemoveInstances takes at most 20 instances)');
+  if (args.batchSize !== undefined && args.batchSize > 20)
+    throw new UsageError('--batch-size must be at most 20 (RemoveInstances takes at most 20 instances)');
   return { only, quick: values.quick, args, help: values.help };
 }
 
@@ -128,7 +136,9 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   const failed: string[] = [];
   const written: string[] = [];
-  progress(`${opts.quick ? 'quick ' : ''}run of ${opts.only.join(', ')}; starting the Temporal dev server and bundling the workflows`);
+  progress(
+    `${opts.quick ? 'quick ' : ''}run of ${opts.only.join(', ')}; starting the Temporal dev server and bundling the workflows`,
+  );
   let lab: Lab | undefined;
   try {
     lab = await startLab();
@@ -138,10 +148,26 @@ async function main(): Promise<number> {
       const benchProgress = makeProgress(name);
       benchProgress('start');
       try {
-        const report = await MODULES[name].run({ name, lab, quick: opts.quick, args: opts.args, progress: benchProgress });
+        const report = await MODULES[name].run({
+          name,
+          lab,
+          quick: opts.quick,
+          args: opts.args,
+          progress: benchProgress,
+        });
         const seconds = (Date.now() - started) / 1000;
-        process.stdout.write(`\n## ${name}: ${report.title}${opts.quick ? ' (quick)' : ''}\n\n${markdownTable(report.table)}\n${report.notes.map((n) => `\n- ${n}`).join('')}\n\n`);
-        const file = writeResult(opts.quick ? QUICK_RESULTS_DIR : RESULTS_DIR, { name, ...report, command, date: new Date().toISOString(), quick: opts.quick, seconds, machine: machine() });
+        process.stdout.write(
+          `\n## ${name}: ${report.title}${opts.quick ? ' (quick)' : ''}\n\n${markdownTable(report.table)}\n${report.notes.map((n) => `\n- ${n}`).join('')}\n\n`,
+        );
+        const file = writeResult(opts.quick ? QUICK_RESULTS_DIR : RESULTS_DIR, {
+          name,
+          ...report,
+          command,
+          date: new Date().toISOString(),
+          quick: opts.quick,
+          seconds,
+          machine: machine(),
+        });
         written.push(file);
         benchProgress(`done in ${seconds.toFixed(1)} s: ${file}`);
       } catch (e) {
@@ -154,11 +180,16 @@ async function main(): Promise<number> {
   }
   if (!opts.quick) {
     const md = writeResultsMarkdown();
-    progress(`${md.file} regenerated (${md.benchmarks.join(', ')})${md.skipped.length ? `; skipped files not in the bench format: ${md.skipped.join(', ')}` : ''}`);
+    progress(
+      `${md.file} regenerated (${md.benchmarks.join(', ')})${md.skipped.length ? `; skipped files not in the bench format: ${md.skipped.join(', ')}` : ''}`,
+    );
     const stale = failed.filter((n) => md.benchmarks.includes(n));
-    if (stale.length) progress(`note: RESULTS.md still shows the earlier (dated) results of the failed ${stale.join(', ')}`);
+    if (stale.length)
+      progress(`note: RESULTS.md still shows the earlier (dated) results of the failed ${stale.join(', ')}`);
   }
-  progress(`finished in ${((Date.now() - t0) / 1000).toFixed(0)} s${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}`);
+  progress(
+    `finished in ${((Date.now() - t0) / 1000).toFixed(0)} s${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}`,
+  );
   return failed.length ? 1 : 0;
 }
 

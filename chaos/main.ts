@@ -35,8 +35,14 @@ async function main(): Promise<void> {
   const seed = positiveInt('seed', values.seed, Math.floor(Date.now() / 1000) % 1_000_000);
   const timeoutMs = positiveInt('timeout-s', values['timeout-s'], 180) * 1000;
   const parallel = Math.max(1, positiveInt('parallel', values.parallel, 2));
-  const nonce = randomBytes(8).toString('hex').replace(/[^a-z0-9]/g, '').slice(0, 5).padEnd(5, '0');
-  console.log(`chaos: ${runs} run(s), seeds ${seed}..${seed + runs - 1}, ${parallel} at a time (replay one with --runs 1 --seed <seed>)`);
+  const nonce = randomBytes(8)
+    .toString('hex')
+    .replace(/[^a-z0-9]/g, '')
+    .slice(0, 5)
+    .padEnd(5, '0');
+  console.log(
+    `chaos: ${runs} run(s), seeds ${seed}..${seed + runs - 1}, ${parallel} at a time (replay one with --runs 1 --seed <seed>)`,
+  );
 
   const lab = await startLab(values['temporal-address'] ? { temporalAddress: values['temporal-address'] } : {});
   const reports: ChaosRunReport[] = [];
@@ -50,25 +56,48 @@ async function main(): Promise<void> {
       report = await runChaos(lab, plan, { timeoutMs, log: values.quiet ? undefined : (l) => console.log(l) });
     } catch (e) {
       // The harness itself failed (not an invariant): count it as a failed run, with the error.
-      report = { seed: plan.seed, summary: plan.summary, passed: false, violations: [{ invariant: 'every-instance-accounted', detail: `harness error: ${(e as Error).stack ?? String(e)}` }], seconds: 0, kills: 0, faultedCalls: 0, apiCalls: 0, requested: 0, removed: 0, notRemoved: 0, outcomes: [] };
+      report = {
+        seed: plan.seed,
+        summary: plan.summary,
+        passed: false,
+        violations: [
+          { invariant: 'every-instance-accounted', detail: `harness error: ${(e as Error).stack ?? String(e)}` },
+        ],
+        seconds: 0,
+        kills: 0,
+        faultedCalls: 0,
+        apiCalls: 0,
+        requested: 0,
+        removed: 0,
+        notRemoved: 0,
+        outcomes: [],
+      };
     }
     reports.push(report);
-    console.log(`run ${++done}/${runs} seed ${report.seed} ${report.passed ? 'PASS' : 'FAIL'} ${report.seconds}s · ${report.kills} kill(s) · ${report.faultedCalls}/${report.apiCalls} calls faulted · removed ${report.removed}/${report.requested}, not removed ${report.notRemoved} · ${report.outcomes.join(', ')} · ${report.summary}`);
+    console.log(
+      `run ${++done}/${runs} seed ${report.seed} ${report.passed ? 'PASS' : 'FAIL'} ${report.seconds}s · ${report.kills} kill(s) · ${report.faultedCalls}/${report.apiCalls} calls faulted · removed ${report.removed}/${report.requested}, not removed ${report.notRemoved} · ${report.outcomes.join(', ')} · ${report.summary}`,
+    );
     for (const v of report.violations) console.log(`    ✗ ${v.invariant}: ${v.detail}`);
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(parallel, runs) }, async () => {
-      while (next < runs) await one(next++);
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(parallel, runs) }, async () => {
+        while (next < runs) await one(next++);
+      }),
+    );
   } finally {
     await lab.close();
   }
 
   const passed = reports.filter((r) => r.passed).length;
   const sum = (f: (r: ChaosRunReport) => number) => reports.reduce((n, r) => n + f(r), 0);
-  console.log('\n| runs | passed | failed | worker kills | faulted calls / API calls | instances requested | removed | reported not removed | wall time |');
+  console.log(
+    '\n| runs | passed | failed | worker kills | faulted calls / API calls | instances requested | removed | reported not removed | wall time |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|');
-  console.log(`| ${reports.length} | ${passed} | ${reports.length - passed} | ${sum((r) => r.kills)} | ${sum((r) => r.faultedCalls)} / ${sum((r) => r.apiCalls)} | ${sum((r) => r.requested)} | ${sum((r) => r.removed)} | ${sum((r) => r.notRemoved)} | ${((Date.now() - t0) / 1000).toFixed(0)} s |`);
+  console.log(
+    `| ${reports.length} | ${passed} | ${reports.length - passed} | ${sum((r) => r.kills)} | ${sum((r) => r.faultedCalls)} / ${sum((r) => r.apiCalls)} | ${sum((r) => r.requested)} | ${sum((r) => r.removed)} | ${sum((r) => r.notRemoved)} | ${((Date.now() - t0) / 1000).toFixed(0)} s |`,
+  );
   const out = path.join('test-artifacts', 'chaos', `chaos-${seed}-${runs}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify({ seed, runs, reports }, null, 2) + '\n');

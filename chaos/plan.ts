@@ -8,7 +8,10 @@ import { mulberry32 } from '../src/emulator/faults';
 import type { ScaleInInput } from '../src/shared/input';
 
 export const CHAOS_REGION = 'cn-hangzhou';
-export const CHAOS_KEY = { accessKeyId: 'LTAIchaosEmulatorKey1', accessKeySecret: 'chaos-emulator-secret-not-real' } as const;
+export const CHAOS_KEY = {
+  accessKeyId: 'LTAIchaosEmulatorKey1',
+  accessKeySecret: 'chaos-emulator-secret-not-real',
+} as const;
 
 export interface GroupPlan {
   groupId: string;
@@ -74,7 +77,11 @@ export function planRun(seed: number, nonce: string): ChaosPlan {
   if (!/^[a-z0-9]{5}$/.test(nonce)) throw new RangeError('nonce must be 5 lowercase alphanumerics');
   const d = dice(seed);
   const tag = `${nonce}${base36(seed, 6)}`;
-  const timings = { activityDurationMs: d.int(200, 1500), essDrainWaitMs: d.int(30, 150), albJobDurationMs: d.int(50, 400) };
+  const timings = {
+    activityDurationMs: d.int(200, 1500),
+    essDrainWaitMs: d.int(30, 150),
+    albJobDurationMs: d.int(50, 400),
+  };
   const scenario: Scenario = {
     name: `chaos-${seed}`,
     accessKeys: { [CHAOS_KEY.accessKeyId]: CHAOS_KEY.accessKeySecret },
@@ -100,26 +107,46 @@ export function planRun(seed: number, nonce: string): ChaosPlan {
     const idPrefix = `${tag}${g}`;
     const instanceIds = Array.from({ length: count }, (_, i) => `i-${idPrefix}${base36(i + 1, 20 - idPrefix.length)}`);
     const group: ScenarioScalingGroup = {
-      id: groupId, name: `chaos-${seed}-${g}`, regionId: CHAOS_REGION, minSize, maxSize: 1000, desiredCapacity: count,
+      id: groupId,
+      name: `chaos-${seed}-${g}`,
+      regionId: CHAOS_REGION,
+      minSize,
+      maxSize: 1000,
+      desiredCapacity: count,
       loadBalancerIds: [lbId],
       vServerGroups: [{ loadBalancerId: lbId, vServerGroupId: vsgId, port: 8080, weight }],
       albServerGroups: [{ albServerGroupId: albId, port: 8080, weight }],
     };
     scenario.scalingGroups?.push(group);
     scenario.instanceGenerators?.push({
-      scalingGroupId: groupId, count, idPrefix, creationType: 'AutoCreated', startTime: '2026-01-05T02:00:00Z', intervalMinutes: 1,
+      scalingGroupId: groupId,
+      count,
+      idPrefix,
+      creationType: 'AutoCreated',
+      startTime: '2026-01-05T02:00:00Z',
+      intervalMinutes: 1,
       attachTo: { loadBalancerIds: [lbId], vServerGroupIds: [vsgId], albServerGroupIds: [albId], port: 8080, weight },
     });
-    scenario.loadBalancers?.push({ id: lbId, regionId: CHAOS_REGION, vServerGroups: [{ id: vsgId, name: `chaos-${g}-8080` }], listeners: [{ port: 80 }, { port: 8080, vServerGroupId: vsgId }] });
+    scenario.loadBalancers?.push({
+      id: lbId,
+      regionId: CHAOS_REGION,
+      vServerGroups: [{ id: vsgId, name: `chaos-${g}-8080` }],
+      listeners: [{ port: 80 }, { port: 8080, vServerGroupId: vsgId }],
+    });
     scenario.albServerGroups?.push({ id: albId, regionId: CHAOS_REGION });
 
-    const requested = d.shuffle(instanceIds).slice(0, d.int(1, count - minSize)).sort();
+    const requested = d
+      .shuffle(instanceIds)
+      .slice(0, d.int(1, count - minSize))
+      .sort();
     // Some activities end Warning (one instance fails) or Failed: those instances must come back to service.
     if (d.chance(0.3)) {
       const victim = d.pick(requested);
-      activityOutcomes.push(d.chance(0.6)
-        ? { match: { instanceIds: [victim] }, status: 'Warning', failInstanceIds: [victim], times: 1 }
-        : { match: { instanceIds: [victim] }, status: 'Failed', errorCode: 'InstanceStopFailed', times: 1 });
+      activityOutcomes.push(
+        d.chance(0.6)
+          ? { match: { instanceIds: [victim] }, status: 'Warning', failInstanceIds: [victim], times: 1 }
+          : { match: { instanceIds: [victim] }, status: 'Failed', errorCode: 'InstanceStopFailed', times: 1 },
+      );
     }
     const input: ScaleInInput = {
       regionId: CHAOS_REGION,
@@ -143,19 +170,49 @@ export function planRun(seed: number, nonce: string): ChaosPlan {
   // Specific rules first: the first matching non-latency rule decides a call's fate.
   const faults: FaultRule[] = [];
   if (d.chance(0.7)) faults.push({ action: 'RemoveInstances', kind: 'commitThenDrop', rate: d.real(0.1, 0.4) });
-  if (d.chance(0.5)) faults.push({ action: d.pick(['SetBackendServers', 'SetVServerGroupAttribute', 'UpdateServerGroupServersAttribute', 'EnterStandby', 'ExitStandby']), kind: 'commitThenDrop', rate: d.real(0.1, 0.3) });
+  if (d.chance(0.5))
+    faults.push({
+      action: d.pick([
+        'SetBackendServers',
+        'SetVServerGroupAttribute',
+        'UpdateServerGroupServersAttribute',
+        'EnterStandby',
+        'ExitStandby',
+      ]),
+      kind: 'commitThenDrop',
+      rate: d.real(0.1, 0.3),
+    });
   faults.push({ action: '*', kind: d.pick(['Throttling', 'Throttling.User'] as const), rate: d.real(0, 0.15) });
   faults.push({ action: '*', kind: d.pick(['ServiceUnavailable', 'InternalError'] as const), rate: d.real(0, 0.1) });
   faults.push({ action: '*', kind: 'reset', rate: d.real(0, 0.08) });
-  faults.push({ action: '*', kind: 'latency', rate: d.real(0, 0.2), latencyMs: d.int(100, 2500), latencyAfterEffect: d.chance(0.5) });
+  faults.push({
+    action: '*',
+    kind: 'latency',
+    rate: d.real(0, 0.2),
+    latencyMs: d.int(100, 2500),
+    latencyAfterEffect: d.chance(0.5),
+  });
 
   const killCount = d.pick([0, 1, 1, 2, 2, 3]);
-  const kills = Array.from({ length: killCount }, () => ({ afterMs: d.int(300, 8000), downMs: d.int(0, 1500) })).sort((a, b) => a.afterMs - b.afterMs);
+  const kills = Array.from({ length: killCount }, () => ({ afterMs: d.int(300, 8000), downMs: d.int(0, 1500) })).sort(
+    (a, b) => a.afterMs - b.afterMs,
+  );
   const ignoreClientToken = d.chance(0.5);
   // Drawn last, so the rest of a seed's plan is what it was before cancels existed.
   for (const g of groups) if (d.chance(0.2)) g.cancelAfterMs = d.int(500, 6000);
   const cancels = groups.filter((g) => g.cancelAfterMs !== undefined).length;
-  const summary = `${groups.length} group(s), ${groups.map((g) => `${g.requested.length}/${g.instanceIds.length} in batches of ${g.input.batchSize}${g.input.drain?.strategy === 'standby' ? ' (standby)' : ''}`).join(', ')}; ` +
+  const summary =
+    `${groups.length} group(s), ${groups.map((g) => `${g.requested.length}/${g.instanceIds.length} in batches of ${g.input.batchSize}${g.input.drain?.strategy === 'standby' ? ' (standby)' : ''}`).join(', ')}; ` +
     `${kills.length} kill(s)${cancels ? `, ${cancels} cancel(s)` : ''}; ${faults.length} fault rules${ignoreClientToken ? ', ClientToken ignored' : ''}${activityOutcomes.length ? `, ${activityOutcomes.length} failing activit${activityOutcomes.length > 1 ? 'ies' : 'y'}` : ''}`;
-  return { seed, scenario, groups, faults, faultSeed: seed ^ 0x5eed, ignoreClientToken, activityOutcomes, kills, summary };
+  return {
+    seed,
+    scenario,
+    groups,
+    faults,
+    faultSeed: seed ^ 0x5eed,
+    ignoreClientToken,
+    activityOutcomes,
+    kills,
+    summary,
+  };
 }

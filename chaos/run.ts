@@ -58,8 +58,12 @@ export async function runChaos(lab: Lab, plan: ChaosPlan, opts: ChaosRunOptions 
     const url = emulator.url;
     const spawn = async () => {
       const w = await spawnWorkerProcess({
-        temporalAddress: lab.temporalAddress, taskQueue, workflowBundlePath: lab.workflowBundlePath,
-        cloudEndpoint: url, accessKeyId: CHAOS_KEY.accessKeyId, accessKeySecret: CHAOS_KEY.accessKeySecret,
+        temporalAddress: lab.temporalAddress,
+        taskQueue,
+        workflowBundlePath: lab.workflowBundlePath,
+        cloudEndpoint: url,
+        accessKeyId: CHAOS_KEY.accessKeyId,
+        accessKeySecret: CHAOS_KEY.accessKeySecret,
       });
       spawned.push(w);
       return w;
@@ -87,28 +91,41 @@ export async function runChaos(lab: Lab, plan: ChaosPlan, opts: ChaosRunOptions 
     const cancels = started.map(({ workflowId }, i) => {
       const after = plan.groups[i]?.cancelAfterMs;
       if (after === undefined) return Promise.resolve();
-      return sleep(after).then(() => client.cancel(workflowId)).then(() => log(`  seed ${plan.seed}: cancelled ${workflowId} at ${Date.now() - runStart} ms`), () => undefined);
+      return sleep(after)
+        .then(() => client.cancel(workflowId))
+        .then(
+          () => log(`  seed ${plan.seed}: cancelled ${workflowId} at ${Date.now() - runStart} ms`),
+          () => undefined,
+        );
     });
 
     const results = new Map<string, ScaleInResult | undefined>();
     const violations: Violation[] = [];
     const deadline = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
-    await Promise.all(started.map(async ({ workflowId }, i) => {
-      const groupId = plan.groups[i]?.groupId as string;
-      const outcome = await Promise.race([
-        client.result(workflowId).then((r) => r, (e: unknown) => {
-          if (e instanceof ScaleInFailedError) return e.result;
-          throw e;
-        }),
-        deadline,
-      ]);
-      if (outcome === 'timeout') {
-        violations.push({ invariant: 'every-instance-accounted', detail: `${workflowId} did not finish within ${timeoutMs / 1000} s` });
-        results.set(groupId, undefined);
-      } else {
-        results.set(groupId, outcome);
-      }
-    }));
+    await Promise.all(
+      started.map(async ({ workflowId }, i) => {
+        const groupId = plan.groups[i]?.groupId as string;
+        const outcome = await Promise.race([
+          client.result(workflowId).then(
+            (r) => r,
+            (e: unknown) => {
+              if (e instanceof ScaleInFailedError) return e.result;
+              throw e;
+            },
+          ),
+          deadline,
+        ]);
+        if (outcome === 'timeout') {
+          violations.push({
+            invariant: 'every-instance-accounted',
+            detail: `${workflowId} did not finish within ${timeoutMs / 1000} s`,
+          });
+          results.set(groupId, undefined);
+        } else {
+          results.set(groupId, outcome);
+        }
+      }),
+    );
     stopKiller = true;
     await killer;
     await Promise.all(cancels);

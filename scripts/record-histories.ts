@@ -22,7 +22,13 @@ import type { ScaleInInput } from '../src/shared/input';
 import { WINDOW_WORKFLOW_TYPE, windowIdFor, type ScaleInWindowInput } from '../src/shared/window';
 
 const GROUP = 'asg-bp1small000000000001';
-const FAST = { pollMinIntervalMs: 50, pollMaxIntervalMs: 300, retryInitialIntervalMs: 50, retryMaxIntervalMs: 300, heartbeatTimeoutSeconds: 5 };
+const FAST = {
+  pollMinIntervalMs: 50,
+  pollMaxIntervalMs: 300,
+  retryInitialIntervalMs: 50,
+  retryMaxIntervalMs: 300,
+  heartbeatTimeoutSeconds: 5,
+};
 
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -31,22 +37,54 @@ async function main() {
   const outDir = path.resolve(target);
   mkdirSync(outDir, { recursive: true });
   const server = await startDevServer();
-  const scenario = JSON.parse(readFileSync(path.join(__dirname, '../src/emulator/scenarios/small.json'), 'utf8')) as Scenario;
+  const scenario = JSON.parse(
+    readFileSync(path.join(__dirname, '../src/emulator/scenarios/small.json'), 'utf8'),
+  ) as Scenario;
   for (const g of scenario.instanceGenerators ?? []) g.count = 60;
-  for (const g of scenario.scalingGroups ?? []) { g.maxSize = 100; g.desiredCapacity = 60; }
+  for (const g of scenario.scalingGroups ?? []) {
+    g.maxSize = 100;
+    g.desiredCapacity = 60;
+  }
   const emulator = await startEmulator({ scenario });
   const admin = new EmulatorAdminClient(emulator.url);
-  const cloud = createCloudClient({ credentials: staticCredentials('LTAIsmallEmulatorKey1', 'small-emulator-secret-not-real'), endpoints: { ess: emulator.url, slb: emulator.url, alb: emulator.url } });
+  const cloud = createCloudClient({
+    credentials: staticCredentials('LTAIsmallEmulatorKey1', 'small-emulator-secret-not-real'),
+    endpoints: { ess: emulator.url, slb: emulator.url, alb: emulator.url },
+  });
   const nc = await NativeConnection.connect({ address: server.address });
   const taskQueue = 'record-histories';
-  const worker = await Worker.create({ connection: nc, taskQueue, workflowsPath: require.resolve('../src/workflows/index.ts'), activities: createActivities({ cloud }) });
+  const worker = await Worker.create({
+    connection: nc,
+    taskQueue,
+    workflowsPath: require.resolve('../src/workflows/index.ts'),
+    activities: createActivities({ cloud }),
+  });
   const connection = await Connection.connect({ address: server.address });
-  const client = await ScaleInClient.connect({ client: new Client({ connection }), temporal: { address: server.address, namespace: 'default', taskQueue, apiKey: undefined, tls: undefined } });
-  const ids = async () => (await admin.state()).instances.filter((i) => i.scalingGroupId === GROUP).map((i) => i.instanceId).sort();
-  const input = (instanceIds: string[], extra: Partial<ScaleInInput> = {}): ScaleInInput => ({ regionId: 'cn-hangzhou', scalingGroupId: GROUP, instanceIds, batchSize: 5, drain: { timeoutSeconds: 1 }, advanced: FAST, ...extra });
+  const client = await ScaleInClient.connect({
+    client: new Client({ connection }),
+    temporal: { address: server.address, namespace: 'default', taskQueue, apiKey: undefined, tls: undefined },
+  });
+  const ids = async () =>
+    (await admin.state()).instances
+      .filter((i) => i.scalingGroupId === GROUP)
+      .map((i) => i.instanceId)
+      .sort();
+  const input = (instanceIds: string[], extra: Partial<ScaleInInput> = {}): ScaleInInput => ({
+    regionId: 'cn-hangzhou',
+    scalingGroupId: GROUP,
+    instanceIds,
+    batchSize: 5,
+    drain: { timeoutSeconds: 1 },
+    advanced: FAST,
+    ...extra,
+  });
   const save = async (name: string, workflowId: string) => {
     // The CLI writes the canonical proto-JSON that Worker.runReplayHistory reads.
-    const json = execFileSync(resolveTemporalCli(), ['workflow', 'show', '--workflow-id', workflowId, '--address', server.address, '--output', 'json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const json = execFileSync(
+      resolveTemporalCli(),
+      ['workflow', 'show', '--workflow-id', workflowId, '--address', server.address, '--output', 'json'],
+      { encoding: 'utf8', maxBuffer: 64 << 20 },
+    );
     writeFileSync(path.join(outDir, `${name}.json`), json);
     console.log(`recorded ${name} (${(JSON.parse(json) as { events: unknown[] }).events.length} events)`);
   };
@@ -75,7 +113,17 @@ async function main() {
 
     // 4. A failing batch (Warning) with onBatchFailure=abort, and a lost response adopted on retry.
     const victims = (await ids()).slice(0, 6);
-    await admin.settings({ ignoreClientToken: true, activityOutcomes: [{ match: { instanceIds: [victims[3] as string] }, status: 'Warning', failInstanceIds: [victims[3] as string], times: 1 }] });
+    await admin.settings({
+      ignoreClientToken: true,
+      activityOutcomes: [
+        {
+          match: { instanceIds: [victims[3] as string] },
+          status: 'Warning',
+          failInstanceIds: [victims[3] as string],
+          times: 1,
+        },
+      ],
+    });
     await admin.setFaults([{ action: 'RemoveInstances', kind: 'commitThenDrop', times: 1 }]);
     run = await client.start(input(victims, { batchSize: 3 }));
     await client.result(run.workflowId).catch(() => undefined);
@@ -90,7 +138,16 @@ async function main() {
     await save('dry-run', run.workflowId);
 
     // 6. A scale-in window (started directly, as a schedule would) that removes the 3 oldest.
-    const window: ScaleInWindowInput = { regionId: 'cn-hangzhou', scalingGroupId: GROUP, windowMinutes: 60, count: 3, selection: 'oldest', batchSize: 5, drain: { timeoutSeconds: 1 }, advanced: FAST };
+    const window: ScaleInWindowInput = {
+      regionId: 'cn-hangzhou',
+      scalingGroupId: GROUP,
+      windowMinutes: 60,
+      count: 3,
+      selection: 'oldest',
+      batchSize: 5,
+      drain: { timeoutSeconds: 1 },
+      advanced: FAST,
+    };
     const windowId = windowIdFor(window.regionId, window.scalingGroupId);
     await client.client.workflow.execute(WINDOW_WORKFLOW_TYPE, { taskQueue, workflowId: windowId, args: [window] });
     await save('window-completed', windowId);

@@ -7,7 +7,18 @@ import path from 'node:path';
 const out = path.join('test-artifacts', 'vitest-results.json');
 mkdirSync(path.dirname(out), { recursive: true });
 rmSync(out, { force: true });
-const res = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)], { stdio: 'inherit' });
+const res = spawnSync(
+  process.execPath,
+  [
+    'node_modules/vitest/vitest.mjs',
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${out}`,
+    ...process.argv.slice(2),
+  ],
+  { stdio: 'inherit' },
+);
 let summary = 'tests: no results (vitest did not write its report)';
 try {
   const r = JSON.parse(readFileSync(out, 'utf8'));

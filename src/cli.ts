@@ -7,7 +7,9 @@ import { EXIT, printJson, processIo, type Io } from './cli/io';
 /** Runs one command and resolves to its exit code; never calls process.exit itself (tests embed it). */
 export async function run(argv: readonly string[], io: Io = processIo()): Promise<number> {
   let code: number = EXIT.ok;
-  const done = (c: number) => { code = c; };
+  const done = (c: number) => {
+    code = c;
+  };
   const program = buildProgram(io, done);
   // Added here rather than in buildProgram: tests build the program and add it with a fake client.
   registerScheduleCommands(program, windowsClient, io, done);
@@ -31,7 +33,7 @@ export function main(argv: readonly string[] = process.argv.slice(2)): void {
   run(argv).then(
     (code) => process.stdout.write('', () => process.exit(code)),
     (e: unknown) => {
-      process.stderr.write(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+      process.stderr.write(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       process.exit(EXIT.failed);
     },
   );

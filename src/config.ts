@@ -13,7 +13,11 @@ export interface TemporalConfig {
   taskQueue: string;
   apiKey: string | undefined;
   /** `true`: TLS with the system roots; `false`: plaintext even with an API key. */
-  tls: undefined | false | true | { serverNameOverride?: string; serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer } };
+  tls:
+    | undefined
+    | false
+    | true
+    | { serverNameOverride?: string; serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer } };
   /** Extra gRPC headers (`TEMPORAL_GRPC_META_*`, or `grpc_meta` of a config-file profile). */
   metadata?: Record<string, string> | undefined;
 }
@@ -21,7 +25,10 @@ export interface TemporalConfig {
 export class ConfigError extends Error {
   override readonly name = 'ConfigError' as const;
   readonly code = 'InvalidConfig' as const;
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(`${variable}: ${message}`);
   }
 }
@@ -43,35 +50,184 @@ export interface EnvVariable {
  * against the source code, so none of them can name a variable nothing reads.
  */
 export const WORKER_ENVIRONMENT: readonly EnvVariable[] = [
-  { name: 'TEMPORAL_ADDRESS', readBy: 'ess-scale-in', secret: false, default: '127.0.0.1:7233', description: 'Temporal frontend, host:port (Temporal Cloud: <namespace>.<account>.tmprl.cloud:7233, or the regional API-key endpoint)' },
-  { name: 'TEMPORAL_NAMESPACE', readBy: 'ess-scale-in', secret: false, default: DEFAULT_NAMESPACE, description: 'Temporal namespace' },
-  { name: 'TEMPORAL_TASK_QUEUE', readBy: 'ess-scale-in', secret: false, default: DEFAULT_TASK_QUEUE, description: 'task queue the worker polls and the CLI starts runs on' },
-  { name: 'TEMPORAL_API_KEY', readBy: 'ess-scale-in', secret: true, description: 'Temporal Cloud API key; turns TLS on unless TEMPORAL_TLS=false' },
-  { name: 'TEMPORAL_TLS', readBy: 'ess-scale-in', secret: false, description: 'true: TLS with the system CA roots; false: plaintext even with an API key' },
-  { name: 'TEMPORAL_TLS_CLIENT_CERT_PATH', readBy: 'ess-scale-in', secret: false, description: 'mTLS client certificate (PEM); needs TEMPORAL_TLS_CLIENT_KEY_PATH' },
-  { name: 'TEMPORAL_TLS_CLIENT_KEY_PATH', readBy: 'ess-scale-in', secret: false, description: 'mTLS client private key (PEM); needs TEMPORAL_TLS_CLIENT_CERT_PATH. The file is a secret, the path is not' },
-  { name: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', readBy: 'ess-scale-in', secret: false, description: 'CA bundle that signed the server certificate (self-hosted clusters); turns TLS on' },
-  { name: 'TEMPORAL_TLS_SERVER_NAME', readBy: 'ess-scale-in', secret: false, description: 'TLS server name override (SNI / certificate host name)' },
-  { name: 'TEMPORAL_CONFIG_FILE', readBy: '@temporalio/envconfig', secret: false, description: 'Temporal client config file (TOML, as the temporal CLI writes); read only when this or TEMPORAL_PROFILE is set' },
-  { name: 'TEMPORAL_PROFILE', readBy: '@temporalio/envconfig', secret: false, default: 'default', description: 'profile of the config file; the TEMPORAL_* variables above override its fields' },
-  { name: 'WORKFLOW_BUNDLE_PATH', readBy: 'ess-scale-in', secret: false, description: 'prebuilt workflow bundle (the image sets it); unset: the workflows are bundled at start' },
-  { name: 'ALIBABA_CLOUD_ACCESS_KEY_ID', readBy: '@alicloud/credentials', secret: false, description: 'RAM user AccessKey ID (first in the default credential chain)' },
-  { name: 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', readBy: '@alicloud/credentials', secret: true, description: 'RAM user AccessKey secret' },
-  { name: 'ALIBABA_CLOUD_SECURITY_TOKEN', readBy: '@alicloud/credentials', secret: true, description: 'STS token, with an STS AccessKey pair' },
-  { name: 'ALIBABA_CLOUD_ROLE_ARN', readBy: '@alicloud/credentials', secret: false, description: 'RAM role to assume with an OIDC token (ACK RRSA); with ALIBABA_CLOUD_OIDC_PROVIDER_ARN and ALIBABA_CLOUD_OIDC_TOKEN_FILE' },
-  { name: 'ALIBABA_CLOUD_OIDC_PROVIDER_ARN', readBy: '@alicloud/credentials', secret: false, description: 'OIDC identity provider of the cluster (ACK RRSA)' },
-  { name: 'ALIBABA_CLOUD_OIDC_TOKEN_FILE', readBy: '@alicloud/credentials', secret: false, description: 'path of the projected OIDC token (ACK RRSA); the file is a secret, the path is not' },
-  { name: 'ALIBABA_CLOUD_ROLE_SESSION_NAME', readBy: '@alicloud/credentials', secret: false, description: 'session name for the assumed role (shows in ActionTrail)' },
-  { name: 'ALIBABA_CLOUD_CREDENTIALS_URI', readBy: 'ess-scale-in', secret: false, description: 'URL of a credentials service (last in the chain)' },
-  { name: 'ALIBABA_CLOUD_ECS_METADATA', readBy: '@alicloud/credentials', secret: false, description: 'RAM role name to take from the ECS metadata service (worker on ECS, no keys)' },
-  { name: 'ALIBABA_CLOUD_ECS_METADATA_DISABLED', readBy: '@alicloud/credentials', secret: false, description: 'true: never ask the ECS metadata service (off-cloud, tests)' },
-  { name: 'ESS_ENDPOINT', readBy: 'ess-scale-in', secret: false, description: 'override of the ESS endpoint origin, e.g. the emulator http://emulator:18080; default: per region' },
-  { name: 'SLB_ENDPOINT', readBy: 'ess-scale-in', secret: false, description: 'override of the CLB (SLB) endpoint origin' },
+  {
+    name: 'TEMPORAL_ADDRESS',
+    readBy: 'ess-scale-in',
+    secret: false,
+    default: '127.0.0.1:7233',
+    description:
+      'Temporal frontend, host:port (Temporal Cloud: <namespace>.<account>.tmprl.cloud:7233, or the regional API-key endpoint)',
+  },
+  {
+    name: 'TEMPORAL_NAMESPACE',
+    readBy: 'ess-scale-in',
+    secret: false,
+    default: DEFAULT_NAMESPACE,
+    description: 'Temporal namespace',
+  },
+  {
+    name: 'TEMPORAL_TASK_QUEUE',
+    readBy: 'ess-scale-in',
+    secret: false,
+    default: DEFAULT_TASK_QUEUE,
+    description: 'task queue the worker polls and the CLI starts runs on',
+  },
+  {
+    name: 'TEMPORAL_API_KEY',
+    readBy: 'ess-scale-in',
+    secret: true,
+    description: 'Temporal Cloud API key; turns TLS on unless TEMPORAL_TLS=false',
+  },
+  {
+    name: 'TEMPORAL_TLS',
+    readBy: 'ess-scale-in',
+    secret: false,
+    description: 'true: TLS with the system CA roots; false: plaintext even with an API key',
+  },
+  {
+    name: 'TEMPORAL_TLS_CLIENT_CERT_PATH',
+    readBy: 'ess-scale-in',
+    secret: false,
+    description: 'mTLS client certificate (PEM); needs TEMPORAL_TLS_CLIENT_KEY_PATH',
+  },
+  {
+    name: 'TEMPORAL_TLS_CLIENT_KEY_PATH',
+    readBy: 'ess-scale-in',
+    secret: false,
+    description:
+      'mTLS client private key (PEM); needs TEMPORAL_TLS_CLIENT_CERT_PATH. The file is a secret, the path is not',
+  },
+  {
+    name: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+    readBy: 'ess-scale-in',
+    secret: false,
+    description: 'CA bundle that signed the server certificate (self-hosted clusters); turns TLS on',
+  },
+  {
+    name: 'TEMPORAL_TLS_SERVER_NAME',
+    readBy: 'ess-scale-in',
+    secret: false,
+    description: 'TLS server name override (SNI / certificate host name)',
+  },
+  {
+    name: 'TEMPORAL_CONFIG_FILE',
+    readBy: '@temporalio/envconfig',
+    secret: false,
+    description:
+      'Temporal client config file (TOML, as the temporal CLI writes); read only when this or TEMPORAL_PROFILE is set',
+  },
+  {
+    name: 'TEMPORAL_PROFILE',
+    readBy: '@temporalio/envconfig',
+    secret: false,
+    default: 'default',
+    description: 'profile of the config file; the TEMPORAL_* variables above override its fields',
+  },
+  {
+    name: 'WORKFLOW_BUNDLE_PATH',
+    readBy: 'ess-scale-in',
+    secret: false,
+    description: 'prebuilt workflow bundle (the image sets it); unset: the workflows are bundled at start',
+  },
+  {
+    name: 'ALIBABA_CLOUD_ACCESS_KEY_ID',
+    readBy: '@alicloud/credentials',
+    secret: false,
+    description: 'RAM user AccessKey ID (first in the default credential chain)',
+  },
+  {
+    name: 'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+    readBy: '@alicloud/credentials',
+    secret: true,
+    description: 'RAM user AccessKey secret',
+  },
+  {
+    name: 'ALIBABA_CLOUD_SECURITY_TOKEN',
+    readBy: '@alicloud/credentials',
+    secret: true,
+    description: 'STS token, with an STS AccessKey pair',
+  },
+  {
+    name: 'ALIBABA_CLOUD_ROLE_ARN',
+    readBy: '@alicloud/credentials',
+    secret: false,
+    description:
+      'RAM role to assume with an OIDC token (ACK RRSA); with ALIBABA_CLOUD_OIDC_PROVIDER_ARN and ALIBABA_CLOUD_OIDC_TOKEN_FILE',
+  },
+  {
+    name: 'ALIBABA_CLOUD_OIDC_PROVIDER_ARN',
+    readBy: '@alicloud/credentials',
+    secret: false,
+    description: 'OIDC identity provider of the cluster (ACK RRSA)',
+  },
+  {
+    name: 'ALIBABA_CLOUD_OIDC_TOKEN_FILE',
+    readBy: '@alicloud/credentials',
+    secret: false,
+    description: 'path of the projected OIDC token (ACK RRSA); the file is a secret, the path is not',
+  },
+  {
+    name: 'ALIBABA_CLOUD_ROLE_SESSION_NAME',
+    readBy: '@alicloud/credentials',
+    secret: false,
+    description: 'session name for the assumed role (shows in ActionTrail)',
+  },
+  {
+    name: 'ALIBABA_CLOUD_CREDENTIALS_URI',
+    readBy: 'ess-scale-in',
+    secret: false,
+    description: 'URL of a credentials service (last in the chain)',
+  },
+  {
+    name: 'ALIBABA_CLOUD_ECS_METADATA',
+    readBy: '@alicloud/credentials',
+    secret: false,
+    description: 'RAM role name to take from the ECS metadata service (worker on ECS, no keys)',
+  },
+  {
+    name: 'ALIBABA_CLOUD_ECS_METADATA_DISABLED',
+    readBy: '@alicloud/credentials',
+    secret: false,
+    description: 'true: never ask the ECS metadata service (off-cloud, tests)',
+  },
+  {
+    name: 'ESS_ENDPOINT',
+    readBy: 'ess-scale-in',
+    secret: false,
+    description: 'override of the ESS endpoint origin, e.g. the emulator http://emulator:18080; default: per region',
+  },
+  {
+    name: 'SLB_ENDPOINT',
+    readBy: 'ess-scale-in',
+    secret: false,
+    description: 'override of the CLB (SLB) endpoint origin',
+  },
   { name: 'ALB_ENDPOINT', readBy: 'ess-scale-in', secret: false, description: 'override of the ALB endpoint origin' },
-  { name: 'METRICS_PORT', readBy: 'ess-scale-in', secret: false, description: 'serve Prometheus metrics on 0.0.0.0:<port>/metrics; unset: no metrics endpoint' },
-  { name: 'TEMPORAL_METRICS_BIND_ADDRESS', readBy: 'ess-scale-in', secret: false, description: 'host:port for the metrics endpoint instead of METRICS_PORT (e.g. 127.0.0.1:9464)' },
-  { name: 'LOG_FORMAT', readBy: 'ess-scale-in', secret: false, description: 'json (one object per line) or pretty; default json unless stdout is a terminal' },
-  { name: 'LOG_LEVEL', readBy: 'ess-scale-in', secret: false, default: 'INFO', description: 'TRACE, DEBUG, INFO, WARN or ERROR' },
+  {
+    name: 'METRICS_PORT',
+    readBy: 'ess-scale-in',
+    secret: false,
+    description: 'serve Prometheus metrics on 0.0.0.0:<port>/metrics; unset: no metrics endpoint',
+  },
+  {
+    name: 'TEMPORAL_METRICS_BIND_ADDRESS',
+    readBy: 'ess-scale-in',
+    secret: false,
+    description: 'host:port for the metrics endpoint instead of METRICS_PORT (e.g. 127.0.0.1:9464)',
+  },
+  {
+    name: 'LOG_FORMAT',
+    readBy: 'ess-scale-in',
+    secret: false,
+    description: 'json (one object per line) or pretty; default json unless stdout is a terminal',
+  },
+  {
+    name: 'LOG_LEVEL',
+    readBy: 'ess-scale-in',
+    secret: false,
+    default: 'INFO',
+    description: 'TRACE, DEBUG, INFO, WARN or ERROR',
+  },
 ];
 
 function readFile(variable: string, path: string): Buffer {
@@ -110,16 +266,32 @@ export function temporalConfigFromEnv(env: Env = process.env): TemporalConfig {
   const caPath = env.TEMPORAL_TLS_SERVER_CA_CERT_PATH?.trim();
   const serverName = env.TEMPORAL_TLS_SERVER_NAME?.trim() || profile?.tls?.serverName || undefined;
   if (Boolean(certPath) !== Boolean(keyPath)) {
-    throw new ConfigError(certPath ? 'TEMPORAL_TLS_CLIENT_KEY_PATH' : 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'mTLS needs both TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH');
+    throw new ConfigError(
+      certPath ? 'TEMPORAL_TLS_CLIENT_KEY_PATH' : 'TEMPORAL_TLS_CLIENT_CERT_PATH',
+      'mTLS needs both TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH',
+    );
   }
-  const crt = certPath ? readFile('TEMPORAL_TLS_CLIENT_CERT_PATH', certPath) : fromSource('TEMPORAL_CONFIG_FILE', profile?.tls?.clientCert);
-  const key = keyPath ? readFile('TEMPORAL_TLS_CLIENT_KEY_PATH', keyPath) : fromSource('TEMPORAL_CONFIG_FILE', profile?.tls?.clientKey);
-  if (Boolean(crt) !== Boolean(key)) throw new ConfigError('TEMPORAL_CONFIG_FILE', 'the profile has a client certificate or key without the other (mTLS needs both)');
-  const ca = caPath ? readFile('TEMPORAL_TLS_SERVER_CA_CERT_PATH', caPath) : fromSource('TEMPORAL_CONFIG_FILE', profile?.tls?.serverCACert);
+  const crt = certPath
+    ? readFile('TEMPORAL_TLS_CLIENT_CERT_PATH', certPath)
+    : fromSource('TEMPORAL_CONFIG_FILE', profile?.tls?.clientCert);
+  const key = keyPath
+    ? readFile('TEMPORAL_TLS_CLIENT_KEY_PATH', keyPath)
+    : fromSource('TEMPORAL_CONFIG_FILE', profile?.tls?.clientKey);
+  if (Boolean(crt) !== Boolean(key))
+    throw new ConfigError(
+      'TEMPORAL_CONFIG_FILE',
+      'the profile has a client certificate or key without the other (mTLS needs both)',
+    );
+  const ca = caPath
+    ? readFile('TEMPORAL_TLS_SERVER_CA_CERT_PATH', caPath)
+    : fromSource('TEMPORAL_CONFIG_FILE', profile?.tls?.serverCACert);
 
   const explicit = bool('TEMPORAL_TLS', env.TEMPORAL_TLS) ?? (profile?.tls?.disabled === true ? false : undefined);
   if (explicit === false && (crt || ca)) {
-    throw new ConfigError('TEMPORAL_TLS', 'is false, but a client certificate or server CA is configured; remove one of them');
+    throw new ConfigError(
+      'TEMPORAL_TLS',
+      'is false, but a client certificate or server CA is configured; remove one of them',
+    );
   }
   let tls: TemporalConfig['tls'];
   if (crt || ca || serverName) {
@@ -147,7 +319,8 @@ export function temporalConfigFromEnv(env: Env = process.env): TemporalConfig {
 function grpcMetaFromEnv(env: Env): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (k.startsWith('TEMPORAL_GRPC_META_') && v) out[k.slice('TEMPORAL_GRPC_META_'.length).toLowerCase().replace(/_/g, '-')] = v;
+    if (k.startsWith('TEMPORAL_GRPC_META_') && v)
+      out[k.slice('TEMPORAL_GRPC_META_'.length).toLowerCase().replace(/_/g, '-')] = v;
   }
   return out;
 }
@@ -161,7 +334,9 @@ function fromSource(variable: string, source: ConfigDataSource | undefined): Buf
 /** The profile as stored in the file; env overrides are applied by `temporalConfigFromEnv`, with its own checks. */
 function profileFromFile(env: Env): ClientConfigProfile {
   const variable = env.TEMPORAL_CONFIG_FILE?.trim() ? 'TEMPORAL_CONFIG_FILE' : 'TEMPORAL_PROFILE';
-  const overrideEnvVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  const overrideEnvVars = Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
   const file = env.TEMPORAL_CONFIG_FILE?.trim();
   // envconfig silently ignores a missing file; a file named explicitly must exist.
   const configSource = file ? { data: readFile('TEMPORAL_CONFIG_FILE', file) } : undefined;
@@ -178,14 +353,27 @@ function profileFromFile(env: Env): ClientConfigProfile {
     const message = e instanceof Error ? e.message : '';
     // TOML parser messages quote the offending line, which may hold an api_key: keep only safe facts.
     if (code) throw new ConfigError(variable, `cannot read the Temporal config file: ${code}`);
-    if (/^Profile '.*' not found/.test(message)) throw new ConfigError('TEMPORAL_PROFILE', `profile ${JSON.stringify(env.TEMPORAL_PROFILE?.trim() ?? 'default')} not found in the config file`);
-    if (/^Validation error: key\(s\) unrecognized/.test(message)) throw new ConfigError(variable, message.replace(/^Validation error: /, ''));
-    throw new ConfigError(variable, `the Temporal config file is not valid TOML (${e instanceof Error ? e.name : 'error'})`);
+    if (/^Profile '.*' not found/.test(message))
+      throw new ConfigError(
+        'TEMPORAL_PROFILE',
+        `profile ${JSON.stringify(env.TEMPORAL_PROFILE?.trim() ?? 'default')} not found in the config file`,
+      );
+    if (/^Validation error: key\(s\) unrecognized/.test(message))
+      throw new ConfigError(variable, message.replace(/^Validation error: /, ''));
+    throw new ConfigError(
+      variable,
+      `the Temporal config file is not valid TOML (${e instanceof Error ? e.name : 'error'})`,
+    );
   }
 }
 
 /** Options for `Connection.connect` / `NativeConnection.connect`. */
-export function connectionOptions(cfg: TemporalConfig): { address: string; apiKey?: string; tls?: Exclude<TemporalConfig['tls'], undefined>; metadata?: Record<string, string> } {
+export function connectionOptions(cfg: TemporalConfig): {
+  address: string;
+  apiKey?: string;
+  tls?: Exclude<TemporalConfig['tls'], undefined>;
+  metadata?: Record<string, string>;
+} {
   return {
     address: cfg.address,
     ...(cfg.apiKey ? { apiKey: cfg.apiKey } : {}),

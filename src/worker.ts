@@ -2,9 +2,22 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
-import { createCloudClient, defaultCredentialChain, endpointsFromEnv, type ClosableCloudClient, type CredentialsProvider } from './aliyun';
+import {
+  createCloudClient,
+  defaultCredentialChain,
+  endpointsFromEnv,
+  type ClosableCloudClient,
+  type CredentialsProvider,
+} from './aliyun';
 import { ConfigError, connectionOptions, temporalConfigFromEnv, type TemporalConfig } from './config';
-import { activityObservability, installObservability, logOnce, observabilityConfigFromEnv, type Observability, type ObservabilityConfig } from './observability';
+import {
+  activityObservability,
+  installObservability,
+  logOnce,
+  observabilityConfigFromEnv,
+  type Observability,
+  type ObservabilityConfig,
+} from './observability';
 
 export interface StartWorkerOptions {
   temporal?: TemporalConfig;
@@ -32,7 +45,10 @@ export interface RunningWorker {
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Where the workflow code comes from: an explicit bundle, `WORKFLOW_BUNDLE_PATH`, or the sources (bundled at start). */
-export function workflowSource(explicit: WorkerOptions['workflowBundle'] | undefined, env: Env = process.env): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+export function workflowSource(
+  explicit: WorkerOptions['workflowBundle'] | undefined,
+  env: Env = process.env,
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   if (explicit) return { workflowBundle: explicit };
   const codePath = env.WORKFLOW_BUNDLE_PATH?.trim();
   if (codePath) return { workflowBundle: { codePath: path.resolve(codePath) } };
@@ -41,7 +57,9 @@ export function workflowSource(explicit: WorkerOptions['workflowBundle'] | undef
 
 /** Bundles the workflow code once (image build), for `WORKFLOW_BUNDLE_PATH`. */
 export async function writeWorkflowBundle(outFile: string): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'workflows', 'index' + path.extname(__filename)) });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: path.join(__dirname, 'workflows', 'index' + path.extname(__filename)),
+  });
   writeFileSync(outFile, code);
 }
 
@@ -57,7 +75,11 @@ export async function startWorker(opts: StartWorkerOptions = {}): Promise<Runnin
   const source = workflowSource(opts.workflowBundle);
   // Before any connection: Runtime.install must come first.
   const observability = installObservability(opts.observability ?? observabilityConfigFromEnv());
-  const cloud = createCloudClient({ credentials: opts.credentials ?? defaultCredentialChain(), endpoints, onCall: observability.onCall });
+  const cloud = createCloudClient({
+    credentials: opts.credentials ?? defaultCredentialChain(),
+    endpoints,
+    onCall: observability.onCall,
+  });
   let connection: NativeConnection | undefined;
   try {
     connection = await NativeConnection.connect(connectionOptions(temporal));
@@ -101,7 +123,9 @@ async function main(argv: readonly string[]): Promise<void> {
   observability.logger.info(`ess-scale-in worker polling task queue "${o.taskQueue}" in namespace "${o.namespace}"`, {
     taskQueue: o.taskQueue,
     namespace: o.namespace,
-    ...(cfg.metricsBindAddress && observability.installed ? { metrics: `http://${cfg.metricsBindAddress}/metrics` } : {}),
+    ...(cfg.metricsBindAddress && observability.installed
+      ? { metrics: `http://${cfg.metricsBindAddress}/metrics` }
+      : {}),
   });
   await done;
   observability.logger.info('ess-scale-in worker stopped');
@@ -112,7 +136,12 @@ if (require.main === module) {
     const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     try {
       const cfg = observabilityConfigFromEnv();
-      logOnce({ ...cfg.logging, write: (l) => process.stderr.write(`${l}\n`) }, 'ERROR', `worker failed: ${message}`, e instanceof ConfigError ? { code: e.code, variable: e.variable } : {});
+      logOnce(
+        { ...cfg.logging, write: (l) => process.stderr.write(`${l}\n`) },
+        'ERROR',
+        `worker failed: ${message}`,
+        e instanceof ConfigError ? { code: e.code, variable: e.variable } : {},
+      );
     } catch {
       process.stderr.write(`worker failed: ${message}\n`);
     }

@@ -13,7 +13,12 @@ interface PlannedChanges {
 }
 
 /** Reads the batch's backends on every load balancer: what each weighs now, and the changes that set them to 0. */
-async function readBackends(cloud: CloudClient, req: DrainRequest, signal: AbortSignal, record: (r: RestoreRecord) => void): Promise<PlannedChanges> {
+async function readBackends(
+  cloud: CloudClient,
+  req: DrainRequest,
+  signal: AbortSignal,
+  record: (r: RestoreRecord) => void,
+): Promise<PlannedChanges> {
   const ids = new Set(req.instanceIds);
   const { clbIds, vServerGroups, albServerGroupIds } = req.loadBalancers;
   const out: PlannedChanges = { clb: [], vsg: [], alb: [] };
@@ -21,19 +26,46 @@ async function readBackends(cloud: CloudClient, req: DrainRequest, signal: Abort
     const lb = await cloud.clb.describeLoadBalancerAttribute(req.regionId, lbId, { signal });
     const mine = lb.backendServers.filter((b) => ids.has(b.serverId));
     for (const b of mine) record({ kind: 'clb', loadBalancerId: lbId, serverId: b.serverId, weight: b.weight });
-    if (mine.some((b) => b.weight !== 0)) out.clb.push({ lbId, servers: mine.map((b) => ({ serverId: b.serverId, weight: 0, type: b.type || 'ecs' })) });
+    if (mine.some((b) => b.weight !== 0))
+      out.clb.push({ lbId, servers: mine.map((b) => ({ serverId: b.serverId, weight: 0, type: b.type || 'ecs' })) });
   }
   for (const v of vServerGroups) {
     const g = await cloud.clb.describeVServerGroupAttribute(req.regionId, v.vServerGroupId, { signal });
     const mine = g.backendServers.filter((b) => ids.has(b.serverId));
-    for (const b of mine) record({ kind: 'vsg', vServerGroupId: v.vServerGroupId, serverId: b.serverId, port: b.port ?? 0, weight: b.weight });
-    if (mine.some((b) => b.weight !== 0)) out.vsg.push({ vsgId: v.vServerGroupId, servers: mine.map((b) => ({ serverId: b.serverId, weight: 0, type: b.type || 'ecs', port: b.port ?? 0 })) });
+    for (const b of mine)
+      record({
+        kind: 'vsg',
+        vServerGroupId: v.vServerGroupId,
+        serverId: b.serverId,
+        port: b.port ?? 0,
+        weight: b.weight,
+      });
+    if (mine.some((b) => b.weight !== 0))
+      out.vsg.push({
+        vsgId: v.vServerGroupId,
+        servers: mine.map((b) => ({ serverId: b.serverId, weight: 0, type: b.type || 'ecs', port: b.port ?? 0 })),
+      });
   }
   for (const sgId of albServerGroupIds) {
-    const { servers } = await cloud.alb.listServerGroupServers(req.regionId, sgId, { signal, serverIds: req.instanceIds });
+    const { servers } = await cloud.alb.listServerGroupServers(req.regionId, sgId, {
+      signal,
+      serverIds: req.instanceIds,
+    });
     const mine = servers.filter((s) => ids.has(s.serverId));
-    for (const s of mine) record({ kind: 'alb', serverGroupId: sgId, serverId: s.serverId, serverType: s.serverType, port: s.port, weight: s.weight });
-    if (mine.some((s) => s.weight !== 0)) out.alb.push({ sgId, servers: mine.map((s) => ({ serverId: s.serverId, serverType: s.serverType, port: s.port, weight: 0 })) });
+    for (const s of mine)
+      record({
+        kind: 'alb',
+        serverGroupId: sgId,
+        serverId: s.serverId,
+        serverType: s.serverType,
+        port: s.port,
+        weight: s.weight,
+      });
+    if (mine.some((s) => s.weight !== 0))
+      out.alb.push({
+        sgId,
+        servers: mine.map((s) => ({ serverId: s.serverId, serverType: s.serverType, port: s.port, weight: 0 })),
+      });
   }
   return out;
 }
@@ -43,7 +75,11 @@ async function readBackends(cloud: CloudClient, req: DrainRequest, signal: Abort
  * place that survives a worker killed between a weight change and the heartbeat that would have
  * recorded the original (a heartbeat is sent asynchronously, with no acknowledgement).
  */
-export async function runSnapshotWeights(cloud: CloudClient, req: DrainRequest, signal: AbortSignal): Promise<{ restore: RestoreRecord[] }> {
+export async function runSnapshotWeights(
+  cloud: CloudClient,
+  req: DrainRequest,
+  signal: AbortSignal,
+): Promise<{ restore: RestoreRecord[] }> {
   const restore: RestoreRecord[] = [];
   await readBackends(cloud, req, signal, (r) => restore.push(r));
   return { restore };
@@ -57,10 +93,15 @@ export async function runSnapshotWeights(cloud: CloudClient, req: DrainRequest, 
  */
 export async function runDrain(cloud: CloudClient, req: DrainRequest, hb: Heartbeat): Promise<DrainResponse> {
   const signal = Context.current().cancellationSignal;
-  const previous = [...(req.originals ?? []), ...((hb.resumedFrom as { restore?: RestoreRecord[] } | undefined)?.restore ?? [])];
+  const previous = [
+    ...(req.originals ?? []),
+    ...((hb.resumedFrom as { restore?: RestoreRecord[] } | undefined)?.restore ?? []),
+  ];
   const known = new Map<string, RestoreRecord>();
   const requestIds: string[] = [];
-  const record = (r: RestoreRecord) => { if (!known.has(restoreKey(r))) known.set(restoreKey(r), r); };
+  const record = (r: RestoreRecord) => {
+    if (!known.has(restoreKey(r))) known.set(restoreKey(r), r);
+  };
   for (const r of previous) record(r);
   const checkpoint = () => hb.beat({ restore: [...known.values()] });
 
@@ -70,7 +111,10 @@ export async function runDrain(cloud: CloudClient, req: DrainRequest, hb: Heartb
     for (const id of targets) record({ kind: 'standby', instanceId: id });
     checkpoint();
     // Re-entering standby is harmless, but skip instances an earlier attempt already moved.
-    const current = await cloud.ess.describeScalingInstances({ regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: targets }, { signal });
+    const current = await cloud.ess.describeScalingInstances(
+      { regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: targets },
+      { signal },
+    );
     const toMove = current.instances.filter((i) => i.lifecycleState === 'InService').map((i) => i.instanceId);
     for (const part of chunk(toMove, 20)) {
       const r = await cloud.ess.enterStandby(req.regionId, req.scalingGroupId, part, undefined, { signal });
@@ -90,11 +134,19 @@ export async function runDrain(cloud: CloudClient, req: DrainRequest, hb: Heartb
       checkpoint();
     }
     for (const c of vsgChanges) {
-      requestIds.push((await cloud.clb.setVServerGroupAttribute(req.regionId, c.vsgId, c.servers, { signal })).requestId);
+      requestIds.push(
+        (await cloud.clb.setVServerGroupAttribute(req.regionId, c.vsgId, c.servers, { signal })).requestId,
+      );
       checkpoint();
     }
     for (const c of albChanges) {
-      const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(req.regionId, c.sgId, c.servers, undefined, { signal });
+      const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(
+        req.regionId,
+        c.sgId,
+        c.servers,
+        undefined,
+        { signal },
+      );
       requestIds.push(requestId);
       await waitForAlbJob(cloud, req.regionId, jobId, hb);
     }
@@ -108,7 +160,10 @@ export async function runDrain(cloud: CloudClient, req: DrainRequest, hb: Heartb
 /** A drain that failed part-way: `restore` says how to undo whatever it changed. */
 export class DrainInterruptedError extends Error {
   override readonly name = 'DrainInterruptedError' as const;
-  constructor(override readonly cause: unknown, readonly restore: RestoreRecord[]) {
+  constructor(
+    override readonly cause: unknown,
+    readonly restore: RestoreRecord[],
+  ) {
     super(cause instanceof Error ? cause.message : String(cause));
   }
 }
@@ -122,7 +177,14 @@ async function waitForAlbJob(cloud: CloudClient, regionId: string, jobId: string
     const job = jobs.find((j) => j.id === jobId);
     if (job?.status === 'Succeeded') return;
     if (job?.status === 'Failed') {
-      throw new AliyunApiError('AlbJobFailed', `ALB job ${jobId} failed: ${job.errorCode ?? ''} ${job.errorMessage ?? ''}`.trim(), 200, undefined, undefined, 'UpdateServerGroupServersAttribute');
+      throw new AliyunApiError(
+        'AlbJobFailed',
+        `ALB job ${jobId} failed: ${job.errorCode ?? ''} ${job.errorMessage ?? ''}`.trim(),
+        200,
+        undefined,
+        undefined,
+        'UpdateServerGroupServersAttribute',
+      );
     }
     // Not the earlier attempt's details: that would drop this attempt's record of the original weights.
     hb.beat();
@@ -140,7 +202,8 @@ export async function runUndrain(cloud: CloudClient, req: UndrainRequest, hb: He
   const restored = new Set<string>();
   const gone = new Set<string>();
   const requestIds: string[] = [];
-  const group = <K extends RestoreRecord['kind']>(kind: K) => req.restore.filter((r): r is Extract<RestoreRecord, { kind: K }> => r.kind === kind);
+  const group = <K extends RestoreRecord['kind']>(kind: K) =>
+    req.restore.filter((r): r is Extract<RestoreRecord, { kind: K }> => r.kind === kind);
   const by = <T, K>(items: T[], key: (t: T) => K) => {
     const m = new Map<K, T[]>();
     for (const i of items) m.set(key(i), [...(m.get(key(i)) ?? []), i]);
@@ -153,7 +216,16 @@ export async function runUndrain(cloud: CloudClient, req: UndrainRequest, hb: He
     const todo = recs.filter((r) => present.has(r.serverId));
     for (const r of recs) if (!present.has(r.serverId)) gone.add(r.serverId);
     if (todo.length) {
-      requestIds.push((await cloud.clb.setBackendServers(req.regionId, lbId, todo.map((r) => ({ serverId: r.serverId, weight: r.weight, type: present.get(r.serverId)?.type || 'ecs' })), { signal })).requestId);
+      requestIds.push(
+        (
+          await cloud.clb.setBackendServers(
+            req.regionId,
+            lbId,
+            todo.map((r) => ({ serverId: r.serverId, weight: r.weight, type: present.get(r.serverId)?.type || 'ecs' })),
+            { signal },
+          )
+        ).requestId,
+      );
       for (const r of todo) restored.add(r.serverId);
     }
   }
@@ -163,17 +235,35 @@ export async function runUndrain(cloud: CloudClient, req: UndrainRequest, hb: He
     const todo = recs.filter((r) => present.has(`${r.serverId}/${r.port}`));
     for (const r of recs) if (!present.has(`${r.serverId}/${r.port}`)) gone.add(r.serverId);
     if (todo.length) {
-      requestIds.push((await cloud.clb.setVServerGroupAttribute(req.regionId, vsgId, todo.map((r) => ({ serverId: r.serverId, weight: r.weight, type: 'ecs', port: r.port })), { signal })).requestId);
+      requestIds.push(
+        (
+          await cloud.clb.setVServerGroupAttribute(
+            req.regionId,
+            vsgId,
+            todo.map((r) => ({ serverId: r.serverId, weight: r.weight, type: 'ecs', port: r.port })),
+            { signal },
+          )
+        ).requestId,
+      );
       for (const r of todo) restored.add(r.serverId);
     }
   }
   for (const [sgId, recs] of by(group('alb'), (r) => r.serverGroupId)) {
-    const { servers } = await cloud.alb.listServerGroupServers(req.regionId, sgId, { signal, serverIds: [...new Set(recs.map((r) => r.serverId))] });
+    const { servers } = await cloud.alb.listServerGroupServers(req.regionId, sgId, {
+      signal,
+      serverIds: [...new Set(recs.map((r) => r.serverId))],
+    });
     const present = new Set(servers.map((s) => `${s.serverId}/${s.port}`));
     const todo = recs.filter((r) => present.has(`${r.serverId}/${r.port}`));
     for (const r of recs) if (!present.has(`${r.serverId}/${r.port}`)) gone.add(r.serverId);
     if (todo.length) {
-      const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(req.regionId, sgId, todo.map((r) => ({ serverId: r.serverId, serverType: r.serverType, port: r.port, weight: r.weight })), undefined, { signal });
+      const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(
+        req.regionId,
+        sgId,
+        todo.map((r) => ({ serverId: r.serverId, serverType: r.serverType, port: r.port, weight: r.weight })),
+        undefined,
+        { signal },
+      );
       requestIds.push(requestId);
       await waitForAlbJob(cloud, req.regionId, jobId, hb);
       for (const r of todo) restored.add(r.serverId);
@@ -181,12 +271,17 @@ export async function runUndrain(cloud: CloudClient, req: UndrainRequest, hb: He
   }
   const standby = group('standby').map((r) => r.instanceId);
   if (standby.length) {
-    const { instances } = await cloud.ess.describeScalingInstances({ regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: standby }, { signal });
+    const { instances } = await cloud.ess.describeScalingInstances(
+      { regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: standby },
+      { signal },
+    );
     const inStandby = instances.filter((i) => i.lifecycleState === 'Standby').map((i) => i.instanceId);
     const present = new Set(instances.map((i) => i.instanceId));
     for (const id of standby) if (!present.has(id)) gone.add(id);
     for (const part of chunk(inStandby, 20)) {
-      requestIds.push((await cloud.ess.exitStandby(req.regionId, req.scalingGroupId, part, undefined, { signal })).requestId);
+      requestIds.push(
+        (await cloud.ess.exitStandby(req.regionId, req.scalingGroupId, part, undefined, { signal })).requestId,
+      );
     }
     for (const id of standby) if (present.has(id)) restored.add(id);
   }

@@ -25,9 +25,29 @@ export function toApplicationFailure(err: unknown, retryDelayCapMs?: number): un
     const inner = toApplicationFailure(err.cause, retryDelayCapMs);
     if (inner instanceof ApplicationFailure) {
       const first = (inner.details?.[0] ?? {}) as Partial<FailureDetails>;
-      return ApplicationFailure.create({ type: inner.type ?? 'DrainFailed', message: inner.message, nonRetryable: inner.nonRetryable ?? undefined, nextRetryDelay: inner.nextRetryDelay ?? undefined, details: [{ ...first, restore: err.restore }] });
+      return ApplicationFailure.create({
+        type: inner.type ?? 'DrainFailed',
+        message: inner.message,
+        nonRetryable: inner.nonRetryable ?? undefined,
+        nextRetryDelay: inner.nextRetryDelay ?? undefined,
+        details: [{ ...first, restore: err.restore }],
+      });
     }
-    return ApplicationFailure.create({ type: 'DrainFailed', message: err.message, details: [{ code: 'DrainFailed', action: undefined, requestId: undefined, httpStatus: undefined, recommend: undefined, advice: 'retried', restore: err.restore } satisfies FailureDetails] });
+    return ApplicationFailure.create({
+      type: 'DrainFailed',
+      message: err.message,
+      details: [
+        {
+          code: 'DrainFailed',
+          action: undefined,
+          requestId: undefined,
+          httpStatus: undefined,
+          recommend: undefined,
+          advice: 'retried',
+          restore: err.restore,
+        } satisfies FailureDetails,
+      ],
+    });
   }
   if (!(err instanceof AliyunError)) {
     if (err instanceof RangeError || err instanceof TypeError) {
@@ -43,7 +63,8 @@ export function toApplicationFailure(err: unknown, retryDelayCapMs?: number): un
     code: err.code,
     action: 'action' in err ? String((err as { action: unknown }).action) : undefined,
     requestId: api?.requestId,
-    httpStatus: api?.httpStatus ?? ('httpStatus' in err ? Number((err as { httpStatus: unknown }).httpStatus) : undefined),
+    httpStatus:
+      api?.httpStatus ?? ('httpStatus' in err ? Number((err as { httpStatus: unknown }).httpStatus) : undefined),
     recommend: api?.recommend,
     advice: policy.advice,
   };

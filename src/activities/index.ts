@@ -6,7 +6,12 @@ import { translated } from './failures';
 import { runPoll } from './poll';
 import { runPreflight } from './preflight';
 import { runRemoveBatch } from './remove';
-import { runCheckInstances, runSelectInstances, type CheckInstancesRequest, type SelectInstancesRequest } from './select-instances';
+import {
+  runCheckInstances,
+  runSelectInstances,
+  type CheckInstancesRequest,
+  type SelectInstancesRequest,
+} from './select-instances';
 import type { DrainRequest, PollRequest, PreflightRequest, RemoveBatchRequest, UndrainRequest } from './types';
 
 export interface ActivityDeps {
@@ -20,10 +25,14 @@ export interface ActivityDeps {
 export function createActivities({ cloud }: ActivityDeps) {
   return {
     async preflight(req: PreflightRequest) {
-      return withHeartbeat(() => translated(() => runPreflight(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs));
+      return withHeartbeat(() =>
+        translated(() => runPreflight(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs),
+      );
     },
     async snapshotWeights(req: DrainRequest) {
-      return withHeartbeat(() => translated(() => runSnapshotWeights(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs));
+      return withHeartbeat(() =>
+        translated(() => runSnapshotWeights(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs),
+      );
     },
     async drain(req: DrainRequest) {
       return withHeartbeat((hb) => translated(() => runDrain(cloud, req, hb), req.retryDelayCapMs));
@@ -38,10 +47,14 @@ export function createActivities({ cloud }: ActivityDeps) {
       return withHeartbeat((hb) => translated(() => runPoll(cloud, req, hb), req.retryDelayCapMs));
     },
     async selectInstancesForWindow(req: SelectInstancesRequest) {
-      return withHeartbeat(() => translated(() => runSelectInstances(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs));
+      return withHeartbeat(() =>
+        translated(() => runSelectInstances(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs),
+      );
     },
     async checkWindowInstances(req: CheckInstancesRequest) {
-      return withHeartbeat(() => translated(() => runCheckInstances(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs));
+      return withHeartbeat(() =>
+        translated(() => runCheckInstances(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs),
+      );
     },
   };
 }
@@ -49,6 +62,9 @@ export function createActivities({ cloud }: ActivityDeps) {
 /** The scale-in workflow's activities (what test fakes implement); the window's two are kept apart so fakes need not grow. */
 export type ScaleInActivities = Omit<ReturnType<typeof createActivities>, keyof WindowActivities>;
 /** The scheduled window's activities (src/activities/select-instances.ts). */
-export type WindowActivities = Pick<ReturnType<typeof createActivities>, 'selectInstancesForWindow' | 'checkWindowInstances'>;
+export type WindowActivities = Pick<
+  ReturnType<typeof createActivities>,
+  'selectInstancesForWindow' | 'checkWindowInstances'
+>;
 export type * from './types';
 export type { CheckInstancesRequest, CheckInstancesResponse, SelectInstancesRequest } from './select-instances';

@@ -24,12 +24,19 @@ export function initialPace(p: PollPacing): PaceState {
  * The next wait after observing `progress` (0–99) at `atMs`. `freshSinceMs`: when this poll began,
  * if it began with the activity (not a retry): its first observation then already has a rate.
  */
-export function nextPace(p: PollPacing, s: PaceState, progress: number, atMs: number, freshSinceMs?: number): PaceState {
+export function nextPace(
+  p: PollPacing,
+  s: PaceState,
+  progress: number,
+  atMs: number,
+  freshSinceMs?: number,
+): PaceState {
   const first = s.first ?? { progress, atMs };
   const moved = progress - first.progress;
   let estimateMs: number | undefined;
   if (moved > 0 && atMs > first.atMs) estimateMs = ((100 - progress) * (atMs - first.atMs)) / moved;
-  else if (!s.first && freshSinceMs !== undefined && progress > 0 && atMs > freshSinceMs) estimateMs = ((100 - progress) * (atMs - freshSinceMs)) / progress;
+  else if (!s.first && freshSinceMs !== undefined && progress > 0 && atMs > freshSinceMs)
+    estimateMs = ((100 - progress) * (atMs - freshSinceMs)) / progress;
   const intervalMs = estimateMs !== undefined ? clamp(estimateMs / 2, p) : clamp(s.intervalMs * 1.5, p);
   return { first, intervalMs };
 }

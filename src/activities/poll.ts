@@ -28,7 +28,16 @@ export async function runPoll(cloud: CloudClient, req: PollRequest, hb: Heartbea
     polls++;
     const act = activities.find((a) => a.scalingActivityId === req.scalingActivityId);
     if (act && TERMINAL.has(act.statusCode)) {
-      return finish(cloud, req, act.statusCode, act.statusMessage || act.errorMessage || '', act.progress, act.failedInstanceIds, polls, signal);
+      return finish(
+        cloud,
+        req,
+        act.statusCode,
+        act.statusMessage || act.errorMessage || '',
+        act.progress,
+        act.failedInstanceIds,
+        polls,
+        signal,
+      );
     }
     const progress = act?.progress ?? 0;
     hb.beat({ polls, progress } satisfies PollCheckpoint);
@@ -38,12 +47,21 @@ export async function runPoll(cloud: CloudClient, req: PollRequest, hb: Heartbea
 }
 
 async function finish(
-  cloud: CloudClient, req: PollRequest, statusCode: string, statusMessage: string, progress: number,
-  reportedFailed: string[], polls: number, signal: AbortSignal,
+  cloud: CloudClient,
+  req: PollRequest,
+  statusCode: string,
+  statusMessage: string,
+  progress: number,
+  reportedFailed: string[],
+  polls: number,
+  signal: AbortSignal,
 ): Promise<PollResponse> {
   // The group itself is the truth about what left it: an instance still there (and not on its way
   // out) was not removed, whatever the activity's summary says.
-  const { instances } = await cloud.ess.describeScalingInstances({ regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: req.instanceIds }, { signal });
+  const { instances } = await cloud.ess.describeScalingInstances(
+    { regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: req.instanceIds },
+    { signal },
+  );
   const stillThere = new Map(instances.map((i) => [i.instanceId, i.lifecycleState]));
   const reported = new Set(reportedFailed);
   const failedInstances: PollResponse['failedInstances'] = [];
@@ -51,7 +69,20 @@ async function finish(
   for (const id of req.instanceIds) {
     const state = stillThere.get(id);
     if (state === undefined) removedInstanceIds.push(id);
-    else failedInstances.push({ instanceId: id, why: `scaling activity ${req.scalingActivityId} ended ${statusCode}${statusMessage ? ` (${statusMessage})` : ''}; the instance is still in the group as ${state}${reported.has(id) ? ', listed among its failed instances' : ''}` });
+    else
+      failedInstances.push({
+        instanceId: id,
+        why: `scaling activity ${req.scalingActivityId} ended ${statusCode}${statusMessage ? ` (${statusMessage})` : ''}; the instance is still in the group as ${state}${reported.has(id) ? ', listed among its failed instances' : ''}`,
+      });
   }
-  return { scalingActivityId: req.scalingActivityId, statusCode, statusMessage, progress, removedInstanceIds, failedInstances, polls, endedAt: new Date().toISOString() };
+  return {
+    scalingActivityId: req.scalingActivityId,
+    statusCode,
+    statusMessage,
+    progress,
+    removedInstanceIds,
+    failedInstances,
+    polls,
+    endedAt: new Date().toISOString(),
+  };
 }

@@ -7,7 +7,9 @@ import type { AcceptedRemoval, RemoveBatchRequest, RemoveBatchResponse } from '.
 
 /** ClientToken: same batch and instance set → same token; a changed set gets a new one, so the API never sees a mismatch. */
 export function clientTokenFor(idempotencyKey: string, instanceIds: string[]): string {
-  const h = createHash('sha256').update(`${idempotencyKey}|${[...instanceIds].sort().join(',')}`).digest('hex');
+  const h = createHash('sha256')
+    .update(`${idempotencyKey}|${[...instanceIds].sort().join(',')}`)
+    .digest('hex');
   return `esi-${h.slice(0, 40)}`;
 }
 
@@ -32,15 +34,30 @@ const MINUTE = 60_000;
  * or actor must not be taken for ours. Unrelated activities of the same minute are skipped, as are
  * those this run already knows.
  */
-async function findLostActivity(cloud: CloudClient, req: RemoveBatchRequest, instanceIds: string[], since: number, signal: AbortSignal): Promise<string | undefined> {
+async function findLostActivity(
+  cloud: CloudClient,
+  req: RemoveBatchRequest,
+  instanceIds: string[],
+  since: number,
+  signal: AbortSignal,
+): Promise<string | undefined> {
   const { activities } = await cloud.ess.recentScalingActivities(req.regionId, req.scalingGroupId, { signal });
   const known = new Set(req.knownScalingActivityIds ?? []);
   const notBefore = Math.floor(since / MINUTE) * MINUTE - MINUTE;
   const ids = new Set(instanceIds);
-  return activities.find((a) => !known.has(a.scalingActivityId) && Date.parse(a.startTime) >= notBefore && a.failedInstanceIds.some((id) => ids.has(id)))?.scalingActivityId;
+  return activities.find(
+    (a) =>
+      !known.has(a.scalingActivityId) &&
+      Date.parse(a.startTime) >= notBefore &&
+      a.failedInstanceIds.some((id) => ids.has(id)),
+  )?.scalingActivityId;
 }
 
-export async function runRemoveBatch(cloud: CloudClient, req: RemoveBatchRequest, hb: Heartbeat): Promise<RemoveBatchResponse> {
+export async function runRemoveBatch(
+  cloud: CloudClient,
+  req: RemoveBatchRequest,
+  hb: Heartbeat,
+): Promise<RemoveBatchResponse> {
   const ctx = Context.current();
   const signal = ctx.cancellationSignal;
   const attempt = ctx.info.attempt;
@@ -54,7 +71,10 @@ export async function runRemoveBatch(cloud: CloudClient, req: RemoveBatchRequest
 
   let remaining = [...req.instanceIds];
   for (let round = 0; round < 5 && remaining.length; round++) {
-    const { instances } = await cloud.ess.describeScalingInstances({ regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: remaining }, { signal });
+    const { instances } = await cloud.ess.describeScalingInstances(
+      { regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: remaining },
+      { signal },
+    );
     const present = new Map<string, ScalingInstance>(instances.map((i) => [i.instanceId, i]));
     const toSend: string[] = [];
     const adopted = new Map<string, string[]>();
@@ -64,7 +84,9 @@ export async function runRemoveBatch(cloud: CloudClient, req: RemoveBatchRequest
         gone.push({
           instanceId: id,
           removedByEarlierAttempt: earlierAttemptSent,
-          why: earlierAttemptSent ? 'no longer in the group after an earlier attempt of this batch whose response was lost; counted as removed by it' : 'left the scaling group before this run removed it',
+          why: earlierAttemptSent
+            ? 'no longer in the group after an earlier attempt of this batch whose response was lost; counted as removed by it'
+            : 'left the scaling group before this run removed it',
         });
       } else if (inst.lifecycleState.startsWith('Removing') && inst.scalingActivityId) {
         adopted.set(inst.scalingActivityId, [...(adopted.get(inst.scalingActivityId) ?? []), id]);
@@ -72,12 +94,14 @@ export async function runRemoveBatch(cloud: CloudClient, req: RemoveBatchRequest
         toSend.push(id);
       }
     }
-    for (const [scalingActivityId, ids] of adopted) removals.push({ scalingActivityId, instanceIds: ids, adopted: true, requestId: undefined });
+    for (const [scalingActivityId, ids] of adopted)
+      removals.push({ scalingActivityId, instanceIds: ids, adopted: true, requestId: undefined });
     remaining = toSend;
     if (!toSend.length) break;
 
     if (round === 0 && earlierAttemptSent) {
-      const lost = resumed?.accepted?.[0] ?? (await findLostActivity(cloud, req, toSend, ctx.info.scheduledTimestampMs, signal));
+      const lost =
+        resumed?.accepted?.[0] ?? (await findLostActivity(cloud, req, toSend, ctx.info.scheduledTimestampMs, signal));
       if (lost) {
         removals.push({ scalingActivityId: lost, instanceIds: toSend, adopted: true, requestId: undefined });
         remaining = [];
@@ -87,22 +111,34 @@ export async function runRemoveBatch(cloud: CloudClient, req: RemoveBatchRequest
 
     hb.beat({ sent: true } satisfies SentMarker);
     try {
-      const res = await cloud.ess.removeInstances({
-        regionId: req.regionId,
-        scalingGroupId: req.scalingGroupId,
-        instanceIds: toSend,
-        removePolicy: req.removePolicy,
-        decreaseDesiredCapacity: req.decreaseDesiredCapacity,
-        clientToken: clientTokenFor(req.idempotencyKey, toSend),
-      }, { signal });
+      const res = await cloud.ess.removeInstances(
+        {
+          regionId: req.regionId,
+          scalingGroupId: req.scalingGroupId,
+          instanceIds: toSend,
+          removePolicy: req.removePolicy,
+          decreaseDesiredCapacity: req.decreaseDesiredCapacity,
+          clientToken: clientTokenFor(req.idempotencyKey, toSend),
+        },
+        { signal },
+      );
       requestIds.push(res.requestId);
       hb.beat({ sent: true, accepted: [res.scalingActivityId] } satisfies SentMarker);
-      removals.push({ scalingActivityId: res.scalingActivityId, instanceIds: toSend, adopted: false, requestId: res.requestId });
+      removals.push({
+        scalingActivityId: res.scalingActivityId,
+        instanceIds: toSend,
+        adopted: false,
+        requestId: res.requestId,
+      });
       remaining = [];
     } catch (e) {
       // An error answer from the API (not a lost or 5xx one): this call was not accepted, though an
       // earlier attempt's may have been.
-      if (e instanceof AliyunApiError && e.httpStatus < 500) hb.beat({ sent: earlierAttemptSent, ...(resumed?.accepted ? { accepted: resumed.accepted } : {}) } satisfies SentMarker);
+      if (e instanceof AliyunApiError && e.httpStatus < 500)
+        hb.beat({
+          sent: earlierAttemptSent,
+          ...(resumed?.accepted ? { accepted: resumed.accepted } : {}),
+        } satisfies SentMarker);
       // Some instance left the group between our check and the call: check again, send the rest.
       if (e instanceof AliyunApiError && e.code === 'InvalidInstanceId.NotFound') {
         if (e.requestId) requestIds.push(e.requestId);
@@ -114,7 +150,14 @@ export async function runRemoveBatch(cloud: CloudClient, req: RemoveBatchRequest
   }
   if (remaining.length) {
     // The membership kept changing under us; let the retry policy try again later.
-    throw new AliyunApiError('InvalidInstanceId.NotFound', `instances kept disappearing from the group: ${remaining.join(', ')}`, 404, undefined, undefined, 'RemoveInstances');
+    throw new AliyunApiError(
+      'InvalidInstanceId.NotFound',
+      `instances kept disappearing from the group: ${remaining.join(', ')}`,
+      404,
+      undefined,
+      undefined,
+      'RemoveInstances',
+    );
   }
   return { removals, gone, attempt, startedAt, requestIds };
 }

@@ -55,11 +55,18 @@ function activeConfigurationOf(group: ScalingGroup): string | undefined {
  * no scaling configuration (attached by hand) go last, since the policy is about configurations.
  * Within a configuration, oldest instances first.
  */
-export function orderByPolicy(eligible: ScalingInstance[], policy: SelectionPolicy, activeConfigurationId: string | undefined): { ordered: Array<{ inst: ScalingInstance; reason: string }>; basis: string | undefined } {
+export function orderByPolicy(
+  eligible: ScalingInstance[],
+  policy: SelectionPolicy,
+  activeConfigurationId: string | undefined,
+): { ordered: Array<{ inst: ScalingInstance; reason: string }>; basis: string | undefined } {
   if (policy === 'oldest' || policy === 'newest') {
     const sorted = [...eligible].sort(byAge);
     if (policy === 'newest') sorted.reverse();
-    return { ordered: sorted.map((inst) => ({ inst, reason: `created ${inst.creationTime} (${policy} first)` })), basis: undefined };
+    return {
+      ordered: sorted.map((inst) => ({ inst, reason: `created ${inst.creationTime} (${policy} first)` })),
+      basis: undefined,
+    };
   }
   const NONE = '(none)';
   const configOf = (i: ScalingInstance) => i.scalingConfigurationId ?? NONE;
@@ -69,7 +76,12 @@ export function orderByPolicy(eligible: ScalingInstance[], policy: SelectionPoli
   if (activeConfigurationId) {
     basis = `the group's active scaling configuration is ${activeConfigurationId}: instances of any other configuration go first, oldest first`;
     rank = (cfg) => (cfg === NONE ? 2 : cfg === activeConfigurationId ? 1 : 0);
-    describe = (cfg) => (cfg === NONE ? 'no scaling configuration (attached), after every configuration' : cfg === activeConfigurationId ? `the active configuration ${cfg}` : `configuration ${cfg}, not the active ${activeConfigurationId}`);
+    describe = (cfg) =>
+      cfg === NONE
+        ? 'no scaling configuration (attached), after every configuration'
+        : cfg === activeConfigurationId
+          ? `the active configuration ${cfg}`
+          : `configuration ${cfg}, not the active ${activeConfigurationId}`;
   } else {
     const oldest = new Map<string, number>();
     for (const i of eligible) {
@@ -80,14 +92,24 @@ export function orderByPolicy(eligible: ScalingInstance[], policy: SelectionPoli
     const order = [...oldest.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)).map(([cfg]) => cfg);
     basis = `the group's active scaling configuration is not known, so a configuration's age is that of its oldest instance: ${order.length ? order.map((c, i) => `${i + 1}. ${c}`).join(', ') : 'no configurations'}`;
     rank = (cfg) => (cfg === NONE ? order.length : order.indexOf(cfg));
-    describe = (cfg, r) => (cfg === NONE ? 'no scaling configuration (attached), after every configuration' : `configuration ${cfg}, the ${ordinal(r + 1)} oldest of ${order.length}`);
+    describe = (cfg, r) =>
+      cfg === NONE
+        ? 'no scaling configuration (attached), after every configuration'
+        : `configuration ${cfg}, the ${ordinal(r + 1)} oldest of ${order.length}`;
   }
   const sorted = [...eligible].sort((a, b) => rank(configOf(a)) - rank(configOf(b)) || byAge(a, b));
-  return { ordered: sorted.map((inst) => ({ inst, reason: `${describe(configOf(inst), rank(configOf(inst)))}; created ${inst.creationTime}` })), basis };
+  return {
+    ordered: sorted.map((inst) => ({
+      inst,
+      reason: `${describe(configOf(inst), rank(configOf(inst)))}; created ${inst.creationTime}`,
+    })),
+    basis,
+  };
 }
 
 function ordinal(n: number): string {
-  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  const s =
+    n % 100 >= 11 && n % 100 <= 13 ? 'th' : (({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th');
   return `${n}${s}`;
 }
 
@@ -97,35 +119,60 @@ function ordinal(n: number): string {
  * takes TotalCapacity below MinSize. Pure apart from the two Describe calls; the answer carries one
  * audit line per pick and counts of what was left out and why.
  */
-export async function runSelectInstances(cloud: CloudClient, req: SelectInstancesRequest, signal?: AbortSignal): Promise<WindowSelection> {
+export async function runSelectInstances(
+  cloud: CloudClient,
+  req: SelectInstancesRequest,
+  signal?: AbortSignal,
+): Promise<WindowSelection> {
   const { regionId, scalingGroupId } = req;
   const group = await cloud.ess.describeScalingGroup(regionId, scalingGroupId, { signal });
   if (!group) {
     // Same failure type as the cloud's own code, so the retry policy's non-retryable list applies.
-    throw ApplicationFailure.create({ type: 'InvalidScalingGroupId.NotFound', nonRetryable: true, message: `scaling group ${scalingGroupId} does not exist in region ${regionId}; check the window's regionId and scalingGroupId, or delete the schedule` });
+    throw ApplicationFailure.create({
+      type: 'InvalidScalingGroupId.NotFound',
+      nonRetryable: true,
+      message: `scaling group ${scalingGroupId} does not exist in region ${regionId}; check the window's regionId and scalingGroupId, or delete the schedule`,
+    });
   }
   const listed = await cloud.ess.describeScalingInstances({ regionId, scalingGroupId }, { signal });
-  return selectFrom(group, listed.instances.filter((i) => !i.scalingGroupId || i.scalingGroupId === scalingGroupId), req, [group.requestId, ...listed.requestIds]);
+  return selectFrom(
+    group,
+    listed.instances.filter((i) => !i.scalingGroupId || i.scalingGroupId === scalingGroupId),
+    req,
+    [group.requestId, ...listed.requestIds],
+  );
 }
 
 /** The decision itself, over already-read state (unit-tested without a cloud). */
-export function selectFrom(group: ScalingGroup, instances: ScalingInstance[], req: Pick<SelectInstancesRequest, 'policy' | 'count' | 'targetCapacity'>, requestIds: string[] = []): WindowSelection {
+export function selectFrom(
+  group: ScalingGroup,
+  instances: ScalingInstance[],
+  req: Pick<SelectInstancesRequest, 'policy' | 'count' | 'targetCapacity'>,
+  requestIds: string[] = [],
+): WindowSelection {
   const excluded: Record<string, number> = {};
-  const bump = (k: string, n = 1) => { if (n > 0) excluded[k] = (excluded[k] ?? 0) + n; };
+  const bump = (k: string, n = 1) => {
+    if (n > 0) excluded[k] = (excluded[k] ?? 0) + n;
+  };
   const eligible: ScalingInstance[] = [];
   for (const i of instances) {
     if (i.lifecycleState === 'InService') eligible.push(i);
     else if (i.lifecycleState === 'Protected' || i.lifecycleState === 'Standby') bump(i.lifecycleState);
     else bump(`state ${i.lifecycleState}`);
   }
-  const requested = req.count !== undefined ? req.count : Math.max(0, group.totalCapacity - (req.targetCapacity ?? group.totalCapacity));
+  const requested =
+    req.count !== undefined
+      ? req.count
+      : Math.max(0, group.totalCapacity - (req.targetCapacity ?? group.totalCapacity));
   const maxRemovable = Math.max(0, group.totalCapacity - group.minSize);
   const n = Math.min(requested, maxRemovable, eligible.length);
   let capped: string | undefined;
   if (n < requested) {
     const why: string[] = [];
-    if (maxRemovable < requested) why.push(`MinSize ${group.minSize} allows at most ${maxRemovable} of TotalCapacity ${group.totalCapacity} to go`);
-    if (eligible.length < Math.min(requested, maxRemovable)) why.push(`only ${eligible.length} instance(s) are InService and unprotected`);
+    if (maxRemovable < requested)
+      why.push(`MinSize ${group.minSize} allows at most ${maxRemovable} of TotalCapacity ${group.totalCapacity} to go`);
+    if (eligible.length < Math.min(requested, maxRemovable))
+      why.push(`only ${eligible.length} instance(s) are InService and unprotected`);
     capped = `asked for ${requested}${req.targetCapacity !== undefined ? ` (TotalCapacity ${group.totalCapacity} → targetCapacity ${req.targetCapacity})` : ''}, picked ${n}: ${why.join('; ')}`;
   }
   const { ordered, basis } = orderByPolicy(eligible, req.policy, activeConfigurationOf(group));
@@ -139,7 +186,13 @@ export function selectFrom(group: ScalingGroup, instances: ScalingInstance[], re
   bump('not needed (later in the policy order)', eligible.length - n);
   return {
     policy: req.policy,
-    group: { scalingGroupId: group.scalingGroupId, totalCapacity: group.totalCapacity, minSize: group.minSize, maxSize: group.maxSize, desiredCapacity: group.desiredCapacity },
+    group: {
+      scalingGroupId: group.scalingGroupId,
+      totalCapacity: group.totalCapacity,
+      minSize: group.minSize,
+      maxSize: group.maxSize,
+      desiredCapacity: group.desiredCapacity,
+    },
     requested,
     maxRemovable,
     capped,
@@ -151,12 +204,21 @@ export function selectFrom(group: ScalingGroup, instances: ScalingInstance[], re
 }
 
 /** Which of the given instances are still in the group, and in which state (after a window closed). */
-export async function runCheckInstances(cloud: CloudClient, req: CheckInstancesRequest, signal?: AbortSignal): Promise<CheckInstancesResponse> {
+export async function runCheckInstances(
+  cloud: CloudClient,
+  req: CheckInstancesRequest,
+  signal?: AbortSignal,
+): Promise<CheckInstancesResponse> {
   if (!req.instanceIds.length) return { inGroup: [], requestIds: [] };
-  const listed = await cloud.ess.describeScalingInstances({ regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: req.instanceIds }, { signal });
+  const listed = await cloud.ess.describeScalingInstances(
+    { regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: req.instanceIds },
+    { signal },
+  );
   const asked = new Set(req.instanceIds);
   return {
-    inGroup: listed.instances.filter((i) => asked.has(i.instanceId) && (!i.scalingGroupId || i.scalingGroupId === req.scalingGroupId)).map((i) => ({ instanceId: i.instanceId, lifecycleState: i.lifecycleState })),
+    inGroup: listed.instances
+      .filter((i) => asked.has(i.instanceId) && (!i.scalingGroupId || i.scalingGroupId === req.scalingGroupId))
+      .map((i) => ({ instanceId: i.instanceId, lifecycleState: i.lifecycleState })),
     requestIds: listed.requestIds,
   };
 }

@@ -1,7 +1,18 @@
 import { AliyunBadResponseError } from './errors';
 import type { RpcClient } from './rpc-client';
 import type { AlbApi, AlbJob, AlbServer, CallOptions, WithRequestId } from './types';
-import { albServersBody, checkCount, chunk, flattenList, joinRequestIds, requestIdOf, toAlbJob, toAlbServer, unwrap, WireFormatError } from './wire';
+import {
+  albServersBody,
+  checkCount,
+  chunk,
+  flattenList,
+  joinRequestIds,
+  requestIdOf,
+  toAlbJob,
+  toAlbServer,
+  unwrap,
+  WireFormatError,
+} from './wire';
 import type {
   Loose,
   WireAlbJob,
@@ -27,7 +38,11 @@ type Wire<T> = Partial<T>;
 export class AlbClient implements AlbApi {
   constructor(private readonly rpc: RpcClient) {}
 
-  async listServerGroupServers(regionId: string, serverGroupId: string, opts?: CallOptions & { serverIds?: readonly string[] | undefined }): Promise<WithRequestId & { servers: AlbServer[] }> {
+  async listServerGroupServers(
+    regionId: string,
+    serverGroupId: string,
+    opts?: CallOptions & { serverIds?: readonly string[] | undefined },
+  ): Promise<WithRequestId & { servers: AlbServer[] }> {
     const { serverIds, ...callOpts } = opts ?? {};
     if (serverIds) {
       // Filtering by ID keeps a drain of 20 instances from reading every backend of a big group.
@@ -44,10 +59,20 @@ export class AlbClient implements AlbApi {
     return this.listPages(regionId, serverGroupId, undefined, callOpts);
   }
 
-  private async listPages(regionId: string, serverGroupId: string, serverIds: readonly string[] | undefined, opts: CallOptions): Promise<WithRequestId & { servers: AlbServer[] }> {
+  private async listPages(
+    regionId: string,
+    serverGroupId: string,
+    serverIds: readonly string[] | undefined,
+    opts: CallOptions,
+  ): Promise<WithRequestId & { servers: AlbServer[] }> {
     const servers: AlbServer[] = [];
     const requestIds = await this.walk('ListServerGroupServers', async (nextToken) => {
-      const params: WireListServerGroupServersParams = { ServerGroupId: serverGroupId, MaxResults: String(ALB_MAX_RESULTS), NextToken: nextToken, ...(serverIds ? flattenList('ServerIds', serverIds) : {}) };
+      const params: WireListServerGroupServersParams = {
+        ServerGroupId: serverGroupId,
+        MaxResults: String(ALB_MAX_RESULTS),
+        NextToken: nextToken,
+        ...(serverIds ? flattenList('ServerIds', serverIds) : {}),
+      };
       return this.rpc.invoke(
         'alb',
         'ListServerGroupServers',
@@ -70,25 +95,37 @@ export class AlbClient implements AlbApi {
     opts?: CallOptions,
   ): Promise<WithRequestId & { jobId: string }> {
     checkCount('servers', servers, 1, ALB_MAX_SERVERS);
-    const query: WireUpdateServerGroupServersAttributeQuery = { ServerGroupId: serverGroupId, ClientToken: clientToken };
+    const query: WireUpdateServerGroupServersAttributeQuery = {
+      ServerGroupId: serverGroupId,
+      ClientToken: clientToken,
+    };
     return this.rpc.invoke(
       'alb',
       'UpdateServerGroupServersAttribute',
       query,
       (w: Wire<WireUpdateServerGroupServersAttributeResponse>) => {
         const requestId = requestIdOf(w);
-        if (typeof w.JobId !== 'string' || w.JobId === '') throw new WireFormatError(`missing JobId (RequestId ${requestId})`);
+        if (typeof w.JobId !== 'string' || w.JobId === '')
+          throw new WireFormatError(`missing JobId (RequestId ${requestId})`);
         return { requestId, jobId: w.JobId };
       },
       { ...opts, regionId, body: albServersBody(servers) },
     );
   }
 
-  async listAsynJobs(regionId: string, jobIds: string[], opts?: CallOptions): Promise<WithRequestId & { jobs: AlbJob[] }> {
+  async listAsynJobs(
+    regionId: string,
+    jobIds: string[],
+    opts?: CallOptions,
+  ): Promise<WithRequestId & { jobs: AlbJob[] }> {
     checkCount('jobIds', jobIds, 1, ALB_MAX_RESULTS);
     const jobs: AlbJob[] = [];
     const requestIds = await this.walk('ListAsynJobs', async (nextToken) => {
-      const params: WireListAsynJobsParams = { ...flattenList('JobIds', jobIds), MaxResults: String(ALB_MAX_RESULTS), NextToken: nextToken };
+      const params: WireListAsynJobsParams = {
+        ...flattenList('JobIds', jobIds),
+        MaxResults: String(ALB_MAX_RESULTS),
+        NextToken: nextToken,
+      };
       return this.rpc.invoke(
         'alb',
         'ListAsynJobs',
@@ -115,7 +152,8 @@ export class AlbClient implements AlbApi {
       const res = await page(token);
       requestIds.push(res.requestId);
       if (!res.nextToken) return requestIds;
-      if (tokens.has(res.nextToken)) throw new AliyunBadResponseError(action, 200, false, `NextToken ${JSON.stringify(res.nextToken)} repeated`);
+      if (tokens.has(res.nextToken))
+        throw new AliyunBadResponseError(action, 200, false, `NextToken ${JSON.stringify(res.nextToken)} repeated`);
       tokens.add(res.nextToken);
       token = res.nextToken;
     }

@@ -1,6 +1,22 @@
 import type { RpcClient } from './rpc-client';
-import type { CallOptions, ClbApi, ClbBackendServer, ClbHealth, ClbLoadBalancer, ClbVServerGroup, WithRequestId } from './types';
-import { chunk, clbBackendServersParam, joinRequestIds, requestIdOf, toClbBackendServer, toClbHealth, unwrap } from './wire';
+import type {
+  CallOptions,
+  ClbApi,
+  ClbBackendServer,
+  ClbHealth,
+  ClbLoadBalancer,
+  ClbVServerGroup,
+  WithRequestId,
+} from './types';
+import {
+  chunk,
+  clbBackendServersParam,
+  joinRequestIds,
+  requestIdOf,
+  toClbBackendServer,
+  toClbHealth,
+  unwrap,
+} from './wire';
 import type {
   Loose,
   WireDescribeHealthStatusResponse,
@@ -29,7 +45,11 @@ function backends(wrapper: unknown): ClbBackendServer[] {
 export class ClbClient implements ClbApi {
   constructor(private readonly rpc: RpcClient) {}
 
-  describeLoadBalancerAttribute(regionId: string, loadBalancerId: string, opts?: CallOptions): Promise<ClbLoadBalancer> {
+  describeLoadBalancerAttribute(
+    regionId: string,
+    loadBalancerId: string,
+    opts?: CallOptions,
+  ): Promise<ClbLoadBalancer> {
     const params: WireLoadBalancerParams = { RegionId: regionId, LoadBalancerId: loadBalancerId };
     return this.rpc.invoke(
       'slb',
@@ -45,18 +65,30 @@ export class ClbClient implements ClbApi {
     );
   }
 
-  async setBackendServers(regionId: string, loadBalancerId: string, servers: ClbBackendServer[], opts?: CallOptions): Promise<WithRequestId & { backendServers: ClbBackendServer[] }> {
+  async setBackendServers(
+    regionId: string,
+    loadBalancerId: string,
+    servers: ClbBackendServer[],
+    opts?: CallOptions,
+  ): Promise<WithRequestId & { backendServers: ClbBackendServer[] }> {
     if (servers.length === 0) throw new RangeError('servers must have at least 1 item');
     const requestIds: string[] = [];
     const result: ClbBackendServer[] = [];
     for (const part of chunk(servers, CLB_MAX_BACKENDS)) {
       // The default server group has no per-backend port.
-      const params: WireSetBackendServersParams = { RegionId: regionId, LoadBalancerId: loadBalancerId, BackendServers: clbBackendServersParam(part, false) };
+      const params: WireSetBackendServersParams = {
+        RegionId: regionId,
+        LoadBalancerId: loadBalancerId,
+        BackendServers: clbBackendServersParam(part, false),
+      };
       const res = await this.rpc.invoke(
         'slb',
         'SetBackendServers',
         params,
-        (w: Wire<WireSetBackendServersResponse>) => ({ requestId: requestIdOf(w), backendServers: backends(w.BackendServers) }),
+        (w: Wire<WireSetBackendServersResponse>) => ({
+          requestId: requestIdOf(w),
+          backendServers: backends(w.BackendServers),
+        }),
         { ...opts, regionId },
       );
       requestIds.push(res.requestId);
@@ -65,7 +97,11 @@ export class ClbClient implements ClbApi {
     return { requestId: joinRequestIds(requestIds), backendServers: result };
   }
 
-  describeVServerGroupAttribute(regionId: string, vServerGroupId: string, opts?: CallOptions): Promise<ClbVServerGroup> {
+  describeVServerGroupAttribute(
+    regionId: string,
+    vServerGroupId: string,
+    opts?: CallOptions,
+  ): Promise<ClbVServerGroup> {
     const params: WireVServerGroupParams = { RegionId: regionId, VServerGroupId: vServerGroupId };
     return this.rpc.invoke(
       'slb',
@@ -82,17 +118,29 @@ export class ClbClient implements ClbApi {
     );
   }
 
-  async setVServerGroupAttribute(regionId: string, vServerGroupId: string, servers: ClbBackendServer[], opts?: CallOptions): Promise<WithRequestId & { backendServers: ClbBackendServer[] }> {
+  async setVServerGroupAttribute(
+    regionId: string,
+    vServerGroupId: string,
+    servers: ClbBackendServer[],
+    opts?: CallOptions,
+  ): Promise<WithRequestId & { backendServers: ClbBackendServer[] }> {
     if (servers.length === 0) throw new RangeError('servers must have at least 1 item');
     const requestIds: string[] = [];
     const result: ClbBackendServer[] = [];
     for (const part of chunk(servers, CLB_MAX_BACKENDS)) {
-      const params: WireSetVServerGroupAttributeParams = { RegionId: regionId, VServerGroupId: vServerGroupId, BackendServers: clbBackendServersParam(part, true) };
+      const params: WireSetVServerGroupAttributeParams = {
+        RegionId: regionId,
+        VServerGroupId: vServerGroupId,
+        BackendServers: clbBackendServersParam(part, true),
+      };
       const res = await this.rpc.invoke(
         'slb',
         'SetVServerGroupAttribute',
         params,
-        (w: Wire<WireSetVServerGroupAttributeResponse>) => ({ requestId: requestIdOf(w), backendServers: backends(w.BackendServers) }),
+        (w: Wire<WireSetVServerGroupAttributeResponse>) => ({
+          requestId: requestIdOf(w),
+          backendServers: backends(w.BackendServers),
+        }),
         { ...opts, regionId },
       );
       requestIds.push(res.requestId);
@@ -101,7 +149,11 @@ export class ClbClient implements ClbApi {
     return { requestId: joinRequestIds(requestIds), backendServers: result };
   }
 
-  describeHealthStatus(regionId: string, loadBalancerId: string, opts?: CallOptions): Promise<WithRequestId & { servers: ClbHealth[] }> {
+  describeHealthStatus(
+    regionId: string,
+    loadBalancerId: string,
+    opts?: CallOptions,
+  ): Promise<WithRequestId & { servers: ClbHealth[] }> {
     const params: WireLoadBalancerParams = { RegionId: regionId, LoadBalancerId: loadBalancerId };
     return this.rpc.invoke(
       'slb',

@@ -25,11 +25,21 @@ const HOW_TO_FIX =
   'or configure an aliyun CLI profile in ~/.aliyun/config.json, or run on ECS with a RAM role (ALIBABA_CLOUD_ECS_METADATA names it)';
 
 /** Fixed credentials; the values live only in this closure, so the provider object itself serialises to nothing. */
-export function staticCredentials(accessKeyId: string, accessKeySecret: string, securityToken?: string): CredentialsProvider {
+export function staticCredentials(
+  accessKeyId: string,
+  accessKeySecret: string,
+  securityToken?: string,
+): CredentialsProvider {
   if (!accessKeyId || !accessKeySecret) {
-    throw new AliyunCredentialsError(`Static Alibaba Cloud credentials need both an AccessKeyId and an AccessKeySecret; ${HOW_TO_FIX}`);
+    throw new AliyunCredentialsError(
+      `Static Alibaba Cloud credentials need both an AccessKeyId and an AccessKeySecret; ${HOW_TO_FIX}`,
+    );
   }
-  const creds: AliyunCredentials = Object.freeze({ accessKeyId, accessKeySecret, securityToken: securityToken || undefined });
+  const creds: AliyunCredentials = Object.freeze({
+    accessKeyId,
+    accessKeySecret,
+    securityToken: securityToken || undefined,
+  });
   return { getCredentials: () => Promise.resolve(creds) };
 }
 
@@ -67,14 +77,20 @@ export function defaultCredentialChain(): CredentialsProvider {
           messages.push(e instanceof Error ? e.message : String(e));
         }
       }
-      throw new AliyunCredentialsError(`No Alibaba Cloud credentials found${hints(messages.join('\n'))}: ${HOW_TO_FIX}`);
+      throw new AliyunCredentialsError(
+        `No Alibaba Cloud credentials found${hints(messages.join('\n'))}: ${HOW_TO_FIX}`,
+      );
     },
   };
 }
 
 function complete(c: { accessKeyId?: string; accessKeySecret?: string; securityToken?: string }): AliyunCredentials {
   if (!c.accessKeyId || !c.accessKeySecret) throw new Error('incomplete AccessKey');
-  return { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret, securityToken: c.securityToken || undefined };
+  return {
+    accessKeyId: c.accessKeyId,
+    accessKeySecret: c.accessKeySecret,
+    securityToken: c.securityToken || undefined,
+  };
 }
 
 function buildChain(): { providers: LibraryProvider[]; messages: string[] } {
@@ -108,7 +124,10 @@ const HINTS: ReadonlyArray<[RegExp, (m: RegExpMatchArray) => string]> = [
   [/parse aliyun cli config from '([^']*)' failed/, (m) => `CLI config ${m[1] ?? '?'} is not valid JSON`],
   [/unable to get profile with '([^']*)'/, (m) => `CLI profile ${JSON.stringify(m[1] ?? '')} not found`],
   [/IMDS credentials is disabled/, () => 'ECS metadata lookup is disabled'],
-  [/100\.100\.100\.200|get role name failed|get sts token failed|metadata token/, () => 'the ECS metadata service gave no credentials'],
+  [
+    /100\.100\.100\.200|get role name failed|get sts token failed|metadata token/,
+    () => 'the ECS metadata service gave no credentials',
+  ],
 ];
 
 function hints(text: string): string {

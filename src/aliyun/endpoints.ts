@@ -23,15 +23,21 @@ export type EndpointOverrides = Partial<Record<Product, string>>;
 /** A malformed endpoint override; `variable` names the setting to fix. */
 export class EndpointConfigError extends Error {
   override readonly name = 'EndpointConfigError' as const;
-  constructor(readonly variable: string, detail: string) {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
     super(`${variable}: ${detail}`);
   }
 }
 
 export function defaultEndpoint(product: Product, regionId: string): string {
-  if (!REGION_ID.test(regionId)) throw new RangeError(`regionId must look like "cn-hangzhou", got ${JSON.stringify(regionId)}`);
+  if (!REGION_ID.test(regionId))
+    throw new RangeError(`regionId must look like "cn-hangzhou", got ${JSON.stringify(regionId)}`);
   if (product === 'alb') return `https://alb.${regionId}.aliyuncs.com`;
-  return CENTRAL_REGIONS.has(regionId) ? `https://${product}.aliyuncs.com` : `https://${product}.${regionId}.aliyuncs.com`;
+  return CENTRAL_REGIONS.has(regionId)
+    ? `https://${product}.aliyuncs.com`
+    : `https://${product}.${regionId}.aliyuncs.com`;
 }
 
 /**
@@ -50,7 +56,10 @@ export function validateEndpoint(value: string, variable: string): string {
   }
   if (url.username || url.password) throw new EndpointConfigError(variable, 'must not contain user info');
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-    throw new EndpointConfigError(variable, `must be an origin like http://127.0.0.1:18080 (no path, query or fragment), got ${JSON.stringify(value)}`);
+    throw new EndpointConfigError(
+      variable,
+      `must be an origin like http://127.0.0.1:18080 (no path, query or fragment), got ${JSON.stringify(value)}`,
+    );
   }
   return url.origin;
 }

@@ -35,7 +35,11 @@ export class AliyunTimeoutError extends AliyunError {
   override readonly name = 'AliyunTimeoutError' as const;
   readonly code = 'RequestTimeout' as const;
   readonly ambiguous = true;
-  constructor(readonly action: string, readonly timeoutMs: number, options?: { cause?: unknown }) {
+  constructor(
+    readonly action: string,
+    readonly timeoutMs: number,
+    options?: { cause?: unknown },
+  ) {
     super(`${action} timed out after ${timeoutMs} ms; the call may have taken effect`, options);
   }
 }
@@ -44,7 +48,12 @@ export class AliyunTimeoutError extends AliyunError {
 export class AliyunNetworkError extends AliyunError {
   override readonly name = 'AliyunNetworkError' as const;
   readonly code = 'NetworkError' as const;
-  constructor(readonly action: string, readonly ambiguous: boolean, detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly action: string,
+    readonly ambiguous: boolean,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${action} failed on the network: ${detail}`, options);
   }
 }
@@ -53,7 +62,12 @@ export class AliyunNetworkError extends AliyunError {
 export class AliyunBadResponseError extends AliyunError {
   override readonly name = 'AliyunBadResponseError' as const;
   readonly code = 'BadResponse' as const;
-  constructor(readonly action: string, readonly httpStatus: number, readonly ambiguous: boolean, detail: string) {
+  constructor(
+    readonly action: string,
+    readonly httpStatus: number,
+    readonly ambiguous: boolean,
+    detail: string,
+  ) {
     super(`${action} returned an unreadable response (HTTP ${httpStatus}): ${detail}`);
   }
 }
@@ -63,7 +77,10 @@ export class AliyunAbortedError extends AliyunError {
   override readonly name = 'AliyunAbortedError' as const;
   readonly code = 'Aborted' as const;
   readonly ambiguous = true;
-  constructor(readonly action: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly action: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${action} was aborted`, options);
   }
 }

@@ -51,22 +51,34 @@ type Wire<T> = Partial<T>;
 export class EssClient implements EssApi {
   constructor(private readonly rpc: RpcClient) {}
 
-  async describeScalingGroup(regionId: string, scalingGroupId: string, opts?: CallOptions): Promise<(ScalingGroup & WithRequestId) | undefined> {
-    const params: WireDescribeScalingGroupsParams = { RegionId: regionId, ...flattenList('ScalingGroupId', [scalingGroupId]) };
+  async describeScalingGroup(
+    regionId: string,
+    scalingGroupId: string,
+    opts?: CallOptions,
+  ): Promise<(ScalingGroup & WithRequestId) | undefined> {
+    const params: WireDescribeScalingGroupsParams = {
+      RegionId: regionId,
+      ...flattenList('ScalingGroupId', [scalingGroupId]),
+    };
     return this.rpc.invoke(
       'ess',
       'DescribeScalingGroups',
       params,
       (w: Wire<WireDescribeScalingGroupsResponse>) => {
         // Unknown groups are silently left out of the list rather than reported as errors.
-        const found = unwrap<Loose<WireScalingGroup>>(w.ScalingGroups, 'ScalingGroup').find((g) => g.ScalingGroupId === scalingGroupId);
+        const found = unwrap<Loose<WireScalingGroup>>(w.ScalingGroups, 'ScalingGroup').find(
+          (g) => g.ScalingGroupId === scalingGroupId,
+        );
         return found ? { ...toScalingGroup(found), requestId: requestIdOf(w) } : undefined;
       },
       { ...opts, regionId },
     );
   }
 
-  async describeScalingInstances(req: DescribeScalingInstancesRequest, opts?: CallOptions): Promise<{ instances: ScalingInstance[]; requestIds: string[] }> {
+  async describeScalingInstances(
+    req: DescribeScalingInstancesRequest,
+    opts?: CallOptions,
+  ): Promise<{ instances: ScalingInstance[]; requestIds: string[] }> {
     // An empty filter must not widen into "every instance of the group".
     if (req.instanceIds?.length === 0) return { instances: [], requestIds: [] };
     const filters = req.instanceIds ? chunk(req.instanceIds, ESS_MAX_IDS) : [undefined];
@@ -74,7 +86,13 @@ export class EssClient implements EssApi {
     const requestIds: string[] = [];
     for (const ids of filters) {
       for (let page = 1; ; page++) {
-        if (page > MAX_PAGES) throw new AliyunBadResponseError('DescribeScalingInstances', 200, false, `still paging after ${MAX_PAGES} pages`);
+        if (page > MAX_PAGES)
+          throw new AliyunBadResponseError(
+            'DescribeScalingInstances',
+            200,
+            false,
+            `still paging after ${MAX_PAGES} pages`,
+          );
         const params: WireDescribeScalingInstancesParams = {
           RegionId: req.regionId,
           ScalingGroupId: req.scalingGroupId,
@@ -106,17 +124,37 @@ export class EssClient implements EssApi {
     return { instances: [...byId.values()], requestIds };
   }
 
-  async describeScalingActivities(regionId: string, scalingActivityIds: string[], opts?: CallOptions): Promise<{ activities: ScalingActivity[]; requestId: string }> {
+  async describeScalingActivities(
+    regionId: string,
+    scalingActivityIds: string[],
+    opts?: CallOptions,
+  ): Promise<{ activities: ScalingActivity[]; requestId: string }> {
     checkCount('scalingActivityIds', scalingActivityIds, 1, ESS_MAX_IDS);
     // At most 20 IDs, so one page of 50 always holds them all.
-    return this.activities({ RegionId: regionId, PageSize: String(ESS_PAGE_SIZE), ...flattenList('ScalingActivityId', scalingActivityIds) }, regionId, opts);
+    return this.activities(
+      { RegionId: regionId, PageSize: String(ESS_PAGE_SIZE), ...flattenList('ScalingActivityId', scalingActivityIds) },
+      regionId,
+      opts,
+    );
   }
 
-  async recentScalingActivities(regionId: string, scalingGroupId: string, opts?: CallOptions): Promise<{ activities: ScalingActivity[]; requestId: string }> {
-    return this.activities({ RegionId: regionId, ScalingGroupId: scalingGroupId, PageSize: String(ESS_PAGE_SIZE) }, regionId, opts);
+  async recentScalingActivities(
+    regionId: string,
+    scalingGroupId: string,
+    opts?: CallOptions,
+  ): Promise<{ activities: ScalingActivity[]; requestId: string }> {
+    return this.activities(
+      { RegionId: regionId, ScalingGroupId: scalingGroupId, PageSize: String(ESS_PAGE_SIZE) },
+      regionId,
+      opts,
+    );
   }
 
-  private activities(params: WireDescribeScalingActivitiesParams, regionId: string, opts?: CallOptions): Promise<{ activities: ScalingActivity[]; requestId: string }> {
+  private activities(
+    params: WireDescribeScalingActivitiesParams,
+    regionId: string,
+    opts?: CallOptions,
+  ): Promise<{ activities: ScalingActivity[]; requestId: string }> {
     return this.rpc.invoke(
       'ess',
       'DescribeScalingActivities',
@@ -136,7 +174,8 @@ export class EssClient implements EssApi {
       RegionId: req.regionId,
       ScalingGroupId: req.scalingGroupId,
       RemovePolicy: req.removePolicy,
-      DecreaseDesiredCapacity: req.decreaseDesiredCapacity === undefined ? undefined : wireBool(req.decreaseDesiredCapacity),
+      DecreaseDesiredCapacity:
+        req.decreaseDesiredCapacity === undefined ? undefined : wireBool(req.decreaseDesiredCapacity),
       IgnoreInvalidInstance: req.ignoreInvalidInstance === undefined ? undefined : wireBool(req.ignoreInvalidInstance),
       ClientToken: req.clientToken,
       ...flattenList('InstanceId', req.instanceIds),
@@ -148,18 +187,31 @@ export class EssClient implements EssApi {
       (w: Wire<WireRemoveInstancesResponse>) => {
         const requestId = requestIdOf(w);
         // Without the activity ID the removal cannot be tracked, although it was accepted.
-        if (typeof w.ScalingActivityId !== 'string' || w.ScalingActivityId === '') throw new WireFormatError(`missing ScalingActivityId (RequestId ${requestId})`);
+        if (typeof w.ScalingActivityId !== 'string' || w.ScalingActivityId === '')
+          throw new WireFormatError(`missing ScalingActivityId (RequestId ${requestId})`);
         return { scalingActivityId: w.ScalingActivityId, requestId };
       },
       { ...opts, regionId: req.regionId },
     );
   }
 
-  enterStandby(regionId: string, scalingGroupId: string, instanceIds: string[], clientToken?: string, opts?: CallOptions): Promise<WithRequestId> {
+  enterStandby(
+    regionId: string,
+    scalingGroupId: string,
+    instanceIds: string[],
+    clientToken?: string,
+    opts?: CallOptions,
+  ): Promise<WithRequestId> {
     return this.standby('EnterStandby', regionId, scalingGroupId, instanceIds, clientToken, opts);
   }
 
-  exitStandby(regionId: string, scalingGroupId: string, instanceIds: string[], clientToken?: string, opts?: CallOptions): Promise<WithRequestId> {
+  exitStandby(
+    regionId: string,
+    scalingGroupId: string,
+    instanceIds: string[],
+    clientToken?: string,
+    opts?: CallOptions,
+  ): Promise<WithRequestId> {
     return this.standby('ExitStandby', regionId, scalingGroupId, instanceIds, clientToken, opts);
   }
 
@@ -173,8 +225,16 @@ export class EssClient implements EssApi {
   ): Promise<WithRequestId> {
     checkCount('instanceIds', instanceIds, 1, ESS_MAX_IDS);
     checkClientToken(clientToken);
-    const params: WireStandbyParams = { RegionId: regionId, ScalingGroupId: scalingGroupId, ClientToken: clientToken, ...flattenList('InstanceId', instanceIds) };
-    return this.rpc.invoke('ess', action, params, (w: Wire<{ RequestId: string }>) => ({ requestId: requestIdOf(w) }), { ...opts, regionId });
+    const params: WireStandbyParams = {
+      RegionId: regionId,
+      ScalingGroupId: scalingGroupId,
+      ClientToken: clientToken,
+      ...flattenList('InstanceId', instanceIds),
+    };
+    return this.rpc.invoke('ess', action, params, (w: Wire<{ RequestId: string }>) => ({ requestId: requestIdOf(w) }), {
+      ...opts,
+      regionId,
+    });
   }
 }
 

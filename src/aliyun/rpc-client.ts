@@ -104,7 +104,13 @@ export class RpcClient {
    * Like `call`, then converts the body with `decode`. A WireFormatError from `decode` (a 2xx body
    * missing a field) becomes an ambiguous AliyunBadResponseError: the call itself went through.
    */
-  async invoke<W, T>(product: Product, action: string, params: RpcCallParams, decode: (wire: W) => T, opts: RpcCallOptions): Promise<T> {
+  async invoke<W, T>(
+    product: Product,
+    action: string,
+    params: RpcCallParams,
+    decode: (wire: W) => T,
+    opts: RpcCallOptions,
+  ): Promise<T> {
     const started = performance.now();
     const seen: { requestId?: string | undefined; httpStatus?: number | undefined } = {};
     try {
@@ -113,15 +119,30 @@ export class RpcClient {
       try {
         value = decode(body as W);
       } catch (e) {
-        if (e instanceof WireFormatError) throw new AliyunBadResponseError(action, seen.httpStatus ?? 200, true, e.message);
+        if (e instanceof WireFormatError)
+          throw new AliyunBadResponseError(action, seen.httpStatus ?? 200, true, e.message);
         throw e;
       }
-      this.report({ product, action, requestId: seen.requestId, httpStatus: seen.httpStatus, durationMs: performance.now() - started, outcome: 'ok' });
+      this.report({
+        product,
+        action,
+        requestId: seen.requestId,
+        httpStatus: seen.httpStatus,
+        durationMs: performance.now() - started,
+        outcome: 'ok',
+      });
       return value;
     } catch (e) {
       const requestId = e instanceof AliyunApiError ? e.requestId : seen.requestId;
       const outcome = isAliyunError(e) ? e.code : e instanceof Error ? e.name : 'Error';
-      this.report({ product, action, requestId, httpStatus: seen.httpStatus, durationMs: performance.now() - started, outcome });
+      this.report({
+        product,
+        action,
+        requestId,
+        httpStatus: seen.httpStatus,
+        durationMs: performance.now() - started,
+        outcome,
+      });
       throw e;
     }
   }
@@ -147,7 +168,12 @@ export class RpcClient {
     const bodyParams = defined(opts.body ?? {});
     const signed = signRpcParams(
       { ...defined(params), ...bodyParams, Action: action, Version: API_VERSIONS[product] },
-      { method, accessKeyId: creds.accessKeyId, accessKeySecret: creds.accessKeySecret, securityToken: creds.securityToken },
+      {
+        method,
+        accessKeyId: creds.accessKeyId,
+        accessKeySecret: creds.accessKeySecret,
+        securityToken: creds.securityToken,
+      },
     );
     const query = Object.entries(signed).filter(([k]) => !(k in bodyParams));
     const origin = this.endpoint(product, opts.regionId);
@@ -194,7 +220,14 @@ export class RpcClient {
       return body;
     }
     if (body && typeof body.Code === 'string' && body.Code !== '') {
-      throw new AliyunApiError(body.Code, redact(asString(body.Message) ?? ''), status, asString(body.RequestId), optional(redact, asString(body.Recommend)), action);
+      throw new AliyunApiError(
+        body.Code,
+        redact(asString(body.Message) ?? ''),
+        status,
+        asString(body.RequestId),
+        optional(redact, asString(body.Recommend)),
+        action,
+      );
     }
     throw new AliyunBadResponseError(action, status, status >= 500, describeBody(text, contentType, redact));
   }
@@ -208,7 +241,8 @@ export class RpcClient {
       // The provider's message is not ours to vet for secrets; keep only its class name.
       throw new AliyunCredentialsError(`The credentials provider failed (${e instanceof Error ? e.name : typeof e})`);
     }
-    if (!creds.accessKeyId || !creds.accessKeySecret) throw new AliyunCredentialsError('The credentials provider returned an empty AccessKeyId or AccessKeySecret');
+    if (!creds.accessKeyId || !creds.accessKeySecret)
+      throw new AliyunCredentialsError('The credentials provider returned an empty AccessKeyId or AccessKeySecret');
     return creds;
   }
 
@@ -287,9 +321,14 @@ function toTransportError(
 ): AliyunError | unknown {
   const code = errorCode(e);
   // Only the code, name and a redacted message travel on: undici errors can reference the request.
-  const cause = Object.assign(new Error(redact(e instanceof Error ? e.message : String(e))), { name: e instanceof Error ? e.name : 'Error', code });
+  const cause = Object.assign(new Error(redact(e instanceof Error ? e.message : String(e))), {
+    name: e instanceof Error ? e.name : 'Error',
+    code,
+  });
   if (signal.aborted) {
-    return signal.reason === timeoutReason ? new AliyunTimeoutError(action, timeoutMs, { cause }) : new AliyunAbortedError(action, { cause });
+    return signal.reason === timeoutReason
+      ? new AliyunTimeoutError(action, timeoutMs, { cause })
+      : new AliyunAbortedError(action, { cause });
   }
   if (code === 'UND_ERR_INVALID_ARG') return e;
   if (code && TIMEOUTS.has(code)) return new AliyunTimeoutError(action, timeoutMs, { cause });

@@ -129,16 +129,43 @@ export interface DescribeScalingInstancesRequest {
 }
 
 export interface EssApi {
-  describeScalingGroup(regionId: string, scalingGroupId: string, opts?: CallOptions): Promise<(ScalingGroup & WithRequestId) | undefined>;
+  describeScalingGroup(
+    regionId: string,
+    scalingGroupId: string,
+    opts?: CallOptions,
+  ): Promise<(ScalingGroup & WithRequestId) | undefined>;
   /** Walks every page. */
-  describeScalingInstances(req: DescribeScalingInstancesRequest, opts?: CallOptions): Promise<{ instances: ScalingInstance[]; requestIds: string[] }>;
+  describeScalingInstances(
+    req: DescribeScalingInstancesRequest,
+    opts?: CallOptions,
+  ): Promise<{ instances: ScalingInstance[]; requestIds: string[] }>;
   /** 1 to 20 activity IDs. */
-  describeScalingActivities(regionId: string, scalingActivityIds: string[], opts?: CallOptions): Promise<{ activities: ScalingActivity[]; requestId: string }>;
+  describeScalingActivities(
+    regionId: string,
+    scalingActivityIds: string[],
+    opts?: CallOptions,
+  ): Promise<{ activities: ScalingActivity[]; requestId: string }>;
   /** The group's newest scaling activities, newest first (one page of 50). */
-  recentScalingActivities(regionId: string, scalingGroupId: string, opts?: CallOptions): Promise<{ activities: ScalingActivity[]; requestId: string }>;
+  recentScalingActivities(
+    regionId: string,
+    scalingGroupId: string,
+    opts?: CallOptions,
+  ): Promise<{ activities: ScalingActivity[]; requestId: string }>;
   removeInstances(req: RemoveInstancesRequest, opts?: CallOptions): Promise<RemoveInstancesResult>;
-  enterStandby(regionId: string, scalingGroupId: string, instanceIds: string[], clientToken?: string, opts?: CallOptions): Promise<WithRequestId>;
-  exitStandby(regionId: string, scalingGroupId: string, instanceIds: string[], clientToken?: string, opts?: CallOptions): Promise<WithRequestId>;
+  enterStandby(
+    regionId: string,
+    scalingGroupId: string,
+    instanceIds: string[],
+    clientToken?: string,
+    opts?: CallOptions,
+  ): Promise<WithRequestId>;
+  exitStandby(
+    regionId: string,
+    scalingGroupId: string,
+    instanceIds: string[],
+    clientToken?: string,
+    opts?: CallOptions,
+  ): Promise<WithRequestId>;
 }
 
 // ---------- CLB (SLB) 2014-05-15 ----------
@@ -173,10 +200,24 @@ export interface ClbHealth {
 export interface ClbApi {
   describeLoadBalancerAttribute(regionId: string, loadBalancerId: string, opts?: CallOptions): Promise<ClbLoadBalancer>;
   /** Sets weights of default-server-group backends; at most 20 entries per call (the client splits). */
-  setBackendServers(regionId: string, loadBalancerId: string, servers: ClbBackendServer[], opts?: CallOptions): Promise<WithRequestId & { backendServers: ClbBackendServer[] }>;
+  setBackendServers(
+    regionId: string,
+    loadBalancerId: string,
+    servers: ClbBackendServer[],
+    opts?: CallOptions,
+  ): Promise<WithRequestId & { backendServers: ClbBackendServer[] }>;
   describeVServerGroupAttribute(regionId: string, vServerGroupId: string, opts?: CallOptions): Promise<ClbVServerGroup>;
-  setVServerGroupAttribute(regionId: string, vServerGroupId: string, servers: ClbBackendServer[], opts?: CallOptions): Promise<WithRequestId & { backendServers: ClbBackendServer[] }>;
-  describeHealthStatus(regionId: string, loadBalancerId: string, opts?: CallOptions): Promise<WithRequestId & { servers: ClbHealth[] }>;
+  setVServerGroupAttribute(
+    regionId: string,
+    vServerGroupId: string,
+    servers: ClbBackendServer[],
+    opts?: CallOptions,
+  ): Promise<WithRequestId & { backendServers: ClbBackendServer[] }>;
+  describeHealthStatus(
+    regionId: string,
+    loadBalancerId: string,
+    opts?: CallOptions,
+  ): Promise<WithRequestId & { servers: ClbHealth[] }>;
 }
 
 // ---------- ALB 2020-06-16 ----------
@@ -201,9 +242,19 @@ export interface AlbJob {
 
 export interface AlbApi {
   /** Walks every page (NextToken). */
-  listServerGroupServers(regionId: string, serverGroupId: string, opts?: CallOptions & { serverIds?: readonly string[] | undefined }): Promise<WithRequestId & { servers: AlbServer[] }>;
+  listServerGroupServers(
+    regionId: string,
+    serverGroupId: string,
+    opts?: CallOptions & { serverIds?: readonly string[] | undefined },
+  ): Promise<WithRequestId & { servers: AlbServer[] }>;
   /** Asynchronous: returns the JobId to poll with listAsynJobs. */
-  updateServerGroupServersAttribute(regionId: string, serverGroupId: string, servers: Array<Pick<AlbServer, 'serverId' | 'serverType' | 'port' | 'weight'>>, clientToken?: string, opts?: CallOptions): Promise<WithRequestId & { jobId: string }>;
+  updateServerGroupServersAttribute(
+    regionId: string,
+    serverGroupId: string,
+    servers: Array<Pick<AlbServer, 'serverId' | 'serverType' | 'port' | 'weight'>>,
+    clientToken?: string,
+    opts?: CallOptions,
+  ): Promise<WithRequestId & { jobId: string }>;
   listAsynJobs(regionId: string, jobIds: string[], opts?: CallOptions): Promise<WithRequestId & { jobs: AlbJob[] }>;
 }
 

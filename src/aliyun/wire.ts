@@ -188,7 +188,11 @@ export interface WireRemoveInstancesResponse extends WireResponse {
 export type WireEnterStandbyResponse = WireResponse;
 export type WireExitStandbyResponse = WireResponse;
 
-export type WireDescribeScalingGroupsParams = { RegionId: string; PageNumber?: string; PageSize?: string } & Indexed<'ScalingGroupId'>;
+export type WireDescribeScalingGroupsParams = {
+  RegionId: string;
+  PageNumber?: string;
+  PageSize?: string;
+} & Indexed<'ScalingGroupId'>;
 export type WireDescribeScalingInstancesParams = {
   RegionId: string;
   ScalingGroupId?: string;
@@ -197,7 +201,13 @@ export type WireDescribeScalingInstancesParams = {
   PageNumber?: string;
   PageSize?: string;
 } & Indexed<'InstanceId'>;
-export type WireDescribeScalingActivitiesParams = { RegionId: string; ScalingGroupId?: string; StatusCode?: string; PageNumber?: string; PageSize?: string } & Indexed<'ScalingActivityId'>;
+export type WireDescribeScalingActivitiesParams = {
+  RegionId: string;
+  ScalingGroupId?: string;
+  StatusCode?: string;
+  PageNumber?: string;
+  PageSize?: string;
+} & Indexed<'ScalingActivityId'>;
 export type WireRemoveInstancesParams = {
   RegionId: string;
   ScalingGroupId: string;
@@ -206,7 +216,11 @@ export type WireRemoveInstancesParams = {
   IgnoreInvalidInstance?: WireBool;
   ClientToken?: string;
 } & Indexed<'InstanceId'>;
-export type WireStandbyParams = { RegionId: string; ScalingGroupId: string; ClientToken?: string } & Indexed<'InstanceId'>;
+export type WireStandbyParams = {
+  RegionId: string;
+  ScalingGroupId: string;
+  ClientToken?: string;
+} & Indexed<'InstanceId'>;
 
 // ---------- CLB (SLB) 2014-05-15 ----------
 
@@ -343,7 +357,11 @@ export interface WireListAsynJobsResponse extends WireResponse {
   TotalCount?: number;
 }
 
-export type WireListServerGroupServersParams = { ServerGroupId: string; NextToken?: string; MaxResults?: string } & Indexed<'ServerIds'>;
+export type WireListServerGroupServersParams = {
+  ServerGroupId: string;
+  NextToken?: string;
+  MaxResults?: string;
+} & Indexed<'ServerIds'>;
 /** In the query; the servers themselves travel in the form body as `Servers.N.*`. */
 export type WireUpdateServerGroupServersAttributeQuery = {
   ServerGroupId: string;
@@ -353,7 +371,8 @@ export type WireUpdateServerGroupServersAttributeQuery = {
 export type WireUpdateServerGroupServersAttributeBody = {
   [K in `Servers.${number}.${'ServerId' | 'ServerType' | 'Port' | 'Weight' | 'ServerIp' | 'Description'}`]?: string;
 };
-export type WireListAsynJobsParams = { NextToken?: string; MaxResults?: string } & Indexed<'JobIds'> & Indexed<'ResourceIds'>;
+export type WireListAsynJobsParams = { NextToken?: string; MaxResults?: string } & Indexed<'JobIds'> &
+  Indexed<'ResourceIds'>;
 
 // ---------- request shaping ----------
 
@@ -376,7 +395,8 @@ export function checkCount(field: string, values: readonly unknown[], min: numbe
 }
 
 export function checkWeight(field: string, weight: number): void {
-  if (!Number.isInteger(weight) || weight < 0 || weight > 100) throw new RangeError(`${field} must be an integer 0..100, got ${weight}`);
+  if (!Number.isInteger(weight) || weight < 0 || weight > 100)
+    throw new RangeError(`${field} must be an integer 0..100, got ${weight}`);
 }
 
 export function chunk<T>(items: readonly T[], size: number): T[][] {
@@ -399,7 +419,9 @@ export function clbBackendServersParam(servers: readonly ClbBackendServer[], wit
   return JSON.stringify(entries);
 }
 
-export function albServersBody(servers: ReadonlyArray<Pick<AlbServer, 'serverId' | 'serverType' | 'port' | 'weight'>>): WireUpdateServerGroupServersAttributeBody {
+export function albServersBody(
+  servers: ReadonlyArray<Pick<AlbServer, 'serverId' | 'serverType' | 'port' | 'weight'>>,
+): WireUpdateServerGroupServersAttributeBody {
   const out: Record<string, string> = {};
   servers.forEach((s, i) => {
     checkWeight(`servers[${i}].weight`, s.weight);
@@ -453,7 +475,10 @@ export type Loose<T> = { [K in keyof T]?: unknown };
 export function toScalingGroup(w: Loose<WireScalingGroup>): ScalingGroup {
   const id = need(str(w.ScalingGroupId), 'ScalingGroupId');
   const field = (name: keyof WireScalingGroup): number => need(num(w[name]), `${name} of scaling group ${id}`);
-  const vServerGroups: VServerGroupAttachment[] = unwrap<Loose<WireVServerGroup>>(w.VServerGroups, 'VServerGroup').flatMap((g) =>
+  const vServerGroups: VServerGroupAttachment[] = unwrap<Loose<WireVServerGroup>>(
+    w.VServerGroups,
+    'VServerGroup',
+  ).flatMap((g) =>
     unwrap<Loose<WireVServerGroupAttribute>>(g.VServerGroupAttributes, 'VServerGroupAttribute').map((a) => ({
       loadBalancerId: str(g.LoadBalancerId) ?? '',
       vServerGroupId: str(a.VServerGroupId) ?? '',
@@ -461,15 +486,24 @@ export function toScalingGroup(w: Loose<WireScalingGroup>): ScalingGroup {
       weight: num(a.Weight) ?? 0,
     })),
   );
-  const albServerGroups: AlbServerGroupAttachment[] = unwrap<Loose<WireAlbServerGroup>>(w.AlbServerGroups, 'AlbServerGroup').map((g) => ({
+  const albServerGroups: AlbServerGroupAttachment[] = unwrap<Loose<WireAlbServerGroup>>(
+    w.AlbServerGroups,
+    'AlbServerGroup',
+  ).map((g) => ({
     albServerGroupId: str(g.AlbServerGroupId) ?? '',
     port: num(g.Port) ?? 0,
     weight: num(g.Weight) ?? 0,
   }));
   // Newer groups attach ALB through the generic ServerGroups list; fold those in, once each.
   for (const g of unwrap<Loose<WireServerGroup>>(w.ServerGroups, 'ServerGroup')) {
-    const attachment = { albServerGroupId: str(g.ServerGroupId) ?? '', port: num(g.Port) ?? 0, weight: num(g.Weight) ?? 0 };
-    const dup = albServerGroups.some((a) => a.albServerGroupId === attachment.albServerGroupId && a.port === attachment.port);
+    const attachment = {
+      albServerGroupId: str(g.ServerGroupId) ?? '',
+      port: num(g.Port) ?? 0,
+      weight: num(g.Weight) ?? 0,
+    };
+    const dup = albServerGroups.some(
+      (a) => a.albServerGroupId === attachment.albServerGroupId && a.port === attachment.port,
+    );
     if (str(g.Type)?.toUpperCase() === 'ALB' && !dup) albServerGroups.push(attachment);
   }
   return {

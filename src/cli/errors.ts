@@ -1,6 +1,12 @@
 import { CommanderError } from 'commander';
 import { QueryRejectedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ControlRejectedError, InvalidInputError, RunAlreadyActiveError, RunNotFoundError, ScaleInFailedError } from '../client';
+import {
+  ControlRejectedError,
+  InvalidInputError,
+  RunAlreadyActiveError,
+  RunNotFoundError,
+  ScaleInFailedError,
+} from '../client';
 import { ConfigError } from '../config';
 import { CliUsageError, EXIT, printJson, type ExitCode, type Io } from './io';
 
@@ -8,8 +14,14 @@ import { CliUsageError, EXIT, printJson, type ExitCode, type Io } from './io';
 export class RunEndedError extends Error {
   override readonly name = 'RunEndedError' as const;
   readonly code = 'RunEnded' as const;
-  constructor(readonly workflowId: string, readonly status: string, action: string) {
-    super(`run ${workflowId} has already ended (${status}); nothing to ${action}. See: ess-scale-in result ${workflowId}`);
+  constructor(
+    readonly workflowId: string,
+    readonly status: string,
+    action: string,
+  ) {
+    super(
+      `run ${workflowId} has already ended (${status}); nothing to ${action}. See: ess-scale-in result ${workflowId}`,
+    );
   }
 }
 
@@ -41,21 +53,60 @@ export function describeError(e: unknown): DescribedError {
     };
   }
   if (e instanceof RunAlreadyActiveError) {
-    return { exit: EXIT.conflictOrNotFound, code: e.code, message: e.message, lines: [], extra: { workflowId: e.workflowId, runId: e.runId ?? null } };
+    return {
+      exit: EXIT.conflictOrNotFound,
+      code: e.code,
+      message: e.message,
+      lines: [],
+      extra: { workflowId: e.workflowId, runId: e.runId ?? null },
+    };
   }
-  if (e instanceof RunNotFoundError) return { exit: EXIT.conflictOrNotFound, code: e.code, message: e.message, lines: [], extra: { workflowId: e.workflowId } };
-  if (e instanceof WorkflowNotFoundError) return { exit: EXIT.conflictOrNotFound, code: 'RunNotFound', message: e.message, lines: [], extra: { workflowId: e.workflowId } };
-  if (e instanceof ConfigError) return { exit: EXIT.usage, code: e.code, message: e.message, lines: [], extra: { variable: e.variable } };
-  if (e instanceof CliUsageError) return { exit: EXIT.usage, code: e.code, message: e.message, lines: ['  see --help for usage'], extra: {} };
-  if (e instanceof CommanderError) return { exit: EXIT.usage, code: 'Usage', message: e.message.replace(/^error: /, ''), lines: [], extra: {} };
-  if (e instanceof RunEndedError) return { exit: EXIT.failed, code: e.code, message: e.message, lines: [], extra: { workflowId: e.workflowId, status: e.status } };
-  if (e instanceof ScaleInFailedError) return { exit: EXIT.failed, code: e.code, message: e.message, lines: [], extra: { workflowId: e.workflowId } };
-  if (e instanceof ControlRejectedError) return { exit: EXIT.failed, code: e.code, message: e.message, lines: [], extra: { workflowId: e.workflowId } };
+  if (e instanceof RunNotFoundError)
+    return {
+      exit: EXIT.conflictOrNotFound,
+      code: e.code,
+      message: e.message,
+      lines: [],
+      extra: { workflowId: e.workflowId },
+    };
+  if (e instanceof WorkflowNotFoundError)
+    return {
+      exit: EXIT.conflictOrNotFound,
+      code: 'RunNotFound',
+      message: e.message,
+      lines: [],
+      extra: { workflowId: e.workflowId },
+    };
+  if (e instanceof ConfigError)
+    return { exit: EXIT.usage, code: e.code, message: e.message, lines: [], extra: { variable: e.variable } };
+  if (e instanceof CliUsageError)
+    return { exit: EXIT.usage, code: e.code, message: e.message, lines: ['  see --help for usage'], extra: {} };
+  if (e instanceof CommanderError)
+    return { exit: EXIT.usage, code: 'Usage', message: e.message.replace(/^error: /, ''), lines: [], extra: {} };
+  if (e instanceof RunEndedError)
+    return {
+      exit: EXIT.failed,
+      code: e.code,
+      message: e.message,
+      lines: [],
+      extra: { workflowId: e.workflowId, status: e.status },
+    };
+  if (e instanceof ScaleInFailedError)
+    return { exit: EXIT.failed, code: e.code, message: e.message, lines: [], extra: { workflowId: e.workflowId } };
+  if (e instanceof ControlRejectedError)
+    return { exit: EXIT.failed, code: e.code, message: e.message, lines: [], extra: { workflowId: e.workflowId } };
   if (e instanceof WorkflowUpdateFailedError) {
     // The workflow's validator said no (already ended, not waiting for approval…): nothing changed.
-    return { exit: EXIT.failed, code: 'Rejected', message: `the run refused: ${e.cause?.message ?? e.message}`, lines: [], extra: {} };
+    return {
+      exit: EXIT.failed,
+      code: 'Rejected',
+      message: `the run refused: ${e.cause?.message ?? e.message}`,
+      lines: [],
+      extra: {},
+    };
   }
-  if (e instanceof QueryRejectedError) return { exit: EXIT.failed, code: 'QueryRejected', message: e.message, lines: [], extra: {} };
+  if (e instanceof QueryRejectedError)
+    return { exit: EXIT.failed, code: 'QueryRejected', message: e.message, lines: [], extra: {} };
   const err = e instanceof Error ? e : new Error(String(e));
   const unreachable = /connect|deadline|UNAVAILABLE|ECONNREFUSED/i.test(err.message);
   return {

@@ -7,7 +7,11 @@ export type RunEnd =
   | { kind: 'failed'; workflowId: string; error: ScaleInFailedError; progress: ProgressSnapshot | undefined };
 
 /** A worker that is down must not freeze the bar: queries get a short deadline of their own. */
-export async function queryProgress(client: ScaleInClient, workflowId: string, timeoutMs = 5000): Promise<ProgressSnapshot> {
+export async function queryProgress(
+  client: ScaleInClient,
+  workflowId: string,
+  timeoutMs = 5000,
+): Promise<ProgressSnapshot> {
   return client.client.connection.withDeadline(Date.now() + timeoutMs, () => client.progress(workflowId));
 }
 
@@ -24,16 +28,26 @@ export interface FollowOptions {
  * workflow result (long poll), not from the query, so a slow or missing worker cannot make us
  * miss it. RunNotFoundError and connection errors propagate.
  */
-export async function followRun(client: ScaleInClient, workflowId: string, io: Io, opts: FollowOptions): Promise<RunEnd> {
+export async function followRun(
+  client: ScaleInClient,
+  workflowId: string,
+  io: Io,
+  opts: FollowOptions,
+): Promise<RunEnd> {
   const ended = client.result(workflowId).then(
     (result): RunEnd => ({ kind: 'result', workflowId, result }),
     (error: unknown) => {
-      if (error instanceof ScaleInFailedError) return { kind: 'failed', workflowId, error, progress: undefined } satisfies RunEnd;
+      if (error instanceof ScaleInFailedError)
+        return { kind: 'failed', workflowId, error, progress: undefined } satisfies RunEnd;
       throw error;
     },
   );
   let done = false;
-  const settled = ended.finally(() => { done = true; }).catch(() => undefined);
+  const settled = ended
+    .finally(() => {
+      done = true;
+    })
+    .catch(() => undefined);
   const bar = opts.bar ? new ProgressBar(io) : undefined;
   const t0 = Date.now();
   const interval = opts.intervalMs ?? 1000;
@@ -45,7 +59,11 @@ export async function followRun(client: ScaleInClient, workflowId: string, io: I
         } catch {
           if (done) break;
           const waited = Math.round((Date.now() - t0) / 1000);
-          bar.note(waited < 10 ? 'waiting for the first progress report…' : `no progress report after ${waited}s: is a worker polling task queue "${opts.taskQueue ?? '?'}"?`);
+          bar.note(
+            waited < 10
+              ? 'waiting for the first progress report…'
+              : `no progress report after ${waited}s: is a worker polling task queue "${opts.taskQueue ?? '?'}"?`,
+          );
         }
       }
       await Promise.race([settled, new Promise((r) => setTimeout(r, interval))]);

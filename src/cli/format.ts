@@ -46,11 +46,30 @@ export function statusLines(workflowId: string, p: ProgressSnapshot, server: Ser
   const drain = `${p.input.drain.strategy}, ${p.input.drain.timeoutSeconds}s, at most ${p.input.drain.maxDrainedAhead} ahead`;
   const pairs: Array<[string, string]> = [
     ['Workflow', workflowId],
-    ...(server ? [['Execution', `${server.status}, started ${iso(server.startTime)}${server.closeTime ? `, closed ${iso(server.closeTime)}` : ''}, task queue ${server.taskQueue}`] as [string, string]] : []),
-    ['Phase', `${phaseLabel(p)}${p.drainEndedEarly ? ' (drain ended early by an operator)' : ''}${p.input.dryRun ? ' [dry run]' : ''}`],
-    ['Group', `${p.input.scalingGroupId} (${p.input.regionId})${plan ? `, ${plan.group.scalingGroupName || 'unnamed'}: TotalCapacity ${plan.group.totalCapacity} → ${plan.capacityAfter}, MinSize ${plan.group.minSize}` : ''}`],
-    ['Settings', `batches of ${p.input.batchSize}, remove policy ${p.input.removePolicy}, drain ${drain}, on batch failure ${p.input.onBatchFailure}`],
-    ['Batches', `${p.counts.batchesDone}/${p.counts.batchesTotal} done${p.continuedAsNew ? `, continued as new ${p.continuedAsNew}×` : ''}`],
+    ...(server
+      ? [
+          [
+            'Execution',
+            `${server.status}, started ${iso(server.startTime)}${server.closeTime ? `, closed ${iso(server.closeTime)}` : ''}, task queue ${server.taskQueue}`,
+          ] as [string, string],
+        ]
+      : []),
+    [
+      'Phase',
+      `${phaseLabel(p)}${p.drainEndedEarly ? ' (drain ended early by an operator)' : ''}${p.input.dryRun ? ' [dry run]' : ''}`,
+    ],
+    [
+      'Group',
+      `${p.input.scalingGroupId} (${p.input.regionId})${plan ? `, ${plan.group.scalingGroupName || 'unnamed'}: TotalCapacity ${plan.group.totalCapacity} → ${plan.capacityAfter}, MinSize ${plan.group.minSize}` : ''}`,
+    ],
+    [
+      'Settings',
+      `batches of ${p.input.batchSize}, remove policy ${p.input.removePolicy}, drain ${drain}, on batch failure ${p.input.onBatchFailure}`,
+    ],
+    [
+      'Batches',
+      `${p.counts.batchesDone}/${p.counts.batchesTotal} done${p.continuedAsNew ? `, continued as new ${p.continuedAsNew}×` : ''}`,
+    ],
     ['Instances', countsLine(p.counts)],
     ['Last error', p.lastError ?? '-'],
   ];
@@ -66,8 +85,14 @@ export function resultLines(r: ScaleInResult, maxNotRemoved = 20): string[] {
   lines.push(countsLine(r.counts));
   if (r.notRemoved.length) {
     lines.push('', 'Not removed:');
-    lines.push(...renderTable(['instance', 'outcome', 'why'], r.notRemoved.slice(0, maxNotRemoved).map((n) => [n.instanceId, n.outcome, n.why])).map((l) => `  ${l}`));
-    if (r.notRemoved.length > maxNotRemoved) lines.push(`  … and ${r.notRemoved.length - maxNotRemoved} more (use --json for all)`);
+    lines.push(
+      ...renderTable(
+        ['instance', 'outcome', 'why'],
+        r.notRemoved.slice(0, maxNotRemoved).map((n) => [n.instanceId, n.outcome, n.why]),
+      ).map((l) => `  ${l}`),
+    );
+    if (r.notRemoved.length > maxNotRemoved)
+      lines.push(`  … and ${r.notRemoved.length - maxNotRemoved} more (use --json for all)`);
   }
   return lines;
 }

@@ -41,19 +41,35 @@ export const collect = (value: string, previous: string[] | undefined): string[]
  * defaults live in one place (validateInput), which also explains every bad value.
  */
 export function addInputOptions(cmd: Command): Command {
-  const advanced = (flags: string, description: string) => new Option(flags, description).helpGroup('Advanced tuning (defaults suit production):');
+  const advanced = (flags: string, description: string) =>
+    new Option(flags, description).helpGroup('Advanced tuning (defaults suit production):');
   return cmd
-    .option('--input <file.json|->', 'raw JSON input (the workflow input schema); flags given as well override its fields')
+    .option(
+      '--input <file.json|->',
+      'raw JSON input (the workflow input schema); flags given as well override its fields',
+    )
     .option('--region <regionId>', 'region of the scaling group, e.g. cn-hangzhou')
     .option('--group <scalingGroupId>', 'the ESS scaling group, e.g. asg-bp1...')
     .option('--instances <ids>', 'ECS instance IDs, comma-separated (repeatable)', collect)
-    .option('--instances-file <path|->', 'file (or - for stdin) with instance IDs: one per line, commas or spaces; # starts a comment; or a JSON array')
-    .option('--remove-policy <policy>', 'release (default) | recycle (stop, economical mode; the group must use recycle)')
+    .option(
+      '--instances-file <path|->',
+      'file (or - for stdin) with instance IDs: one per line, commas or spaces; # starts a comment; or a JSON array',
+    )
+    .option(
+      '--remove-policy <policy>',
+      'release (default) | recycle (stop, economical mode; the group must use recycle)',
+    )
     .option('--no-decrease-desired-capacity', 'keep DesiredCapacity: ESS launches replacements (default: lower it)')
     .option('--batch-size <n>', 'instances per RemoveInstances call, 1-20 (default 20)')
-    .option('--drain-strategy <strategy>', 'weight (default: weight 0 on attached CLB/vserver/ALB groups) | standby | none')
+    .option(
+      '--drain-strategy <strategy>',
+      'weight (default: weight 0 on attached CLB/vserver/ALB groups) | standby | none',
+    )
     .option('--drain-timeout <seconds>', 'how long traffic drains before removal, 0-3600 (default 300)')
-    .option('--max-drained-ahead <n>', 'at most this many instances drained ahead of removal (default max(100, batch size))')
+    .option(
+      '--max-drained-ahead <n>',
+      'at most this many instances drained ahead of removal (default max(100, batch size))',
+    )
     .option('--dry-run', 'run the preflight and return the plan; change nothing')
     .option('--require-approval', 'wait for `ess-scale-in approve` after the preflight, before any change')
     .option('--on-batch-failure <mode>', 'abort (default: stop and restore traffic) | continue')
@@ -63,7 +79,12 @@ export function addInputOptions(cmd: Command): Command {
     .addOption(advanced('--poll-max-interval-ms <ms>', 'longest scaling-activity poll interval (default 30000)'))
     .addOption(advanced('--retry-initial-interval-ms <ms>', 'first activity retry backoff (default 2000)'))
     .addOption(advanced('--retry-max-interval-ms <ms>', 'longest activity retry backoff (default 60000)'))
-    .addOption(advanced('--heartbeat-timeout <seconds>', 'heartbeat timeout of every activity: how soon a dead worker is noticed (default 10)'))
+    .addOption(
+      advanced(
+        '--heartbeat-timeout <seconds>',
+        'heartbeat timeout of every activity: how soon a dead worker is noticed (default 10)',
+      ),
+    )
     .addOption(advanced('--max-batches-per-run <n>', 'continue-as-new after this many batches (default 100)'));
 }
 
@@ -78,7 +99,9 @@ function readSource(path: string, flag: string, stdin: () => string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    throw new CliUsageError(`${flag}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new CliUsageError(
+      `${flag}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
 }
 
@@ -115,7 +138,8 @@ export interface BuildInputDeps {
 export function buildInput(f: InputFlags, deps: BuildInputDeps = {}): ScaleInInput {
   const stdin = deps.stdin ?? (() => readFileSync(0, 'utf8'));
   const given = deps.given ?? (() => true);
-  if (f.input === '-' && f.instancesFile === '-') throw new CliUsageError('--input and --instances-file cannot both read stdin');
+  if (f.input === '-' && f.instancesFile === '-')
+    throw new CliUsageError('--input and --instances-file cannot both read stdin');
   let base: Record<string, unknown> = {};
   if (f.input !== undefined) {
     const text = readSource(f.input, '--input', stdin);
@@ -125,7 +149,8 @@ export function buildInput(f: InputFlags, deps: BuildInputDeps = {}): ScaleInInp
     } catch (e) {
       throw new CliUsageError(`--input: ${f.input} is not valid JSON: ${(e as Error).message}`);
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliUsageError(`--input: ${f.input} must hold a JSON object`);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new CliUsageError(`--input: ${f.input} must hold a JSON object`);
     base = parsed as Record<string, unknown>;
   }
   const out: Record<string, unknown> = { ...base };
@@ -136,7 +161,8 @@ export function buildInput(f: InputFlags, deps: BuildInputDeps = {}): ScaleInInp
   set('scalingGroupId', f.group);
   const ids: string[] = [];
   for (const v of f.instances ?? []) ids.push(...v.split(/[\s,]+/).filter((s) => s !== ''));
-  if (f.instancesFile !== undefined) ids.push(...parseInstanceList(readSource(f.instancesFile, '--instances-file', stdin)));
+  if (f.instancesFile !== undefined)
+    ids.push(...parseInstanceList(readSource(f.instancesFile, '--instances-file', stdin)));
   if (f.instances !== undefined || f.instancesFile !== undefined) out.instanceIds = ids;
   set('removePolicy', f.removePolicy);
   if (given('decreaseDesiredCapacity') && f.decreaseDesiredCapacity === false) out.decreaseDesiredCapacity = false;
@@ -148,9 +174,14 @@ export function buildInput(f: InputFlags, deps: BuildInputDeps = {}): ScaleInInp
   set('reason', f.reason);
 
   const drain: Record<string, unknown> = isRecord(base.drain) ? { ...base.drain } : {};
-  const drainFlags = { strategy: f.drainStrategy, timeoutSeconds: num(f.drainTimeout), maxDrainedAhead: num(f.maxDrainedAhead) };
+  const drainFlags = {
+    strategy: f.drainStrategy,
+    timeoutSeconds: num(f.drainTimeout),
+    maxDrainedAhead: num(f.maxDrainedAhead),
+  };
   for (const [k, v] of Object.entries(drainFlags)) if (v !== undefined) drain[k] = v;
-  if (Object.keys(drain).length || base.drain !== undefined) out.drain = isRecord(base.drain) || base.drain === undefined ? drain : base.drain;
+  if (Object.keys(drain).length || base.drain !== undefined)
+    out.drain = isRecord(base.drain) || base.drain === undefined ? drain : base.drain;
 
   const advanced: Record<string, unknown> = isRecord(base.advanced) ? { ...base.advanced } : {};
   const advFlags = {
@@ -162,7 +193,8 @@ export function buildInput(f: InputFlags, deps: BuildInputDeps = {}): ScaleInInp
     maxBatchesPerRun: num(f.maxBatchesPerRun),
   };
   for (const [k, v] of Object.entries(advFlags)) if (v !== undefined) advanced[k] = v;
-  if (Object.keys(advanced).length || base.advanced !== undefined) out.advanced = isRecord(base.advanced) || base.advanced === undefined ? advanced : base.advanced;
+  if (Object.keys(advanced).length || base.advanced !== undefined)
+    out.advanced = isRecord(base.advanced) || base.advanced === undefined ? advanced : base.advanced;
   return out as unknown as ScaleInInput;
 }
 

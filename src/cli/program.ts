@@ -36,7 +36,9 @@ export function buildProgram(io: Io, done: Done): Command {
     .description('Durable, auditable scale-in of Alibaba Cloud Auto Scaling (ESS) groups on Temporal.')
     .addOption(new Option('--address <host:port>', 'Temporal frontend (default: $TEMPORAL_ADDRESS or 127.0.0.1:7233)'))
     .addOption(new Option('--namespace <ns>', 'Temporal namespace (default: $TEMPORAL_NAMESPACE or default)'))
-    .addOption(new Option('--task-queue <name>', 'task queue of the workers (default: $TEMPORAL_TASK_QUEUE or ess-scale-in)'))
+    .addOption(
+      new Option('--task-queue <name>', 'task queue of the workers (default: $TEMPORAL_TASK_QUEUE or ess-scale-in)'),
+    )
     .addOption(new Option('--json', 'machine-readable JSON on stdout only (no progress bar, no tables)'))
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
     .showHelpAfterError('(add --help for usage)')
@@ -50,6 +52,11 @@ export function buildProgram(io: Io, done: Done): Command {
   registerList(program, io, done);
   registerProcesses(program, io, done);
   registerDemo(program, io, done);
-  program.commands.forEach((c) => c.addHelpText('after', '\nGlobal options (--address, --namespace, --task-queue, --json) and exit codes: ess-scale-in --help'));
+  program.commands.forEach((c) =>
+    c.addHelpText(
+      'after',
+      '\nGlobal options (--address, --namespace, --task-queue, --json) and exit codes: ess-scale-in --help',
+    ),
+  );
   return program;
 }

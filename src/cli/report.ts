@@ -19,7 +19,8 @@ function outcomeOf(end: RunEnd): string {
 
 export function endJson(end: RunEnd, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const outcome = outcomeOf(end);
-  if (end.kind === 'result') return { ok: isSuccess(outcome), workflowId: end.workflowId, ...extra, outcome, result: end.result };
+  if (end.kind === 'result')
+    return { ok: isSuccess(outcome), workflowId: end.workflowId, ...extra, outcome, result: end.result };
   return {
     ok: false,
     workflowId: end.workflowId,
@@ -39,7 +40,10 @@ export function reportEnd(io: Io, end: RunEnd, json: boolean, extra: Record<stri
   else {
     io.out(`Run ${outcome} (${end.error.code}): ${end.error.message}`);
     if (end.error.result) io.out(['', ...resultLines(end.error.result)].join('\n'));
-    else if (end.progress) io.out(`When it stopped: ${countsLine(end.progress.counts)}; batches ${end.progress.counts.batchesDone}/${end.progress.counts.batchesTotal}`);
+    else if (end.progress)
+      io.out(
+        `When it stopped: ${countsLine(end.progress.counts)}; batches ${end.progress.counts.batchesDone}/${end.progress.counts.batchesTotal}`,
+      );
   }
   return isSuccess(outcome) ? EXIT.ok : EXIT.failed;
 }

@@ -12,7 +12,16 @@ import { connectionOptions, temporalConfigFromEnv, type TemporalConfig } from '.
 import { validateInput, workflowIdFor, type ScaleInInput } from '../shared/input';
 import type { ProgressSnapshot, ScaleInResult } from '../shared/progress';
 import { SA_INSTANCES_TOTAL, SA_PHASE, SA_REGION_ID, SA_SCALING_GROUP_ID } from '../shared/search-attributes';
-import { approveUpdate, endDrainUpdate, pauseUpdate, progressQuery, resultQuery, resumeUpdate, type ControlArgs, type ControlState } from '../workflows/definitions';
+import {
+  approveUpdate,
+  endDrainUpdate,
+  pauseUpdate,
+  progressQuery,
+  resultQuery,
+  resumeUpdate,
+  type ControlArgs,
+  type ControlState,
+} from '../workflows/definitions';
 import type { scaleIn } from '../workflows/scale-in';
 
 export { InvalidInputError, validateInput, workflowIdFor } from '../shared/input';
@@ -24,15 +33,27 @@ export type { ControlArgs, ControlState } from '../workflows/definitions';
 export class RunAlreadyActiveError extends Error {
   override readonly name = 'RunAlreadyActiveError' as const;
   readonly code = 'RunAlreadyActive' as const;
-  constructor(readonly workflowId: string, readonly runId: string | undefined, readonly activeRequestId: string | undefined) {
-    super(`A scale-in is already running for this scaling group: workflow ${workflowId}${runId ? ` (run ${runId})` : ''}. Wait for it (ess-scale-in watch ${workflowId}), or cancel it first.`);
+  constructor(
+    readonly workflowId: string,
+    readonly runId: string | undefined,
+    readonly activeRequestId: string | undefined,
+  ) {
+    super(
+      `A scale-in is already running for this scaling group: workflow ${workflowId}${runId ? ` (run ${runId})` : ''}. Wait for it (ess-scale-in watch ${workflowId}), or cancel it first.`,
+    );
   }
 }
 
 /** The run ended without completing; `result` holds what was done, when the workflow reported it. */
 export class ScaleInFailedError extends Error {
   override readonly name = 'ScaleInFailedError' as const;
-  constructor(readonly code: string, message: string, readonly workflowId: string, readonly result: ScaleInResult | undefined, readonly details: unknown) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly workflowId: string,
+    readonly result: ScaleInResult | undefined,
+    readonly details: unknown,
+  ) {
     super(message);
   }
 }
@@ -41,7 +62,10 @@ export class ScaleInFailedError extends Error {
 export class ControlRejectedError extends Error {
   override readonly name = 'ControlRejectedError' as const;
   readonly code = 'ControlRejected' as const;
-  constructor(readonly workflowId: string, reason: string) {
+  constructor(
+    readonly workflowId: string,
+    reason: string,
+  ) {
     super(`${workflowId} refused the request: ${reason}`);
   }
 }
@@ -50,7 +74,9 @@ export class RunNotFoundError extends Error {
   override readonly name = 'RunNotFoundError' as const;
   readonly code = 'RunNotFound' as const;
   constructor(readonly workflowId: string) {
-    super(`No scale-in run ${workflowId}. List runs with: ess-scale-in list (or filter EssScalingGroupId in the Temporal UI).`);
+    super(
+      `No scale-in run ${workflowId}. List runs with: ess-scale-in list (or filter EssScalingGroupId in the Temporal UI).`,
+    );
   }
 }
 
@@ -77,7 +103,11 @@ export interface StartedRun {
  * pause/resume/approve/endDrain/cancel. Inputs are validated here, before anything is started.
  */
 export class ScaleInClient {
-  private constructor(readonly client: Client, readonly config: TemporalConfig, private readonly ownsConnection: Connection | undefined) {}
+  private constructor(
+    readonly client: Client,
+    readonly config: TemporalConfig,
+    private readonly ownsConnection: Connection | undefined,
+  ) {}
 
   static async connect(opts: ScaleInClientOptions = {}): Promise<ScaleInClient> {
     const config = opts.temporal ?? temporalConfigFromEnv();
@@ -113,7 +143,10 @@ export class ScaleInClient {
       return { workflowId, runId: handle.firstExecutionRunId, existing: false };
     } catch (e) {
       if (e instanceof WorkflowExecutionAlreadyStartedError) {
-        const desc = await this.client.workflow.getHandle(workflowId).describe().catch(() => undefined);
+        const desc = await this.client.workflow
+          .getHandle(workflowId)
+          .describe()
+          .catch(() => undefined);
         const activeRequestId = (desc?.memo as { requestId?: string } | undefined)?.requestId ?? undefined;
         if (normalized.requestId && activeRequestId === normalized.requestId && desc) {
           return { workflowId, runId: desc.runId, existing: true };
@@ -146,8 +179,19 @@ export class ScaleInClient {
           throw new ScaleInFailedError(cause.type ?? 'Failed', cause.message, workflowId, result, cause.details);
         }
         // A cancelled run ends without details; its result query still has what was done.
-        const result = cause instanceof CancelledFailure ? await this.handle(workflowId).query(resultQuery).catch(() => undefined) : undefined;
-        throw new ScaleInFailedError(cause?.name ?? 'Failed', cause?.message ?? e.message, workflowId, result, undefined);
+        const result =
+          cause instanceof CancelledFailure
+            ? await this.handle(workflowId)
+                .query(resultQuery)
+                .catch(() => undefined)
+            : undefined;
+        throw new ScaleInFailedError(
+          cause?.name ?? 'Failed',
+          cause?.message ?? e.message,
+          workflowId,
+          result,
+          undefined,
+        );
       }
       throw e;
     }
@@ -179,11 +223,17 @@ export class ScaleInClient {
     } catch (e) {
       if (e instanceof WorkflowNotFoundError) {
         // Updates to a closed run also answer "not found": tell the two apart.
-        const status = await this.handle(workflowId).describe().then((d) => d.status.name, () => undefined);
+        const status = await this.handle(workflowId)
+          .describe()
+          .then(
+            (d) => d.status.name,
+            () => undefined,
+          );
         if (status) throw new ControlRejectedError(workflowId, `the run already ended (${status})`);
         throw new RunNotFoundError(workflowId);
       }
-      if (e instanceof WorkflowUpdateFailedError) throw new ControlRejectedError(workflowId, e.cause?.message ?? e.message);
+      if (e instanceof WorkflowUpdateFailedError)
+        throw new ControlRejectedError(workflowId, e.cause?.message ?? e.message);
       throw e;
     }
   }
@@ -208,5 +258,17 @@ function staticDetails(n: ReturnType<typeof validateInput>): string {
   ].join('\n');
 }
 export * from './schedules';
-export { InvalidWindowInputError, validateWindowInput, windowIdFor, SELECTION_POLICIES, WINDOW_WORKFLOW_TYPE } from '../shared/window';
-export type { ScaleInWindowInput, ScaleInWindowResult, SelectionPolicy, WindowOutcome, WindowSelection } from '../shared/window';
+export {
+  InvalidWindowInputError,
+  validateWindowInput,
+  windowIdFor,
+  SELECTION_POLICIES,
+  WINDOW_WORKFLOW_TYPE,
+} from '../shared/window';
+export type {
+  ScaleInWindowInput,
+  ScaleInWindowResult,
+  SelectionPolicy,
+  WindowOutcome,
+  WindowSelection,
+} from '../shared/window';

@@ -31,7 +31,14 @@ import type { scaleInWindow } from '../workflows/window';
  * workflow, which picks the instances and runs a `scaleIn` under the group's one-run lock.
  */
 
-export const OVERLAP_POLICIES = ['SKIP', 'BUFFER_ONE', 'BUFFER_ALL', 'CANCEL_OTHER', 'TERMINATE_OTHER', 'ALLOW_ALL'] as const satisfies readonly ScheduleOverlapPolicy[];
+export const OVERLAP_POLICIES = [
+  'SKIP',
+  'BUFFER_ONE',
+  'BUFFER_ALL',
+  'CANCEL_OTHER',
+  'TERMINATE_OTHER',
+  'ALLOW_ALL',
+] as const satisfies readonly ScheduleOverlapPolicy[];
 export const DEFAULT_CATCHUP_WINDOW = '10m';
 export const DEFAULT_OVERLAP: ScheduleOverlapPolicy = 'SKIP';
 
@@ -76,7 +83,12 @@ export interface WindowScheduleDescription {
   note: string | undefined;
   /** The window input every firing gets (undefined if the schedule is not a window schedule). */
   window: ScaleInWindowInput | undefined;
-  spec: { cron: string[]; calendars: CalendarSpecDescription[]; skip: CalendarSpecDescription[]; timezone: string | undefined };
+  spec: {
+    cron: string[];
+    calendars: CalendarSpecDescription[];
+    skip: CalendarSpecDescription[];
+    timezone: string | undefined;
+  };
   policies: { overlap: ScheduleOverlapPolicy; catchupWindowMs: number; pauseOnFailure: boolean };
   taskQueue: string;
   workflowType: string;
@@ -103,7 +115,9 @@ export class WindowScheduleExistsError extends Error {
   override readonly name = 'WindowScheduleExistsError' as const;
   readonly code = 'WindowScheduleExists' as const;
   constructor(readonly scheduleId: string) {
-    super(`A schedule ${scheduleId} already exists. Look at it (ess-scale-in schedule describe ${scheduleId}), delete it first (schedule delete), or pass another scheduleId.`);
+    super(
+      `A schedule ${scheduleId} already exists. Look at it (ess-scale-in schedule describe ${scheduleId}), delete it first (schedule delete), or pass another scheduleId.`,
+    );
   }
 }
 
@@ -118,18 +132,44 @@ export class WindowScheduleNotFoundError extends Error {
 /** A window run failed; `result` is what it did (its `details[0]`), when it reported it. */
 export class ScaleInWindowFailedError extends Error {
   override readonly name = 'ScaleInWindowFailedError' as const;
-  constructor(readonly code: string, message: string, readonly workflowId: string, readonly result: ScaleInWindowResult | undefined) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly workflowId: string,
+    readonly result: ScaleInWindowResult | undefined,
+  ) {
     super(message);
   }
 }
 
-const MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'] as const;
+const MONTHS = [
+  'JANUARY',
+  'FEBRUARY',
+  'MARCH',
+  'APRIL',
+  'MAY',
+  'JUNE',
+  'JULY',
+  'AUGUST',
+  'SEPTEMBER',
+  'OCTOBER',
+  'NOVEMBER',
+  'DECEMBER',
+] as const;
 
 /** Whole-day skip entries: every field given, since an unset hour/minute/second means 0, not "any". */
 export function blackoutSkipCalendars(dates: readonly string[]): CalendarSpec[] {
   return dates.map((d) => {
     const [y, m, day] = d.split('-').map(Number) as [number, number, number];
-    return { year: y, month: MONTHS[m - 1] as (typeof MONTHS)[number], dayOfMonth: day, hour: '*', minute: '*', second: '*', comment: `blackout ${d}` };
+    return {
+      year: y,
+      month: MONTHS[m - 1] as (typeof MONTHS)[number],
+      dayOfMonth: day,
+      hour: '*',
+      minute: '*',
+      second: '*',
+      comment: `blackout ${d}`,
+    };
   });
 }
 
@@ -137,24 +177,67 @@ export function blackoutSkipCalendars(dates: readonly string[]): CalendarSpec[] 
  * Checks a createWindow request without a server: the window input (validateWindowInput) and the
  * schedule around it. Returns the window input as the schedule will store it (timezone explicit).
  */
-export function validateCreateWindow(opts: CreateWindowOptions): { window: ScaleInWindowInput; normalized: NormalizedWindowInput; scheduleId: string } {
+export function validateCreateWindow(opts: CreateWindowOptions): {
+  window: ScaleInWindowInput;
+  normalized: NormalizedWindowInput;
+  scheduleId: string;
+} {
   const problems: InputProblem[] = [];
   const spec = opts.spec as Partial<WindowSpec> | undefined;
-  if (!spec || typeof spec !== 'object') problems.push({ field: 'spec', problem: 'is missing', fix: 'give spec.cron or spec.calendars, and spec.timezone' });
+  if (!spec || typeof spec !== 'object')
+    problems.push({ field: 'spec', problem: 'is missing', fix: 'give spec.cron or spec.calendars, and spec.timezone' });
   else {
-    if (!(spec.cron?.length ?? 0) && !(spec.calendars?.length ?? 0)) problems.push({ field: 'spec', problem: 'has neither cron nor calendars: the window would never fire', fix: 'e.g. spec.cron ["0 2 * * SAT"] (or trigger it by hand)' });
-    if (spec.cron?.some((c) => typeof c !== 'string' || !c.trim())) problems.push({ field: 'spec.cron', problem: 'has an empty expression', fix: 'cron expressions have 5 to 7 fields, e.g. "0 2 * * SAT"' });
-    if (spec.cron?.some((c) => /^\s*(CRON_TZ|TZ)=/.test(c))) problems.push({ field: 'spec.cron', problem: 'sets its own time zone (CRON_TZ=/TZ=)', fix: 'use spec.timezone instead, so blackout dates use the same zone' });
-    if (typeof spec.timezone !== 'string' || !isValidTimeZone(spec.timezone)) problems.push({ field: 'spec.timezone', problem: `must be an IANA time zone, got ${JSON.stringify(spec.timezone)}`, fix: 'e.g. "Asia/Shanghai" or "UTC"' });
+    if (!(spec.cron?.length ?? 0) && !(spec.calendars?.length ?? 0))
+      problems.push({
+        field: 'spec',
+        problem: 'has neither cron nor calendars: the window would never fire',
+        fix: 'e.g. spec.cron ["0 2 * * SAT"] (or trigger it by hand)',
+      });
+    if (spec.cron?.some((c) => typeof c !== 'string' || !c.trim()))
+      problems.push({
+        field: 'spec.cron',
+        problem: 'has an empty expression',
+        fix: 'cron expressions have 5 to 7 fields, e.g. "0 2 * * SAT"',
+      });
+    if (spec.cron?.some((c) => /^\s*(CRON_TZ|TZ)=/.test(c)))
+      problems.push({
+        field: 'spec.cron',
+        problem: 'sets its own time zone (CRON_TZ=/TZ=)',
+        fix: 'use spec.timezone instead, so blackout dates use the same zone',
+      });
+    if (typeof spec.timezone !== 'string' || !isValidTimeZone(spec.timezone))
+      problems.push({
+        field: 'spec.timezone',
+        problem: `must be an IANA time zone, got ${JSON.stringify(spec.timezone)}`,
+        fix: 'e.g. "Asia/Shanghai" or "UTC"',
+      });
   }
   const raw = opts.window as ScaleInWindowInput | undefined;
   const window: ScaleInWindowInput | undefined = raw && typeof raw === 'object' ? { ...raw } : raw;
   if (window && typeof window === 'object' && typeof spec?.timezone === 'string') {
     if (window.timezone === undefined) window.timezone = spec.timezone;
-    else if (window.timezone !== spec.timezone) problems.push({ field: 'window.timezone', problem: `is ${JSON.stringify(window.timezone)} but spec.timezone is ${JSON.stringify(spec.timezone)}`, fix: 'use one time zone for both, so blackout dates mean the same days as the schedule' });
+    else if (window.timezone !== spec.timezone)
+      problems.push({
+        field: 'window.timezone',
+        problem: `is ${JSON.stringify(window.timezone)} but spec.timezone is ${JSON.stringify(spec.timezone)}`,
+        fix: 'use one time zone for both, so blackout dates mean the same days as the schedule',
+      });
   }
-  if (opts.overlap !== undefined && !(OVERLAP_POLICIES as readonly string[]).includes(opts.overlap)) problems.push({ field: 'overlap', problem: `must be one of ${OVERLAP_POLICIES.join(', ')}, got ${JSON.stringify(opts.overlap)}`, fix: 'omit it for SKIP' });
-  if (opts.scheduleId !== undefined && (typeof opts.scheduleId !== 'string' || !opts.scheduleId.trim() || opts.scheduleId.length > 200)) problems.push({ field: 'scheduleId', problem: 'must be a non-empty string of at most 200 characters', fix: 'omit it for ess-scale-in-window/<region>/<group>' });
+  if (opts.overlap !== undefined && !(OVERLAP_POLICIES as readonly string[]).includes(opts.overlap))
+    problems.push({
+      field: 'overlap',
+      problem: `must be one of ${OVERLAP_POLICIES.join(', ')}, got ${JSON.stringify(opts.overlap)}`,
+      fix: 'omit it for SKIP',
+    });
+  if (
+    opts.scheduleId !== undefined &&
+    (typeof opts.scheduleId !== 'string' || !opts.scheduleId.trim() || opts.scheduleId.length > 200)
+  )
+    problems.push({
+      field: 'scheduleId',
+      problem: 'must be a non-empty string of at most 200 characters',
+      fix: 'omit it for ess-scale-in-window/<region>/<group>',
+    });
   let normalized: NormalizedWindowInput | undefined;
   try {
     normalized = validateWindowInput(window);
@@ -163,11 +246,20 @@ export function validateCreateWindow(opts: CreateWindowOptions): { window: Scale
     problems.push(...e.problems.map((p) => ({ ...p, field: `window.${p.field}` })));
   }
   if (problems.length || !normalized || !window) throw new InvalidWindowInputError(problems);
-  return { window, normalized, scheduleId: opts.scheduleId ?? windowIdFor(normalized.regionId, normalized.scalingGroupId) };
+  return {
+    window,
+    normalized,
+    scheduleId: opts.scheduleId ?? windowIdFor(normalized.regionId, normalized.scalingGroupId),
+  };
 }
 
 function runOf(r: ScheduleExecutionResult): WindowRun {
-  return { workflowId: r.action.workflow.workflowId, firstExecutionRunId: r.action.workflow.firstExecutionRunId, scheduledAt: r.scheduledAt.toISOString(), takenAt: r.takenAt.toISOString() };
+  return {
+    workflowId: r.action.workflow.workflowId,
+    firstExecutionRunId: r.action.workflow.firstExecutionRunId,
+    scheduledAt: r.scheduledAt.toISOString(),
+    takenAt: r.takenAt.toISOString(),
+  };
 }
 
 function staticDetails(n: NormalizedWindowInput, spec: WindowSpec): string {
@@ -189,7 +281,10 @@ function staticDetails(n: NormalizedWindowInput, spec: WindowSpec): string {
  * ScaleInClient: `ScaleInWindows.from(scaleInClient)`.
  */
 export class ScaleInWindows {
-  constructor(readonly client: Client, private readonly opts: { taskQueue: string }) {}
+  constructor(
+    readonly client: Client,
+    private readonly opts: { taskQueue: string },
+  ) {}
 
   static from(c: { client: Client; config: { taskQueue: string } }): ScaleInWindows {
     return new ScaleInWindows(c.client, { taskQueue: c.config.taskQueue });
@@ -227,7 +322,12 @@ export class ScaleInWindows {
           pauseOnFailure: opts.pauseOnFailure ?? true,
         },
         // The server turns cron strings into calendars; the memo keeps them as written, for describe.
-        memo: { kind: 'ess-scale-in-window', regionId: n.regionId, scalingGroupId: n.scalingGroupId, cron: opts.spec.cron ?? [] },
+        memo: {
+          kind: 'ess-scale-in-window',
+          regionId: n.regionId,
+          scalingGroupId: n.scalingGroupId,
+          cron: opts.spec.cron ?? [],
+        },
         typedSearchAttributes: [
           { key: SA_SCALING_GROUP_ID, value: n.scalingGroupId },
           { key: SA_REGION_ID, value: n.regionId },
@@ -237,7 +337,14 @@ export class ScaleInWindows {
     } catch (e) {
       if (e instanceof ScheduleAlreadyRunning) throw new WindowScheduleExistsError(scheduleId);
       // The server's cron / calendar parser said no ("Invalid schedule spec: ...").
-      if (e instanceof TypeError) throw new InvalidWindowInputError([{ field: 'spec', problem: `rejected by the Temporal server: ${e.message}`, fix: 'check the cron expressions (5-7 fields) and calendars' }]);
+      if (e instanceof TypeError)
+        throw new InvalidWindowInputError([
+          {
+            field: 'spec',
+            problem: `rejected by the Temporal server: ${e.message}`,
+            fix: 'check the cron expressions (5-7 fields) and calendars',
+          },
+        ]);
       throw e;
     }
     return { scheduleId, window };
@@ -265,22 +372,38 @@ export class ScaleInWindows {
   }
 
   async describeWindow(scheduleId: string): Promise<WindowScheduleDescription> {
-    const d: ScheduleDescription = await this.wrap(scheduleId, () => this.client.schedule.getHandle(scheduleId).describe());
+    const d: ScheduleDescription = await this.wrap(scheduleId, () =>
+      this.client.schedule.getHandle(scheduleId).describe(),
+    );
     const memoCron = (d.memo as { cron?: unknown } | undefined)?.cron;
     const cron = Array.isArray(memoCron) ? memoCron.filter((c): c is string => typeof c === 'string') : [];
     return {
       scheduleId: d.scheduleId,
       paused: d.state.paused,
       note: d.state.note || undefined,
-      window: d.action.workflowType === WINDOW_WORKFLOW_TYPE ? (d.action.args?.[0] as ScaleInWindowInput | undefined) : undefined,
+      window:
+        d.action.workflowType === WINDOW_WORKFLOW_TYPE
+          ? (d.action.args?.[0] as ScaleInWindowInput | undefined)
+          : undefined,
       spec: { cron, calendars: d.spec.calendars ?? [], skip: d.spec.skip ?? [], timezone: d.spec.timezone },
-      policies: { overlap: d.policies.overlap, catchupWindowMs: d.policies.catchupWindow, pauseOnFailure: d.policies.pauseOnFailure },
+      policies: {
+        overlap: d.policies.overlap,
+        catchupWindowMs: d.policies.catchupWindow,
+        pauseOnFailure: d.policies.pauseOnFailure,
+      },
       taskQueue: d.action.taskQueue,
       workflowType: d.action.workflowType,
       recentRuns: d.info.recentActions.map(runOf),
-      runningRuns: d.info.runningActions.map((a) => ({ workflowId: a.workflow.workflowId, firstExecutionRunId: a.workflow.firstExecutionRunId })),
+      runningRuns: d.info.runningActions.map((a) => ({
+        workflowId: a.workflow.workflowId,
+        firstExecutionRunId: a.workflow.firstExecutionRunId,
+      })),
       nextRunTimes: d.info.nextActionTimes.map((t) => t.toISOString()),
-      counts: { taken: d.info.numActionsTaken, skippedOverlap: d.info.numActionsSkippedOverlap, missedCatchupWindow: d.info.numActionsMissedCatchupWindow },
+      counts: {
+        taken: d.info.numActionsTaken,
+        skippedOverlap: d.info.numActionsSkippedOverlap,
+        missedCatchupWindow: d.info.numActionsMissedCatchupWindow,
+      },
       createdAt: d.info.createdAt.toISOString(),
     };
   }
@@ -318,10 +441,19 @@ export class ScaleInWindows {
       if (e instanceof WorkflowFailedError) {
         const cause = e.cause;
         const detail = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
-        const result = typeof detail === 'object' && detail !== null && 'outcome' in detail && 'selection' in detail ? (detail as ScaleInWindowResult) : undefined;
-        throw new ScaleInWindowFailedError(cause instanceof ApplicationFailure ? cause.type ?? 'Failed' : cause?.name ?? 'Failed', cause?.message ?? e.message, workflowId, result);
+        const result =
+          typeof detail === 'object' && detail !== null && 'outcome' in detail && 'selection' in detail
+            ? (detail as ScaleInWindowResult)
+            : undefined;
+        throw new ScaleInWindowFailedError(
+          cause instanceof ApplicationFailure ? (cause.type ?? 'Failed') : (cause?.name ?? 'Failed'),
+          cause?.message ?? e.message,
+          workflowId,
+          result,
+        );
       }
-      if (e instanceof WorkflowNotFoundError) throw new ScaleInWindowFailedError('RunNotFound', `No window run ${workflowId}`, workflowId, undefined);
+      if (e instanceof WorkflowNotFoundError)
+        throw new ScaleInWindowFailedError('RunNotFound', `No window run ${workflowId}`, workflowId, undefined);
       throw e;
     }
   }

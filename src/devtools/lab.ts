@@ -24,7 +24,10 @@ const quiet = { warn() {}, info() {}, debug() {}, trace() {}, error: console.err
 
 /** Writes the workflow bundle to `file`. */
 export async function bundleWorkflowsTo(file: string): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../workflows/index.ts'), logger: quiet });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: path.resolve(__dirname, '../workflows/index.ts'),
+    logger: quiet,
+  });
   writeFileSync(file, code);
 }
 
@@ -46,7 +49,11 @@ export async function startLab(opts: { temporalAddress?: string; workflowBundleP
       workflowBundlePath,
       connection,
       rawClient,
-      scaleInClient: (taskQueue) => ScaleInClient.connect({ client: rawClient, temporal: { address: temporalAddress, namespace: 'default', taskQueue, apiKey: undefined, tls: undefined } }),
+      scaleInClient: (taskQueue) =>
+        ScaleInClient.connect({
+          client: rawClient,
+          temporal: { address: temporalAddress, namespace: 'default', taskQueue, apiKey: undefined, tls: undefined },
+        }),
       async close() {
         await connection.close();
         await server?.stop();

@@ -74,13 +74,20 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
   const cli = opts.cliPath ?? resolveTemporalCli();
   const port = opts.port ?? (await freePort());
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(port),
-    '--log-level', 'warn',
-    '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
-    '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
-    '--dynamic-config-value', 'frontend.workerVersioningWorkflowAPIs=true',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--log-level',
+    'warn',
+    '--dynamic-config-value',
+    'frontend.enableUpdateWorkflowExecution=true',
+    '--dynamic-config-value',
+    'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+    '--dynamic-config-value',
+    'frontend.workerVersioningWorkflowAPIs=true',
     ...searchAttributeCliArgs(),
   ];
   if (opts.uiPort !== undefined) args.push('--ui-port', String(opts.uiPort), '--ui-ip', '127.0.0.1');
@@ -91,14 +98,23 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
   const child = spawn(cli, args, { stdio: ['ignore', out, out], detached: false });
   let exited = false;
   // A parent that exits without stop() (a crash, an uncaught error) must not leave the server holding its port.
-  const killOnExit = () => { if (!exited) child.kill('SIGKILL'); };
+  const killOnExit = () => {
+    if (!exited) child.kill('SIGKILL');
+  };
   process.once('exit', killOnExit);
-  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; process.removeListener('exit', killOnExit); resolve(); }));
+  const exitPromise = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      process.removeListener('exit', killOnExit);
+      resolve();
+    }),
+  );
 
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
   for (;;) {
-    if (exited) throw new Error(`temporal dev server exited during start (exit code ${child.exitCode}); args: ${args.join(' ')}`);
+    if (exited)
+      throw new Error(`temporal dev server exited during start (exit code ${child.exitCode}); args: ${args.join(' ')}`);
     try {
       const conn = await Connection.connect({ address, connectTimeout: 1000 });
       try {
@@ -112,7 +128,9 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
     } catch (e) {
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`temporal dev server at ${address} not ready after ${opts.readyTimeoutMs ?? 60_000} ms: ${String(e)}`);
+        throw new Error(
+          `temporal dev server at ${address} not ready after ${opts.readyTimeoutMs ?? 60_000} ms: ${String(e)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -138,8 +156,18 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
  */
 export async function registerSearchAttributes(connection: Connection, namespace = 'default'): Promise<void> {
   const T = temporal.api.enums.v1.IndexedValueType;
-  const map: Record<string, number> = { KEYWORD: T.INDEXED_VALUE_TYPE_KEYWORD, INT: T.INDEXED_VALUE_TYPE_INT, TEXT: T.INDEXED_VALUE_TYPE_TEXT, BOOL: T.INDEXED_VALUE_TYPE_BOOL, DOUBLE: T.INDEXED_VALUE_TYPE_DOUBLE, DATETIME: T.INDEXED_VALUE_TYPE_DATETIME, KEYWORD_LIST: T.INDEXED_VALUE_TYPE_KEYWORD_LIST };
-  const searchAttributes = Object.fromEntries(ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, map[k.type] ?? T.INDEXED_VALUE_TYPE_KEYWORD]));
+  const map: Record<string, number> = {
+    KEYWORD: T.INDEXED_VALUE_TYPE_KEYWORD,
+    INT: T.INDEXED_VALUE_TYPE_INT,
+    TEXT: T.INDEXED_VALUE_TYPE_TEXT,
+    BOOL: T.INDEXED_VALUE_TYPE_BOOL,
+    DOUBLE: T.INDEXED_VALUE_TYPE_DOUBLE,
+    DATETIME: T.INDEXED_VALUE_TYPE_DATETIME,
+    KEYWORD_LIST: T.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  };
+  const searchAttributes = Object.fromEntries(
+    ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, map[k.type] ?? T.INDEXED_VALUE_TYPE_KEYWORD]),
+  );
   try {
     await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
   } catch (e) {

@@ -57,9 +57,15 @@ export async function spawnWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
-  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(signal ?? code)),
+  );
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
   while (!out.includes(READY) && child.exitCode === null && child.signalCode === null) {
     if (Date.now() > deadline) {
@@ -68,7 +74,8 @@ export async function spawnWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  if (child.exitCode !== null || child.signalCode !== null) throw new Error(`worker exited with ${child.exitCode ?? child.signalCode}:\n${out}`);
+  if (child.exitCode !== null || child.signalCode !== null)
+    throw new Error(`worker exited with ${child.exitCode ?? child.signalCode}:\n${out}`);
   return {
     child,
     pid: child.pid as number,
@@ -98,5 +105,9 @@ export function processUsage(pid: number): ProcessUsage {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
   // USER_HZ is 100 on every Linux we run on.
-  return { cpuSeconds: ticks / 100, rssMiB: Math.round(kib('VmRSS') / 1024), peakRssMiB: Math.round(kib('VmHWM') / 1024) };
+  return {
+    cpuSeconds: ticks / 100,
+    rssMiB: Math.round(kib('VmRSS') / 1024),
+    peakRssMiB: Math.round(kib('VmHWM') / 1024),
+  };
 }

@@ -92,7 +92,9 @@ export class EmulatorAdminClient {
   }
 
   /** Replaces the whole state: a scenario object, or `{name}` of a built-in (`demo`, `small`). */
-  loadScenario(s: Scenario | { name: string }): Promise<{ ok: boolean; scenario: string; instances: number; groups: number }> {
+  loadScenario(
+    s: Scenario | { name: string },
+  ): Promise<{ ok: boolean; scenario: string; instances: number; groups: number }> {
     return this.call('POST', '/scenario', s);
   }
 
@@ -147,7 +149,11 @@ export class EmulatorAdminClient {
   }
 
   /** Starts a blocking InProgress activity on the group; resolves to its ScalingActivityId. */
-  async startGroupActivity(groupId: string, durationMs: number, status?: 'Successful' | 'Warning' | 'Failed'): Promise<string> {
+  async startGroupActivity(
+    groupId: string,
+    durationMs: number,
+    status?: 'Successful' | 'Warning' | 'Failed',
+  ): Promise<string> {
     const r = await this.patchGroup(groupId, { startActivity: status ? { durationMs, status } : { durationMs } });
     if (!r.startedActivityId) throw new EmulatorAdminError(500, 'admin: no activity was started');
     return r.startedActivityId;

@@ -29,7 +29,10 @@ class AdminError extends Error {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json;charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -43,14 +46,16 @@ function parseJson(body: string): unknown {
 }
 
 function asObject(v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new AdminError(400, `${what} must be a JSON object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new AdminError(400, `${what} must be a JSON object`);
   return v as Record<string, unknown>;
 }
 
 function optInt(o: Record<string, unknown>, key: string, min = 0): number | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new AdminError(400, `${key} must be an integer >= ${min}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    throw new AdminError(400, `${key} must be an integer >= ${min}`);
   return v;
 }
 
@@ -79,7 +84,12 @@ export function handleAdmin(deps: AdminDeps, method: string, url: URL, body: str
     if (route === 'POST /scenario') {
       const parsed = parseJson(body);
       deps.loadScenario(asObject(parsed, 'scenario') as Scenario);
-      send(res, 200, { ok: true, scenario: state.scenarioName, instances: state.instances.size, groups: state.groups.size });
+      send(res, 200, {
+        ok: true,
+        scenario: state.scenarioName,
+        instances: state.instances.size,
+        groups: state.groups.size,
+      });
       return;
     }
     if (route === 'POST /reset') {
@@ -136,7 +146,8 @@ export function handleAdmin(deps: AdminDeps, method: string, url: URL, body: str
     if (route === 'POST /settings') {
       const o = asObject(parseJson(body), 'settings');
       if (o.deniedActions !== undefined) {
-        if (!Array.isArray(o.deniedActions) || !o.deniedActions.every((x) => typeof x === 'string')) throw new AdminError(400, 'deniedActions must be an array of action names');
+        if (!Array.isArray(o.deniedActions) || !o.deniedActions.every((x) => typeof x === 'string'))
+          throw new AdminError(400, 'deniedActions must be an array of action names');
         state.deniedActions = new Set(o.deniedActions as string[]);
       }
       if (o.ignoreClientToken !== undefined) {
@@ -147,7 +158,10 @@ export function handleAdmin(deps: AdminDeps, method: string, url: URL, body: str
         // Reuse the scenario validator for these two sections.
         const checked = validateScenario({ activityOutcomes: o.activityOutcomes, timings: o.timings });
         if (o.activityOutcomes !== undefined) {
-          state.outcomeRules = (checked.activityOutcomes ?? []).map((r: ActivityOutcomeRule) => ({ ...r, remaining: r.times }));
+          state.outcomeRules = (checked.activityOutcomes ?? []).map((r: ActivityOutcomeRule) => ({
+            ...r,
+            remaining: r.times,
+          }));
         }
         if (o.timings !== undefined) state.timings = { ...state.timings, ...(checked.timings ?? {}) };
       }
@@ -202,8 +216,10 @@ function patchResource(state: EmulatorState, kind: string, id: string, patch: Re
       if (patch.startActivity !== undefined) {
         const sa = asObject(patch.startActivity, 'startActivity');
         const durationMs = optInt(sa, 'durationMs') ?? 2000;
-        const status = (optStr(sa, 'status', ['Successful', 'Warning', 'Failed']) ?? 'Successful') as 'Successful' | 'Warning' | 'Failed';
-        if (state.inProgressActivity(g.id)) throw new AdminError(409, `scaling group ${id} already has an activity in progress`);
+        const status = (optStr(sa, 'status', ['Successful', 'Warning', 'Failed']) ?? 'Successful') as
+          'Successful' | 'Warning' | 'Failed';
+        if (state.inProgressActivity(g.id))
+          throw new AdminError(409, `scaling group ${id} already has an activity in progress`);
         startedActivityId = state.startInjectedActivity(g.id, durationMs, status).id;
       }
       return { ...state.groupSnapshot(g), ...(startedActivityId ? { startedActivityId } : {}) };
@@ -216,7 +232,8 @@ function patchResource(state: EmulatorState, kind: string, id: string, patch: Re
       if (patch.health !== undefined) {
         for (const [serverId, h] of Object.entries(asObject(patch.health, 'health'))) {
           if (h === null) lb.health.delete(serverId);
-          else if (typeof h === 'string' && ['normal', 'abnormal', 'unavailable'].includes(h)) lb.health.set(serverId, h);
+          else if (typeof h === 'string' && ['normal', 'abnormal', 'unavailable'].includes(h))
+            lb.health.set(serverId, h);
           else throw new AdminError(400, `health.${serverId} must be normal, abnormal, unavailable or null`);
         }
       }

@@ -78,7 +78,11 @@ const updateServerGroupServersAttribute: ActionHandler = (ctx): Body<WireUpdateS
   const groupId = ctx.params.required('ServerGroupId');
   const entries = ctx.params.objectList('Servers');
   if (entries.length === 0) throw missingParameter('Servers');
-  if (entries.length > MAX_SERVERS_PER_UPDATE) throw invalidParameter('Servers', `The specified parameter "Servers" is not valid: at most ${MAX_SERVERS_PER_UPDATE} servers.`);
+  if (entries.length > MAX_SERVERS_PER_UPDATE)
+    throw invalidParameter(
+      'Servers',
+      `The specified parameter "Servers" is not valid: at most ${MAX_SERVERS_PER_UPDATE} servers.`,
+    );
   const updates = entries.map((e, i) => {
     const n = i + 1;
     const serverId = e.ServerId;
@@ -102,7 +106,8 @@ const updateServerGroupServersAttribute: ActionHandler = (ctx): Body<WireUpdateS
 
   const token = ctx.params.get('ClientToken');
   const fingerprint = JSON.stringify({ groupId, updates: updates.map((u) => [u.key, u.weight ?? null]) });
-  const tokenKey = token !== undefined && !ctx.state.ignoreClientToken && !dryRun ? `${ctx.action}|${token}` : undefined;
+  const tokenKey =
+    token !== undefined && !ctx.state.ignoreClientToken && !dryRun ? `${ctx.action}|${token}` : undefined;
   if (tokenKey) {
     const prior = ctx.state.clientTokens.get(tokenKey);
     if (prior && prior.fingerprint !== fingerprint) throw apiError('IdempotenceSignatureMismatch');
@@ -112,7 +117,11 @@ const updateServerGroupServersAttribute: ActionHandler = (ctx): Body<WireUpdateS
   const g = findGroup(ctx);
   checkDenied(ctx);
   for (const u of updates) {
-    if (!g.servers.has(u.key)) throw apiError('ResourceNotFound.BackendServer', `The specified resource of BackendServer (${u.serverId}) is not found.`);
+    if (!g.servers.has(u.key))
+      throw apiError(
+        'ResourceNotFound.BackendServer',
+        `The specified resource of BackendServer (${u.serverId}) is not found.`,
+      );
   }
   if (dryRun) throw apiError('DryRunOperation');
   const job = ctx.state.startAlbJob(
@@ -145,7 +154,9 @@ const listAsynJobs: ActionHandler = (ctx): Body<WireListAsynJobsResponse> => {
   checkDenied(ctx);
   const ids = new Set(ctx.params.list('JobIds'));
   const resources = new Set(ctx.params.list('ResourceIds'));
-  const all = [...ctx.state.jobs.values()].filter((j) => (ids.size === 0 || ids.has(j.id)) && (resources.size === 0 || resources.has(j.resourceId)));
+  const all = [...ctx.state.jobs.values()].filter(
+    (j) => (ids.size === 0 || ids.has(j.id)) && (resources.size === 0 || resources.has(j.resourceId)),
+  );
   const { items, next, max } = pageOf(ctx, all);
   const out: Body<WireListAsynJobsResponse> = { Jobs: items.map(wireJob), TotalCount: all.length, MaxResults: max };
   if (next !== undefined) out.NextToken = next;

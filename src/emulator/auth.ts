@@ -60,7 +60,11 @@ export function verifySignature(
   if (!signature) throw apiError('IncompleteSignature');
   const sigMethod = params.SignatureMethod;
   if (!sigMethod) throw missingParameter('SignatureMethod');
-  if (sigMethod !== 'HMAC-SHA1') throw invalidParameter('SignatureMethod', `The specified parameter "SignatureMethod" is not valid: only HMAC-SHA1 is supported.`);
+  if (sigMethod !== 'HMAC-SHA1')
+    throw invalidParameter(
+      'SignatureMethod',
+      `The specified parameter "SignatureMethod" is not valid: only HMAC-SHA1 is supported.`,
+    );
   const sigVersion = params.SignatureVersion;
   if (!sigVersion) throw missingParameter('SignatureVersion');
   if (sigVersion !== '1.0') throw invalidParameter('SignatureVersion');

@@ -40,7 +40,8 @@ function findVsg(ctx: ActionContext): VsgState {
   const region = ctx.params.get('RegionId');
   const lb = vsg ? ctx.state.loadBalancers.get(vsg.loadBalancerId) : undefined;
   // Terraform and the SDKs match this message with code InvalidParameter.
-  if (!vsg || !lb || lb.regionId !== region) throw apiError('InvalidParameter', 'The specified VServerGroupId does not exist.');
+  if (!vsg || !lb || lb.regionId !== region)
+    throw apiError('InvalidParameter', 'The specified VServerGroupId does not exist.');
   return vsg;
 }
 
@@ -72,7 +73,10 @@ function parseBackendServers(raw: string, needPort: boolean): BackendParam[] {
   }
   if (!Array.isArray(parsed) || parsed.length === 0) throw invalidParameter('BackendServers');
   if (parsed.length > MAX_BACKENDS) {
-    throw invalidParameter('BackendServers', `The specified parameter "BackendServers" is not valid: at most ${MAX_BACKENDS} backend servers per call.`);
+    throw invalidParameter(
+      'BackendServers',
+      `The specified parameter "BackendServers" is not valid: at most ${MAX_BACKENDS} backend servers per call.`,
+    );
   }
   return parsed.map((e: unknown) => {
     if (typeof e !== 'object' || e === null) throw invalidParameter('BackendServers');
@@ -81,13 +85,23 @@ function parseBackendServers(raw: string, needPort: boolean): BackendParam[] {
     if (typeof serverId !== 'string' || serverId === '') throw missingParameter('BackendServers.ServerId');
     let weight: number | undefined;
     if (o.Weight !== undefined && o.Weight !== '') {
-      const w = typeof o.Weight === 'number' ? o.Weight : typeof o.Weight === 'string' && /^\d+$/.test(o.Weight) ? Number(o.Weight) : NaN;
-      if (!Number.isInteger(w) || w < 0 || w > 100) throw invalidParameter('Weight', `The specified parameter "Weight" is not valid: ${JSON.stringify(o.Weight)} (0..100).`);
+      const w =
+        typeof o.Weight === 'number'
+          ? o.Weight
+          : typeof o.Weight === 'string' && /^\d+$/.test(o.Weight)
+            ? Number(o.Weight)
+            : NaN;
+      if (!Number.isInteger(w) || w < 0 || w > 100)
+        throw invalidParameter(
+          'Weight',
+          `The specified parameter "Weight" is not valid: ${JSON.stringify(o.Weight)} (0..100).`,
+        );
       weight = w;
     }
     let port: number | undefined;
     if (o.Port !== undefined && o.Port !== '') {
-      const n = typeof o.Port === 'number' ? o.Port : typeof o.Port === 'string' && /^\d+$/.test(o.Port) ? Number(o.Port) : NaN;
+      const n =
+        typeof o.Port === 'number' ? o.Port : typeof o.Port === 'string' && /^\d+$/.test(o.Port) ? Number(o.Port) : NaN;
       if (!Number.isInteger(n) || n < 1 || n > 65535) throw invalidParameter('Port');
       port = n;
     }
@@ -107,7 +121,13 @@ function backendNotFound(serverId: string, port?: number): Error {
 
 function vsgServers(ctx: ActionContext, vsg: VsgState): WireVServerGroupBackendServer[] {
   return [...vsg.backends.values()].map((b) => {
-    const w: WireVServerGroupBackendServer = { ServerId: b.serverId, Port: b.port, Weight: b.weight, Type: b.type, Description: '' };
+    const w: WireVServerGroupBackendServer = {
+      ServerId: b.serverId,
+      Port: b.port,
+      Weight: b.weight,
+      Type: b.type,
+      Description: '',
+    };
     const ip = ipOf(ctx, b.serverId);
     if (ip) w.ServerIp = ip;
     return w;
@@ -129,7 +149,13 @@ const describeLoadBalancerAttribute: ActionHandler = (ctx): Body<WireDescribeLoa
     BackendServers: {
       BackendServer: [...lb.backends.values()].map((b) => {
         const ip = ipOf(ctx, b.serverId);
-        return { ServerId: b.serverId, Weight: b.weight, Type: b.type, Description: '', ...(ip ? { ServerIp: ip } : {}) };
+        return {
+          ServerId: b.serverId,
+          Weight: b.weight,
+          Type: b.type,
+          Description: '',
+          ...(ip ? { ServerIp: ip } : {}),
+        };
       }),
     },
   };
@@ -153,7 +179,12 @@ const setBackendServers: ActionHandler = (ctx): Body<WireSetBackendServersRespon
 const describeVServerGroupAttribute: ActionHandler = (ctx): Body<WireDescribeVServerGroupAttributeResponse> => {
   const vsg = findVsg(ctx);
   checkDenied(ctx);
-  return { VServerGroupId: vsg.id, VServerGroupName: vsg.name, LoadBalancerId: vsg.loadBalancerId, BackendServers: { BackendServer: vsgServers(ctx, vsg) } };
+  return {
+    VServerGroupId: vsg.id,
+    VServerGroupName: vsg.name,
+    LoadBalancerId: vsg.loadBalancerId,
+    BackendServers: { BackendServer: vsgServers(ctx, vsg) },
+  };
 };
 
 const setVServerGroupAttribute: ActionHandler = (ctx): Body<WireSetVServerGroupAttributeResponse> => {
@@ -163,14 +194,19 @@ const setVServerGroupAttribute: ActionHandler = (ctx): Body<WireSetVServerGroupA
   const name = ctx.params.get('VServerGroupName');
   if (raw !== undefined) {
     const entries = parseBackendServers(raw, true);
-    for (const e of entries) if (!vsg.backends.has(`${e.serverId}|${e.port ?? 0}`)) throw backendNotFound(e.serverId, e.port);
+    for (const e of entries)
+      if (!vsg.backends.has(`${e.serverId}|${e.port ?? 0}`)) throw backendNotFound(e.serverId, e.port);
     for (const e of entries) {
       const b = vsg.backends.get(`${e.serverId}|${e.port ?? 0}`);
       if (b && e.weight !== undefined) b.weight = e.weight;
     }
   }
   if (name !== undefined) vsg.name = name;
-  return { VServerGroupId: vsg.id, VServerGroupName: vsg.name, BackendServers: { BackendServer: vsgServers(ctx, vsg) } };
+  return {
+    VServerGroupId: vsg.id,
+    VServerGroupName: vsg.name,
+    BackendServers: { BackendServer: vsgServers(ctx, vsg) },
+  };
 };
 
 const describeHealthStatus: ActionHandler = (ctx): Body<WireDescribeHealthStatusResponse> => {

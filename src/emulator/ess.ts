@@ -13,7 +13,7 @@ import type {
   WireScalingGroup,
   WireScalingInstance,
 } from '../aliyun/wire';
-import type { ApiError} from './api-error';
+import type { ApiError } from './api-error';
 import { apiError, invalidParameter, missingParameter } from './api-error';
 import type { ActionContext, ActionHandler } from './context';
 import { minuteStamp, secondStamp } from './ids';
@@ -38,7 +38,8 @@ function requireRegion(ctx: ActionContext): string {
 }
 
 function atMost(name: string, values: string[], max = MAX_IDS): string[] {
-  if (values.length > max) throw invalidParameter(name, `The specified parameter "${name}" is not valid: at most ${max} values are allowed.`);
+  if (values.length > max)
+    throw invalidParameter(name, `The specified parameter "${name}" is not valid: at most ${max} values are allowed.`);
   return values;
 }
 
@@ -60,7 +61,11 @@ function instanceNotFound(id: string): ApiError {
 }
 
 /** ClientToken replay: same token + same fingerprint -> stored result; different -> mismatch. */
-function replay(ctx: ActionContext, fingerprint: string, mismatchCode = 'IdempotentParameterMismatch'): Record<string, string> | undefined {
+function replay(
+  ctx: ActionContext,
+  fingerprint: string,
+  mismatchCode = 'IdempotentParameterMismatch',
+): Record<string, string> | undefined {
   const token = ctx.params.get('ClientToken');
   if (token === undefined || ctx.state.ignoreClientToken) return undefined;
   if (token.length > 64 || !/^[\x20-\x7e]+$/.test(token)) throw invalidParameter('ClientToken');
@@ -112,9 +117,18 @@ export function wireGroup(state: EmulatorState, g: GroupState): WireScalingGroup
     RemovalPolicies: { RemovalPolicy: [...g.removalPolicies] },
     LoadBalancerIds: { LoadBalancerId: [...g.loadBalancerIds] },
     VServerGroups: {
-      VServerGroup: [...vsgByLb.entries()].map(([lb, attrs]) => ({ LoadBalancerId: lb, VServerGroupAttributes: { VServerGroupAttribute: attrs } })),
+      VServerGroup: [...vsgByLb.entries()].map(([lb, attrs]) => ({
+        LoadBalancerId: lb,
+        VServerGroupAttributes: { VServerGroupAttribute: attrs },
+      })),
     },
-    AlbServerGroups: { AlbServerGroup: g.albServerGroups.map((a) => ({ AlbServerGroupId: a.albServerGroupId, Port: a.port, Weight: a.weight })) },
+    AlbServerGroups: {
+      AlbServerGroup: g.albServerGroups.map((a) => ({
+        AlbServerGroupId: a.albServerGroupId,
+        Port: a.port,
+        Weight: a.weight,
+      })),
+    },
     DBInstanceIds: { DBInstanceId: [...g.dbInstanceIds] },
   };
   if (g.desiredCapacity !== undefined) w.DesiredCapacity = g.desiredCapacity;
@@ -143,10 +157,12 @@ function wireInstance(i: InstanceState): WireScalingInstance {
 }
 
 export function wireActivity(state: EmulatorState, a: ActivityState, now: number): WireScalingActivity {
-  const totals = a.totals ?? (() => {
-    const c = state.capacities(a.groupId);
-    return { total: c.total, attached: c.attached, autoCreated: c.autoCreated };
-  })();
+  const totals =
+    a.totals ??
+    (() => {
+      const c = state.capacities(a.groupId);
+      return { total: c.total, attached: c.attached, autoCreated: c.autoCreated };
+    })();
   const w: WireScalingActivity = {
     ScalingActivityId: a.id,
     ScalingGroupId: a.groupId,
@@ -172,11 +188,17 @@ export function wireActivity(state: EmulatorState, a: ActivityState, now: number
   if (a.stoppedIds.length > 0) w.StoppedInstances = { StoppedInstance: [...a.stoppedIds] };
   const ended = a.status !== 'InProgress';
   if (ended && a.status !== 'Successful') {
-    if (a.errorCode !== undefined && (a.failIds.size > 0 || a.status === 'Failed' || a.status === 'Rejected')) w.ErrorCode = a.errorCode;
-    if (a.errorMessage !== undefined && (a.failIds.size > 0 || a.status === 'Failed' || a.status === 'Rejected')) w.ErrorMessage = a.errorMessage;
+    if (a.errorCode !== undefined && (a.failIds.size > 0 || a.status === 'Failed' || a.status === 'Rejected'))
+      w.ErrorCode = a.errorCode;
+    if (a.errorMessage !== undefined && (a.failIds.size > 0 || a.status === 'Failed' || a.status === 'Rejected'))
+      w.ErrorMessage = a.errorMessage;
     const items: WireActivityErrorMessage[] = [];
     if (a.failIds.size > 0) {
-      items.push({ Code: a.errorCode ?? 'InternalError', Message: a.errorMessage ?? '', FailedInstanceIds: { FailedInstanceIds: [...a.failIds] } });
+      items.push({
+        Code: a.errorCode ?? 'InternalError',
+        Message: a.errorMessage ?? '',
+        FailedInstanceIds: { FailedInstanceIds: [...a.failIds] },
+      });
     }
     if (a.ignoredIds.length > 0) {
       items.push({
@@ -203,7 +225,10 @@ const describeScalingGroups: ActionHandler = (ctx): Body<WireDescribeScalingGrou
   if (single !== undefined) names.push(single);
   const { pageNumber, pageSize } = paging(ctx.params);
   const groups = [...ctx.state.groups.values()].filter(
-    (g) => g.regionId === region && (ids.length === 0 || ids.includes(g.id)) && (names.length === 0 || names.includes(g.name)),
+    (g) =>
+      g.regionId === region &&
+      (ids.length === 0 || ids.includes(g.id)) &&
+      (names.length === 0 || names.includes(g.name)),
   );
   return {
     TotalCount: groups.length,
@@ -220,11 +245,13 @@ const describeScalingInstances: ActionHandler = (ctx): Body<WireDescribeScalingI
   const groupId = p.get('ScalingGroupId');
   const ids = atMost('InstanceId.N', p.list('InstanceId'));
   const lifecycle = p.get('LifecycleState');
-  if (lifecycle !== undefined && !(INSTANCE_LIFECYCLE_STATES as readonly string[]).includes(lifecycle)) throw invalidParameter('LifecycleState');
+  if (lifecycle !== undefined && !(INSTANCE_LIFECYCLE_STATES as readonly string[]).includes(lifecycle))
+    throw invalidParameter('LifecycleState');
   const health = p.get('HealthStatus');
   if (health !== undefined && health !== 'Healthy' && health !== 'Unhealthy') throw invalidParameter('HealthStatus');
   const creationType = p.get('CreationType');
-  if (creationType !== undefined && !['AutoCreated', 'Attached', 'Managed'].includes(creationType)) throw invalidParameter('CreationType');
+  if (creationType !== undefined && !['AutoCreated', 'Attached', 'Managed'].includes(creationType))
+    throw invalidParameter('CreationType');
   const activityId = p.get('ScalingActivityId');
   const configId = p.get('ScalingConfigurationId');
   const { pageNumber, pageSize } = paging(p);
@@ -276,7 +303,9 @@ const describeScalingActivities: ActionHandler = (ctx): Body<WireDescribeScaling
     TotalCount: matches.length,
     PageNumber: pageNumber,
     PageSize: pageSize,
-    ScalingActivities: { ScalingActivity: page(matches, pageNumber, pageSize).map((a) => wireActivity(ctx.state, a, now)) },
+    ScalingActivities: {
+      ScalingActivity: page(matches, pageNumber, pageSize).map((a) => wireActivity(ctx.state, a, now)),
+    },
   };
 };
 
@@ -319,10 +348,15 @@ const removeInstances: ActionHandler = (ctx): Body<WireRemoveInstancesResponse> 
   }
   for (const id of valid) {
     const st = ctx.state.instances.get(id)?.lifecycleState ?? '';
-    if (!['InService', 'Standby', 'Protected', 'Stopped'].includes(st)) throw apiError('IncorrectInstanceStatus', `The current status of instance "${id}" does not support this action.`);
+    if (!['InService', 'Standby', 'Protected', 'Stopped'].includes(st))
+      throw apiError('IncorrectInstanceStatus', `The current status of instance "${id}" does not support this action.`);
   }
   // 7. at most 20 IDs
-  if (ids.length > MAX_IDS) throw invalidParameter('InstanceId.N', `The specified parameter "InstanceId.N" is not valid: at most ${MAX_IDS} instances can be removed in one call.`);
+  if (ids.length > MAX_IDS)
+    throw invalidParameter(
+      'InstanceId.N',
+      `The specified parameter "InstanceId.N" is not valid: at most ${MAX_IDS} instances can be removed in one call.`,
+    );
   // 8. RemovePolicy
   if (removePolicy !== 'release' && removePolicy !== 'recycle') throw invalidParameter('RemovePolicy');
   if (removePolicy === 'recycle' && group.scalingPolicy !== 'recycle') {
@@ -337,12 +371,22 @@ const removeInstances: ActionHandler = (ctx): Body<WireRemoveInstancesResponse> 
   // 10. attached RDS running
   for (const dbId of group.dbInstanceIds) {
     const db = ctx.state.dbInstances.get(dbId);
-    if (!db || db.status !== 'Running') throw apiError('IncorrectDBInstanceStatus', `The current status of DB instance "${dbId}" does not support this action.`);
+    if (!db || db.status !== 'Running')
+      throw apiError(
+        'IncorrectDBInstanceStatus',
+        `The current status of DB instance "${dbId}" does not support this action.`,
+      );
   }
   // 11. MinSize floor
   if (ctx.state.capacities(group.id).total - valid.length < group.minSize) throw apiError('IncorrectCapacity.MinSize');
 
-  const activity = ctx.state.startRemoval({ group, instanceIds: valid, ignoredIds: ignored, removePolicy, decreaseDesired });
+  const activity = ctx.state.startRemoval({
+    group,
+    instanceIds: valid,
+    ignoredIds: ignored,
+    removePolicy,
+    decreaseDesired,
+  });
   ctx.meta.createdActivityId = activity.id;
   const result = { ScalingActivityId: activity.id };
   remember(ctx, fingerprint, result);
@@ -362,11 +406,19 @@ function standby(enter: boolean): ActionHandler {
       const inst = ctx.state.instances.get(id);
       if (!inst || inst.scalingGroupId !== group.id) throw instanceNotFound(id);
     }
-    if (ids.length > MAX_IDS) throw invalidParameter('InstanceId.N', `The specified parameter "InstanceId.N" is not valid: at most ${MAX_IDS} instances are allowed.`);
+    if (ids.length > MAX_IDS)
+      throw invalidParameter(
+        'InstanceId.N',
+        `The specified parameter "InstanceId.N" is not valid: at most ${MAX_IDS} instances are allowed.`,
+      );
     const accepted = enter ? ['InService', 'Standby'] : ['Standby', 'InService'];
     for (const id of ids) {
       const st = ctx.state.instances.get(id)?.lifecycleState ?? '';
-      if (!accepted.includes(st)) throw apiError('IncorrectInstanceStatus', `The current status of instance "${id}" does not support this action.`);
+      if (!accepted.includes(st))
+        throw apiError(
+          'IncorrectInstanceStatus',
+          `The current status of instance "${id}" does not support this action.`,
+        );
     }
     if (enter) ctx.state.enterStandby(group, ids);
     else ctx.state.exitStandby(ids);

@@ -4,11 +4,20 @@
  * decides the outcome. `rate` uses a seeded PRNG so a run is reproducible; `times` limits a rule to
  * its next N hits.
  */
-import type { ApiError} from './api-error';
+import type { ApiError } from './api-error';
 import { apiError } from './api-error';
 import type { FaultKind, FaultRule, FaultRuleStatus } from './types';
 
-const KINDS: readonly FaultKind[] = ['Throttling', 'Throttling.User', 'InternalError', 'ServiceUnavailable', 'latency', 'reset', 'commitThenDrop', 'errorCode'];
+const KINDS: readonly FaultKind[] = [
+  'Throttling',
+  'Throttling.User',
+  'InternalError',
+  'ServiceUnavailable',
+  'latency',
+  'reset',
+  'commitThenDrop',
+  'errorCode',
+];
 
 export class FaultRuleError extends Error {
   override readonly name = 'FaultRuleError' as const;
@@ -32,15 +41,26 @@ export function validateFaultRules(input: unknown): FaultRule[] {
     const at = `faults[${i}]`;
     if (typeof r !== 'object' || r === null) throw new FaultRuleError(`${at} must be an object`);
     const rule = r as Record<string, unknown>;
-    if (typeof rule.action !== 'string' || rule.action === '') throw new FaultRuleError(`${at}.action must be an action name or "*"`);
-    if (typeof rule.kind !== 'string' || !KINDS.includes(rule.kind as FaultKind)) throw new FaultRuleError(`${at}.kind must be one of ${KINDS.join(', ')}`);
-    if (rule.kind === 'errorCode' && (typeof rule.code !== 'string' || rule.code === '')) throw new FaultRuleError(`${at}.code is required for kind errorCode`);
-    if (rule.kind === 'latency' && (typeof rule.latencyMs !== 'number' || rule.latencyMs < 0)) throw new FaultRuleError(`${at}.latencyMs (>= 0) is required for kind latency`);
-    if (rule.rate !== undefined && (typeof rule.rate !== 'number' || rule.rate < 0 || rule.rate > 1)) throw new FaultRuleError(`${at}.rate must be 0..1`);
-    if (rule.times !== undefined && (typeof rule.times !== 'number' || !Number.isInteger(rule.times) || rule.times < 1)) {
+    if (typeof rule.action !== 'string' || rule.action === '')
+      throw new FaultRuleError(`${at}.action must be an action name or "*"`);
+    if (typeof rule.kind !== 'string' || !KINDS.includes(rule.kind as FaultKind))
+      throw new FaultRuleError(`${at}.kind must be one of ${KINDS.join(', ')}`);
+    if (rule.kind === 'errorCode' && (typeof rule.code !== 'string' || rule.code === ''))
+      throw new FaultRuleError(`${at}.code is required for kind errorCode`);
+    if (rule.kind === 'latency' && (typeof rule.latencyMs !== 'number' || rule.latencyMs < 0))
+      throw new FaultRuleError(`${at}.latencyMs (>= 0) is required for kind latency`);
+    if (rule.rate !== undefined && (typeof rule.rate !== 'number' || rule.rate < 0 || rule.rate > 1))
+      throw new FaultRuleError(`${at}.rate must be 0..1`);
+    if (
+      rule.times !== undefined &&
+      (typeof rule.times !== 'number' || !Number.isInteger(rule.times) || rule.times < 1)
+    ) {
       throw new FaultRuleError(`${at}.times must be a positive integer`);
     }
-    if (rule.httpStatus !== undefined && (typeof rule.httpStatus !== 'number' || rule.httpStatus < 100 || rule.httpStatus > 599)) {
+    if (
+      rule.httpStatus !== undefined &&
+      (typeof rule.httpStatus !== 'number' || rule.httpStatus < 100 || rule.httpStatus > 599)
+    ) {
       throw new FaultRuleError(`${at}.httpStatus must be an HTTP status`);
     }
     return rule as unknown as FaultRule;

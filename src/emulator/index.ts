@@ -62,7 +62,9 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
   let current = loadScenarioSource(opts.scenario ?? 'demo');
   state.load(current, envKeys);
   if (state.accessKeyIds().length === 0) {
-    throw new Error('emulator: no access keys: pass accessKeys, put accessKeys in the scenario, or set EMULATOR_ACCESS_KEYS="id:secret"');
+    throw new Error(
+      'emulator: no access keys: pass accessKeys, put accessKeys in the scenario, or set EMULATOR_ACCESS_KEYS="id:secret"',
+    );
   }
   const server = new EmulatorServer({
     host,

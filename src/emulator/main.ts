@@ -45,7 +45,14 @@ interface CliOptions {
 class UsageError extends Error {}
 
 function parseArgs(argv: readonly string[]): CliOptions | 'help' {
-  const opts: CliOptions = { port: 18080, host: '127.0.0.1', scenario: 'demo', accessKeys: undefined, timeScale: 1, log: false };
+  const opts: CliOptions = {
+    port: 18080,
+    host: '127.0.0.1',
+    scenario: 'demo',
+    accessKeys: undefined,
+    timeScale: 1,
+    log: false,
+  };
   const args = [...argv];
   // Tolerate being handed the subcommand itself.
   if (args[0] === 'emulator') args.shift();
@@ -141,7 +148,9 @@ export async function runEmulatorCli(argv: readonly string[], io: EmulatorCliIo 
       : 'the secret of that key in EMULATOR_ACCESS_KEYS';
 
   io.out(`Alibaba Cloud API emulator (ESS 2014-08-28, SLB 2014-05-15, ALB 2020-06-16) listening on ${emu.url}`);
-  io.out(`scenario: ${snap.scenarioName} (${snap.groups.length} scaling group(s), ${snap.instances.length} instance(s)); admin API: ${emu.url}/__emulator/state`);
+  io.out(
+    `scenario: ${snap.scenarioName} (${snap.groups.length} scaling group(s), ${snap.instances.length} instance(s)); admin API: ${emu.url}/__emulator/state`,
+  );
   if (keyIds.length > 1) io.out(`access keys accepted: ${keyIds.join(', ')}`);
   io.out('');
   io.out('Point the worker / CLI at it with:');

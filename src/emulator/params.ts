@@ -52,7 +52,8 @@ export class Params {
     if (v === undefined) return opts.default;
     if (!/^-?\d+$/.test(v.trim())) throw invalidParameter(name);
     const n = Number(v);
-    if ((opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) throw invalidParameter(name);
+    if ((opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max))
+      throw invalidParameter(name);
     return n;
   }
 

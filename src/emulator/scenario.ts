@@ -23,7 +23,16 @@ export const BUILTIN_SCENARIOS: Readonly<Record<string, Scenario>> = {
 
 export const DEFAULT_TIMINGS = { activityDurationMs: 3000, essDrainWaitMs: 500, albJobDurationMs: 300 } as const;
 
-export const INSTANCE_LIFECYCLE_STATES = ['InService', 'Pending', 'Pending:Wait', 'Protected', 'Standby', 'Stopped', 'Removing', 'Removing:Wait'] as const;
+export const INSTANCE_LIFECYCLE_STATES = [
+  'InService',
+  'Pending',
+  'Pending:Wait',
+  'Protected',
+  'Standby',
+  'Stopped',
+  'Removing',
+  'Removing:Wait',
+] as const;
 const GROUP_STATES = ['Active', 'Inactive', 'Deleting'];
 const CREATION_TYPES = ['AutoCreated', 'Attached', 'Managed'];
 const SCALING_POLICIES = ['release', 'recycle', 'forcerelease'];
@@ -54,7 +63,8 @@ export function loadScenarioSource(source: Scenario | string | { name: string })
   }
   // `{name}` alone (and nothing else) names a built-in.
   const keys = Object.keys(source);
-  if (keys.length === 1 && keys[0] === 'name' && typeof source.name === 'string') return loadScenarioSource(source.name);
+  if (keys.length === 1 && keys[0] === 'name' && typeof source.name === 'string')
+    return loadScenarioSource(source.name);
   return validateScenario(structuredClone(source));
 }
 
@@ -96,13 +106,15 @@ function str(o: Obj, key: string, path: string, required: boolean): string | und
 function int(o: Obj, key: string, path: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(`${path}.${key}`, `must be an integer ${min}..${max}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    fail(`${path}.${key}`, `must be an integer ${min}..${max}`);
   return v;
 }
 
 function oneOf(o: Obj, key: string, path: string, allowed: readonly string[]): void {
   const v = str(o, key, path, false);
-  if (v !== undefined && !allowed.includes(v)) fail(`${path}.${key}`, `must be one of ${allowed.join(', ')} (got "${v}")`);
+  if (v !== undefined && !allowed.includes(v))
+    fail(`${path}.${key}`, `must be one of ${allowed.join(', ')} (got "${v}")`);
 }
 
 function strArr(o: Obj, key: string, path: string): string[] {
@@ -133,9 +145,12 @@ function unique(ids: string[], what: string): void {
 function validateAttachTo(v: unknown, path: string, refs: Refs): void {
   if (v === undefined) return;
   const a = obj(v, path);
-  for (const id of strArr(a, 'loadBalancerIds', path)) if (!refs.lbs.has(id)) fail(`${path}.loadBalancerIds`, `unknown load balancer "${id}"`);
-  for (const id of strArr(a, 'vServerGroupIds', path)) if (!refs.vsgs.has(id)) fail(`${path}.vServerGroupIds`, `unknown vserver group "${id}"`);
-  for (const id of strArr(a, 'albServerGroupIds', path)) if (!refs.albs.has(id)) fail(`${path}.albServerGroupIds`, `unknown ALB server group "${id}"`);
+  for (const id of strArr(a, 'loadBalancerIds', path))
+    if (!refs.lbs.has(id)) fail(`${path}.loadBalancerIds`, `unknown load balancer "${id}"`);
+  for (const id of strArr(a, 'vServerGroupIds', path))
+    if (!refs.vsgs.has(id)) fail(`${path}.vServerGroupIds`, `unknown vserver group "${id}"`);
+  for (const id of strArr(a, 'albServerGroupIds', path))
+    if (!refs.albs.has(id)) fail(`${path}.albServerGroupIds`, `unknown ALB server group "${id}"`);
   int(a, 'port', path, 1, 65535);
   int(a, 'weight', path, 0, 100);
 }
@@ -156,7 +171,8 @@ export function validateScenario(input: unknown): Scenario {
   if (s.accessKeys !== undefined) {
     const keys = obj(s.accessKeys, '.accessKeys');
     for (const [id, secret] of Object.entries(keys)) {
-      if (id === '' || typeof secret !== 'string' || secret === '') fail(`.accessKeys.${id}`, 'must map a non-empty ID to a non-empty secret');
+      if (id === '' || typeof secret !== 'string' || secret === '')
+        fail(`.accessKeys.${id}`, 'must map a non-empty ID to a non-empty secret');
     }
   }
   strArr(s, 'regions', '');
@@ -199,11 +215,13 @@ export function validateScenario(input: unknown): Scenario {
       if (int(lo, 'port', lp, 1, 65535) === undefined) fail(`${lp}.port`, 'is required');
       oneOf(lo, 'protocol', lp, ['http', 'https', 'tcp', 'udp']);
       const vsg = str(lo, 'vServerGroupId', lp, false);
-      if (vsg !== undefined && refs.vsgs.get(vsg) !== id) fail(`${lp}.vServerGroupId`, `"${vsg}" is not a vserver group of ${id}`);
+      if (vsg !== undefined && refs.vsgs.get(vsg) !== id)
+        fail(`${lp}.vServerGroupId`, `"${vsg}" is not a vserver group of ${id}`);
     });
     if (lb.health !== undefined) {
       for (const [sid, h] of Object.entries(obj(lb.health, `${p}.health`))) {
-        if (typeof h !== 'string' || !HEALTH.includes(h)) fail(`${p}.health.${sid}`, `must be one of ${HEALTH.join(', ')}`);
+        if (typeof h !== 'string' || !HEALTH.includes(h))
+          fail(`${p}.health.${sid}`, `must be one of ${HEALTH.join(', ')}`);
       }
     }
   });
@@ -252,7 +270,8 @@ export function validateScenario(input: unknown): Scenario {
     int(g, 'defaultCooldown', p, 0);
     str(g, 'activeScalingConfigurationId', p, false);
     time(g, 'creationTime', p, false);
-    for (const lb of strArr(g, 'loadBalancerIds', p)) if (!refs.lbs.has(lb)) fail(`${p}.loadBalancerIds`, `unknown load balancer "${lb}"`);
+    for (const lb of strArr(g, 'loadBalancerIds', p))
+      if (!refs.lbs.has(lb)) fail(`${p}.loadBalancerIds`, `unknown load balancer "${lb}"`);
     arr(g.vServerGroups, `${p}.vServerGroups`).forEach((v, j) => {
       const vp = `${p}.vServerGroups[${j}]`;
       const vo = obj(v, vp);
@@ -270,7 +289,8 @@ export function validateScenario(input: unknown): Scenario {
       if (int(vo, 'port', vp, 0, 65535) === undefined) fail(`${vp}.port`, 'is required');
       int(vo, 'weight', vp, 0, 100);
     });
-    for (const db of strArr(g, 'dbInstanceIds', p)) if (!refs.dbs.has(db)) fail(`${p}.dbInstanceIds`, `unknown DB instance "${db}"`);
+    for (const db of strArr(g, 'dbInstanceIds', p))
+      if (!refs.dbs.has(db)) fail(`${p}.dbInstanceIds`, `unknown DB instance "${db}"`);
   });
 
   arr(s.instances, '.instances').forEach((x, i) => {
@@ -296,7 +316,8 @@ export function validateScenario(input: unknown): Scenario {
     if (!refs.groups.has(g)) fail(`${p}.scalingGroupId`, `unknown scaling group "${g}"`);
     if (int(gen, 'count', p, 0, 100_000) === undefined) fail(`${p}.count`, 'is required');
     const prefix = str(gen, 'idPrefix', p, false);
-    if (prefix !== undefined && !/^[a-z0-9]{1,15}$/.test(prefix)) fail(`${p}.idPrefix`, 'must be 1..15 lowercase [a-z0-9]');
+    if (prefix !== undefined && !/^[a-z0-9]{1,15}$/.test(prefix))
+      fail(`${p}.idPrefix`, 'must be 1..15 lowercase [a-z0-9]');
     int(gen, 'startIndex', p, 0);
     oneOf(gen, 'creationType', p, CREATION_TYPES);
     oneOf(gen, 'lifecycleState', p, INSTANCE_LIFECYCLE_STATES);
@@ -351,7 +372,9 @@ export function expandInstances(s: Scenario): ScenarioInstance[] {
     const prefix = gen.idPrefix ?? `bp1g${gi.toString(36)}`;
     const start = Date.parse(gen.startTime);
     const interval = (gen.intervalMinutes ?? 1) * 60_000;
-    const configs = gen.scalingConfigurationIds?.length ? gen.scalingConfigurationIds : [`asc-${gen.scalingGroupId.replace(/^asg-/, '')}`];
+    const configs = gen.scalingConfigurationIds?.length
+      ? gen.scalingConfigurationIds
+      : [`asc-${gen.scalingGroupId.replace(/^asg-/, '')}`];
     const zones = gen.zoneIds?.length ? gen.zoneIds : [`${region}-h`];
     const first = gen.startIndex ?? 1;
     for (let i = 0; i < gen.count; i++) {

@@ -94,7 +94,8 @@ export class EmulatorServer {
     const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
       this.handle(req, res).catch((e: unknown) => {
         // Last resort: never leave a request hanging.
-        if (!res.headersSent && !res.destroyed) this.sendError(res, apiError('InternalError'), newRequestId(), undefined);
+        if (!res.headersSent && !res.destroyed)
+          this.sendError(res, apiError('InternalError'), newRequestId(), undefined);
         this.opts.log?.(`emulator: unexpected error: ${(e as Error).message}`);
       });
     });
@@ -136,7 +137,13 @@ export class EmulatorServer {
     );
   }
 
-  private send(res: ServerResponse, status: number, body: object, requestId: string, headers: Record<string, string> = {}): void {
+  private send(
+    res: ServerResponse,
+    status: number,
+    body: object,
+    requestId: string,
+    headers: Record<string, string> = {},
+  ): void {
     if (res.destroyed || res.headersSent) return;
     const text = JSON.stringify(body);
     res.writeHead(status, {
@@ -200,7 +207,9 @@ export class EmulatorServer {
       if (fault) entry.fault = fault;
       entry.durationMs = Date.now() - started;
       state.logCall(entry);
-      this.opts.log?.(`${method} ${action || '-'} ${version || '-'} -> ${delivered ? status : 'dropped'} ${outcome} ${requestId}${fault ? ` [fault ${fault}]` : ''}`);
+      this.opts.log?.(
+        `${method} ${action || '-'} ${version || '-'} -> ${delivered ? status : 'dropped'} ${outcome} ${requestId}${fault ? ` [fault ${fault}]` : ''}`,
+      );
     };
     const fail = (err: ApiError, fault?: FaultKind): void => {
       this.sendError(res, err, requestId, route);
@@ -235,7 +244,14 @@ export class EmulatorServer {
       }
 
       state.advance();
-      const ctx: ActionContext = { state, params: new Params(params), action, accessKeyId: verified.accessKeyId, now: Date.now(), meta: {} };
+      const ctx: ActionContext = {
+        state,
+        params: new Params(params),
+        action,
+        accessKeyId: verified.accessKeyId,
+        now: Date.now(),
+        meta: {},
+      };
       let status = 200;
       let outcome = 'ok';
       let responseBody: object;

@@ -292,15 +292,25 @@ export class EmulatorState {
         status: lb.status ?? 'active',
         backends: new Map(),
         vServerGroups: new Map(),
-        listeners: (lb.listeners ?? [{ port: 80 }]).map((l) => ({ port: l.port, protocol: l.protocol ?? 'http', vServerGroupId: l.vServerGroupId })),
+        listeners: (lb.listeners ?? [{ port: 80 }]).map((l) => ({
+          port: l.port,
+          protocol: l.protocol ?? 'http',
+          vServerGroupId: l.vServerGroupId,
+        })),
         health: new Map(Object.entries(lb.health ?? {})),
         address: `192.168.${lbIndex & 255}.${(lbIndex >> 8) + 100}`,
       };
-      for (const b of lb.backendServers ?? []) clb.backends.set(b.serverId, { serverId: b.serverId, weight: b.weight ?? 100, type: b.type ?? 'ecs' });
+      for (const b of lb.backendServers ?? [])
+        clb.backends.set(b.serverId, { serverId: b.serverId, weight: b.weight ?? 100, type: b.type ?? 'ecs' });
       for (const g of lb.vServerGroups ?? []) {
         const vsg: VsgState = { id: g.id, name: g.name ?? g.id, loadBalancerId: lb.id, backends: new Map() };
         for (const b of g.backendServers ?? []) {
-          vsg.backends.set(`${b.serverId}|${b.port}`, { serverId: b.serverId, port: b.port, weight: b.weight ?? 100, type: b.type ?? 'ecs' });
+          vsg.backends.set(`${b.serverId}|${b.port}`, {
+            serverId: b.serverId,
+            port: b.port,
+            weight: b.weight ?? 100,
+            type: b.type ?? 'ecs',
+          });
         }
         clb.vServerGroups.set(g.id, vsg);
         this.vsgIndex.set(g.id, lb.id);
@@ -311,7 +321,13 @@ export class EmulatorState {
       this.regions.add(g.regionId);
       const alb: AlbGroupState = { id: g.id, name: g.name ?? g.id, regionId: g.regionId, servers: new Map() };
       for (const sv of g.servers ?? []) {
-        alb.servers.set(`${sv.serverId}|${sv.port}`, { serverId: sv.serverId, serverType: sv.serverType ?? 'Ecs', port: sv.port, weight: sv.weight ?? 100, pendingJobs: 0 });
+        alb.servers.set(`${sv.serverId}|${sv.port}`, {
+          serverId: sv.serverId,
+          serverType: sv.serverType ?? 'Ecs',
+          port: sv.port,
+          weight: sv.weight ?? 100,
+          pendingJobs: 0,
+        });
       }
       this.albGroups.set(g.id, alb);
     }
@@ -346,7 +362,9 @@ export class EmulatorState {
         lifecycleState: si.lifecycleState ?? 'InService',
         creationType: si.creationType ?? 'AutoCreated',
         creationMs: si.creationTime ? Date.parse(si.creationTime) : (group?.creationMs ?? 0),
-        scalingConfigurationId: si.scalingConfigurationId ?? (si.creationType === 'Attached' ? undefined : `asc-${si.scalingGroupId.replace(/^asg-/, '')}`),
+        scalingConfigurationId:
+          si.scalingConfigurationId ??
+          (si.creationType === 'Attached' ? undefined : `asc-${si.scalingGroupId.replace(/^asg-/, '')}`),
         scalingActivityId: si.scalingActivityId,
         healthStatus: si.healthStatus ?? 'Healthy',
         zoneId: si.zoneId ?? `${group?.regionId ?? 'cn-hangzhou'}-h`,
@@ -367,7 +385,9 @@ export class EmulatorState {
           this.vsg(vsgId)?.backends.set(`${inst.id}|${port}`, { serverId: inst.id, port, weight, type: 'ecs' });
         }
         for (const sg of a.albServerGroupIds ?? []) {
-          this.albGroups.get(sg)?.servers.set(`${inst.id}|${port}`, { serverId: inst.id, serverType: 'Ecs', port, weight, pendingJobs: 0 });
+          this.albGroups
+            .get(sg)
+            ?.servers.set(`${inst.id}|${port}`, { serverId: inst.id, serverType: 'Ecs', port, weight, pendingJobs: 0 });
         }
       }
     }
@@ -426,7 +446,18 @@ export class EmulatorState {
     attached: number;
     autoCreated: number;
   } {
-    const c = { total: 0, active: 0, standby: 0, protected: 0, removing: 0, removingWait: 0, pending: 0, pendingWait: 0, attached: 0, autoCreated: 0 };
+    const c = {
+      total: 0,
+      active: 0,
+      standby: 0,
+      protected: 0,
+      removing: 0,
+      removingWait: 0,
+      pending: 0,
+      pendingWait: 0,
+      attached: 0,
+      autoCreated: 0,
+    };
     for (const i of this.instances.values()) {
       if (i.scalingGroupId !== groupId) continue;
       c.total++;
@@ -481,11 +512,28 @@ export class EmulatorState {
     }
     for (const att of group.vServerGroups) {
       const b = this.vsg(att.vServerGroupId)?.backends.get(`${instanceId}|${att.port}`);
-      if (b) out.push({ kind: 'vsg', resourceId: att.loadBalancerId, vServerGroupId: att.vServerGroupId, serverId: instanceId, port: att.port, weight: b.weight, type: b.type });
+      if (b)
+        out.push({
+          kind: 'vsg',
+          resourceId: att.loadBalancerId,
+          vServerGroupId: att.vServerGroupId,
+          serverId: instanceId,
+          port: att.port,
+          weight: b.weight,
+          type: b.type,
+        });
     }
     for (const att of group.albServerGroups) {
       const s = this.albGroups.get(att.albServerGroupId)?.servers.get(`${instanceId}|${att.port}`);
-      if (s) out.push({ kind: 'alb', resourceId: att.albServerGroupId, serverId: instanceId, port: att.port, weight: s.weight, type: s.serverType });
+      if (s)
+        out.push({
+          kind: 'alb',
+          resourceId: att.albServerGroupId,
+          serverId: instanceId,
+          port: att.port,
+          weight: s.weight,
+          type: s.serverType,
+        });
     }
     return out;
   }
@@ -502,19 +550,28 @@ export class EmulatorState {
       const key = `${ref.serverId}|${ref.port ?? 0}`;
       const b = vsg?.backends.get(key);
       if (b) b.weight = weight;
-      else if (vsg && readd) vsg.backends.set(key, { serverId: ref.serverId, port: ref.port ?? 0, weight, type: ref.type });
+      else if (vsg && readd)
+        vsg.backends.set(key, { serverId: ref.serverId, port: ref.port ?? 0, weight, type: ref.type });
     } else {
       const g = this.albGroups.get(ref.resourceId);
       const key = `${ref.serverId}|${ref.port ?? 0}`;
       const s = g?.servers.get(key);
       if (s) s.weight = weight;
-      else if (g && readd) g.servers.set(key, { serverId: ref.serverId, serverType: ref.type, port: ref.port ?? 0, weight, pendingJobs: 0 });
+      else if (g && readd)
+        g.servers.set(key, {
+          serverId: ref.serverId,
+          serverType: ref.type,
+          port: ref.port ?? 0,
+          weight,
+          pendingJobs: 0,
+        });
     }
   }
 
   private removeBackend(ref: BackendRef): void {
     if (ref.kind === 'clb') this.loadBalancers.get(ref.resourceId)?.backends.delete(ref.serverId);
-    else if (ref.kind === 'vsg') this.vsg(ref.vServerGroupId ?? '')?.backends.delete(`${ref.serverId}|${ref.port ?? 0}`);
+    else if (ref.kind === 'vsg')
+      this.vsg(ref.vServerGroupId ?? '')?.backends.delete(`${ref.serverId}|${ref.port ?? 0}`);
     else this.albGroups.get(ref.resourceId)?.servers.delete(`${ref.serverId}|${ref.port ?? 0}`);
   }
 
@@ -523,9 +580,11 @@ export class EmulatorState {
     for (const lb of this.loadBalancers.values()) {
       lb.backends.delete(instanceId);
       lb.health.delete(instanceId);
-      for (const vsg of lb.vServerGroups.values()) for (const [k, b] of vsg.backends) if (b.serverId === instanceId) vsg.backends.delete(k);
+      for (const vsg of lb.vServerGroups.values())
+        for (const [k, b] of vsg.backends) if (b.serverId === instanceId) vsg.backends.delete(k);
     }
-    for (const g of this.albGroups.values()) for (const [k, s] of g.servers) if (s.serverId === instanceId) g.servers.delete(k);
+    for (const g of this.albGroups.values())
+      for (const [k, s] of g.servers) if (s.serverId === instanceId) g.servers.delete(k);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -596,7 +655,8 @@ export class EmulatorState {
     }
     if (rule) {
       a.errorCode = rule.errorCode ?? 'InternalError';
-      a.errorMessage = rule.errorMessage ?? 'The request processing has failed due to some unknown error, exception or failure.';
+      a.errorMessage =
+        rule.errorMessage ?? 'The request processing has failed due to some unknown error, exception or failure.';
     }
     if (a.plannedStatus === 'Successful' && a.ignoredIds.length > 0) a.plannedStatus = 'Warning';
 
@@ -615,7 +675,11 @@ export class EmulatorState {
   }
 
   /** Admin: an InProgress activity that only blocks the group for `durationMs`. */
-  startInjectedActivity(groupId: string, durationMs: number, finalStatus: 'Successful' | 'Warning' | 'Failed' = 'Successful'): ActivityState {
+  startInjectedActivity(
+    groupId: string,
+    durationMs: number,
+    finalStatus: 'Successful' | 'Warning' | 'Failed' = 'Successful',
+  ): ActivityState {
     const now = this.now();
     const a: ActivityState = {
       id: newActivityId(),
@@ -677,7 +741,14 @@ export class EmulatorState {
         a.releasedIds.push(id);
       } else if (fate === 'stopped') a.stoppedIds.push(id);
       a.removedIds.push(id);
-      this.ecsRecords.push({ instanceId: id, scalingGroupId: a.groupId, fate, creationType: inst.creationType, scalingActivityId: a.id, time: secondStamp(at) });
+      this.ecsRecords.push({
+        instanceId: id,
+        scalingGroupId: a.groupId,
+        fate,
+        creationType: inst.creationType,
+        scalingActivityId: a.id,
+        time: secondStamp(at),
+      });
     }
     if (group && a.decreaseDesired && group.desiredCapacity !== undefined) {
       group.desiredCapacity = Math.max(group.minSize, group.desiredCapacity - a.removedIds.length);
@@ -804,11 +875,14 @@ export class EmulatorState {
     if (this.timer && this.timerDue <= ev.due) return;
     this.clearTimer();
     this.timerDue = ev.due;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerDue = Number.POSITIVE_INFINITY;
-      this.advance();
-    }, Math.max(0, ev.due - this.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerDue = Number.POSITIVE_INFINITY;
+        this.advance();
+      },
+      Math.max(0, ev.due - this.now()),
+    );
     this.timer.unref();
   }
 
@@ -918,11 +992,21 @@ export class EmulatorState {
         loadBalancerId: lb.id,
         regionId: lb.regionId,
         status: lb.status,
-        backendServers: [...lb.backends.values()].map((b) => ({ serverId: b.serverId, weight: b.weight, type: b.type, health: lb.health.get(b.serverId) ?? 'normal' })),
+        backendServers: [...lb.backends.values()].map((b) => ({
+          serverId: b.serverId,
+          weight: b.weight,
+          type: b.type,
+          health: lb.health.get(b.serverId) ?? 'normal',
+        })),
         vServerGroups: [...lb.vServerGroups.values()].map((v) => ({
           vServerGroupId: v.id,
           name: v.name,
-          backendServers: [...v.backends.values()].map((b) => ({ serverId: b.serverId, port: b.port, weight: b.weight, type: b.type })),
+          backendServers: [...v.backends.values()].map((b) => ({
+            serverId: b.serverId,
+            port: b.port,
+            weight: b.weight,
+            type: b.type,
+          })),
         })),
       })),
       albServerGroups: [...this.albGroups.values()].map((g) => {
@@ -942,7 +1026,14 @@ export class EmulatorState {
       }),
       dbInstances: [...this.dbInstances.values()].map((d) => ({ dbInstanceId: d.id, status: d.status })),
       activities: [...this.activities.values()].map((a) => this.activitySnapshot(a)),
-      jobs: [...this.jobs.values()].map((j) => ({ jobId: j.id, apiName: j.apiName, resourceId: j.resourceId, status: j.status, createTime: j.createMs, modifyTime: j.modifyMs })),
+      jobs: [...this.jobs.values()].map((j) => ({
+        jobId: j.id,
+        apiName: j.apiName,
+        resourceId: j.resourceId,
+        status: j.status,
+        createTime: j.createMs,
+        modifyTime: j.modifyMs,
+      })),
       ecsRecords: this.ecsRecords.map((r) => ({ ...r })),
     };
   }

@@ -34,10 +34,18 @@ function encode(pairs: Record<string, string>): string {
 }
 
 /** One signed RPC call with plain fetch; returns status, headers and the parsed body. */
-export async function rawCall(baseUrl: string, params: Record<string, string>, opts: RawCallOptions): Promise<RawResponse> {
+export async function rawCall(
+  baseUrl: string,
+  params: Record<string, string>,
+  opts: RawCallOptions,
+): Promise<RawResponse> {
   const method = opts.method ?? 'POST';
   const body = opts.body ?? {};
-  const signOpts: Parameters<typeof signRpcParams>[1] = { method: opts.signMethod ?? method, accessKeyId: opts.accessKeyId, accessKeySecret: opts.accessKeySecret };
+  const signOpts: Parameters<typeof signRpcParams>[1] = {
+    method: opts.signMethod ?? method,
+    accessKeyId: opts.accessKeyId,
+    accessKeySecret: opts.accessKeySecret,
+  };
   if (opts.nonce !== undefined) signOpts.nonce = opts.nonce;
   if (opts.now !== undefined) signOpts.now = opts.now;
   const signed = signRpcParams({ ...params, ...body }, signOpts);
@@ -67,7 +75,10 @@ export const TEST_LB = 'lb-bp1test00000000000001';
 export const TEST_VSG = 'rsp-bp1test0001';
 export const TEST_ALB = 'sgp-bp1test00000000001';
 export const TEST_DB = 'rm-bp1test000000000001';
-export const TEST_KEY = { accessKeyId: 'LTAItestEmulatorKey01', accessKeySecret: 'test-emulator-secret-not-real' } as const;
+export const TEST_KEY = {
+  accessKeyId: 'LTAItestEmulatorKey01',
+  accessKeySecret: 'test-emulator-secret-not-real',
+} as const;
 
 /** `i-bp1test` + counter: the IDs `buildTestScenario` generates (1-based). */
 export function testInstanceId(n: number): string {
@@ -79,7 +90,9 @@ export function testInstanceId(n: number): string {
  * CLB default server group, one vserver group (port 8080) and one ALB server group (port 8080),
  * plus one running RDS, with fast timings. Override anything with `extra`.
  */
-export function buildTestScenario(opts: { count?: number; minSize?: number; timings?: Scenario['timings']; extra?: Partial<Scenario> } = {}): Scenario {
+export function buildTestScenario(
+  opts: { count?: number; minSize?: number; timings?: Scenario['timings']; extra?: Partial<Scenario> } = {},
+): Scenario {
   const s: Scenario = {
     name: 'contract-test',
     accessKeys: { [TEST_KEY.accessKeyId]: TEST_KEY.accessKeySecret },
@@ -106,7 +119,13 @@ export function buildTestScenario(opts: { count?: number; minSize?: number; timi
         creationType: 'AutoCreated',
         startTime: '2026-01-05T02:00:00Z',
         intervalMinutes: 1,
-        attachTo: { loadBalancerIds: [TEST_LB], vServerGroupIds: [TEST_VSG], albServerGroupIds: [TEST_ALB], port: 8080, weight: 100 },
+        attachTo: {
+          loadBalancerIds: [TEST_LB],
+          vServerGroupIds: [TEST_VSG],
+          albServerGroupIds: [TEST_ALB],
+          port: 8080,
+          weight: 100,
+        },
       },
     ],
     loadBalancers: [
@@ -125,7 +144,11 @@ export function buildTestScenario(opts: { count?: number; minSize?: number; timi
 }
 
 /** Polls `check` until it returns a value other than undefined / false, or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 5_000, intervalMs = 15): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 5_000,
+  intervalMs = 15,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

@@ -357,7 +357,11 @@ export interface LoadBalancerSnapshot {
   regionId: string;
   status: string;
   backendServers: Array<{ serverId: string; weight: number; type: string; health: string }>;
-  vServerGroups: Array<{ vServerGroupId: string; name: string; backendServers: Array<{ serverId: string; port: number; weight: number; type: string }> }>;
+  vServerGroups: Array<{
+    vServerGroupId: string;
+    name: string;
+    backendServers: Array<{ serverId: string; port: number; weight: number; type: string }>;
+  }>;
 }
 
 export interface AlbServerGroupSnapshot {

@@ -1,6 +1,15 @@
 import type { Context } from '@temporalio/activity';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import type { DrainRequest, DrainResponse, PollRequest, PollResponse, RemoveBatchRequest, RemoveBatchResponse, UndrainRequest, UndrainResponse } from '../activities/types';
+import type {
+  DrainRequest,
+  DrainResponse,
+  PollRequest,
+  PollResponse,
+  RemoveBatchRequest,
+  RemoveBatchResponse,
+  UndrainRequest,
+  UndrainResponse,
+} from '../activities/types';
 import type { ScaleInMetrics } from './metrics';
 
 /**
@@ -57,23 +66,42 @@ function observe(ctx: Context, metrics: ScaleInMetrics | undefined, arg: unknown
       const req = arg as DrainRequest;
       const res = result as DrainResponse;
       const instances = new Set(res.restore.map((r) => ('instanceId' in r ? r.instanceId : r.serverId))).size;
-      metrics?.drained({ regionId: req.regionId, scalingGroupId: req.scalingGroupId, taskQueue: info.taskQueue }, { strategy: req.strategy, instances, durationSeconds: sinceScheduled });
-      ctx.log.info(`drained batch ${req.batchIndex}: ${instances} instance(s) out of traffic (${req.strategy})`, { requestIds: res.requestIds, durationMs: Math.round(sinceScheduled * 1000) });
+      metrics?.drained(
+        { regionId: req.regionId, scalingGroupId: req.scalingGroupId, taskQueue: info.taskQueue },
+        { strategy: req.strategy, instances, durationSeconds: sinceScheduled },
+      );
+      ctx.log.info(`drained batch ${req.batchIndex}: ${instances} instance(s) out of traffic (${req.strategy})`, {
+        requestIds: res.requestIds,
+        durationMs: Math.round(sinceScheduled * 1000),
+      });
       break;
     }
     case 'undrain': {
       const req = arg as UndrainRequest;
       const res = result as UndrainResponse;
-      metrics?.restored({ regionId: req.regionId, scalingGroupId: req.scalingGroupId, taskQueue: info.taskQueue }, res.restoredInstanceIds.length);
-      ctx.log.info(`restored traffic to ${res.restoredInstanceIds.length} instance(s)`, { instanceIds: res.restoredInstanceIds, goneInstanceIds: res.goneInstanceIds, requestIds: res.requestIds });
+      metrics?.restored(
+        { regionId: req.regionId, scalingGroupId: req.scalingGroupId, taskQueue: info.taskQueue },
+        res.restoredInstanceIds.length,
+      );
+      ctx.log.info(`restored traffic to ${res.restoredInstanceIds.length} instance(s)`, {
+        instanceIds: res.restoredInstanceIds,
+        goneInstanceIds: res.goneInstanceIds,
+        requestIds: res.requestIds,
+      });
       break;
     }
     case 'removeBatch': {
       const res = result as RemoveBatchResponse;
       for (const r of res.removals) {
-        ctx.log.info(`RemoveInstances ${r.adopted ? 'adopted' : 'accepted'}: scaling activity ${r.scalingActivityId} for ${r.instanceIds.length} instance(s)`, {
-          action: 'RemoveInstances', requestId: r.requestId, scalingActivityId: r.scalingActivityId, instanceIds: r.instanceIds,
-        });
+        ctx.log.info(
+          `RemoveInstances ${r.adopted ? 'adopted' : 'accepted'}: scaling activity ${r.scalingActivityId} for ${r.instanceIds.length} instance(s)`,
+          {
+            action: 'RemoveInstances',
+            requestId: r.requestId,
+            scalingActivityId: r.scalingActivityId,
+            instanceIds: r.instanceIds,
+          },
+        );
       }
       break;
     }
@@ -84,10 +112,21 @@ function observe(ctx: Context, metrics: ScaleInMetrics | undefined, arg: unknown
       const durationSeconds = ((Number.isFinite(ended) ? ended : Date.now()) - info.scheduledTimestampMs) / 1000;
       metrics?.scalingActivityEnded(
         { regionId: req.regionId, scalingGroupId: req.scalingGroupId, taskQueue: info.taskQueue },
-        { status: res.statusCode, removed: res.removedInstanceIds.length, failed: res.failedInstances.length, polls: res.polls, durationSeconds },
+        {
+          status: res.statusCode,
+          removed: res.removedInstanceIds.length,
+          failed: res.failedInstances.length,
+          polls: res.polls,
+          durationSeconds,
+        },
       );
       const msg = `scaling activity ${res.scalingActivityId} ended ${res.statusCode}: ${res.removedInstanceIds.length} removed, ${res.failedInstances.length} not removed`;
-      const meta = { scalingActivityId: res.scalingActivityId, statusCode: res.statusCode, polls: res.polls, durationMs: Math.round(durationSeconds * 1000) };
+      const meta = {
+        scalingActivityId: res.scalingActivityId,
+        statusCode: res.statusCode,
+        polls: res.polls,
+        durationMs: Math.round(durationSeconds * 1000),
+      };
       if (res.failedInstances.length) ctx.log.warn(msg, { ...meta, failedInstances: res.failedInstances });
       else ctx.log.info(msg, meta);
       break;

@@ -6,7 +6,10 @@ import { metricsBindAddressFromEnv } from './metrics';
  * `Worker.create` succeeded). Needs METRICS_PORT or TEMPORAL_METRICS_BIND_ADDRESS (the image sets
  * METRICS_PORT=9464). Exit 0 healthy, 1 not.
  */
-export async function checkHealth(env: Readonly<Record<string, string | undefined>> = process.env, timeoutMs = 3000): Promise<{ ok: boolean; why: string }> {
+export async function checkHealth(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  timeoutMs = 3000,
+): Promise<{ ok: boolean; why: string }> {
   let bind: string | undefined;
   try {
     bind = metricsBindAddressFromEnv(env);

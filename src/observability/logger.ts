@@ -20,7 +20,10 @@ export interface LoggingConfig {
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** `LOG_FORMAT` (json | pretty; default json unless stdout is a terminal) and `LOG_LEVEL` (default INFO). */
-export function loggingConfigFromEnv(env: Env = process.env, isTTY: boolean = process.stdout.isTTY === true): LoggingConfig {
+export function loggingConfigFromEnv(
+  env: Env = process.env,
+  isTTY: boolean = process.stdout.isTTY === true,
+): LoggingConfig {
   const rawFormat = env.LOG_FORMAT?.trim().toLowerCase();
   let format: LogFormat;
   if (!rawFormat) format = isTTY ? 'pretty' : 'json';
@@ -29,22 +32,33 @@ export function loggingConfigFromEnv(env: Env = process.env, isTTY: boolean = pr
   else throw new ConfigError('LOG_FORMAT', `expected json or pretty, got ${JSON.stringify(rawFormat.slice(0, 20))}`);
   const rawLevel = env.LOG_LEVEL?.trim().toUpperCase();
   if (rawLevel && !(LOG_LEVELS as readonly string[]).includes(rawLevel)) {
-    throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(rawLevel.slice(0, 20))}`);
+    throw new ConfigError(
+      'LOG_LEVEL',
+      `expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(rawLevel.slice(0, 20))}`,
+    );
   }
   return { format, level: (rawLevel || 'INFO') as LogLevel };
 }
 
 /** Variables whose values must never be printed, even if some library puts one in a message. */
-export const SECRET_VARIABLES = ['ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'ALIBABA_CLOUD_SECURITY_TOKEN', 'TEMPORAL_API_KEY'] as const;
+export const SECRET_VARIABLES = [
+  'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+  'ALIBABA_CLOUD_SECURITY_TOKEN',
+  'TEMPORAL_API_KEY',
+] as const;
 
 /** Keys whose values are dropped wherever they appear in log metadata. */
-const SECRET_KEY = /secret|passw(or)?d|api[-_]?key|authorization|signature|security[-_]?token|session[-_]?token|access[-_]?token|private[-_]?key|credential|^token$/i;
+const SECRET_KEY =
+  /secret|passw(or)?d|api[-_]?key|authorization|signature|security[-_]?token|session[-_]?token|access[-_]?token|private[-_]?key|credential|^token$/i;
 
 /** Secret-looking fragments inside free text: `key=value`, `"key": "value"`, bearer tokens, PEM keys. */
 const SECRET_TEXT: ReadonlyArray<[RegExp, string]> = [
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[REDACTED PRIVATE KEY]'],
   [/(\bBearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, '$1[REDACTED]'],
-  [/((?:AccessKeySecret|SecurityToken|Signature|api[-_]?key|password|secret|x-acs-security-token)"?\s*[:=]\s*"?)[^\s"&,;}]+/gi, '$1[REDACTED]'],
+  [
+    /((?:AccessKeySecret|SecurityToken|Signature|api[-_]?key|password|secret|x-acs-security-token)"?\s*[:=]\s*"?)[^\s"&,;}]+/gi,
+    '$1[REDACTED]',
+  ],
 ];
 
 const REDACTED = '[REDACTED]';
@@ -61,7 +75,14 @@ export class Redactor {
     for (const s of secrets) {
       // Very short values would blank out ordinary words; real keys and tokens are long.
       if (!s || s.length < 8) continue;
-      for (const v of [s, percentEncode(s), percentEncode(percentEncode(s)), encodeURIComponent(s), Buffer.from(s).toString('base64')]) set.add(v);
+      for (const v of [
+        s,
+        percentEncode(s),
+        percentEncode(percentEncode(s)),
+        encodeURIComponent(s),
+        Buffer.from(s).toString('base64'),
+      ])
+        set.add(v);
     }
     this.values = [...set].sort((a, b) => b.length - a.length);
   }
@@ -87,7 +108,14 @@ export class Redactor {
     if (v instanceof Error) {
       const e = v as Error & { code?: unknown; type?: unknown; cause?: unknown };
       return this.value(
-        { name: e.name, message: e.message, ...(e.code !== undefined ? { code: e.code } : {}), ...(e.type !== undefined ? { type: e.type } : {}), ...(e.stack ? { stack: e.stack } : {}), ...(e.cause !== undefined ? { cause: e.cause } : {}) },
+        {
+          name: e.name,
+          message: e.message,
+          ...(e.code !== undefined ? { code: e.code } : {}),
+          ...(e.type !== undefined ? { type: e.type } : {}),
+          ...(e.stack ? { stack: e.stack } : {}),
+          ...(e.cause !== undefined ? { cause: e.cause } : {}),
+        },
         depth + 1,
         seen,
       );
@@ -96,13 +124,19 @@ export class Redactor {
     if (v instanceof Date) return v.toISOString();
     if (Array.isArray(v)) return v.map((x) => this.value(x, depth + 1, seen));
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = SECRET_KEY.test(k) && x !== undefined && x !== null && x !== '' ? REDACTED : this.value(x, depth + 1, seen);
+    for (const [k, x] of Object.entries(v))
+      out[k] =
+        SECRET_KEY.test(k) && x !== undefined && x !== null && x !== '' ? REDACTED : this.value(x, depth + 1, seen);
     return out;
   }
 }
 
 /** Field names as they appear in the line; SDK metadata uses other names for the same things. */
-const RENAMES: Readonly<Record<string, string>> = { workflowRunId: 'runId', activityType: 'activity', batchIndex: 'batch' };
+const RENAMES: Readonly<Record<string, string>> = {
+  workflowRunId: 'runId',
+  activityType: 'activity',
+  batchIndex: 'batch',
+};
 const FIRST = ['workflowId', 'runId', 'activity', 'batch', 'requestId', 'action', 'code'] as const;
 
 export interface LogRecord {

@@ -9,17 +9,72 @@ import { ConfigError } from '../config';
  * histograms in seconds).
  */
 export const METRICS = {
-  apiCalls: { name: 'ess_scale_in_api_calls_total', kind: 'counter', labels: ['product', 'action', 'outcome'], help: 'Alibaba Cloud API calls; outcome is ok or the error code' },
-  apiErrors: { name: 'ess_scale_in_api_errors_total', kind: 'counter', labels: ['product', 'action', 'code'], help: 'failed Alibaba Cloud API calls by error code (API, network, timeout)' },
-  apiDuration: { name: 'ess_scale_in_api_call_duration_seconds', kind: 'histogram', labels: ['product', 'action'], help: 'Alibaba Cloud API call latency' },
-  instancesRemoved: { name: 'ess_scale_in_instances_removed_total', kind: 'counter', labels: ['region_id', 'scaling_group_id', 'task_queue'], help: 'instances a finished scaling activity removed from their group' },
-  instancesFailed: { name: 'ess_scale_in_instances_failed_total', kind: 'counter', labels: ['region_id', 'scaling_group_id', 'task_queue'], help: 'instances still in the group after their scaling activity ended' },
-  instancesDrained: { name: 'ess_scale_in_instances_drained_total', kind: 'counter', labels: ['region_id', 'scaling_group_id', 'task_queue', 'strategy'], help: 'instances taken out of load-balancer traffic (weight 0 or Standby)' },
-  instancesRestored: { name: 'ess_scale_in_instances_restored_total', kind: 'counter', labels: ['region_id', 'scaling_group_id', 'task_queue'], help: 'drained instances given their traffic back (cancel, failure)' },
-  scalingActivities: { name: 'ess_scale_in_scaling_activities_total', kind: 'counter', labels: ['region_id', 'scaling_group_id', 'task_queue', 'status'], help: 'scaling activities followed to their end, by final StatusCode' },
-  polls: { name: 'ess_scale_in_scaling_activity_polls_total', kind: 'counter', labels: ['region_id', 'scaling_group_id', 'task_queue'], help: 'DescribeScalingActivities polls of finished scaling activities' },
-  batchDuration: { name: 'ess_scale_in_batch_duration_seconds', kind: 'histogram', labels: ['region_id', 'scaling_group_id', 'task_queue', 'status'], help: 'one batch, from RemoveInstances accepted to its scaling activity ended' },
-  drainDuration: { name: 'ess_scale_in_drain_duration_seconds', kind: 'histogram', labels: ['region_id', 'scaling_group_id', 'task_queue', 'strategy'], help: 'draining one batch, from scheduled to drained (retries included)' },
+  apiCalls: {
+    name: 'ess_scale_in_api_calls_total',
+    kind: 'counter',
+    labels: ['product', 'action', 'outcome'],
+    help: 'Alibaba Cloud API calls; outcome is ok or the error code',
+  },
+  apiErrors: {
+    name: 'ess_scale_in_api_errors_total',
+    kind: 'counter',
+    labels: ['product', 'action', 'code'],
+    help: 'failed Alibaba Cloud API calls by error code (API, network, timeout)',
+  },
+  apiDuration: {
+    name: 'ess_scale_in_api_call_duration_seconds',
+    kind: 'histogram',
+    labels: ['product', 'action'],
+    help: 'Alibaba Cloud API call latency',
+  },
+  instancesRemoved: {
+    name: 'ess_scale_in_instances_removed_total',
+    kind: 'counter',
+    labels: ['region_id', 'scaling_group_id', 'task_queue'],
+    help: 'instances a finished scaling activity removed from their group',
+  },
+  instancesFailed: {
+    name: 'ess_scale_in_instances_failed_total',
+    kind: 'counter',
+    labels: ['region_id', 'scaling_group_id', 'task_queue'],
+    help: 'instances still in the group after their scaling activity ended',
+  },
+  instancesDrained: {
+    name: 'ess_scale_in_instances_drained_total',
+    kind: 'counter',
+    labels: ['region_id', 'scaling_group_id', 'task_queue', 'strategy'],
+    help: 'instances taken out of load-balancer traffic (weight 0 or Standby)',
+  },
+  instancesRestored: {
+    name: 'ess_scale_in_instances_restored_total',
+    kind: 'counter',
+    labels: ['region_id', 'scaling_group_id', 'task_queue'],
+    help: 'drained instances given their traffic back (cancel, failure)',
+  },
+  scalingActivities: {
+    name: 'ess_scale_in_scaling_activities_total',
+    kind: 'counter',
+    labels: ['region_id', 'scaling_group_id', 'task_queue', 'status'],
+    help: 'scaling activities followed to their end, by final StatusCode',
+  },
+  polls: {
+    name: 'ess_scale_in_scaling_activity_polls_total',
+    kind: 'counter',
+    labels: ['region_id', 'scaling_group_id', 'task_queue'],
+    help: 'DescribeScalingActivities polls of finished scaling activities',
+  },
+  batchDuration: {
+    name: 'ess_scale_in_batch_duration_seconds',
+    kind: 'histogram',
+    labels: ['region_id', 'scaling_group_id', 'task_queue', 'status'],
+    help: 'one batch, from RemoveInstances accepted to its scaling activity ended',
+  },
+  drainDuration: {
+    name: 'ess_scale_in_drain_duration_seconds',
+    kind: 'histogram',
+    labels: ['region_id', 'scaling_group_id', 'task_queue', 'strategy'],
+    help: 'draining one batch, from scheduled to drained (retries included)',
+  },
 } as const;
 
 /** Bucket bounds in seconds, for `histogramBucketOverrides`; the SDK's defaults end at 10 s. */
@@ -38,14 +93,21 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function metricsBindAddressFromEnv(env: Env = process.env): string | undefined {
   const bind = env.TEMPORAL_METRICS_BIND_ADDRESS?.trim();
   if (bind) {
-    if (!/^(\[[0-9a-fA-F:]+\]|[^\s:/[\]]+):\d{1,5}$/.test(bind) || Number(bind.slice(bind.lastIndexOf(':') + 1)) > 65535) {
-      throw new ConfigError('TEMPORAL_METRICS_BIND_ADDRESS', `expected host:port such as 0.0.0.0:9464, got ${JSON.stringify(bind)}`);
+    if (
+      !/^(\[[0-9a-fA-F:]+\]|[^\s:/[\]]+):\d{1,5}$/.test(bind) ||
+      Number(bind.slice(bind.lastIndexOf(':') + 1)) > 65535
+    ) {
+      throw new ConfigError(
+        'TEMPORAL_METRICS_BIND_ADDRESS',
+        `expected host:port such as 0.0.0.0:9464, got ${JSON.stringify(bind)}`,
+      );
     }
     return bind;
   }
   const port = env.METRICS_PORT?.trim();
   if (!port) return undefined;
-  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) throw new ConfigError('METRICS_PORT', `expected a port 1..65535, got ${JSON.stringify(port)}`);
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)
+    throw new ConfigError('METRICS_PORT', `expected a port 1..65535, got ${JSON.stringify(port)}`);
   return `0.0.0.0:${Number(port)}`;
 }
 
@@ -98,7 +160,10 @@ export class ScaleInMetrics {
     this.apiDuration.record(Math.max(0, e.durationMs) / 1000, { product: e.product, action: e.action });
   }
 
-  scalingActivityEnded(t: InstanceTags, r: { status: string; removed: number; failed: number; polls: number; durationSeconds: number }): void {
+  scalingActivityEnded(
+    t: InstanceTags,
+    r: { status: string; removed: number; failed: number; polls: number; durationSeconds: number },
+  ): void {
     const tags = labels(t);
     if (r.removed) this.instancesRemoved.add(r.removed, tags);
     if (r.failed) this.instancesFailed.add(r.failed, tags);
@@ -128,11 +193,22 @@ function labels(t: InstanceTags): MetricTags {
  * activity type; elsewhere through `fallback`. Successes log at DEBUG, failures at WARN (Temporal
  * retries most of them; the activity failure itself is logged by the SDK).
  */
-export function apiCallObserver(metrics: ScaleInMetrics | undefined, fallback: Logger, activityLogger: () => Logger | undefined): (e: RpcCallEvent) => void {
+export function apiCallObserver(
+  metrics: ScaleInMetrics | undefined,
+  fallback: Logger,
+  activityLogger: () => Logger | undefined,
+): (e: RpcCallEvent) => void {
   return (e) => {
     metrics?.apiCall(e);
     const log = activityLogger() ?? fallback;
-    const meta = { product: e.product, action: e.action, requestId: e.requestId, httpStatus: e.httpStatus, durationMs: e.durationMs, ...(e.outcome === 'ok' ? {} : { code: e.outcome }) };
+    const meta = {
+      product: e.product,
+      action: e.action,
+      requestId: e.requestId,
+      httpStatus: e.httpStatus,
+      durationMs: e.durationMs,
+      ...(e.outcome === 'ok' ? {} : { code: e.outcome }),
+    };
     if (e.outcome === 'ok') log.debug(`${e.action} ok`, meta);
     else log.warn(`${e.action} failed: ${e.outcome}`, meta);
   };

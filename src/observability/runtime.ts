@@ -13,7 +13,10 @@ export interface ObservabilityConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export function observabilityConfigFromEnv(env: Env = process.env, isTTY: boolean = process.stdout.isTTY === true): ObservabilityConfig {
+export function observabilityConfigFromEnv(
+  env: Env = process.env,
+  isTTY: boolean = process.stdout.isTTY === true,
+): ObservabilityConfig {
   return { logging: loggingConfigFromEnv(env, isTTY), metricsBindAddress: metricsBindAddressFromEnv(env) };
 }
 
@@ -33,7 +36,10 @@ export interface Observability {
  * any connection; if a Runtime already exists (the demo, tests that embed a worker), it is used
  * as it is and a requested metrics endpoint is reported as not started.
  */
-export function installObservability(cfg: ObservabilityConfig, opts: { write?: (line: string) => void; redactor?: Redactor } = {}): Observability {
+export function installObservability(
+  cfg: ObservabilityConfig,
+  opts: { write?: (line: string) => void; redactor?: Redactor } = {},
+): Observability {
   const logger = createLogger({ ...cfg.logging, ...opts });
   let runtime: Runtime;
   let installed = false;
@@ -41,7 +47,13 @@ export function installObservability(cfg: ObservabilityConfig, opts: { write?: (
     runtime = Runtime.install({
       logger,
       telemetryOptions: {
-        logging: { forward: {}, filter: makeTelemetryFilterString({ core: cfg.logging.level === 'TRACE' || cfg.logging.level === 'DEBUG' ? 'INFO' : 'WARN', other: 'ERROR' }) },
+        logging: {
+          forward: {},
+          filter: makeTelemetryFilterString({
+            core: cfg.logging.level === 'TRACE' || cfg.logging.level === 'DEBUG' ? 'INFO' : 'WARN',
+            other: 'ERROR',
+          }),
+        },
         ...(cfg.metricsBindAddress ? { metrics: prometheusMetricsOptions(cfg.metricsBindAddress) } : {}),
       },
     });
@@ -50,7 +62,10 @@ export function installObservability(cfg: ObservabilityConfig, opts: { write?: (
     if (!(e instanceof IllegalStateError)) throw e;
     runtime = Runtime.instance();
     if (cfg.metricsBindAddress) {
-      runtime.logger.warn('Prometheus metrics endpoint not started: a Temporal Runtime already exists in this process', { bindAddress: cfg.metricsBindAddress });
+      runtime.logger.warn(
+        'Prometheus metrics endpoint not started: a Temporal Runtime already exists in this process',
+        { bindAddress: cfg.metricsBindAddress },
+      );
     }
   }
   const metrics = new ScaleInMetrics(runtime.metricMeter);

@@ -28,27 +28,88 @@ export interface ErrorPolicy {
   advice: string;
 }
 
-const throttled: ErrorPolicy = { handling: 'retry', delayMs: 5000, advice: 'API rate limit reached; retried with backoff. Raise the API quota in Quota Center if it persists.' };
+const throttled: ErrorPolicy = {
+  handling: 'retry',
+  delayMs: 5000,
+  advice: 'API rate limit reached; retried with backoff. Raise the API quota in Quota Center if it persists.',
+};
 const serverSide: ErrorPolicy = { handling: 'retry', advice: 'Alibaba Cloud server-side error; retried with backoff.' };
-const ambiguous: ErrorPolicy = { handling: 'reconcile', advice: 'The call may have taken effect; the run checks the group before retrying, so nothing is done twice.' };
-const lbBusy: ErrorPolicy = { handling: 'retry-bounded', maxAttempts: 20, delayMs: 3000, advice: 'The load balancer is being configured; retried for a while.' };
+const ambiguous: ErrorPolicy = {
+  handling: 'reconcile',
+  advice: 'The call may have taken effect; the run checks the group before retrying, so nothing is done twice.',
+};
+const lbBusy: ErrorPolicy = {
+  handling: 'retry-bounded',
+  maxAttempts: 20,
+  delayMs: 3000,
+  advice: 'The load balancer is being configured; retried for a while.',
+};
 
 export const ERROR_POLICY: Readonly<Record<string, ErrorPolicy>> = {
   // --- RemoveInstances error table (seed document) ---
-  'InvalidScalingGroupId.NotFound': { handling: 'fail', advice: 'Check the regionId and scalingGroupId; the group does not exist in this account and region.' },
-  'InvalidInstanceId.NotFound': { handling: 'recheck-membership', maxAttempts: 10, advice: 'Instances not in the group are reported and skipped; the rest are removed.' },
-  InvalidParameter: { handling: 'fail', advice: 'A parameter was rejected (e.g. removePolicy "recycle" on a group whose ScalingPolicy is not recycle); fix the input.' },
-  'Forbidden.Unauthorized': { handling: 'fail', advice: 'Grant the worker\'s RAM identity the ESS permissions in docs/ram-policy.json, and authorize ESS (AliyunServiceRoleForAutoScaling).' },
-  IncorrectScalingGroupStatus: { handling: 'retry-bounded', maxAttempts: 15, advice: 'The group is not Active; enable it (EnableScalingGroup). Retried for about 10 minutes.' },
-  ScalingActivityInProgress: { handling: 'wait-for-activity', maxAttempts: 120, delayMs: 10_000, advice: 'Another scaling activity runs on the group; waited for and retried (about 20 minutes at most).' },
-  IncorrectLoadBalancerStatus: { handling: 'retry-bounded', maxAttempts: 15, advice: 'A load balancer attached to the group is not active; start it. Retried for about 10 minutes.' },
-  IncorrectDBInstanceStatus: { handling: 'retry-bounded', maxAttempts: 15, advice: 'An RDS instance attached to the group is not Running; retried for about 10 minutes.' },
-  'IncorrectCapacity.MinSize': { handling: 'fail', advice: 'Removing these instances would take TotalCapacity below MinSize; remove fewer or lower MinSize first.' },
+  'InvalidScalingGroupId.NotFound': {
+    handling: 'fail',
+    advice: 'Check the regionId and scalingGroupId; the group does not exist in this account and region.',
+  },
+  'InvalidInstanceId.NotFound': {
+    handling: 'recheck-membership',
+    maxAttempts: 10,
+    advice: 'Instances not in the group are reported and skipped; the rest are removed.',
+  },
+  InvalidParameter: {
+    handling: 'fail',
+    advice:
+      'A parameter was rejected (e.g. removePolicy "recycle" on a group whose ScalingPolicy is not recycle); fix the input.',
+  },
+  'Forbidden.Unauthorized': {
+    handling: 'fail',
+    advice:
+      "Grant the worker's RAM identity the ESS permissions in docs/ram-policy.json, and authorize ESS (AliyunServiceRoleForAutoScaling).",
+  },
+  IncorrectScalingGroupStatus: {
+    handling: 'retry-bounded',
+    maxAttempts: 15,
+    advice: 'The group is not Active; enable it (EnableScalingGroup). Retried for about 10 minutes.',
+  },
+  ScalingActivityInProgress: {
+    handling: 'wait-for-activity',
+    maxAttempts: 120,
+    delayMs: 10_000,
+    advice: 'Another scaling activity runs on the group; waited for and retried (about 20 minutes at most).',
+  },
+  IncorrectLoadBalancerStatus: {
+    handling: 'retry-bounded',
+    maxAttempts: 15,
+    advice: 'A load balancer attached to the group is not active; start it. Retried for about 10 minutes.',
+  },
+  IncorrectDBInstanceStatus: {
+    handling: 'retry-bounded',
+    maxAttempts: 15,
+    advice: 'An RDS instance attached to the group is not Running; retried for about 10 minutes.',
+  },
+  'IncorrectCapacity.MinSize': {
+    handling: 'fail',
+    advice: 'Removing these instances would take TotalCapacity below MinSize; remove fewer or lower MinSize first.',
+  },
   // --- idempotence and other ESS codes ---
-  IdempotentParameterMismatch: { handling: 'fail', advice: 'The ClientToken was used with other parameters; this is a bug or a concurrent run: report it.' },
-  'InvalidOperation.Conflict': { handling: 'retry-bounded', maxAttempts: 15, advice: 'A conflicting operation runs on the group; retried for a while.' },
-  IncorrectInstanceStatus: { handling: 'retry-bounded', maxAttempts: 10, advice: 'An instance is in a state that does not allow this (e.g. Pending); retried for a while.' },
-  MissingParameter: { handling: 'fail', advice: 'A required parameter is missing: this is a bug in ess-scale-in; report it.' },
+  IdempotentParameterMismatch: {
+    handling: 'fail',
+    advice: 'The ClientToken was used with other parameters; this is a bug or a concurrent run: report it.',
+  },
+  'InvalidOperation.Conflict': {
+    handling: 'retry-bounded',
+    maxAttempts: 15,
+    advice: 'A conflicting operation runs on the group; retried for a while.',
+  },
+  IncorrectInstanceStatus: {
+    handling: 'retry-bounded',
+    maxAttempts: 10,
+    advice: 'An instance is in a state that does not allow this (e.g. Pending); retried for a while.',
+  },
+  MissingParameter: {
+    handling: 'fail',
+    advice: 'A required parameter is missing: this is a bug in ess-scale-in; report it.',
+  },
   UnsupportedOperation: { handling: 'fail', advice: 'The API does not support this operation here.' },
   // --- common: throttling, server, auth, gateway ---
   Throttling: throttled,
@@ -59,16 +120,32 @@ export const ERROR_POLICY: Readonly<Record<string, ErrorPolicy>> = {
   InternalError: serverSide,
   UnknownError: serverSide,
   SignatureNonceUsed: { handling: 'retry', advice: 'Nonce collision; retried with a fresh nonce.' },
-  'InvalidTimeStamp.Expired': { handling: 'retry-bounded', maxAttempts: 3, advice: 'The worker\'s clock is more than 15 minutes off; fix NTP on the worker host.' },
-  SignatureDoesNotMatch: { handling: 'fail', advice: 'The AccessKey secret is wrong; check the worker\'s credentials.' },
-  'InvalidAccessKeyId.NotFound': { handling: 'fail', advice: 'The AccessKey ID does not exist; check the worker\'s credentials.' },
+  'InvalidTimeStamp.Expired': {
+    handling: 'retry-bounded',
+    maxAttempts: 3,
+    advice: "The worker's clock is more than 15 minutes off; fix NTP on the worker host.",
+  },
+  SignatureDoesNotMatch: { handling: 'fail', advice: "The AccessKey secret is wrong; check the worker's credentials." },
+  'InvalidAccessKeyId.NotFound': {
+    handling: 'fail',
+    advice: "The AccessKey ID does not exist; check the worker's credentials.",
+  },
   'InvalidAccessKeyId.Inactive': { handling: 'fail', advice: 'The AccessKey is disabled; enable it or use another.' },
-  'InvalidSecurityToken.Expired': { handling: 'retry', advice: 'The STS token expired; the credential chain refreshes it.' },
+  'InvalidSecurityToken.Expired': {
+    handling: 'retry',
+    advice: 'The STS token expired; the credential chain refreshes it.',
+  },
   Forbidden: { handling: 'fail', advice: 'The RAM identity lacks a permission; see docs/ram-policy.json.' },
   'Forbidden.RiskControl': { handling: 'fail', advice: 'Blocked by Alibaba Cloud risk control; contact support.' },
-  'InvalidAction.NotFound': { handling: 'fail', advice: 'The endpoint does not serve this API; check ESS_ENDPOINT / SLB_ENDPOINT / ALB_ENDPOINT.' },
+  'InvalidAction.NotFound': {
+    handling: 'fail',
+    advice: 'The endpoint does not serve this API; check ESS_ENDPOINT / SLB_ENDPOINT / ALB_ENDPOINT.',
+  },
   // --- CLB ---
-  'InvalidLoadBalancerId.NotFound': { handling: 'fail', advice: 'A load balancer attached to the group no longer exists; detach it from the group.' },
+  'InvalidLoadBalancerId.NotFound': {
+    handling: 'fail',
+    advice: 'A load balancer attached to the group no longer exists; detach it from the group.',
+  },
   ServiceIsConfiguring: lbBusy,
   OperationBusy: lbBusy,
   SystemBusy: lbBusy,
@@ -78,14 +155,26 @@ export const ERROR_POLICY: Readonly<Record<string, ErrorPolicy>> = {
   'IncorrectStatus.ServerGroup': lbBusy,
   IdempotenceProcessing: lbBusy,
   'Conflict.Lock': lbBusy,
-  'ResourceNotFound.ServerGroup': { handling: 'fail', advice: 'An ALB server group attached to the group no longer exists.' },
-  AlbJobFailed: { handling: 'retry-bounded', maxAttempts: 5, advice: 'An ALB weight change job failed; retried a few times.' },
+  'ResourceNotFound.ServerGroup': {
+    handling: 'fail',
+    advice: 'An ALB server group attached to the group no longer exists.',
+  },
+  AlbJobFailed: {
+    handling: 'retry-bounded',
+    maxAttempts: 5,
+    advice: 'An ALB weight change job failed; retried a few times.',
+  },
   // --- the client's own transport codes (src/aliyun/errors.ts) ---
   RequestTimeout: ambiguous,
   NetworkError: ambiguous,
   BadResponse: ambiguous,
   Aborted: { handling: 'fail', advice: 'The call was aborted because the activity was cancelled.' },
-  CredentialsUnavailable: { handling: 'retry-bounded', maxAttempts: 5, advice: 'No Alibaba Cloud credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET, a CLI profile, or an ECS RAM role on the worker.' },
+  CredentialsUnavailable: {
+    handling: 'retry-bounded',
+    maxAttempts: 5,
+    advice:
+      'No Alibaba Cloud credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET, a CLI profile, or an ECS RAM role on the worker.',
+  },
 };
 
 /** Codes not in the table: 5xx and throttling-like codes retry, other 4xx fail. */

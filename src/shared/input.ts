@@ -120,7 +120,21 @@ function intInRange(v: unknown, min: number, max: number): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 }
 
-const KNOWN_FIELDS = new Set(['regionId', 'scalingGroupId', 'instanceIds', 'removePolicy', 'decreaseDesiredCapacity', 'batchSize', 'drain', 'dryRun', 'requireApproval', 'onBatchFailure', 'requestId', 'reason', 'advanced']);
+const KNOWN_FIELDS = new Set([
+  'regionId',
+  'scalingGroupId',
+  'instanceIds',
+  'removePolicy',
+  'decreaseDesiredCapacity',
+  'batchSize',
+  'drain',
+  'dryRun',
+  'requireApproval',
+  'onBatchFailure',
+  'requestId',
+  'reason',
+  'advanced',
+]);
 
 /**
  * Checks everything that can be checked without the cloud, and fills defaults. Pure and
@@ -131,19 +145,36 @@ export function validateInput(raw: unknown): NormalizedInput {
   const problems: InputProblem[] = [];
   const add = (field: string, problem: string, fix: string) => problems.push({ field, problem, fix });
   if (!isObject(raw)) {
-    throw new InvalidInputError([{ field: '(input)', problem: 'is not a JSON object', fix: 'pass an object with regionId, scalingGroupId and instanceIds' }]);
+    throw new InvalidInputError([
+      {
+        field: '(input)',
+        problem: 'is not a JSON object',
+        fix: 'pass an object with regionId, scalingGroupId and instanceIds',
+      },
+    ]);
   }
   for (const k of Object.keys(raw)) {
-    if (!KNOWN_FIELDS.has(k)) add(k, 'is not a known field', `remove it; known fields: ${[...KNOWN_FIELDS].join(', ')}`);
+    if (!KNOWN_FIELDS.has(k))
+      add(k, 'is not a known field', `remove it; known fields: ${[...KNOWN_FIELDS].join(', ')}`);
     // null is not "use the default": the JSON Schema rejects it, so the validator does too.
     else if (raw[k] === null) add(k, 'must not be null', 'omit the field to use its default');
   }
   const { regionId, scalingGroupId, instanceIds } = raw;
-  if (typeof regionId !== 'string' || !REGION_RE.test(regionId)) add('regionId', `must be a region ID, got ${JSON.stringify(regionId)}`, 'use e.g. "cn-hangzhou"');
-  if (typeof scalingGroupId !== 'string' || !GROUP_RE.test(scalingGroupId)) add('scalingGroupId', `must be a scaling group ID, got ${JSON.stringify(scalingGroupId)}`, 'use the ScalingGroupId from the ESS console or DescribeScalingGroups');
+  if (typeof regionId !== 'string' || !REGION_RE.test(regionId))
+    add('regionId', `must be a region ID, got ${JSON.stringify(regionId)}`, 'use e.g. "cn-hangzhou"');
+  if (typeof scalingGroupId !== 'string' || !GROUP_RE.test(scalingGroupId))
+    add(
+      'scalingGroupId',
+      `must be a scaling group ID, got ${JSON.stringify(scalingGroupId)}`,
+      'use the ScalingGroupId from the ESS console or DescribeScalingGroups',
+    );
   const ids: string[] = [];
   if (!Array.isArray(instanceIds) || instanceIds.length === 0) {
-    add('instanceIds', 'must be a non-empty array of ECS instance IDs', 'list at least one instance ID such as "i-bp1a2b3c4d5e6f7g8h9i"');
+    add(
+      'instanceIds',
+      'must be a non-empty array of ECS instance IDs',
+      'list at least one instance ID such as "i-bp1a2b3c4d5e6f7g8h9i"',
+    );
   } else {
     const seen = new Set<string>();
     const malformed: string[] = [];
@@ -151,17 +182,31 @@ export function validateInput(raw: unknown): NormalizedInput {
     for (const id of instanceIds) {
       if (typeof id !== 'string' || !INSTANCE_ID_RE.test(id)) malformed.push(String(id));
       else if (seen.has(id)) dupes.push(id);
-      else { seen.add(id); ids.push(id); }
+      else {
+        seen.add(id);
+        ids.push(id);
+      }
     }
-    if (malformed.length) add('instanceIds', `malformed instance IDs: ${preview(malformed)}`, 'ECS instance IDs look like "i-" followed by lowercase letters and digits');
+    if (malformed.length)
+      add(
+        'instanceIds',
+        `malformed instance IDs: ${preview(malformed)}`,
+        'ECS instance IDs look like "i-" followed by lowercase letters and digits',
+      );
     if (dupes.length) add('instanceIds', `duplicate instance IDs: ${preview(dupes)}`, 'list each instance once');
   }
   const removePolicy = raw.removePolicy ?? DEFAULTS.removePolicy;
-  if (removePolicy !== 'release' && removePolicy !== 'recycle') add('removePolicy', `must be "release" or "recycle", got ${JSON.stringify(removePolicy)}`, 'omit it for "release"');
+  if (removePolicy !== 'release' && removePolicy !== 'recycle')
+    add('removePolicy', `must be "release" or "recycle", got ${JSON.stringify(removePolicy)}`, 'omit it for "release"');
   const decrease = raw.decreaseDesiredCapacity ?? DEFAULTS.decreaseDesiredCapacity;
   if (typeof decrease !== 'boolean') add('decreaseDesiredCapacity', 'must be a boolean', 'use true or false');
   const batchSize = raw.batchSize ?? DEFAULTS.batchSize;
-  if (!intInRange(batchSize, 1, MAX_BATCH_SIZE)) add('batchSize', `must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${JSON.stringify(batchSize)}`, `RemoveInstances takes at most ${MAX_BATCH_SIZE} instances per call`);
+  if (!intInRange(batchSize, 1, MAX_BATCH_SIZE))
+    add(
+      'batchSize',
+      `must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${JSON.stringify(batchSize)}`,
+      `RemoveInstances takes at most ${MAX_BATCH_SIZE} instances per call`,
+    );
 
   const drainRaw = raw.drain ?? {};
   let strategy: unknown = DEFAULTS.drainStrategy;
@@ -169,38 +214,79 @@ export function validateInput(raw: unknown): NormalizedInput {
   let maxAhead: unknown = DEFAULTS.maxDrainedAhead;
   if (!isObject(drainRaw)) add('drain', 'must be an object', 'e.g. {"strategy":"weight","timeoutSeconds":300}');
   else {
-    for (const k of Object.keys(drainRaw)) if (!['strategy', 'timeoutSeconds', 'maxDrainedAhead'].includes(k)) add(`drain.${k}`, 'is not a known field', 'known: strategy, timeoutSeconds, maxDrainedAhead');
+    for (const k of Object.keys(drainRaw))
+      if (!['strategy', 'timeoutSeconds', 'maxDrainedAhead'].includes(k))
+        add(`drain.${k}`, 'is not a known field', 'known: strategy, timeoutSeconds, maxDrainedAhead');
     strategy = drainRaw.strategy ?? strategy;
     timeoutSeconds = drainRaw.timeoutSeconds ?? timeoutSeconds;
-    maxAhead = drainRaw.maxDrainedAhead ?? Math.max(DEFAULTS.maxDrainedAhead, typeof batchSize === 'number' ? batchSize : 0);
+    maxAhead =
+      drainRaw.maxDrainedAhead ?? Math.max(DEFAULTS.maxDrainedAhead, typeof batchSize === 'number' ? batchSize : 0);
   }
-  if (strategy !== 'weight' && strategy !== 'standby' && strategy !== 'none') add('drain.strategy', `must be "weight", "standby" or "none", got ${JSON.stringify(strategy)}`, 'omit it for "weight"');
-  if (!intInRange(timeoutSeconds, 0, 3600)) add('drain.timeoutSeconds', `must be an integer from 0 to 3600, got ${JSON.stringify(timeoutSeconds)}`, 'seconds to let connections drain; 300 is the usual CLB default');
-  if (!intInRange(maxAhead, 1, 100_000) || (typeof batchSize === 'number' && (maxAhead as number) < batchSize)) add('drain.maxDrainedAhead', `must be an integer of at least batchSize, got ${JSON.stringify(maxAhead)}`, 'raise it to batchSize or more');
+  if (strategy !== 'weight' && strategy !== 'standby' && strategy !== 'none')
+    add(
+      'drain.strategy',
+      `must be "weight", "standby" or "none", got ${JSON.stringify(strategy)}`,
+      'omit it for "weight"',
+    );
+  if (!intInRange(timeoutSeconds, 0, 3600))
+    add(
+      'drain.timeoutSeconds',
+      `must be an integer from 0 to 3600, got ${JSON.stringify(timeoutSeconds)}`,
+      'seconds to let connections drain; 300 is the usual CLB default',
+    );
+  if (!intInRange(maxAhead, 1, 100_000) || (typeof batchSize === 'number' && (maxAhead as number) < batchSize))
+    add(
+      'drain.maxDrainedAhead',
+      `must be an integer of at least batchSize, got ${JSON.stringify(maxAhead)}`,
+      'raise it to batchSize or more',
+    );
 
-  for (const f of ['dryRun', 'requireApproval'] as const) if (raw[f] !== undefined && typeof raw[f] !== 'boolean') add(f, 'must be a boolean', 'use true or false');
+  for (const f of ['dryRun', 'requireApproval'] as const)
+    if (raw[f] !== undefined && typeof raw[f] !== 'boolean') add(f, 'must be a boolean', 'use true or false');
   const onBatchFailure = raw.onBatchFailure ?? DEFAULTS.onBatchFailure;
-  if (onBatchFailure !== 'abort' && onBatchFailure !== 'continue') add('onBatchFailure', `must be "abort" or "continue", got ${JSON.stringify(onBatchFailure)}`, 'omit it for "abort"');
-  if (raw.requestId !== undefined && (typeof raw.requestId !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(raw.requestId))) add('requestId', 'must be 1–64 printable ASCII characters', 'use e.g. a UUID');
-  if (raw.reason !== undefined && (typeof raw.reason !== 'string' || raw.reason.length > 500)) add('reason', 'must be a string of at most 500 characters', 'shorten it');
+  if (onBatchFailure !== 'abort' && onBatchFailure !== 'continue')
+    add(
+      'onBatchFailure',
+      `must be "abort" or "continue", got ${JSON.stringify(onBatchFailure)}`,
+      'omit it for "abort"',
+    );
+  if (raw.requestId !== undefined && (typeof raw.requestId !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(raw.requestId)))
+    add('requestId', 'must be 1–64 printable ASCII characters', 'use e.g. a UUID');
+  if (raw.reason !== undefined && (typeof raw.reason !== 'string' || raw.reason.length > 500))
+    add('reason', 'must be a string of at most 500 characters', 'shorten it');
 
   const advRaw = raw.advanced ?? {};
   const advanced: Record<string, number> = { ...DEFAULTS.advanced };
   if (!isObject(advRaw)) add('advanced', 'must be an object', 'omit it to use the defaults');
   else {
     const limits: Record<keyof AdvancedOptions, [number, number]> = {
-      pollMinIntervalMs: [10, 600_000], pollMaxIntervalMs: [10, 3_600_000], retryInitialIntervalMs: [10, 600_000],
-      retryMaxIntervalMs: [10, 3_600_000], heartbeatTimeoutSeconds: [1, 3600], maxBatchesPerRun: [1, 10_000],
+      pollMinIntervalMs: [10, 600_000],
+      pollMaxIntervalMs: [10, 3_600_000],
+      retryInitialIntervalMs: [10, 600_000],
+      retryMaxIntervalMs: [10, 3_600_000],
+      heartbeatTimeoutSeconds: [1, 3600],
+      maxBatchesPerRun: [1, 10_000],
     };
     for (const [k, v] of Object.entries(advRaw)) {
       const lim = limits[k as keyof AdvancedOptions];
       if (!lim) add(`advanced.${k}`, 'is not a known field', `known: ${Object.keys(limits).join(', ')}`);
-      else if (!intInRange(v, lim[0], lim[1])) add(`advanced.${k}`, `must be an integer from ${lim[0]} to ${lim[1]}`, 'omit it to use the default');
+      else if (!intInRange(v, lim[0], lim[1]))
+        add(`advanced.${k}`, `must be an integer from ${lim[0]} to ${lim[1]}`, 'omit it to use the default');
       else advanced[k] = v;
     }
     // Temporal refuses a retry policy whose maximum is below its initial interval.
-    if ((advanced.retryMaxIntervalMs ?? 0) < (advanced.retryInitialIntervalMs ?? 0)) add('advanced.retryMaxIntervalMs', `must be at least retryInitialIntervalMs (${advanced.retryInitialIntervalMs})`, 'raise it, or lower retryInitialIntervalMs');
-    if ((advanced.pollMaxIntervalMs ?? 0) < (advanced.pollMinIntervalMs ?? 0)) add('advanced.pollMaxIntervalMs', `must be at least pollMinIntervalMs (${advanced.pollMinIntervalMs})`, 'raise it, or lower pollMinIntervalMs');
+    if ((advanced.retryMaxIntervalMs ?? 0) < (advanced.retryInitialIntervalMs ?? 0))
+      add(
+        'advanced.retryMaxIntervalMs',
+        `must be at least retryInitialIntervalMs (${advanced.retryInitialIntervalMs})`,
+        'raise it, or lower retryInitialIntervalMs',
+      );
+    if ((advanced.pollMaxIntervalMs ?? 0) < (advanced.pollMinIntervalMs ?? 0))
+      add(
+        'advanced.pollMaxIntervalMs',
+        `must be at least pollMinIntervalMs (${advanced.pollMinIntervalMs})`,
+        'raise it, or lower pollMinIntervalMs',
+      );
   }
   if (problems.length) throw new InvalidInputError(problems);
   return {
@@ -210,7 +296,11 @@ export function validateInput(raw: unknown): NormalizedInput {
     removePolicy: removePolicy as 'release' | 'recycle',
     decreaseDesiredCapacity: decrease as boolean,
     batchSize: batchSize as number,
-    drain: { strategy: strategy as 'weight' | 'standby' | 'none', timeoutSeconds: timeoutSeconds as number, maxDrainedAhead: maxAhead as number },
+    drain: {
+      strategy: strategy as 'weight' | 'standby' | 'none',
+      timeoutSeconds: timeoutSeconds as number,
+      maxDrainedAhead: maxAhead as number,
+    },
     dryRun: raw.dryRun === true,
     requireApproval: raw.requireApproval === true,
     onBatchFailure: onBatchFailure as 'abort' | 'continue',

@@ -12,7 +12,8 @@ export type Phase =
   | 'Failed'
   | 'Cancelled';
 
-export type BatchState = 'pending' | 'draining' | 'drained' | 'removing' | 'polling' | 'succeeded' | 'warning' | 'failed' | 'skipped';
+export type BatchState =
+  'pending' | 'draining' | 'drained' | 'removing' | 'polling' | 'succeeded' | 'warning' | 'failed' | 'skipped';
 
 export interface BatchProgress {
   /** 1-based, across continue-as-new. */
@@ -85,7 +86,8 @@ export interface PreflightResult {
 }
 
 /** `in-progress` only ever comes from the `result` query of a run that has not ended. */
-export type Outcome = 'completed' | 'completed-with-failures' | 'dry-run' | 'aborted' | 'failed' | 'cancelled' | 'in-progress';
+export type Outcome =
+  'completed' | 'completed-with-failures' | 'dry-run' | 'aborted' | 'failed' | 'cancelled' | 'in-progress';
 
 /** Instances removed together by one scaling activity (grouped so 10,000 instances stay small). */
 export interface RemovedGroup {
@@ -124,7 +126,10 @@ export interface ProgressSnapshot {
   paused: boolean;
   awaitingApproval: boolean;
   drainEndedEarly: boolean;
-  input: Pick<NormalizedInput, 'regionId' | 'scalingGroupId' | 'batchSize' | 'removePolicy' | 'onBatchFailure' | 'drain' | 'dryRun'>;
+  input: Pick<
+    NormalizedInput,
+    'regionId' | 'scalingGroupId' | 'batchSize' | 'removePolicy' | 'onBatchFailure' | 'drain' | 'dryRun'
+  >;
   plan: Plan | undefined;
   counts: Counts & { batchesDone: number; batchesTotal: number };
   /** Batches of this run and, compacted, of earlier runs after continue-as-new. */

@@ -11,10 +11,14 @@ export type RestoreRecord =
 /** One backend of one instance (or its standby). */
 export function restoreKey(r: RestoreRecord): string {
   switch (r.kind) {
-    case 'clb': return `clb/${r.loadBalancerId}/${r.serverId}`;
-    case 'vsg': return `vsg/${r.vServerGroupId}/${r.serverId}/${r.port}`;
-    case 'alb': return `alb/${r.serverGroupId}/${r.serverId}/${r.port}`;
-    case 'standby': return `standby/${r.instanceId}`;
+    case 'clb':
+      return `clb/${r.loadBalancerId}/${r.serverId}`;
+    case 'vsg':
+      return `vsg/${r.vServerGroupId}/${r.serverId}/${r.port}`;
+    case 'alb':
+      return `alb/${r.serverGroupId}/${r.serverId}/${r.port}`;
+    case 'standby':
+      return `standby/${r.instanceId}`;
   }
 }
 

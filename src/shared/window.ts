@@ -1,5 +1,16 @@
-import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { InvalidInputError, validateInput, type AdvancedOptions, type DrainOptions, type InputProblem, type ScaleInInput } from './input';
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  WorkflowExecutionAlreadyStartedError,
+} from '@temporalio/common';
+import {
+  InvalidInputError,
+  validateInput,
+  type AdvancedOptions,
+  type DrainOptions,
+  type InputProblem,
+  type ScaleInInput,
+} from './input';
 import type { ScaleInResult } from './progress';
 
 /**
@@ -46,12 +57,34 @@ export interface ScaleInWindowInput {
 
 /** Every top-level field, in the order of the interface; the JSON schema's properties must match (test/unit/window-schema.test.ts). */
 export const WINDOW_FIELDS = [
-  'regionId', 'scalingGroupId', 'windowMinutes', 'windowSeconds', 'targetCapacity', 'count', 'selection', 'blackoutDates', 'timezone',
-  'batchSize', 'drain', 'removePolicy', 'decreaseDesiredCapacity', 'onBatchFailure', 'reason', 'advanced',
+  'regionId',
+  'scalingGroupId',
+  'windowMinutes',
+  'windowSeconds',
+  'targetCapacity',
+  'count',
+  'selection',
+  'blackoutDates',
+  'timezone',
+  'batchSize',
+  'drain',
+  'removePolicy',
+  'decreaseDesiredCapacity',
+  'onBatchFailure',
+  'reason',
+  'advanced',
 ] as const;
 export const WINDOW_REQUIRED_FIELDS = ['regionId', 'scalingGroupId', 'selection'] as const;
 /** The fields handed to every scale-in run as they are (validated by validateInput). */
-export const PASSTHROUGH_FIELDS = ['batchSize', 'drain', 'removePolicy', 'decreaseDesiredCapacity', 'onBatchFailure', 'reason', 'advanced'] as const;
+export const PASSTHROUGH_FIELDS = [
+  'batchSize',
+  'drain',
+  'removePolicy',
+  'decreaseDesiredCapacity',
+  'onBatchFailure',
+  'reason',
+  'advanced',
+] as const;
 export const WINDOW_LIMITS = {
   windowMinutes: [1, 10_080],
   windowSeconds: [1, 604_800],
@@ -116,7 +149,12 @@ export function isCalendarDate(s: string): boolean {
 
 /** The calendar date (`YYYY-MM-DD`) of an instant in an IANA time zone. */
 export function localDate(at: Date, timezone: string): string {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: timezone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).formatToParts(at);
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
   return `${get('year')}-${get('month')}-${get('day')}`;
 }
@@ -133,51 +171,113 @@ export function validateWindowInput(raw: unknown): NormalizedWindowInput {
   const problems: InputProblem[] = [];
   const add = (field: string, problem: string, fix: string) => problems.push({ field, problem, fix });
   if (!isObject(raw)) {
-    throw new InvalidWindowInputError([{ field: '(input)', problem: 'is not a JSON object', fix: 'pass an object with regionId, scalingGroupId, windowMinutes, count or targetCapacity, and selection' }]);
+    throw new InvalidWindowInputError([
+      {
+        field: '(input)',
+        problem: 'is not a JSON object',
+        fix: 'pass an object with regionId, scalingGroupId, windowMinutes, count or targetCapacity, and selection',
+      },
+    ]);
   }
   const known = new Set<string>(WINDOW_FIELDS);
-  for (const k of Object.keys(raw)) if (!known.has(k)) add(k, 'is not a known field', `remove it; known fields: ${WINDOW_FIELDS.join(', ')}`);
+  for (const k of Object.keys(raw))
+    if (!known.has(k)) add(k, 'is not a known field', `remove it; known fields: ${WINDOW_FIELDS.join(', ')}`);
 
   // Length: exactly one of windowMinutes / windowSeconds.
   let windowMs = 0;
-  if (raw.windowMinutes !== undefined && raw.windowSeconds !== undefined) add('windowMinutes', 'and windowSeconds are both set', 'give only one: windowMinutes for real windows, windowSeconds for tests');
+  if (raw.windowMinutes !== undefined && raw.windowSeconds !== undefined)
+    add(
+      'windowMinutes',
+      'and windowSeconds are both set',
+      'give only one: windowMinutes for real windows, windowSeconds for tests',
+    );
   else if (raw.windowMinutes !== undefined) {
-    if (!intIn(raw.windowMinutes, WINDOW_LIMITS.windowMinutes)) add('windowMinutes', `must be an integer from ${WINDOW_LIMITS.windowMinutes[0]} to ${WINDOW_LIMITS.windowMinutes[1]}, got ${JSON.stringify(raw.windowMinutes)}`, 'the window length in minutes, e.g. 120 for two hours');
+    if (!intIn(raw.windowMinutes, WINDOW_LIMITS.windowMinutes))
+      add(
+        'windowMinutes',
+        `must be an integer from ${WINDOW_LIMITS.windowMinutes[0]} to ${WINDOW_LIMITS.windowMinutes[1]}, got ${JSON.stringify(raw.windowMinutes)}`,
+        'the window length in minutes, e.g. 120 for two hours',
+      );
     else windowMs = raw.windowMinutes * 60_000;
   } else if (raw.windowSeconds !== undefined) {
-    if (!intIn(raw.windowSeconds, WINDOW_LIMITS.windowSeconds)) add('windowSeconds', `must be an integer from ${WINDOW_LIMITS.windowSeconds[0]} to ${WINDOW_LIMITS.windowSeconds[1]}, got ${JSON.stringify(raw.windowSeconds)}`, 'the window length in seconds');
+    if (!intIn(raw.windowSeconds, WINDOW_LIMITS.windowSeconds))
+      add(
+        'windowSeconds',
+        `must be an integer from ${WINDOW_LIMITS.windowSeconds[0]} to ${WINDOW_LIMITS.windowSeconds[1]}, got ${JSON.stringify(raw.windowSeconds)}`,
+        'the window length in seconds',
+      );
     else windowMs = raw.windowSeconds * 1000;
   } else add('windowMinutes', 'is missing', 'give the window length: windowMinutes (or windowSeconds)');
 
   // How many: exactly one of count / targetCapacity.
   let target: NormalizedWindowInput['target'] | undefined;
-  if (raw.count !== undefined && raw.targetCapacity !== undefined) add('count', 'and targetCapacity are both set', 'give only one: count (remove N instances) or targetCapacity (remove down to N)');
+  if (raw.count !== undefined && raw.targetCapacity !== undefined)
+    add(
+      'count',
+      'and targetCapacity are both set',
+      'give only one: count (remove N instances) or targetCapacity (remove down to N)',
+    );
   else if (raw.count !== undefined) {
-    if (!intIn(raw.count, WINDOW_LIMITS.count)) add('count', `must be an integer from ${WINDOW_LIMITS.count[0]} to ${WINDOW_LIMITS.count[1]}, got ${JSON.stringify(raw.count)}`, 'how many instances to remove per window');
+    if (!intIn(raw.count, WINDOW_LIMITS.count))
+      add(
+        'count',
+        `must be an integer from ${WINDOW_LIMITS.count[0]} to ${WINDOW_LIMITS.count[1]}, got ${JSON.stringify(raw.count)}`,
+        'how many instances to remove per window',
+      );
     else target = { kind: 'count', count: raw.count };
   } else if (raw.targetCapacity !== undefined) {
-    if (!intIn(raw.targetCapacity, WINDOW_LIMITS.targetCapacity)) add('targetCapacity', `must be an integer from ${WINDOW_LIMITS.targetCapacity[0]} to ${WINDOW_LIMITS.targetCapacity[1]}, got ${JSON.stringify(raw.targetCapacity)}`, 'the TotalCapacity to scale in to (MinSize still applies)');
+    if (!intIn(raw.targetCapacity, WINDOW_LIMITS.targetCapacity))
+      add(
+        'targetCapacity',
+        `must be an integer from ${WINDOW_LIMITS.targetCapacity[0]} to ${WINDOW_LIMITS.targetCapacity[1]}, got ${JSON.stringify(raw.targetCapacity)}`,
+        'the TotalCapacity to scale in to (MinSize still applies)',
+      );
     else target = { kind: 'targetCapacity', targetCapacity: raw.targetCapacity };
   } else add('count', 'is missing', 'give count (remove N instances) or targetCapacity (remove down to N)');
 
   const selection = raw.selection;
   if (typeof selection !== 'string' || !(SELECTION_POLICIES as readonly string[]).includes(selection)) {
-    add('selection', `must be one of ${SELECTION_POLICIES.map((s) => `"${s}"`).join(', ')}, got ${JSON.stringify(selection)}`, '"oldest" removes the oldest instances first');
+    add(
+      'selection',
+      `must be one of ${SELECTION_POLICIES.map((s) => `"${s}"`).join(', ')}, got ${JSON.stringify(selection)}`,
+      '"oldest" removes the oldest instances first',
+    );
   }
 
   const timezone = raw.timezone === undefined ? DEFAULT_TIMEZONE : raw.timezone;
-  if (typeof timezone !== 'string' || !isValidTimeZone(timezone)) add('timezone', `must be an IANA time zone, got ${JSON.stringify(timezone)}`, 'use e.g. "Asia/Shanghai" or "UTC"');
+  if (typeof timezone !== 'string' || !isValidTimeZone(timezone))
+    add('timezone', `must be an IANA time zone, got ${JSON.stringify(timezone)}`, 'use e.g. "Asia/Shanghai" or "UTC"');
 
   const blackoutDates: string[] = [];
   if (raw.blackoutDates !== undefined) {
-    if (!Array.isArray(raw.blackoutDates)) add('blackoutDates', 'must be an array of "YYYY-MM-DD" dates', 'e.g. ["2026-02-17","2026-10-01"]');
-    else if (raw.blackoutDates.length > WINDOW_LIMITS.blackoutDates[1]) add('blackoutDates', `has ${raw.blackoutDates.length} dates; at most ${WINDOW_LIMITS.blackoutDates[1]}`, 'drop past dates');
+    if (!Array.isArray(raw.blackoutDates))
+      add('blackoutDates', 'must be an array of "YYYY-MM-DD" dates', 'e.g. ["2026-02-17","2026-10-01"]');
+    else if (raw.blackoutDates.length > WINDOW_LIMITS.blackoutDates[1])
+      add(
+        'blackoutDates',
+        `has ${raw.blackoutDates.length} dates; at most ${WINDOW_LIMITS.blackoutDates[1]}`,
+        'drop past dates',
+      );
     else {
-      const bad = raw.blackoutDates.filter((d) => typeof d !== 'string' || !isCalendarDate(d)).map((d) => JSON.stringify(d));
-      if (bad.length) add('blackoutDates', `not calendar dates in YYYY-MM-DD form: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}`, 'write dates like "2026-10-01"');
+      const bad = raw.blackoutDates
+        .filter((d) => typeof d !== 'string' || !isCalendarDate(d))
+        .map((d) => JSON.stringify(d));
+      if (bad.length)
+        add(
+          'blackoutDates',
+          `not calendar dates in YYYY-MM-DD form: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}`,
+          'write dates like "2026-10-01"',
+        );
       const seen = new Set<string>();
       const dupes: string[] = [];
-      for (const d of raw.blackoutDates) if (typeof d === 'string') { if (seen.has(d)) dupes.push(d); else { seen.add(d); blackoutDates.push(d); } }
+      for (const d of raw.blackoutDates)
+        if (typeof d === 'string') {
+          if (seen.has(d)) dupes.push(d);
+          else {
+            seen.add(d);
+            blackoutDates.push(d);
+          }
+        }
       if (dupes.length) add('blackoutDates', `duplicate dates: ${dupes.join(', ')}`, 'list each date once');
     }
   }
@@ -191,7 +291,12 @@ export function validateWindowInput(raw: unknown): NormalizedWindowInput {
   }
   let scaleIn: ReturnType<typeof validateInput> | undefined;
   try {
-    scaleIn = validateInput({ regionId: raw.regionId, scalingGroupId: raw.scalingGroupId, instanceIds: [PLACEHOLDER_INSTANCE], ...passthrough });
+    scaleIn = validateInput({
+      regionId: raw.regionId,
+      scalingGroupId: raw.scalingGroupId,
+      instanceIds: [PLACEHOLDER_INSTANCE],
+      ...passthrough,
+    });
   } catch (e) {
     if (!(e instanceof InvalidInputError)) throw e;
     problems.push(...e.problems);
@@ -199,7 +304,11 @@ export function validateWindowInput(raw: unknown): NormalizedWindowInput {
 
   // Temporal refuses a retry policy whose maximum is below its initial interval (ValueError at the first activity).
   if (scaleIn && scaleIn.advanced.retryMaxIntervalMs < scaleIn.advanced.retryInitialIntervalMs) {
-    add('advanced.retryMaxIntervalMs', `is ${scaleIn.advanced.retryMaxIntervalMs}, below retryInitialIntervalMs ${scaleIn.advanced.retryInitialIntervalMs}`, 'raise it, or lower advanced.retryInitialIntervalMs too');
+    add(
+      'advanced.retryMaxIntervalMs',
+      `is ${scaleIn.advanced.retryMaxIntervalMs}, below retryInitialIntervalMs ${scaleIn.advanced.retryInitialIntervalMs}`,
+      'raise it, or lower advanced.retryInitialIntervalMs too',
+    );
   }
   if (problems.length || !scaleIn || !target) throw new InvalidWindowInputError(problems);
   return {
@@ -226,7 +335,10 @@ export function isAlreadyStarted(e: unknown): boolean {
 }
 
 /** Set by the Temporal server on every workflow a schedule starts (the firing's nominal time). */
-export const SA_TEMPORAL_SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+export const SA_TEMPORAL_SCHEDULED_START_TIME = defineSearchAttributeKey(
+  'TemporalScheduledStartTime',
+  SearchAttributeType.DATETIME,
+);
 
 // ---------------------------------------------------------------------------------------------
 // Selection (the activity's answer) and the window's result
@@ -244,7 +356,13 @@ export interface SelectionPick {
 
 export interface WindowSelection {
   policy: SelectionPolicy;
-  group: { scalingGroupId: string; totalCapacity: number; minSize: number; maxSize: number; desiredCapacity: number | undefined };
+  group: {
+    scalingGroupId: string;
+    totalCapacity: number;
+    minSize: number;
+    maxSize: number;
+    desiredCapacity: number | undefined;
+  };
   /** What the input asked for: `count`, or TotalCapacity − targetCapacity. */
   requested: number;
   /** What may go without going below MinSize: TotalCapacity − MinSize. */
@@ -260,7 +378,13 @@ export interface WindowSelection {
 }
 
 export type WindowOutcome = 'completed' | 'window-closed' | 'blackout' | 'skipped-busy' | 'failed';
-export const WINDOW_OUTCOMES: readonly WindowOutcome[] = ['completed', 'window-closed', 'blackout', 'skipped-busy', 'failed'];
+export const WINDOW_OUTCOMES: readonly WindowOutcome[] = [
+  'completed',
+  'window-closed',
+  'blackout',
+  'skipped-busy',
+  'failed',
+];
 
 export interface RemainingInstance {
   instanceId: string;

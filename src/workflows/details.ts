@@ -13,7 +13,12 @@ export function renderDetails(s: ProgressSnapshot): string {
   ];
   // The newest 30 batches keep the table readable on big runs; the progress query has them all.
   for (const b of s.batches.slice(-30)) {
-    lines.push(`| ${b.index} | ${b.instanceIds.length} | ${b.state} | ${b.scalingActivityId ?? ''}${b.adopted ? ' (adopted)' : ''} | ${b.attempts ?? ''} | ${b.errors.map((e) => e.replace(/\|/g, '/')).join('; ').slice(0, 200)} |`);
+    lines.push(
+      `| ${b.index} | ${b.instanceIds.length} | ${b.state} | ${b.scalingActivityId ?? ''}${b.adopted ? ' (adopted)' : ''} | ${b.attempts ?? ''} | ${b.errors
+        .map((e) => e.replace(/\|/g, '/'))
+        .join('; ')
+        .slice(0, 200)} |`,
+    );
   }
   if (s.lastError) lines.push('', `Last error: ${s.lastError}`);
   return lines.join('\n');

@@ -19,9 +19,35 @@ import type { ScaleInActivities, DrainRequest, DrainResponse, PollResponse } fro
 import { NON_RETRYABLE_TYPES } from '../shared/error-policy';
 import { mergeRestore, restoreInstanceId, type RestoreRecord } from '../shared/restore';
 import { InvalidInputError, chunk, validateInput, type NormalizedInput, type ScaleInInput } from '../shared/input';
-import type { BatchProgress, Counts, InstanceReport, Outcome, Phase, Plan, ProgressSnapshot, RemovedGroup, ScaleInResult } from '../shared/progress';
-import { SA_INSTANCES_FAILED, SA_INSTANCES_REMOVED, SA_INSTANCES_TOTAL, SA_PHASE, SA_REGION_ID, SA_SCALING_GROUP_ID } from '../shared/search-attributes';
-import { approveUpdate, endDrainUpdate, pauseUpdate, progressQuery, resultQuery, resumeUpdate, type ControlArgs, type ControlState } from './definitions';
+import type {
+  BatchProgress,
+  Counts,
+  InstanceReport,
+  Outcome,
+  Phase,
+  Plan,
+  ProgressSnapshot,
+  RemovedGroup,
+  ScaleInResult,
+} from '../shared/progress';
+import {
+  SA_INSTANCES_FAILED,
+  SA_INSTANCES_REMOVED,
+  SA_INSTANCES_TOTAL,
+  SA_PHASE,
+  SA_REGION_ID,
+  SA_SCALING_GROUP_ID,
+} from '../shared/search-attributes';
+import {
+  approveUpdate,
+  endDrainUpdate,
+  pauseUpdate,
+  progressQuery,
+  resultQuery,
+  resumeUpdate,
+  type ControlArgs,
+  type ControlState,
+} from './definitions';
 import { renderDetails } from './details';
 
 /** What a run hands to the next one on continue-as-new: compact, no raw API responses. */
@@ -43,7 +69,12 @@ export interface ScaleInCarry {
 const RECENT_BATCHES_KEPT = 50;
 
 /** What the result query reports while, or after, a run is in a phase. */
-const OUTCOME_BY_PHASE: Partial<Record<Phase, Outcome>> = { Completed: 'completed', DryRun: 'dry-run', Cancelled: 'cancelled', Failed: 'aborted' };
+const OUTCOME_BY_PHASE: Partial<Record<Phase, Outcome>> = {
+  Completed: 'completed',
+  DryRun: 'dry-run',
+  Cancelled: 'cancelled',
+  Failed: 'aborted',
+};
 
 interface Slot {
   progress: BatchProgress;
@@ -67,7 +98,12 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
     input = validateInput(rawInput);
   } catch (e) {
     if (e instanceof InvalidInputError) {
-      throw ApplicationFailure.create({ type: 'InvalidInput', message: e.message, nonRetryable: true, details: [e.problems] });
+      throw ApplicationFailure.create({
+        type: 'InvalidInput',
+        message: e.message,
+        nonRetryable: true,
+        details: [e.problems],
+      });
     }
     throw e;
   }
@@ -82,10 +118,22 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
   // Every activity heartbeats (src/activities/heartbeat.ts), so a killed worker costs one heartbeat
   // timeout, not the activity's whole start-to-close timeout.
   const heartbeatTimeout = adv.heartbeatTimeoutSeconds * 1000;
-  const acts = proxyActivities<ScaleInActivities>({ startToCloseTimeout: '2m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 30 } });
+  const acts = proxyActivities<ScaleInActivities>({
+    startToCloseTimeout: '2m',
+    heartbeatTimeout,
+    retry: { ...retry, maximumAttempts: 30 },
+  });
   // Bounded per error code by the activity itself (see error-policy.ts); this is only a backstop.
-  const removeActs = proxyActivities<ScaleInActivities>({ startToCloseTimeout: '2m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 500 } });
-  const longActs = proxyActivities<ScaleInActivities>({ startToCloseTimeout: '6h', heartbeatTimeout, retry: { ...retry, maximumAttempts: 100 } });
+  const removeActs = proxyActivities<ScaleInActivities>({
+    startToCloseTimeout: '2m',
+    heartbeatTimeout,
+    retry: { ...retry, maximumAttempts: 500 },
+  });
+  const longActs = proxyActivities<ScaleInActivities>({
+    startToCloseTimeout: '6h',
+    heartbeatTimeout,
+    retry: { ...retry, maximumAttempts: 100 },
+  });
 
   // ---------- state ----------
   const runKey = carry?.runKey ?? info.runId;
@@ -102,7 +150,9 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
   const notRemoved = new Map<string, InstanceReport>((carry?.notRemoved ?? []).map((r) => [r.instanceId, r]));
   const recentBatches: BatchProgress[] = [...(carry?.recentBatches ?? [])];
   const carriedDrained = new Map<string, { restore: RestoreRecord[]; drainedAt: string }>();
-  for (const d of carry?.drained ?? []) for (const id of d.instanceIds) carriedDrained.set(id, { restore: d.restore.filter((r) => restoreInstanceId(r) === id), drainedAt: d.drainedAt });
+  for (const d of carry?.drained ?? [])
+    for (const id of d.instanceIds)
+      carriedDrained.set(id, { restore: d.restore.filter((r) => restoreInstanceId(r) === id), drainedAt: d.drainedAt });
 
   const slots: Slot[] = chunk(input.instanceIds, input.batchSize).map((ids, i) => ({
     progress: { index: batchOffset + i + 1, instanceIds: ids, state: 'pending', requestIds: [], errors: [] },
@@ -135,7 +185,15 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
     paused,
     awaitingApproval: phase === 'AwaitingApproval',
     drainEndedEarly: slots.some((s) => s.drainEndedEarly),
-    input: { regionId: input.regionId, scalingGroupId: input.scalingGroupId, batchSize: input.batchSize, removePolicy: input.removePolicy, onBatchFailure: input.onBatchFailure, drain: input.drain, dryRun: input.dryRun },
+    input: {
+      regionId: input.regionId,
+      scalingGroupId: input.scalingGroupId,
+      batchSize: input.batchSize,
+      removePolicy: input.removePolicy,
+      onBatchFailure: input.onBatchFailure,
+      drain: input.drain,
+      dryRun: input.dryRun,
+    },
     plan,
     counts: { ...counts(), batchesDone: batchOffset + slots.filter((s) => s.done).length, batchesTotal },
     batches: allBatches(),
@@ -159,33 +217,61 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
 
   // ---------- handlers ----------
   setHandler(progressQuery, snapshot);
-  setHandler(pauseUpdate, (args) => {
-    paused = true;
-    log.info('paused', { by: args.by, note: args.note });
-    publish();
-    return control();
-  }, { validator: (_args: ControlArgs) => { if (isTerminal(phase)) throw new Error(`the run is already ${phase}`); } });
-  setHandler(resumeUpdate, (args) => {
-    paused = false;
-    log.info('resumed', { by: args.by, note: args.note });
-    publish();
-    return control();
-  }, { validator: (_args: ControlArgs) => { if (isTerminal(phase)) throw new Error(`the run is already ${phase}`); } });
-  setHandler(approveUpdate, (args) => {
-    approved = true;
-    log.info('approved', { by: args.by, note: args.note });
-    return control();
-  }, {
-    validator: (_args: ControlArgs) => {
-      if (!input.requireApproval) throw new Error('this run was not started with requireApproval');
-      if (isTerminal(phase)) throw new Error(`the run is already ${phase}`);
+  setHandler(
+    pauseUpdate,
+    (args) => {
+      paused = true;
+      log.info('paused', { by: args.by, note: args.note });
+      publish();
+      return control();
     },
-  });
-  setHandler(endDrainUpdate, (args) => {
-    for (const s of slots) if (s.drainIssued && !s.done) s.drainEndedEarly = true;
-    log.info('drain ended early by operator', { by: args.by, note: args.note });
-    return control();
-  }, { validator: (_args: ControlArgs) => { if (input.drain.strategy === 'none') throw new Error('this run does not drain'); } });
+    {
+      validator: (_args: ControlArgs) => {
+        if (isTerminal(phase)) throw new Error(`the run is already ${phase}`);
+      },
+    },
+  );
+  setHandler(
+    resumeUpdate,
+    (args) => {
+      paused = false;
+      log.info('resumed', { by: args.by, note: args.note });
+      publish();
+      return control();
+    },
+    {
+      validator: (_args: ControlArgs) => {
+        if (isTerminal(phase)) throw new Error(`the run is already ${phase}`);
+      },
+    },
+  );
+  setHandler(
+    approveUpdate,
+    (args) => {
+      approved = true;
+      log.info('approved', { by: args.by, note: args.note });
+      return control();
+    },
+    {
+      validator: (_args: ControlArgs) => {
+        if (!input.requireApproval) throw new Error('this run was not started with requireApproval');
+        if (isTerminal(phase)) throw new Error(`the run is already ${phase}`);
+      },
+    },
+  );
+  setHandler(
+    endDrainUpdate,
+    (args) => {
+      for (const s of slots) if (s.drainIssued && !s.done) s.drainEndedEarly = true;
+      log.info('drain ended early by operator', { by: args.by, note: args.note });
+      return control();
+    },
+    {
+      validator: (_args: ControlArgs) => {
+        if (input.drain.strategy === 'none') throw new Error('this run does not drain');
+      },
+    },
+  );
 
   upsertSearchAttributes([
     { key: SA_SCALING_GROUP_ID, value: input.scalingGroupId },
@@ -208,42 +294,59 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
   setHandler(resultQuery, () => result(OUTCOME_BY_PHASE[phase] ?? 'in-progress', `Phase ${phase}`));
 
   // ---------- preflight, dry run, approval ----------
-  if (!carry) try {
-    const pre = await acts.preflight.executeWithOptions(
-      { startToCloseTimeout: '5m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 30 }, summary: `Preflight: ${input.instanceIds.length} instance(s) in ${input.scalingGroupId}` },
-      [{ input, retryDelayCapMs: adv.retryMaxIntervalMs }],
-    );
-    plan = pre.plan;
-    if (pre.problems.length) {
-      lastError = pre.problems.map((p) => `${p.field}: ${p.problem}`).join('; ');
-      for (const p of pre.problems) for (const id of p.instanceIds ?? []) notRemoved.set(id, { instanceId: id, outcome: 'skipped', why: `preflight: ${p.problem}` });
-      setPhase('Failed');
-      await condition(allHandlersFinished);
-      throw ApplicationFailure.create({
-        type: 'PreflightFailed',
-        nonRetryable: true,
-        message: `Preflight failed, nothing was changed: ${pre.problems.map((p) => `${p.field}: ${p.problem} (fix: ${p.fix})`).join('; ')}`,
-        details: [pre.problems],
-      });
+  if (!carry)
+    try {
+      const pre = await acts.preflight.executeWithOptions(
+        {
+          startToCloseTimeout: '5m',
+          heartbeatTimeout,
+          retry: { ...retry, maximumAttempts: 30 },
+          summary: `Preflight: ${input.instanceIds.length} instance(s) in ${input.scalingGroupId}`,
+        },
+        [{ input, retryDelayCapMs: adv.retryMaxIntervalMs }],
+      );
+      plan = pre.plan;
+      if (pre.problems.length) {
+        lastError = pre.problems.map((p) => `${p.field}: ${p.problem}`).join('; ');
+        for (const p of pre.problems)
+          for (const id of p.instanceIds ?? [])
+            notRemoved.set(id, { instanceId: id, outcome: 'skipped', why: `preflight: ${p.problem}` });
+        setPhase('Failed');
+        await condition(allHandlersFinished);
+        throw ApplicationFailure.create({
+          type: 'PreflightFailed',
+          nonRetryable: true,
+          message: `Preflight failed, nothing was changed: ${pre.problems.map((p) => `${p.field}: ${p.problem} (fix: ${p.fix})`).join('; ')}`,
+          details: [pre.problems],
+        });
+      }
+      if (input.dryRun) {
+        for (const id of input.instanceIds)
+          notRemoved.set(id, { instanceId: id, outcome: 'skipped', why: 'dry run: nothing was changed' });
+        setPhase('DryRun');
+        await condition(allHandlersFinished);
+        return result(
+          'dry-run',
+          `Dry run: ${plan.batchCount} batch(es) of up to ${plan.batchSize}; TotalCapacity ${plan.group.totalCapacity} → ${plan.capacityAfter} (MinSize ${plan.group.minSize}).`,
+        );
+      }
+      if (!approved) {
+        setPhase('AwaitingApproval');
+        await condition(() => approved);
+      }
+    } catch (err) {
+      // Cancelled before anything changed (during the preflight or while awaiting approval).
+      if (isCancellation(err) && patched('report-cancel-before-running')) {
+        for (const id of input.instanceIds)
+          notRemoved.set(id, {
+            instanceId: id,
+            outcome: 'skipped',
+            why: `the run was cancelled during ${phase}, before any change`,
+          });
+        setPhase('Cancelled');
+      }
+      throw err;
     }
-    if (input.dryRun) {
-      for (const id of input.instanceIds) notRemoved.set(id, { instanceId: id, outcome: 'skipped', why: 'dry run: nothing was changed' });
-      setPhase('DryRun');
-      await condition(allHandlersFinished);
-      return result('dry-run', `Dry run: ${plan.batchCount} batch(es) of up to ${plan.batchSize}; TotalCapacity ${plan.group.totalCapacity} → ${plan.capacityAfter} (MinSize ${plan.group.minSize}).`);
-    }
-    if (!approved) {
-      setPhase('AwaitingApproval');
-      await condition(() => approved);
-    }
-  } catch (err) {
-    // Cancelled before anything changed (during the preflight or while awaiting approval).
-    if (isCancellation(err) && patched('report-cancel-before-running')) {
-      for (const id of input.instanceIds) notRemoved.set(id, { instanceId: id, outcome: 'skipped', why: `the run was cancelled during ${phase}, before any change` });
-      setPhase('Cancelled');
-    }
-    throw err;
-  }
   setPhase('Running');
   const thePlan: Plan = plan as Plan;
 
@@ -277,29 +380,57 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
       CancellationScope.nonCancellable(async () => {
         // Once a drain has failed the run will stop at that batch: draining more would only take
         // traffic away to give it back.
-        if (drainFailed && patched('stop-drains-after-failure')) throw ApplicationFailure.create({ type: 'DrainSkipped', nonRetryable: true, message: 'not drained: an earlier drain failed' });
+        if (drainFailed && patched('stop-drains-after-failure'))
+          throw ApplicationFailure.create({
+            type: 'DrainSkipped',
+            nonRetryable: true,
+            message: 'not drained: an earlier drain failed',
+          });
         slot.progress.state = 'draining';
-        const req: DrainRequest = { retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, strategy, instanceIds: slot.ids, loadBalancers: thePlan.loadBalancers, alreadyStandby: thePlan.alreadyStandby, batchIndex: slot.progress.index };
+        const req: DrainRequest = {
+          retryDelayCapMs: adv.retryMaxIntervalMs,
+          regionId: input.regionId,
+          scalingGroupId: input.scalingGroupId,
+          strategy,
+          instanceIds: slot.ids,
+          loadBalancers: thePlan.loadBalancers,
+          alreadyStandby: thePlan.alreadyStandby,
+          batchIndex: slot.progress.index,
+        };
         // The original weights go into the history before anything changes: a drain attempt's own
         // checkpoint can be lost with its worker after the first weight change.
         if (strategy === 'weight' && patched('snapshot-weights-before-drain')) {
-          req.originals = (await acts.snapshotWeights.executeWithOptions(
-            { startToCloseTimeout: '5m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 30 }, summary: `Read the weights of batch ${slot.progress.index}/${batchesTotal} (${slot.ids.length} instances)` },
-            [req],
-          )).restore;
+          req.originals = (
+            await acts.snapshotWeights.executeWithOptions(
+              {
+                startToCloseTimeout: '5m',
+                heartbeatTimeout,
+                retry: { ...retry, maximumAttempts: 30 },
+                summary: `Read the weights of batch ${slot.progress.index}/${batchesTotal} (${slot.ids.length} instances)`,
+              },
+              [req],
+            )
+          ).restore;
           slot.restore = req.originals;
         }
-        const res: DrainResponse = await longActs.drain.executeWithOptions(
-          { startToCloseTimeout: '10m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 30 }, summary: `Drain batch ${slot.progress.index}/${batchesTotal} (${slot.ids.length} instances, ${strategy})` },
-          [req],
-        ).catch((e: unknown) => {
-          // A drain that failed part-way says what it changed; restoring must cover that too.
-          slot.restore = mergeRestore(req.originals ?? [], restoreRecordsOf(e));
-          slot.progress.state = 'failed';
-          drainFailed = true;
-          slot.progress.errors.push(`drain failed: ${describeFailure(e)}`);
-          throw e;
-        });
+        const res: DrainResponse = await longActs.drain
+          .executeWithOptions(
+            {
+              startToCloseTimeout: '10m',
+              heartbeatTimeout,
+              retry: { ...retry, maximumAttempts: 30 },
+              summary: `Drain batch ${slot.progress.index}/${batchesTotal} (${slot.ids.length} instances, ${strategy})`,
+            },
+            [req],
+          )
+          .catch((e: unknown) => {
+            // A drain that failed part-way says what it changed; restoring must cover that too.
+            slot.restore = mergeRestore(req.originals ?? [], restoreRecordsOf(e));
+            slot.progress.state = 'failed';
+            drainFailed = true;
+            slot.progress.errors.push(`drain failed: ${describeFailure(e)}`);
+            throw e;
+          });
         slot.restore = res.restore;
         slot.drainDone = true;
         slot.progress.state = 'drained';
@@ -310,7 +441,9 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
     slot.ready = drained.then(async () => {
       // A zero-second timer still costs a server round trip (about a second on the dev server).
       if (drainTimeoutMs === 0 && patched('no-timer-for-zero-drain')) return;
-      await condition(() => slot.drainEndedEarly, drainTimeoutMs, { summary: `Drain wait batch ${slot.progress.index}/${batchesTotal} (${input.drain.timeoutSeconds}s)` });
+      await condition(() => slot.drainEndedEarly, drainTimeoutMs, {
+        summary: `Drain wait batch ${slot.progress.index}/${batchesTotal} (${input.drain.timeoutSeconds}s)`,
+      });
     });
     // Awaited when the batch's turn comes; marked handled so an abort elsewhere is not an unhandled rejection.
     slot.ready.catch(() => undefined);
@@ -332,7 +465,9 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
     const ids: string[] = [];
     for (const s of slots) {
       if (s.done && s.progress.state !== 'failed' && s.progress.state !== 'warning') continue;
-      const keep = s.restore.filter((r) => !s.sentToRemoval.has(restoreInstanceId(r)) || notRemoved.get(restoreInstanceId(r))?.outcome === 'failed');
+      const keep = s.restore.filter(
+        (r) => !s.sentToRemoval.has(restoreInstanceId(r)) || notRemoved.get(restoreInstanceId(r))?.outcome === 'failed',
+      );
       records.push(...keep);
       for (const id of s.ids) {
         if (s.sentToRemoval.has(id) && notRemoved.get(id)?.outcome !== 'failed') continue;
@@ -343,12 +478,29 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
     if (records.length) {
       setPhase('Restoring');
       const res = await acts.undrain.executeWithOptions(
-        { startToCloseTimeout: '10m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 50 }, summary: `Restore traffic to ${new Set(records.map(restoreInstanceId)).size} drained instance(s)` },
-        [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, restore: records }],
+        {
+          startToCloseTimeout: '10m',
+          heartbeatTimeout,
+          retry: { ...retry, maximumAttempts: 50 },
+          summary: `Restore traffic to ${new Set(records.map(restoreInstanceId)).size} drained instance(s)`,
+        },
+        [
+          {
+            retryDelayCapMs: adv.retryMaxIntervalMs,
+            regionId: input.regionId,
+            scalingGroupId: input.scalingGroupId,
+            restore: records,
+          },
+        ],
       );
       for (const id of res.restoredInstanceIds) {
         const prior = notRemoved.get(id);
-        notRemoved.set(id, { instanceId: id, outcome: prior?.outcome === 'failed' ? 'failed' : 'restored', why: `${prior?.outcome === 'failed' ? `${prior.why}; ` : ''}drained then restored: ${why}`, batch: prior?.batch });
+        notRemoved.set(id, {
+          instanceId: id,
+          outcome: prior?.outcome === 'failed' ? 'failed' : 'restored',
+          why: `${prior?.outcome === 'failed' ? `${prior.why}; ` : ''}drained then restored: ${why}`,
+          batch: prior?.batch,
+        });
       }
     }
     for (const id of ids) {
@@ -358,7 +510,13 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
     for (const s of slots) {
       for (const id of s.sentToRemoval) {
         if (!notRemoved.has(id) && !removed.some((g) => g.instanceIds.includes(id))) {
-          notRemoved.set(id, { instanceId: id, outcome: 'pending', why: `RemoveInstances was accepted (scaling activity ${s.progress.scalingActivityId ?? '?'}) before the run stopped (${why}); ESS finishes it`, scalingActivityId: s.progress.scalingActivityId, batch: s.progress.index });
+          notRemoved.set(id, {
+            instanceId: id,
+            outcome: 'pending',
+            why: `RemoveInstances was accepted (scaling activity ${s.progress.scalingActivityId ?? '?'}) before the run stopped (${why}); ESS finishes it`,
+            scalingActivityId: s.progress.scalingActivityId,
+            batch: s.progress.index,
+          });
         }
       }
     }
@@ -366,7 +524,10 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
 
   /** The newest scaling activities this run accounts for: a retried removeBatch must not take one for its own lost call. */
   const knownActivityIds = (): string[] => {
-    const ids = [...removed.map((g) => g.scalingActivityId), ...[...notRemoved.values()].map((r) => r.scalingActivityId)];
+    const ids = [
+      ...removed.map((g) => g.scalingActivityId),
+      ...[...notRemoved.values()].map((r) => r.scalingActivityId),
+    ];
     return [...new Set(ids.filter((id): id is string => typeof id === 'string' && id.startsWith('asa-')))].slice(-20);
   };
 
@@ -382,8 +543,24 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
       // Not cancelled half-way: once sent, the outcome must be known.
       removal = await CancellationScope.nonCancellable(() =>
         removeActs.removeBatch.executeWithOptions(
-          { startToCloseTimeout: '2m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 500 }, summary: `RemoveInstances ${label}` },
-          [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, instanceIds: slot.ids, removePolicy: input.removePolicy, decreaseDesiredCapacity: input.decreaseDesiredCapacity, idempotencyKey: `${runKey}/${p.index}`, knownScalingActivityIds: knownActivityIds() }],
+          {
+            startToCloseTimeout: '2m',
+            heartbeatTimeout,
+            retry: { ...retry, maximumAttempts: 500 },
+            summary: `RemoveInstances ${label}`,
+          },
+          [
+            {
+              retryDelayCapMs: adv.retryMaxIntervalMs,
+              regionId: input.regionId,
+              scalingGroupId: input.scalingGroupId,
+              instanceIds: slot.ids,
+              removePolicy: input.removePolicy,
+              decreaseDesiredCapacity: input.decreaseDesiredCapacity,
+              idempotencyKey: `${runKey}/${p.index}`,
+              knownScalingActivityIds: knownActivityIds(),
+            },
+          ],
         ),
       );
     } catch (e) {
@@ -392,7 +569,13 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
       p.state = 'failed';
       lastError = `${label}: ${why}`;
       lastErrorCode = failureType(e);
-      for (const id of slot.ids) notRemoved.set(id, { instanceId: id, outcome: 'failed', why: `RemoveInstances failed: ${why}`, batch: p.index });
+      for (const id of slot.ids)
+        notRemoved.set(id, {
+          instanceId: id,
+          outcome: 'failed',
+          why: `RemoveInstances failed: ${why}`,
+          batch: p.index,
+        });
       publish();
       return false;
     }
@@ -401,7 +584,14 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
     p.requestIds.push(...removal.requestIds);
     for (const g of removal.gone) {
       slot.sentToRemoval.add(g.instanceId);
-      if (g.removedByEarlierAttempt) removed.push({ batch: p.index, scalingActivityId: '(unknown: response lost)', statusCode: 'Gone', instanceIds: [g.instanceId], why: g.why });
+      if (g.removedByEarlierAttempt)
+        removed.push({
+          batch: p.index,
+          scalingActivityId: '(unknown: response lost)',
+          statusCode: 'Gone',
+          instanceIds: [g.instanceId],
+          why: g.why,
+        });
       else notRemoved.set(g.instanceId, { instanceId: g.instanceId, outcome: 'skipped', why: g.why, batch: p.index });
     }
     for (const r of removal.removals) for (const id of r.instanceIds) slot.sentToRemoval.add(id);
@@ -413,35 +603,79 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
     for (const r of removal.removals) {
       let polled: PollResponse;
       try {
-        const poll = () => longActs.pollScalingActivity.executeWithOptions(
-          { startToCloseTimeout: '6h', heartbeatTimeout, retry: { ...retry, maximumAttempts: 100 }, summary: `Poll scaling activity ${r.scalingActivityId} (${label})` },
-          [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, scalingActivityId: r.scalingActivityId, instanceIds: r.instanceIds, minIntervalMs: adv.pollMinIntervalMs, maxIntervalMs: adv.pollMaxIntervalMs }],
-        );
+        const poll = () =>
+          longActs.pollScalingActivity.executeWithOptions(
+            {
+              startToCloseTimeout: '6h',
+              heartbeatTimeout,
+              retry: { ...retry, maximumAttempts: 100 },
+              summary: `Poll scaling activity ${r.scalingActivityId} (${label})`,
+            },
+            [
+              {
+                retryDelayCapMs: adv.retryMaxIntervalMs,
+                regionId: input.regionId,
+                scalingGroupId: input.scalingGroupId,
+                scalingActivityId: r.scalingActivityId,
+                instanceIds: r.instanceIds,
+                minIntervalMs: adv.pollMinIntervalMs,
+                maxIntervalMs: adv.pollMaxIntervalMs,
+              },
+            ],
+          );
         // ESS finishes an accepted removal whatever we do: a cancel waits for its end, so the
         // result says what was removed instead of "pending".
-        polled = patched('follow-accepted-removals-on-cancel') ? await CancellationScope.nonCancellable(poll) : await poll();
+        polled = patched('follow-accepted-removals-on-cancel')
+          ? await CancellationScope.nonCancellable(poll)
+          : await poll();
       } catch (e) {
         if (isCancellation(e)) throw e;
         const why = describeFailure(e);
         p.errors.push(why);
         lastError = `${label}: ${why}`;
-        for (const id of r.instanceIds) notRemoved.set(id, { instanceId: id, outcome: 'pending', why: `removal accepted by scaling activity ${r.scalingActivityId}, but its end could not be observed: ${why}`, scalingActivityId: r.scalingActivityId, batch: p.index });
+        for (const id of r.instanceIds)
+          notRemoved.set(id, {
+            instanceId: id,
+            outcome: 'pending',
+            why: `removal accepted by scaling activity ${r.scalingActivityId}, but its end could not be observed: ${why}`,
+            scalingActivityId: r.scalingActivityId,
+            batch: p.index,
+          });
         ok = false;
         continue;
       }
       if (polled.removedInstanceIds.length) {
-        removed.push({ batch: p.index, scalingActivityId: r.scalingActivityId, statusCode: polled.statusCode, instanceIds: polled.removedInstanceIds, why: `removed by scaling activity ${r.scalingActivityId} (${polled.statusCode})${r.adopted ? ', adopted after an ambiguous earlier attempt' : ''}` });
+        removed.push({
+          batch: p.index,
+          scalingActivityId: r.scalingActivityId,
+          statusCode: polled.statusCode,
+          instanceIds: polled.removedInstanceIds,
+          why: `removed by scaling activity ${r.scalingActivityId} (${polled.statusCode})${r.adopted ? ', adopted after an ambiguous earlier attempt' : ''}`,
+        });
       }
-      for (const f of polled.failedInstances) notRemoved.set(f.instanceId, { instanceId: f.instanceId, outcome: 'failed', why: f.why, scalingActivityId: r.scalingActivityId, batch: p.index });
+      for (const f of polled.failedInstances)
+        notRemoved.set(f.instanceId, {
+          instanceId: f.instanceId,
+          outcome: 'failed',
+          why: f.why,
+          scalingActivityId: r.scalingActivityId,
+          batch: p.index,
+        });
       if (polled.failedInstances.length) {
         ok = false;
-        p.errors.push(`scaling activity ${r.scalingActivityId} ended ${polled.statusCode}: ${polled.failedInstances.length} instance(s) not removed`);
+        p.errors.push(
+          `scaling activity ${r.scalingActivityId} ended ${polled.statusCode}: ${polled.failedInstances.length} instance(s) not removed`,
+        );
         lastError = `${label}: scaling activity ${r.scalingActivityId} ended ${polled.statusCode}${polled.statusMessage ? `: ${polled.statusMessage}` : ''}`;
         lastErrorCode = `ScalingActivity${polled.statusCode}`;
       }
       p.endedAt = polled.endedAt;
     }
-    p.state = ok ? 'succeeded' : removal.removals.length && removed.some((g) => g.batch === p.index) ? 'warning' : 'failed';
+    p.state = ok
+      ? 'succeeded'
+      : removal.removals.length && removed.some((g) => g.batch === p.index)
+        ? 'warning'
+        : 'failed';
     return ok;
   };
 
@@ -459,21 +693,40 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
         const failedIds = new Set(slot.ids.filter((id) => notRemoved.get(id)?.outcome === 'failed'));
         const back = slot.restore.filter((r) => failedIds.has(restoreInstanceId(r)));
         if (back.length) {
-          const res = await CancellationScope.nonCancellable(() => acts.undrain.executeWithOptions(
-            { startToCloseTimeout: '10m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 50 }, summary: `Restore traffic to ${failedIds.size} instance(s) of failed batch ${slot.progress.index}` },
-            [{ retryDelayCapMs: adv.retryMaxIntervalMs, regionId: input.regionId, scalingGroupId: input.scalingGroupId, restore: back }],
-          ));
+          const res = await CancellationScope.nonCancellable(() =>
+            acts.undrain.executeWithOptions(
+              {
+                startToCloseTimeout: '10m',
+                heartbeatTimeout,
+                retry: { ...retry, maximumAttempts: 50 },
+                summary: `Restore traffic to ${failedIds.size} instance(s) of failed batch ${slot.progress.index}`,
+              },
+              [
+                {
+                  retryDelayCapMs: adv.retryMaxIntervalMs,
+                  regionId: input.regionId,
+                  scalingGroupId: input.scalingGroupId,
+                  restore: back,
+                },
+              ],
+            ),
+          );
           for (const id of res.restoredInstanceIds) {
             const prior = notRemoved.get(id);
             if (prior) prior.why = `${prior.why}; its traffic was restored`;
           }
           // Restored once is enough: a later abort must not restore (and report) them again.
           // Versioned: runs recorded before this change restored them twice (test/fixtures/histories).
-          if (patched('restore-failed-batch-once')) slot.restore = slot.restore.filter((r) => !failedIds.has(restoreInstanceId(r)));
+          if (patched('restore-failed-batch-once'))
+            slot.restore = slot.restore.filter((r) => !failedIds.has(restoreInstanceId(r)));
         }
         if (input.onBatchFailure === 'abort') {
           slot.done = true;
-          throw ApplicationFailure.create({ type: lastErrorCode ?? 'BatchFailed', nonRetryable: true, message: `Batch ${slot.progress.index} failed (${lastError ?? 'see progress'}); aborting because onBatchFailure is "abort"` });
+          throw ApplicationFailure.create({
+            type: lastErrorCode ?? 'BatchFailed',
+            nonRetryable: true,
+            message: `Batch ${slot.progress.index} failed (${lastError ?? 'see progress'}); aborting because onBatchFailure is "abort"`,
+          });
         }
       }
       slot.done = true;
@@ -492,12 +745,21 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
           plan: thePlan,
           removed,
           notRemoved: [...notRemoved.values()],
-          recentBatches: allBatches().filter((b) => slots.find((s) => s.progress === b)?.done !== false).slice(-RECENT_BATCHES_KEPT),
-          drained: remaining.filter((s) => s.drainDone).map((s) => ({ instanceIds: s.ids, restore: s.restore, drainedAt: s.progress.drainedAt ?? '' })),
+          recentBatches: allBatches()
+            .filter((b) => slots.find((s) => s.progress === b)?.done !== false)
+            .slice(-RECENT_BATCHES_KEPT),
+          drained: remaining
+            .filter((s) => s.drainDone)
+            .map((s) => ({ instanceIds: s.ids, restore: s.restore, drainedAt: s.progress.drainedAt ?? '' })),
           paused,
           continuedAsNew: (carry?.continuedAsNew ?? 0) + 1,
         };
-        const nextInput: ScaleInInput = { ...rawInput, instanceIds: remaining.flatMap((s) => s.ids), requireApproval: false, dryRun: false };
+        const nextInput: ScaleInInput = {
+          ...rawInput,
+          instanceIds: remaining.flatMap((s) => s.ids),
+          requireApproval: false,
+          dryRun: false,
+        };
         log.info('continuing as new', { batchesDone: next.batchOffset, remaining: nextInput.instanceIds.length });
         return await continueAsNew<typeof scaleIn>(nextInput, next);
       }
@@ -523,13 +785,17 @@ export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Pro
   setPhase('Completed');
   await condition(allHandlersFinished);
   const outcome: Outcome = c.failed || c.pending ? 'completed-with-failures' : 'completed';
-  return result(outcome, `${outcome === 'completed' ? 'Completed' : 'Completed with failures'}: removed ${c.removed}, failed ${c.failed}, restored ${c.restored}, skipped ${c.skipped} of ${c.total} instance(s) in ${batchesTotal} batch(es).`);
+  return result(
+    outcome,
+    `${outcome === 'completed' ? 'Completed' : 'Completed with failures'}: removed ${c.removed}, failed ${c.failed}, restored ${c.restored}, skipped ${c.skipped} of ${c.total} instance(s) in ${batchesTotal} batch(es).`,
+  );
 }
 
 function restoreRecordsOf(e: unknown): RestoreRecord[] {
   let cur: unknown = e;
   while (cur instanceof ActivityFailure && cur.cause) cur = cur.cause;
-  const detail = cur instanceof ApplicationFailure ? (cur.details?.[0] as { restore?: RestoreRecord[] } | undefined) : undefined;
+  const detail =
+    cur instanceof ApplicationFailure ? (cur.details?.[0] as { restore?: RestoreRecord[] } | undefined) : undefined;
   return Array.isArray(detail?.restore) ? detail.restore : [];
 }
 
@@ -540,7 +806,7 @@ function isTerminal(p: Phase): boolean {
 function failureType(e: unknown): string | undefined {
   let cur: unknown = e;
   while (cur instanceof ActivityFailure && cur.cause) cur = cur.cause;
-  return cur instanceof ApplicationFailure ? cur.type ?? undefined : undefined;
+  return cur instanceof ApplicationFailure ? (cur.type ?? undefined) : undefined;
 }
 
 /** One line naming the cloud error code, for progress and results. */

@@ -49,7 +49,13 @@ export async function scaleInWindow(rawInput: ScaleInWindowInput): Promise<Scale
   try {
     input = validateWindowInput(rawInput);
   } catch (e) {
-    if (e instanceof InvalidInputError) throw ApplicationFailure.create({ type: 'InvalidInput', message: e.message, nonRetryable: true, details: [e.problems] });
+    if (e instanceof InvalidInputError)
+      throw ApplicationFailure.create({
+        type: 'InvalidInput',
+        message: e.message,
+        nonRetryable: true,
+        details: [e.problems],
+      });
     throw e;
   }
   upsertSearchAttributes([
@@ -61,7 +67,13 @@ export async function scaleInWindow(rawInput: ScaleInWindowInput): Promise<Scale
   const acts = proxyActivities<WindowActivities>({
     startToCloseTimeout: '2m',
     heartbeatTimeout: adv.heartbeatTimeoutSeconds * 1000,
-    retry: { initialInterval: adv.retryInitialIntervalMs, maximumInterval: adv.retryMaxIntervalMs, backoffCoefficient: 2, maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+    retry: {
+      initialInterval: adv.retryInitialIntervalMs,
+      maximumInterval: adv.retryMaxIntervalMs,
+      backoffCoefficient: 2,
+      maximumAttempts: 20,
+      nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+    },
   });
 
   const scheduled = scheduledTime(info);
@@ -103,7 +115,10 @@ export async function scaleInWindow(rawInput: ScaleInWindowInput): Promise<Scale
 
   // ---------- 1. blackout ----------
   if (input.blackoutDates.includes(result.localDate)) {
-    return finish('blackout', `${result.localDate} (${input.timezone}) is a blackout date: nothing was selected or changed.`);
+    return finish(
+      'blackout',
+      `${result.localDate} (${input.timezone}) is a blackout date: nothing was selected or changed.`,
+    );
   }
 
   // ---------- the window's end: scheduled time + length ----------
@@ -111,7 +126,10 @@ export async function scaleInWindow(rawInput: ScaleInWindowInput): Promise<Scale
   result.windowClosesAt = new Date(closesAt).toISOString();
   const leftMs = closesAt - info.runStartTime.getTime();
   if (leftMs <= 0) {
-    return finish('window-closed', `The window had already closed (at ${result.windowClosesAt}) when this run started: nothing was selected or changed.`);
+    return finish(
+      'window-closed',
+      `The window had already closed (at ${result.windowClosesAt}) when this run started: nothing was selected or changed.`,
+    );
   }
   let closed = false;
   const timerScope = new CancellationScope();
@@ -132,20 +150,29 @@ export async function scaleInWindow(rawInput: ScaleInWindowInput): Promise<Scale
   publish('Selecting');
   try {
     result.selection = await acts.selectInstancesForWindow.executeWithOptions(
-      { startToCloseTimeout: '2m', heartbeatTimeout: adv.heartbeatTimeoutSeconds * 1000, summary: `Select instances of ${input.scalingGroupId} (${input.selection})` },
-      [{
-        regionId: input.regionId,
-        scalingGroupId: input.scalingGroupId,
-        policy: input.selection,
-        count: input.target.kind === 'count' ? input.target.count : undefined,
-        targetCapacity: input.target.kind === 'targetCapacity' ? input.target.targetCapacity : undefined,
-        retryDelayCapMs: adv.retryMaxIntervalMs,
-      }],
+      {
+        startToCloseTimeout: '2m',
+        heartbeatTimeout: adv.heartbeatTimeoutSeconds * 1000,
+        summary: `Select instances of ${input.scalingGroupId} (${input.selection})`,
+      },
+      [
+        {
+          regionId: input.regionId,
+          scalingGroupId: input.scalingGroupId,
+          policy: input.selection,
+          count: input.target.kind === 'count' ? input.target.count : undefined,
+          targetCapacity: input.target.kind === 'targetCapacity' ? input.target.targetCapacity : undefined,
+          retryDelayCapMs: adv.retryMaxIntervalMs,
+        },
+      ],
     );
   } catch (e) {
     if (isCancellation(e)) throw e;
     timerScope.cancel();
-    return fail(failureType(e) ?? 'SelectionFailed', `Selecting the instances failed, nothing was changed: ${describeFailure(e)}`);
+    return fail(
+      failureType(e) ?? 'SelectionFailed',
+      `Selecting the instances failed, nothing was changed: ${describeFailure(e)}`,
+    );
   }
   const picks = result.selection.picks.map((p) => p.instanceId);
   if (!picks.length) {
@@ -153,8 +180,15 @@ export async function scaleInWindow(rawInput: ScaleInWindowInput): Promise<Scale
     return finish('completed', `Nothing to remove: ${result.selection.capped ?? 'nothing was asked for'}.`);
   }
   if (closed) {
-    result.remaining = picks.map((id) => ({ instanceId: id, state: 'InService', why: 'selected, but the window closed before the scale-in could start' }));
-    return finish('window-closed', `The window closed before the scale-in could start: the ${picks.length} selected instance(s) were left alone.`);
+    result.remaining = picks.map((id) => ({
+      instanceId: id,
+      state: 'InService',
+      why: 'selected, but the window closed before the scale-in could start',
+    }));
+    return finish(
+      'window-closed',
+      `The window closed before the scale-in could start: the ${picks.length} selected instance(s) were left alone.`,
+    );
   }
 
   // ---------- 3. the scale-in run, as a child under the group's lock ----------
@@ -165,7 +199,9 @@ export async function scaleInWindow(rawInput: ScaleInWindowInput): Promise<Scale
     regionId: input.regionId,
     scalingGroupId: input.scalingGroupId,
     instanceIds: picks,
-    reason: input.passthrough.reason ?? `scheduled window ${info.workflowId}: ${input.selection}, ${input.target.kind === 'count' ? `count ${input.target.count}` : `targetCapacity ${input.target.targetCapacity}`}`,
+    reason:
+      input.passthrough.reason ??
+      `scheduled window ${info.workflowId}: ${input.selection}, ${input.target.kind === 'count' ? `count ${input.target.count}` : `targetCapacity ${input.target.targetCapacity}`}`,
   };
   // Cancelling this scope cancels the child, and its result then waits for the child's cleanup.
   const childScope = new CancellationScope();
@@ -188,8 +224,15 @@ export async function scaleInWindow(rawInput: ScaleInWindowInput): Promise<Scale
   } catch (e) {
     if (isAlreadyStarted(e)) {
       timerScope.cancel();
-      result.remaining = picks.map((id) => ({ instanceId: id, state: 'InService', why: `not touched: ${childId} was already running` }));
-      return finish('skipped-busy', `A scale-in is already running for this group (${childId}); this window changed nothing (one run per group at a time).`);
+      result.remaining = picks.map((id) => ({
+        instanceId: id,
+        state: 'InService',
+        why: `not touched: ${childId} was already running`,
+      }));
+      return finish(
+        'skipped-busy',
+        `A scale-in is already running for this group (${childId}); this window changed nothing (one run per group at a time).`,
+      );
     }
     if (isCancellation(e)) throw e;
     timerScope.cancel();
@@ -233,26 +276,49 @@ export async function scaleInWindow(rawInput: ScaleInWindowInput): Promise<Scale
     // A cancelled run reports nothing: ask the group which picks are still there.
     try {
       const check = await acts.checkWindowInstances.executeWithOptions(
-        { startToCloseTimeout: '2m', heartbeatTimeout: adv.heartbeatTimeoutSeconds * 1000, summary: `Check which of ${picks.length} instance(s) remain in ${input.scalingGroupId}` },
-        [{ regionId: input.regionId, scalingGroupId: input.scalingGroupId, instanceIds: picks, retryDelayCapMs: adv.retryMaxIntervalMs }],
+        {
+          startToCloseTimeout: '2m',
+          heartbeatTimeout: adv.heartbeatTimeoutSeconds * 1000,
+          summary: `Check which of ${picks.length} instance(s) remain in ${input.scalingGroupId}`,
+        },
+        [
+          {
+            regionId: input.regionId,
+            scalingGroupId: input.scalingGroupId,
+            instanceIds: picks,
+            retryDelayCapMs: adv.retryMaxIntervalMs,
+          },
+        ],
       );
       const there = new Map(check.inGroup.map((i) => [i.instanceId, i.lifecycleState]));
       result.removed = picks.filter((id) => !there.has(id));
       result.remaining = [...there].map(([instanceId, state]) => ({
         instanceId,
         state,
-        why: state.startsWith('Removing') ? 'RemoveInstances was accepted before the run stopped; ESS finishes it' : `still in the group after the run was ${failure.cancelled ? 'cancelled' : 'stopped'}`,
+        why: state.startsWith('Removing')
+          ? 'RemoveInstances was accepted before the run stopped; ESS finishes it'
+          : `still in the group after the run was ${failure.cancelled ? 'cancelled' : 'stopped'}`,
       }));
     } catch (e) {
       if (isCancellation(e)) throw e;
-      result.remaining = picks.map((id) => ({ instanceId: id, state: 'unknown', why: `could not check the group: ${describeFailure(e)}` }));
+      result.remaining = picks.map((id) => ({
+        instanceId: id,
+        state: 'unknown',
+        why: `could not check the group: ${describeFailure(e)}`,
+      }));
     }
   }
 
   if (closedMidRun && failure.cancelled) {
-    return finish('window-closed', `The window closed at ${result.windowClosesAt} before the scale-in ended, so the run was cancelled: no new batch started and drained instances got their traffic back. Removed ${result.removed.length} of ${picks.length}; ${result.remaining.length} remain in the group.`);
+    return finish(
+      'window-closed',
+      `The window closed at ${result.windowClosesAt} before the scale-in ended, so the run was cancelled: no new batch started and drained instances got their traffic back. Removed ${result.removed.length} of ${picks.length}; ${result.remaining.length} remain in the group.`,
+    );
   }
-  return fail(failure.type, `The scale-in run ${childId} ${failure.cancelled ? 'was cancelled from outside the window' : 'failed'}: ${failure.message}. Removed ${result.removed.length} of ${picks.length}; ${result.remaining.length} remain in the group.`);
+  return fail(
+    failure.type,
+    `The scale-in run ${childId} ${failure.cancelled ? 'was cancelled from outside the window' : 'failed'}: ${failure.message}. Removed ${result.removed.length} of ${picks.length}; ${result.remaining.length} remain in the group.`,
+  );
 }
 
 /** Copies a run's per-instance report into the window's result. */
@@ -268,8 +334,15 @@ function isScaleInResult(v: unknown): v is ScaleInResult {
 
 function childFailureOf(e: unknown): { type: string; message: string; details: unknown[]; cancelled: boolean } {
   const cause = e instanceof ChildWorkflowFailure ? e.cause : e;
-  if (cause instanceof CancelledFailure) return { type: 'CancelledFailure', message: cause.message || 'cancelled', details: [], cancelled: true };
-  if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'ApplicationFailure', message: cause.message, details: cause.details ? [...cause.details] : [], cancelled: false };
+  if (cause instanceof CancelledFailure)
+    return { type: 'CancelledFailure', message: cause.message || 'cancelled', details: [], cancelled: true };
+  if (cause instanceof ApplicationFailure)
+    return {
+      type: cause.type ?? 'ApplicationFailure',
+      message: cause.message,
+      details: cause.details ? [...cause.details] : [],
+      cancelled: false,
+    };
   if (cause instanceof Error) return { type: cause.name, message: cause.message, details: [], cancelled: false };
   return { type: 'ChildFailed', message: String(cause), details: [], cancelled: false };
 }
@@ -277,9 +350,11 @@ function childFailureOf(e: unknown): { type: string; message: string; details: u
 /** The firing's nominal time: a schedule sets TemporalScheduledStartTime; a plain start has only its start time. */
 function scheduledTime(info: WorkflowInfo): { at: Date; source: ScaleInWindowResult['scheduledAtSource'] } {
   const typed = info.typedSearchAttributes.get(SA_TEMPORAL_SCHEDULED_START_TIME);
-  if (typed instanceof Date && !Number.isNaN(typed.getTime())) return { at: typed, source: 'TemporalScheduledStartTime' };
+  if (typed instanceof Date && !Number.isNaN(typed.getTime()))
+    return { at: typed, source: 'TemporalScheduledStartTime' };
   // A payload without type metadata lands only in the untyped map.
-  const raw = (info.searchAttributes as Record<string, unknown[] | undefined> | undefined)?.TemporalScheduledStartTime?.[0];
+  const raw = (info.searchAttributes as Record<string, unknown[] | undefined> | undefined)
+    ?.TemporalScheduledStartTime?.[0];
   if (raw instanceof Date || typeof raw === 'string') {
     const d = new Date(raw);
     if (!Number.isNaN(d.getTime())) return { at: d, source: 'TemporalScheduledStartTime' };
@@ -295,7 +370,7 @@ function rootOf(e: unknown): unknown {
 
 function failureType(e: unknown): string | undefined {
   const cur = rootOf(e);
-  return cur instanceof ApplicationFailure ? cur.type ?? undefined : undefined;
+  return cur instanceof ApplicationFailure ? (cur.type ?? undefined) : undefined;
 }
 
 function describeFailure(e: unknown): string {
@@ -315,8 +390,13 @@ export function renderWindowDetails(r: ScaleInWindowResult, stage: string): stri
   ];
   if (r.message) lines.push('', r.message);
   if (s) {
-    lines.push('', `Selection **${s.policy}**: asked for ${s.requested}, at most ${s.maxRemovable} may go (TotalCapacity ${s.group.totalCapacity}, MinSize ${s.group.minSize}), picked ${s.picks.length}${s.capped ? ` (${s.capped})` : ''}`);
-    const ex = Object.entries(s.excluded).map(([k, n]) => `${k}: ${n}`).join(' · ');
+    lines.push(
+      '',
+      `Selection **${s.policy}**: asked for ${s.requested}, at most ${s.maxRemovable} may go (TotalCapacity ${s.group.totalCapacity}, MinSize ${s.group.minSize}), picked ${s.picks.length}${s.capped ? ` (${s.capped})` : ''}`,
+    );
+    const ex = Object.entries(s.excluded)
+      .map(([k, n]) => `${k}: ${n}`)
+      .join(' · ');
     if (ex) lines.push('', `Not picked: ${ex}`);
     if (s.configurationBasis) lines.push('', `Configuration order: ${s.configurationBasis}`);
     lines.push('', '| # | instance | why |', '|---|---|---|');
@@ -325,8 +405,14 @@ export function renderWindowDetails(r: ScaleInWindowResult, stage: string): stri
   }
   if (r.childWorkflowId) lines.push('', `Scale-in run: ${r.childWorkflowId}`);
   if (r.remaining.length) {
-    const shown = r.remaining.slice(0, 30).map((x) => `${x.instanceId} (${x.state})`).join(', ');
-    lines.push('', `Remaining in the group: ${shown}${r.remaining.length > 30 ? ` and ${r.remaining.length - 30} more` : ''}`);
+    const shown = r.remaining
+      .slice(0, 30)
+      .map((x) => `${x.instanceId} (${x.state})`)
+      .join(', ');
+    lines.push(
+      '',
+      `Remaining in the group: ${shown}${r.remaining.length > 30 ? ` and ${r.remaining.length - 30} more` : ''}`,
+    );
   }
   return lines.join('\n');
 }

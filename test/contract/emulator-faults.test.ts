@@ -6,7 +6,15 @@ import type { ClosableCloudClient } from '../../src/aliyun';
 import { AliyunApiError, AliyunNetworkError } from '../../src/aliyun/errors';
 import { startEmulator, type EmulatorAdminClient } from '../../src/emulator';
 import type { RunningEmulator } from '../../src/emulator';
-import { TEST_GROUP, TEST_KEY, TEST_REGION, buildTestScenario, rawCall, testInstanceId, waitFor } from '../../src/emulator/testing';
+import {
+  TEST_GROUP,
+  TEST_KEY,
+  TEST_REGION,
+  buildTestScenario,
+  rawCall,
+  testInstanceId,
+  waitFor,
+} from '../../src/emulator/testing';
 
 let emu: RunningEmulator;
 let admin: EmulatorAdminClient;
@@ -24,7 +32,9 @@ async function failure(p: Promise<unknown>): Promise<unknown> {
 }
 
 beforeAll(async () => {
-  ({ emu, admin, client } = await startContractEnv({ timings: { activityDurationMs: 150, essDrainWaitMs: 50, albJobDurationMs: 50 } }));
+  ({ emu, admin, client } = await startContractEnv({
+    timings: { activityDurationMs: 150, essDrainWaitMs: 50, albJobDurationMs: 50 },
+  }));
 });
 
 afterAll(async () => {
@@ -53,16 +63,35 @@ describe('error faults', () => {
     ];
     for (const [kind, status, message] of cases) {
       await admin.setFaults([{ action: 'RemoveInstances', kind: kind as 'InternalError', times: 1 }]);
-      const e = await failure(client.ess.removeInstances({ regionId: TEST_REGION, scalingGroupId: TEST_GROUP, instanceIds: [testInstanceId(1)] }));
+      const e = await failure(
+        client.ess.removeInstances({
+          regionId: TEST_REGION,
+          scalingGroupId: TEST_GROUP,
+          instanceIds: [testInstanceId(1)],
+        }),
+      );
       expect(e).toBeInstanceOf(AliyunApiError);
-      expect([(e as AliyunApiError).code, (e as AliyunApiError).httpStatus, (e as AliyunApiError).apiMessage]).toEqual([kind, status, message]);
+      expect([(e as AliyunApiError).code, (e as AliyunApiError).httpStatus, (e as AliyunApiError).apiMessage]).toEqual([
+        kind,
+        status,
+        message,
+      ]);
     }
     // None of them took effect.
     expect((await admin.state()).activities).toHaveLength(0);
   });
 
   it('errorCode answers any code with any status', async () => {
-    await admin.setFaults([{ action: 'DescribeScalingGroups', kind: 'errorCode', code: 'Forbidden.RiskControl', httpStatus: 403, message: 'risk', times: 1 }]);
+    await admin.setFaults([
+      {
+        action: 'DescribeScalingGroups',
+        kind: 'errorCode',
+        code: 'Forbidden.RiskControl',
+        httpStatus: 403,
+        message: 'risk',
+        times: 1,
+      },
+    ]);
     const r = await rawCall(emu.url, describeGroups, TEST_KEY);
     expect([r.status, r.json.Code, r.json.Message]).toEqual([403, 'Forbidden.RiskControl', 'risk']);
   });
@@ -71,7 +100,14 @@ describe('error faults', () => {
 describe('connection faults', () => {
   it('reset: the socket is destroyed before any effect', async () => {
     await admin.setFaults([{ action: 'RemoveInstances', kind: 'reset', times: 1 }]);
-    const e = await failure(client.ess.removeInstances({ regionId: TEST_REGION, scalingGroupId: TEST_GROUP, instanceIds: [testInstanceId(1)], clientToken: 'rst' }));
+    const e = await failure(
+      client.ess.removeInstances({
+        regionId: TEST_REGION,
+        scalingGroupId: TEST_GROUP,
+        instanceIds: [testInstanceId(1)],
+        clientToken: 'rst',
+      }),
+    );
     expect(e).toBeInstanceOf(AliyunNetworkError);
     const st = await admin.state();
     expect(st.activities).toHaveLength(0);
@@ -83,7 +119,12 @@ describe('connection faults', () => {
 
   it('commitThenDrop: the activity exists although the client saw a dead socket; a ClientToken retry finds it', async () => {
     await admin.setFaults([{ action: 'RemoveInstances', kind: 'commitThenDrop', times: 1 }]);
-    const req = { regionId: TEST_REGION, scalingGroupId: TEST_GROUP, instanceIds: [testInstanceId(1), testInstanceId(2)], clientToken: 'ctd-1' };
+    const req = {
+      regionId: TEST_REGION,
+      scalingGroupId: TEST_GROUP,
+      instanceIds: [testInstanceId(1), testInstanceId(2)],
+      clientToken: 'ctd-1',
+    };
     const e = await failure(client.ess.removeInstances(req));
     expect(e).toBeInstanceOf(AliyunNetworkError);
     expect((e as AliyunNetworkError).ambiguous).toBe(true);
@@ -91,7 +132,12 @@ describe('connection faults', () => {
     expect(st.activities).toHaveLength(1);
     const committed = st.activities[0]?.scalingActivityId;
     const [entry] = await admin.calls({ action: 'RemoveInstances' });
-    expect(entry).toMatchObject({ outcome: 'ok', delivered: false, fault: 'commitThenDrop', createdActivityId: committed });
+    expect(entry).toMatchObject({
+      outcome: 'ok',
+      delivered: false,
+      fault: 'commitThenDrop',
+      createdActivityId: committed,
+    });
     const retry = await client.ess.removeInstances(req);
     expect(retry.scalingActivityId).toBe(committed);
   });
@@ -110,7 +156,9 @@ describe('connection faults', () => {
 describe('rule semantics', () => {
   it('times: only the next N matching calls; other actions are not affected', async () => {
     await admin.setFaults([{ action: 'DescribeScalingGroups', kind: 'InternalError', times: 2 }]);
-    expect((await rawCall(emu.url, { ...describeGroups, Action: 'DescribeScalingInstances' }, TEST_KEY)).status).toBe(200);
+    expect((await rawCall(emu.url, { ...describeGroups, Action: 'DescribeScalingInstances' }, TEST_KEY)).status).toBe(
+      200,
+    );
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await rawCall(emu.url, describeGroups, TEST_KEY)).status);
     expect(statuses).toEqual([500, 500, 200, 200]);
@@ -163,14 +211,21 @@ describe('call log and secrets', () => {
     });
     const answers: string[] = [];
     try {
-      const r = await sts.ess.removeInstances({ regionId: TEST_REGION, scalingGroupId: TEST_GROUP, instanceIds: [testInstanceId(1)], clientToken: 'log-1' });
+      const r = await sts.ess.removeInstances({
+        regionId: TEST_REGION,
+        scalingGroupId: TEST_GROUP,
+        instanceIds: [testInstanceId(1)],
+        clientToken: 'log-1',
+      });
       answers.push(JSON.stringify(r));
       answers.push(JSON.stringify(await sts.ess.describeScalingActivities(TEST_REGION, [r.scalingActivityId])));
       await waitFor(async () => (await admin.state()).activities[0]?.statusCode === 'Successful');
     } finally {
       await sts.close();
     }
-    answers.push((await rawCall(emu.url, describeGroups, { accessKeyId: TEST_KEY.accessKeyId, accessKeySecret: 'wrong' })).text);
+    answers.push(
+      (await rawCall(emu.url, describeGroups, { accessKeyId: TEST_KEY.accessKeyId, accessKeySecret: 'wrong' })).text,
+    );
     answers.push((await rawCall(emu.url, describeGroups, TEST_KEY)).text);
 
     const calls = await admin.calls();
@@ -181,15 +236,34 @@ describe('call log and secrets', () => {
       ['DescribeScalingGroups', 'ok'],
     ]);
     const remove = calls[0];
-    expect(remove).toMatchObject({ version: '2014-08-28', product: 'ess', httpStatus: 200, delivered: true, method: 'POST' });
+    expect(remove).toMatchObject({
+      version: '2014-08-28',
+      product: 'ess',
+      httpStatus: 200,
+      delivered: true,
+      method: 'POST',
+    });
     expect(remove?.createdActivityId).toMatch(/^asa-/);
     expect(remove?.requestId).toMatch(/^[0-9A-F-]{36}$/);
-    expect(remove?.params).toMatchObject({ Signature: '***', AccessKeyId: '***', SecurityToken: '***', ScalingGroupId: TEST_GROUP, ClientToken: 'log-1', 'InstanceId.1': testInstanceId(1) });
+    expect(remove?.params).toMatchObject({
+      Signature: '***',
+      AccessKeyId: '***',
+      SecurityToken: '***',
+      ScalingGroupId: TEST_GROUP,
+      ClientToken: 'log-1',
+      'InstanceId.1': testInstanceId(1),
+    });
     expect((await admin.calls({ action: 'RemoveInstances' })).map((c) => c.seq)).toEqual([remove?.seq]);
     expect((await admin.calls({ sinceSeq: calls[2]?.seq })).length).toBe(1);
 
-    const everything = [JSON.stringify(calls), JSON.stringify(await admin.state()), JSON.stringify(await admin.faults()), ...answers].join('\n');
-    for (const secret of [TEST_KEY.accessKeySecret, 'sts-token-value-not-real']) expect(everything).not.toContain(secret);
+    const everything = [
+      JSON.stringify(calls),
+      JSON.stringify(await admin.state()),
+      JSON.stringify(await admin.faults()),
+      ...answers,
+    ].join('\n');
+    for (const secret of [TEST_KEY.accessKeySecret, 'sts-token-value-not-real'])
+      expect(everything).not.toContain(secret);
     expect(JSON.stringify(calls)).not.toContain(TEST_KEY.accessKeyId);
   });
 

@@ -46,7 +46,11 @@ describe('signature V1 and the gateway checks', () => {
   });
 
   it('signs over query and form body together (POST body parameters are part of the signature)', async () => {
-    const ok = await rawCall(emu.url, { Action: 'DescribeScalingGroups', Version: '2014-08-28' }, { ...TEST_KEY, body: { RegionId: TEST_REGION } });
+    const ok = await rawCall(
+      emu.url,
+      { Action: 'DescribeScalingGroups', Version: '2014-08-28' },
+      { ...TEST_KEY, body: { RegionId: TEST_REGION } },
+    );
     expect(ok.status).toBe(200);
     const forged = await rawCall(
       emu.url,
@@ -64,7 +68,10 @@ describe('signature V1 and the gateway checks', () => {
   });
 
   it('wrong secret: 400 SignatureDoesNotMatch with the exact envelope and no secret in it', async () => {
-    const r = await rawCall(emu.url, describeGroups, { accessKeyId: TEST_KEY.accessKeyId, accessKeySecret: 'not-the-secret' });
+    const r = await rawCall(emu.url, describeGroups, {
+      accessKeyId: TEST_KEY.accessKeyId,
+      accessKeySecret: 'not-the-secret',
+    });
     expect(r.status).toBe(400);
     expect(Object.keys(r.json).sort()).toEqual(ENVELOPE_KEYS);
     expect(r.json).toMatchObject({
@@ -79,7 +86,10 @@ describe('signature V1 and the gateway checks', () => {
   });
 
   it('the typed client surfaces the same error', async () => {
-    const bad = createCloudClient({ credentials: staticCredentials(TEST_KEY.accessKeyId, 'wrong-secret'), endpoints: { ess: emu.url } });
+    const bad = createCloudClient({
+      credentials: staticCredentials(TEST_KEY.accessKeyId, 'wrong-secret'),
+      endpoints: { ess: emu.url },
+    });
     try {
       const err = await bad.ess.describeScalingGroup(TEST_REGION, TEST_GROUP).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AliyunApiError);
@@ -107,7 +117,11 @@ describe('signature V1 and the gateway checks', () => {
 
   it('a failed signature does not burn the nonce', async () => {
     const nonce = randomUUID();
-    const bad = await rawCall(emu.url, describeGroups, { accessKeyId: TEST_KEY.accessKeyId, accessKeySecret: 'wrong', nonce });
+    const bad = await rawCall(emu.url, describeGroups, {
+      accessKeyId: TEST_KEY.accessKeyId,
+      accessKeySecret: 'wrong',
+      nonce,
+    });
     expect(bad.json.Code).toBe('SignatureDoesNotMatch');
     const good = await rawCall(emu.url, describeGroups, { ...TEST_KEY, nonce });
     expect(good.status).toBe(200);
@@ -138,7 +152,16 @@ describe('signature V1 and the gateway checks', () => {
     expect(r.status).toBe(400);
     expect(r.json.Code).toBe('MissingParameter');
     expect(r.json.Message).toContain('"RegionId"');
-    const rm = await rawCall(emu.url, { Action: 'RemoveInstances', Version: '2014-08-28', RegionId: TEST_REGION, 'InstanceId.1': 'i-bp1test0000000000001' }, TEST_KEY);
+    const rm = await rawCall(
+      emu.url,
+      {
+        Action: 'RemoveInstances',
+        Version: '2014-08-28',
+        RegionId: TEST_REGION,
+        'InstanceId.1': 'i-bp1test0000000000001',
+      },
+      TEST_KEY,
+    );
     expect(rm.json.Code).toBe('MissingParameter');
     expect(rm.json.Message).toContain('"ScalingGroupId"');
   });
@@ -150,7 +173,13 @@ describe('signature V1 and the gateway checks', () => {
     expect(r.json.Message).toContain('PageSize');
     const b = await rawCall(
       emu.url,
-      { Action: 'RemoveInstances', Version: '2014-08-28', ScalingGroupId: TEST_GROUP, 'InstanceId.1': 'i-bp1test0000000000001', DecreaseDesiredCapacity: 'maybe' },
+      {
+        Action: 'RemoveInstances',
+        Version: '2014-08-28',
+        ScalingGroupId: TEST_GROUP,
+        'InstanceId.1': 'i-bp1test0000000000001',
+        DecreaseDesiredCapacity: 'maybe',
+      },
       TEST_KEY,
     );
     expect(b.json.Code).toBe('InvalidParameter');
@@ -163,11 +192,24 @@ describe('signature V1 and the gateway checks', () => {
   });
 
   it('CLB and ALB errors carry their own HostId and Recommend product', async () => {
-    const slb = await rawCall(emu.url, { Action: 'DescribeLoadBalancerAttribute', Version: '2014-05-15', RegionId: TEST_REGION, LoadBalancerId: 'lb-nope' }, TEST_KEY);
+    const slb = await rawCall(
+      emu.url,
+      {
+        Action: 'DescribeLoadBalancerAttribute',
+        Version: '2014-05-15',
+        RegionId: TEST_REGION,
+        LoadBalancerId: 'lb-nope',
+      },
+      TEST_KEY,
+    );
     expect(slb.status).toBe(404);
     expect(slb.json).toMatchObject({ Code: 'InvalidLoadBalancerId.NotFound', HostId: 'slb.aliyuncs.com' });
     expect(slb.json.Recommend).toBe('https://api.aliyun.com/troubleshoot?q=InvalidLoadBalancerId.NotFound&product=Slb');
-    const alb = await rawCall(emu.url, { Action: 'ListServerGroupServers', Version: '2020-06-16', ServerGroupId: 'sgp-nope' }, TEST_KEY);
+    const alb = await rawCall(
+      emu.url,
+      { Action: 'ListServerGroupServers', Version: '2020-06-16', ServerGroupId: 'sgp-nope' },
+      TEST_KEY,
+    );
     expect(alb.status).toBe(404);
     expect(alb.json).toMatchObject({ Code: 'ResourceNotFound.ServerGroup', HostId: 'alb.cn-hangzhou.aliyuncs.com' });
   });
@@ -196,7 +238,10 @@ describe('signature V1 and the gateway checks', () => {
     try {
       const e2 = await startEmulator({ scenario });
       try {
-        const ok = await rawCall(e2.url, describeGroups, { accessKeyId: 'LTAIenvKey', accessKeySecret: 'env:secret:with:colons' });
+        const ok = await rawCall(e2.url, describeGroups, {
+          accessKeyId: 'LTAIenvKey',
+          accessKeySecret: 'env:secret:with:colons',
+        });
         expect(ok.status).toBe(200);
         expect(e2.state.snapshot().accessKeyIds).toEqual(['LTAIenvKey']);
       } finally {

@@ -32,11 +32,24 @@ async function load(s: Scenario = buildTestScenario({ timings: TIMINGS })): Prom
   await admin.loadScenario(s);
 }
 
-function remove(instanceIds: string[], extra: { clientToken?: string; removePolicy?: 'release' | 'recycle'; decreaseDesiredCapacity?: boolean; ignoreInvalidInstance?: boolean } = {}) {
+function remove(
+  instanceIds: string[],
+  extra: {
+    clientToken?: string;
+    removePolicy?: 'release' | 'recycle';
+    decreaseDesiredCapacity?: boolean;
+    ignoreInvalidInstance?: boolean;
+  } = {},
+) {
   return client.ess.removeInstances({ regionId: TEST_REGION, scalingGroupId: TEST_GROUP, instanceIds, ...extra });
 }
 
-async function expectApiError(p: Promise<unknown>, code: string, status: number, message?: string): Promise<AliyunApiError> {
+async function expectApiError(
+  p: Promise<unknown>,
+  code: string,
+  status: number,
+  message?: string,
+): Promise<AliyunApiError> {
   const err = await p.then(
     () => undefined,
     (e: unknown) => e,
@@ -78,13 +91,22 @@ beforeEach(async () => {
 
 describe('RemoveInstances error table, produced from real state', () => {
   it('404 InvalidScalingGroupId.NotFound for an unknown group', async () => {
-    const p = client.ess.removeInstances({ regionId: TEST_REGION, scalingGroupId: 'asg-bp1nothere0000000001', instanceIds: [testInstanceId(1)] });
+    const p = client.ess.removeInstances({
+      regionId: TEST_REGION,
+      scalingGroupId: 'asg-bp1nothere0000000001',
+      instanceIds: [testInstanceId(1)],
+    });
     await expectApiError(p, 'InvalidScalingGroupId.NotFound', 404, 'The specified scaling group does not exist.');
   });
 
   it('403 Forbidden.Unauthorized when the scenario denies the action', async () => {
     await load(buildTestScenario({ timings: TIMINGS, extra: { deniedActions: ['RemoveInstances'] } }));
-    await expectApiError(remove([testInstanceId(1)]), 'Forbidden.Unauthorized', 403, 'A required authorization for the specified action is not supplied.');
+    await expectApiError(
+      remove([testInstanceId(1)]),
+      'Forbidden.Unauthorized',
+      403,
+      'A required authorization for the specified action is not supplied.',
+    );
     // Describe calls are not denied.
     expect(await client.ess.describeScalingGroup(TEST_REGION, TEST_GROUP)).toBeDefined();
   });
@@ -92,7 +114,12 @@ describe('RemoveInstances error table, produced from real state', () => {
   it('400 IncorrectScalingGroupStatus when the group is Inactive', async () => {
     await admin.patchGroup(TEST_GROUP, { lifecycleState: 'Inactive' });
     expect((await client.ess.describeScalingGroup(TEST_REGION, TEST_GROUP))?.lifecycleState).toBe('Inactive');
-    await expectApiError(remove([testInstanceId(1)]), 'IncorrectScalingGroupStatus', 400, 'The current status of the specified scaling group does not support this action.');
+    await expectApiError(
+      remove([testInstanceId(1)]),
+      'IncorrectScalingGroupStatus',
+      400,
+      'The current status of the specified scaling group does not support this action.',
+    );
   });
 
   it('400 ScalingActivityInProgress while another activity runs (injected, then a real one)', async () => {
@@ -107,22 +134,39 @@ describe('RemoveInstances error table, produced from real state', () => {
     const first = await remove([testInstanceId(1)]);
     await expectApiError(remove([testInstanceId(2)]), 'ScalingActivityInProgress', 400);
     await waitEnded(first.scalingActivityId);
-    await expect(remove([testInstanceId(2)])).resolves.toMatchObject({ scalingActivityId: expect.stringMatching(/^asa-[a-z0-9]{20}$/) });
+    await expect(remove([testInstanceId(2)])).resolves.toMatchObject({
+      scalingActivityId: expect.stringMatching(/^asa-[a-z0-9]{20}$/),
+    });
   });
 
   it('404 InvalidInstanceId.NotFound for an unknown instance or one of another group', async () => {
-    await expectApiError(remove([testInstanceId(1), 'i-bp1nosuchinstance001']), 'InvalidInstanceId.NotFound', 404, 'Instance "i-bp1nosuchinstance001" does not exist.');
+    await expectApiError(
+      remove([testInstanceId(1), 'i-bp1nosuchinstance001']),
+      'InvalidInstanceId.NotFound',
+      404,
+      'Instance "i-bp1nosuchinstance001" does not exist.',
+    );
     const s = buildTestScenario({ timings: TIMINGS });
     s.scalingGroups?.push({ id: 'asg-bp1other000000000001', regionId: TEST_REGION });
     s.instances = [{ id: 'i-bp1otherinstance0001', scalingGroupId: 'asg-bp1other000000000001' }];
     await load(s);
-    await expectApiError(remove(['i-bp1otherinstance0001']), 'InvalidInstanceId.NotFound', 404, 'Instance "i-bp1otherinstance0001" does not exist.');
+    await expectApiError(
+      remove(['i-bp1otherinstance0001']),
+      'InvalidInstanceId.NotFound',
+      404,
+      'Instance "i-bp1otherinstance0001" does not exist.',
+    );
     // Nothing was touched.
     expect((await admin.state()).activities).toHaveLength(0);
   });
 
   it('400 InvalidParameter for more than 20 IDs (the client refuses locally, so a raw call)', async () => {
-    const params: Record<string, string> = { Action: 'RemoveInstances', Version: '2014-08-28', RegionId: TEST_REGION, ScalingGroupId: TEST_GROUP };
+    const params: Record<string, string> = {
+      Action: 'RemoveInstances',
+      Version: '2014-08-28',
+      RegionId: TEST_REGION,
+      ScalingGroupId: TEST_GROUP,
+    };
     for (let i = 1; i <= 21; i++) params[`InstanceId.${i}`] = testInstanceId(i);
     const r = await rawCall(emu.url, params, TEST_KEY);
     expect(r.status).toBe(400);
@@ -131,30 +175,56 @@ describe('RemoveInstances error table, produced from real state', () => {
   });
 
   it('400 InvalidParameter for RemovePolicy recycle on a release group; accepted on a recycle group', async () => {
-    await expectApiError(remove([testInstanceId(1)], { removePolicy: 'recycle' }), 'InvalidParameter', 400, 'The specified group does not support the specified RemovePolicy.');
+    await expectApiError(
+      remove([testInstanceId(1)], { removePolicy: 'recycle' }),
+      'InvalidParameter',
+      400,
+      'The specified group does not support the specified RemovePolicy.',
+    );
     await admin.patchGroup(TEST_GROUP, { scalingPolicy: 'recycle' });
     const r = await remove([testInstanceId(1)], { removePolicy: 'recycle' });
     await waitEnded(r.scalingActivityId);
     const st = await admin.state();
-    expect(st.ecsRecords).toEqual([expect.objectContaining({ instanceId: testInstanceId(1), fate: 'stopped', scalingActivityId: r.scalingActivityId })]);
+    expect(st.ecsRecords).toEqual([
+      expect.objectContaining({
+        instanceId: testInstanceId(1),
+        fate: 'stopped',
+        scalingActivityId: r.scalingActivityId,
+      }),
+    ]);
   });
 
   it('400 IncorrectLoadBalancerStatus when an attached CLB is not active', async () => {
     await admin.patchLoadBalancer(TEST_LB, { status: 'inactive' });
-    await expectApiError(remove([testInstanceId(1)]), 'IncorrectLoadBalancerStatus', 400, 'The current status of the specified load balancer does not support this action.');
+    await expectApiError(
+      remove([testInstanceId(1)]),
+      'IncorrectLoadBalancerStatus',
+      400,
+      'The current status of the specified load balancer does not support this action.',
+    );
     await admin.patchLoadBalancer(TEST_LB, { status: 'locked' });
     await expectApiError(remove([testInstanceId(1)]), 'IncorrectLoadBalancerStatus', 400);
   });
 
   it('400 IncorrectDBInstanceStatus when an attached RDS is not Running', async () => {
     await admin.patchDbInstance(TEST_DB, 'Rebooting');
-    await expectApiError(remove([testInstanceId(1)]), 'IncorrectDBInstanceStatus', 400, `The current status of DB instance "${TEST_DB}" does not support this action.`);
+    await expectApiError(
+      remove([testInstanceId(1)]),
+      'IncorrectDBInstanceStatus',
+      400,
+      `The current status of DB instance "${TEST_DB}" does not support this action.`,
+    );
   });
 
   it('400 IncorrectCapacity.MinSize when TotalCapacity - n < MinSize', async () => {
     await load(buildTestScenario({ count: 5, minSize: 3, timings: TIMINGS }));
     const ids = [1, 2, 3].map(testInstanceId);
-    await expectApiError(remove(ids), 'IncorrectCapacity.MinSize', 400, 'To remove the instances, the total capacity will be lesser than the MinSize.');
+    await expectApiError(
+      remove(ids),
+      'IncorrectCapacity.MinSize',
+      400,
+      'To remove the instances, the total capacity will be lesser than the MinSize.',
+    );
     // Exactly down to MinSize is allowed.
     await expect(remove(ids.slice(0, 2))).resolves.toBeDefined();
   });
@@ -204,7 +274,11 @@ describe('RemoveInstances activity', () => {
     expect(a0.startTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/);
     expect(a0.progress).toBeGreaterThanOrEqual(0);
     expect(a0.progress).toBeLessThan(100);
-    const removing = await client.ess.describeScalingInstances({ regionId: TEST_REGION, scalingGroupId: TEST_GROUP, scalingActivityId: id });
+    const removing = await client.ess.describeScalingInstances({
+      regionId: TEST_REGION,
+      scalingGroupId: TEST_GROUP,
+      scalingActivityId: id,
+    });
     expect(removing.instances.map((i) => i.instanceId).sort()).toEqual(ids);
     expect(removing.instances.every((i) => i.lifecycleState === 'Removing' && i.scalingActivityId === id)).toBe(true);
     const g0 = await client.ess.describeScalingGroup(TEST_REGION, TEST_GROUP);
@@ -239,7 +313,11 @@ describe('RemoveInstances activity', () => {
 
     const g1 = await client.ess.describeScalingGroup(TEST_REGION, TEST_GROUP);
     expect(g1).toMatchObject({ totalCapacity: 27, activeCapacity: 27, removingCapacity: 0, desiredCapacity: 27 });
-    const left = await client.ess.describeScalingInstances({ regionId: TEST_REGION, scalingGroupId: TEST_GROUP, instanceIds: ids });
+    const left = await client.ess.describeScalingInstances({
+      regionId: TEST_REGION,
+      scalingGroupId: TEST_GROUP,
+      instanceIds: ids,
+    });
     expect(left.instances).toHaveLength(0);
     expect((await client.clb.describeVServerGroupAttribute(TEST_REGION, TEST_VSG)).backendServers).toHaveLength(27);
     expect((await client.alb.listServerGroupServers(TEST_REGION, TEST_ALB)).servers).toHaveLength(27);
@@ -250,20 +328,55 @@ describe('RemoveInstances activity', () => {
   it('the wire shape: capacities as strings, minute-precision times', async () => {
     const { scalingActivityId: id } = await remove([testInstanceId(1)]);
     await waitEnded(id);
-    const r = await rawCall(emu.url, { Action: 'DescribeScalingActivities', Version: '2014-08-28', RegionId: TEST_REGION, 'ScalingActivityId.1': id }, TEST_KEY);
+    const r = await rawCall(
+      emu.url,
+      { Action: 'DescribeScalingActivities', Version: '2014-08-28', RegionId: TEST_REGION, 'ScalingActivityId.1': id },
+      TEST_KEY,
+    );
     const w = r.json.ScalingActivities.ScalingActivity[0];
     expect(r.json).toMatchObject({ TotalCount: 1, PageNumber: 1, PageSize: 10 });
-    expect(w).toMatchObject({ StatusCode: 'Successful', Progress: 100, TotalCapacity: '29', AttachedCapacity: '0', AutoCreatedCapacity: '29', ScalingInstanceNumber: 1 });
+    expect(w).toMatchObject({
+      StatusCode: 'Successful',
+      Progress: 100,
+      TotalCapacity: '29',
+      AttachedCapacity: '0',
+      AutoCreatedCapacity: '29',
+      ScalingInstanceNumber: 1,
+    });
     expect(w.StartTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/);
-    const i = await rawCall(emu.url, { Action: 'DescribeScalingInstances', Version: '2014-08-28', RegionId: TEST_REGION, 'InstanceId.1': testInstanceId(2) }, TEST_KEY);
+    const i = await rawCall(
+      emu.url,
+      {
+        Action: 'DescribeScalingInstances',
+        Version: '2014-08-28',
+        RegionId: TEST_REGION,
+        'InstanceId.1': testInstanceId(2),
+      },
+      TEST_KEY,
+    );
     const wi = i.json.ScalingInstances.ScalingInstance[0];
     expect(wi.CreationTime).toBe('2026-01-05T02:01Z');
     expect(wi.CreatedTime).toBe('2026-01-05T02:01:00Z');
-    expect(wi).toMatchObject({ InstanceId: testInstanceId(2), LifecycleState: 'InService', CreationType: 'AutoCreated', HealthStatus: 'Healthy', Entrusted: false });
+    expect(wi).toMatchObject({
+      InstanceId: testInstanceId(2),
+      LifecycleState: 'InService',
+      CreationType: 'AutoCreated',
+      HealthStatus: 'Healthy',
+      Entrusted: false,
+    });
   });
 
   it("recentScalingActivities lists the group's activities newest first, with the failed instances", async () => {
-    await admin.settings({ activityOutcomes: [{ match: { instanceIds: [testInstanceId(3)] }, status: 'Warning', failInstanceIds: [testInstanceId(3)], times: 1 }] });
+    await admin.settings({
+      activityOutcomes: [
+        {
+          match: { instanceIds: [testInstanceId(3)] },
+          status: 'Warning',
+          failInstanceIds: [testInstanceId(3)],
+          times: 1,
+        },
+      ],
+    });
     const first = await remove([testInstanceId(1)]);
     await waitEnded(first.scalingActivityId);
     const second = await remove([testInstanceId(2), testInstanceId(3)]);
@@ -278,9 +391,18 @@ describe('RemoveInstances activity', () => {
 
   it('DecreaseDesiredCapacity=false keeps DesiredCapacity; Attached instances are only detached', async () => {
     const s = buildTestScenario({ timings: TIMINGS });
-    s.instances = [{ id: 'i-bp1attached000000001', scalingGroupId: TEST_GROUP, creationType: 'Attached', attachTo: { loadBalancerIds: [TEST_LB] } }];
+    s.instances = [
+      {
+        id: 'i-bp1attached000000001',
+        scalingGroupId: TEST_GROUP,
+        creationType: 'Attached',
+        attachTo: { loadBalancerIds: [TEST_LB] },
+      },
+    ];
     await load(s);
-    const { scalingActivityId: id } = await remove(['i-bp1attached000000001', testInstanceId(1)], { decreaseDesiredCapacity: false });
+    const { scalingActivityId: id } = await remove(['i-bp1attached000000001', testInstanceId(1)], {
+      decreaseDesiredCapacity: false,
+    });
     await waitEnded(id);
     const g = await client.ess.describeScalingGroup(TEST_REGION, TEST_GROUP);
     expect(g).toMatchObject({ totalCapacity: 29, desiredCapacity: 30 });
@@ -293,22 +415,51 @@ describe('RemoveInstances activity', () => {
     await load(
       buildTestScenario({
         timings: TIMINGS,
-        extra: { activityOutcomes: [{ match: { instanceIds: [failing] }, status: 'Warning', errorCode: 'InstanceStopFailed', errorMessage: 'Failed to stop the instance.' }] },
+        extra: {
+          activityOutcomes: [
+            {
+              match: { instanceIds: [failing] },
+              status: 'Warning',
+              errorCode: 'InstanceStopFailed',
+              errorMessage: 'Failed to stop the instance.',
+            },
+          ],
+        },
       }),
     );
     const { scalingActivityId: id } = await remove([testInstanceId(1), failing, testInstanceId(3)]);
     const done = await waitEnded(id);
-    expect(done).toMatchObject({ statusCode: 'Warning', progress: 100, failedInstanceIds: [failing], errorCode: 'InstanceStopFailed', errorMessage: 'Failed to stop the instance.' });
-    const back = await client.ess.describeScalingInstances({ regionId: TEST_REGION, scalingGroupId: TEST_GROUP, instanceIds: [failing] });
+    expect(done).toMatchObject({
+      statusCode: 'Warning',
+      progress: 100,
+      failedInstanceIds: [failing],
+      errorCode: 'InstanceStopFailed',
+      errorMessage: 'Failed to stop the instance.',
+    });
+    const back = await client.ess.describeScalingInstances({
+      regionId: TEST_REGION,
+      scalingGroupId: TEST_GROUP,
+      instanceIds: [failing],
+    });
     expect(back.instances[0]).toMatchObject({ lifecycleState: 'InService' });
     expect(back.instances[0]?.scalingActivityId).not.toBe(id);
     const lb = await client.clb.describeLoadBalancerAttribute(TEST_REGION, TEST_LB);
     expect(lb.backendServers.find((b) => b.serverId === failing)?.weight).toBe(100);
     expect(lb.backendServers.find((b) => b.serverId === testInstanceId(1))).toBeUndefined();
     expect((await client.ess.describeScalingGroup(TEST_REGION, TEST_GROUP))?.totalCapacity).toBe(28);
-    const raw = await rawCall(emu.url, { Action: 'DescribeScalingActivities', Version: '2014-08-28', RegionId: TEST_REGION, 'ScalingActivityId.1': id }, TEST_KEY);
+    const raw = await rawCall(
+      emu.url,
+      { Action: 'DescribeScalingActivities', Version: '2014-08-28', RegionId: TEST_REGION, 'ScalingActivityId.1': id },
+      TEST_KEY,
+    );
     expect(raw.json.ScalingActivities.ScalingActivity[0].ErrorMessages).toEqual({
-      ErrorMessagesItem: [{ Code: 'InstanceStopFailed', Message: 'Failed to stop the instance.', FailedInstanceIds: { FailedInstanceIds: [failing] } }],
+      ErrorMessagesItem: [
+        {
+          Code: 'InstanceStopFailed',
+          Message: 'Failed to stop the instance.',
+          FailedInstanceIds: { FailedInstanceIds: [failing] },
+        },
+      ],
     });
   });
 
@@ -340,14 +491,20 @@ describe('RemoveInstances activity', () => {
     const { scalingActivityId: rejectedId } = await remove([testInstanceId(5)]);
     const rejected = await activity(rejectedId);
     expect(rejected.statusCode).toBe('Rejected');
-    const five = await client.ess.describeScalingInstances({ regionId: TEST_REGION, scalingGroupId: TEST_GROUP, instanceIds: [testInstanceId(5)] });
+    const five = await client.ess.describeScalingInstances({
+      regionId: TEST_REGION,
+      scalingGroupId: TEST_GROUP,
+      instanceIds: [testInstanceId(5)],
+    });
     expect(five.instances[0]?.lifecycleState).toBe('InService');
     // A rejected activity does not block the group.
     await expect(remove([testInstanceId(6)])).resolves.toBeDefined();
   });
 
   it('IgnoreInvalidInstance=true skips unknown IDs and ends Warning', async () => {
-    const { scalingActivityId: id } = await remove([testInstanceId(1), 'i-bp1nosuchinstance001'], { ignoreInvalidInstance: true });
+    const { scalingActivityId: id } = await remove([testInstanceId(1), 'i-bp1nosuchinstance001'], {
+      ignoreInvalidInstance: true,
+    });
     const done = await waitEnded(id);
     expect(done.statusCode).toBe('Warning');
     expect(done.failedInstanceIds).toEqual(['i-bp1nosuchinstance001']);
@@ -378,7 +535,11 @@ describe('ClientToken idempotence', () => {
   it('same token + different params is IdempotentParameterMismatch', async () => {
     await remove([testInstanceId(1)], { clientToken: 'batch-2' });
     await expectApiError(remove([testInstanceId(3)], { clientToken: 'batch-2' }), 'IdempotentParameterMismatch', 400);
-    await expectApiError(remove([testInstanceId(1)], { clientToken: 'batch-2', decreaseDesiredCapacity: false }), 'IdempotentParameterMismatch', 400);
+    await expectApiError(
+      remove([testInstanceId(1)], { clientToken: 'batch-2', decreaseDesiredCapacity: false }),
+      'IdempotentParameterMismatch',
+      400,
+    );
   });
 
   it('with ignoreClientToken (older API behaviour) a retry is a new call', async () => {

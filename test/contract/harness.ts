@@ -15,7 +15,10 @@ export async function startContractEnv(scenario: Parameters<typeof buildTestScen
   return {
     emu,
     admin: new EmulatorAdminClient(emu.url),
-    client: createCloudClient({ credentials: staticCredentials(TEST_KEY.accessKeyId, TEST_KEY.accessKeySecret), endpoints: { ess: emu.url, slb: emu.url, alb: emu.url } }),
+    client: createCloudClient({
+      credentials: staticCredentials(TEST_KEY.accessKeyId, TEST_KEY.accessKeySecret),
+      endpoints: { ess: emu.url, slb: emu.url, alb: emu.url },
+    }),
   };
 }
 

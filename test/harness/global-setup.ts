@@ -26,7 +26,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await server.stop();
     throw e;
   }
-  console.log(`[harness] Temporal dev server ${server.address} ready, workflows bundled, in ${Date.now() - t0} ms (log: ${logFile})`);
+  console.log(
+    `[harness] Temporal dev server ${server.address} ready, workflows bundled, in ${Date.now() - t0} ms (log: ${logFile})`,
+  );
   project.provide('temporalAddress', server.address);
   project.provide('workflowBundlePath', bundlePath);
   return async () => {

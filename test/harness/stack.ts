@@ -68,7 +68,10 @@ export interface Stack {
  */
 export function uniqueSmallScenario(mutate?: (s: Scenario) => void): { scenario: Scenario; group: string } {
   const group = `asg-t${randomUUID().replace(/-/g, '').slice(0, 19)}`;
-  const raw = readFileSync(path.join(__dirname, '../../src/emulator/scenarios/small.json'), 'utf8').replaceAll(SMALL.group, group);
+  const raw = readFileSync(path.join(__dirname, '../../src/emulator/scenarios/small.json'), 'utf8').replaceAll(
+    SMALL.group,
+    group,
+  );
   const scenario = JSON.parse(raw) as Scenario;
   mutate?.(scenario);
   return { scenario, group };
@@ -78,36 +81,83 @@ export async function startStack(opts: { mutate?: (s: Scenario) => void; withWor
   const { scenario, group } = uniqueSmallScenario(opts.mutate);
   const emulator = await startEmulator({ scenario });
   const admin = new EmulatorAdminClient(emulator.url);
-  const cloud = createCloudClient({ credentials: staticCredentials(SMALL.keyId, SMALL.secret), endpoints: { ess: emulator.url, slb: emulator.url, alb: emulator.url } });
+  const cloud = createCloudClient({
+    credentials: staticCredentials(SMALL.keyId, SMALL.secret),
+    endpoints: { ess: emulator.url, slb: emulator.url, alb: emulator.url },
+  });
   const taskQueue = uniqueName('scalein');
   const address = inject('temporalAddress');
   const nativeConnection = await NativeConnection.connect({ address });
-  const worker = opts.withWorker === false ? undefined : await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: createActivities({ cloud }), shutdownGraceTime: '5s' });
+  const worker =
+    opts.withWorker === false
+      ? undefined
+      : await Worker.create({
+          connection: nativeConnection,
+          taskQueue,
+          workflowBundle: workflowBundle(),
+          activities: createActivities({ cloud }),
+          shutdownGraceTime: '5s',
+        });
   const running = worker ? worker.run() : Promise.resolve();
   const connection = await Connection.connect({ address });
   const rawClient = new Client({ connection });
   const children: ChildProcess[] = [];
-  const client = await ScaleInClient.connect({ client: rawClient, temporal: { address, namespace: 'default', taskQueue, apiKey: undefined, tls: undefined } });
+  const client = await ScaleInClient.connect({
+    client: rawClient,
+    temporal: { address, namespace: 'default', taskQueue, apiKey: undefined, tls: undefined },
+  });
   return {
     group,
     workflowId: workflowIdFor(SMALL.region, group),
-    input: (ids, extra = {}) => ({ regionId: SMALL.region, scalingGroupId: group, instanceIds: ids, batchSize: 10, drain: { timeoutSeconds: 1 }, advanced: FAST, ...extra }),
-    emulator, admin, cloud, client, rawClient, taskQueue, worker, running,
+    input: (ids, extra = {}) => ({
+      regionId: SMALL.region,
+      scalingGroupId: group,
+      instanceIds: ids,
+      batchSize: 10,
+      drain: { timeoutSeconds: 1 },
+      advanced: FAST,
+      ...extra,
+    }),
+    emulator,
+    admin,
+    cloud,
+    client,
+    rawClient,
+    taskQueue,
+    worker,
+    running,
     async instanceIds() {
       const s = await admin.state();
-      return s.instances.filter((i) => i.scalingGroupId === group).map((i) => i.instanceId).sort();
+      return s.instances
+        .filter((i) => i.scalingGroupId === group)
+        .map((i) => i.instanceId)
+        .sort();
     },
     async weights(ids) {
       const st = await admin.state();
-      const clb = st.loadBalancers.flatMap((l) => l.backendServers).filter((b) => ids.includes(b.serverId)).map((b) => b.weight);
-      const vsg = st.loadBalancers.flatMap((l) => l.vServerGroups.flatMap((v) => v.backendServers)).filter((b) => ids.includes(b.serverId)).map((b) => b.weight);
-      const alb = st.albServerGroups.flatMap((g) => g.servers).filter((b) => ids.includes(b.serverId)).map((b) => b.weight);
+      const clb = st.loadBalancers
+        .flatMap((l) => l.backendServers)
+        .filter((b) => ids.includes(b.serverId))
+        .map((b) => b.weight);
+      const vsg = st.loadBalancers
+        .flatMap((l) => l.vServerGroups.flatMap((v) => v.backendServers))
+        .filter((b) => ids.includes(b.serverId))
+        .map((b) => b.weight);
+      const alb = st.albServerGroups
+        .flatMap((g) => g.servers)
+        .filter((b) => ids.includes(b.serverId))
+        .map((b) => b.weight);
       return { clb, vsg, alb };
     },
     async spawnWorker(env = {}) {
       const w = await spawnWorkerProcess({
-        temporalAddress: address, taskQueue, workflowBundlePath: inject('workflowBundlePath'),
-        cloudEndpoint: emulator.url, accessKeyId: SMALL.keyId, accessKeySecret: SMALL.secret, env,
+        temporalAddress: address,
+        taskQueue,
+        workflowBundlePath: inject('workflowBundlePath'),
+        cloudEndpoint: emulator.url,
+        accessKeyId: SMALL.keyId,
+        accessKeySecret: SMALL.secret,
+        env,
       });
       children.push(w.child);
       return w;

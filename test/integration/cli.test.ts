@@ -12,7 +12,18 @@ const root = path.resolve(__dirname, '../..');
 const bin = path.join(root, 'bin', 'ess-scale-in.js');
 
 /** Emulator timings are fast; these keep the workflow's own waits short too. */
-const FAST_FLAGS = ['--drain-timeout', '1', '--poll-min-interval-ms', '50', '--poll-max-interval-ms', '300', '--retry-initial-interval-ms', '50', '--retry-max-interval-ms', '300'];
+const FAST_FLAGS = [
+  '--drain-timeout',
+  '1',
+  '--poll-min-interval-ms',
+  '50',
+  '--poll-max-interval-ms',
+  '300',
+  '--retry-initial-interval-ms',
+  '50',
+  '--retry-max-interval-ms',
+  '300',
+];
 
 interface CliRun {
   code: number | null;
@@ -29,7 +40,12 @@ describe('ess-scale-in CLI (real child process, real Temporal dev server, emulat
 
   /** Asynchronous on purpose: the worker in this process must keep serving while the CLI runs. */
   function cli(args: string[]): Promise<CliRun> {
-    const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: taskQueue };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: taskQueue,
+    };
     for (const k of ['TEMPORAL_API_KEY', 'TEMPORAL_TLS', 'TEMPORAL_CONFIG_FILE', 'TEMPORAL_PROFILE']) delete env[k];
     return new Promise((resolve) => {
       execFile(process.execPath, [bin, ...args], { cwd: root, env, timeout: 60_000 }, (err, stdout, stderr) => {
@@ -38,9 +54,15 @@ describe('ess-scale-in CLI (real child process, real Temporal dev server, emulat
     });
   }
 
-  const groupIds = () => emulator.state.snapshot().instances.filter((i) => i.scalingGroupId === group).map((i) => i.instanceId).sort();
+  const groupIds = () =>
+    emulator.state
+      .snapshot()
+      .instances.filter((i) => i.scalingGroupId === group)
+      .map((i) => i.instanceId)
+      .sort();
   const lastSeq = () => emulator.state.callLog().at(-1)?.seq ?? 0;
-  const mutatingSince = (seq: number) => emulator.state.callLog({ sinceSeq: seq }).filter((c) => !/^(Describe|List)/.test(c.action));
+  const mutatingSince = (seq: number) =>
+    emulator.state.callLog({ sinceSeq: seq }).filter((c) => !/^(Describe|List)/.test(c.action));
 
   beforeAll(async () => {
     const s = uniqueSmallScenario();
@@ -49,7 +71,13 @@ describe('ess-scale-in CLI (real child process, real Temporal dev server, emulat
     emulator = await startEmulator({ scenario: s.scenario, port: 0 });
     taskQueue = uniqueName('cli');
     worker = await startWorker({
-      temporal: { address: inject('temporalAddress'), namespace: 'default', taskQueue, apiKey: undefined, tls: undefined },
+      temporal: {
+        address: inject('temporalAddress'),
+        namespace: 'default',
+        taskQueue,
+        apiKey: undefined,
+        tls: undefined,
+      },
       credentials: staticCredentials(SMALL.keyId, SMALL.secret),
       endpoints: { ess: emulator.url, slb: emulator.url, alb: emulator.url },
       workflowBundle: workflowBundle(),
@@ -66,7 +94,21 @@ describe('ess-scale-in CLI (real child process, real Temporal dev server, emulat
   it('--help lists every command, and each command has an example', async () => {
     const top = await cli(['--help']);
     expect(top.code).toBe(0);
-    for (const c of ['start', 'status', 'watch', 'result', 'pause', 'resume', 'approve', 'end-drain', 'cancel', 'list', 'worker', 'emulator', 'demo']) {
+    for (const c of [
+      'start',
+      'status',
+      'watch',
+      'result',
+      'pause',
+      'resume',
+      'approve',
+      'end-drain',
+      'cancel',
+      'list',
+      'worker',
+      'emulator',
+      'demo',
+    ]) {
       expect(top.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
     }
     expect(top.stdout).toMatch(/Exit codes:[\s\S]*3 {2}no such run, or a run is already active/);
@@ -79,9 +121,22 @@ describe('ess-scale-in CLI (real child process, real Temporal dev server, emulat
   it('invalid input exits 2 naming each field, before anything is started', async () => {
     const ids = groupIds().slice(0, 2);
     const before = lastSeq();
-    const r = await cli(['start', '--region', SMALL.region, '--group', group, '--instances', `${ids.join(',')},i-NOT-VALID`, '--batch-size', '25', '--wait']);
+    const r = await cli([
+      'start',
+      '--region',
+      SMALL.region,
+      '--group',
+      group,
+      '--instances',
+      `${ids.join(',')},i-NOT-VALID`,
+      '--batch-size',
+      '25',
+      '--wait',
+    ]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^ {2}batchSize: must be an integer from 1 to 20, got 25 \(RemoveInstances takes at most 20/m);
+    expect(r.stderr).toMatch(
+      /^ {2}batchSize: must be an integer from 1 to 20, got 25 \(RemoveInstances takes at most 20/m,
+    );
     expect(r.stderr).toMatch(/^ {2}instanceIds: malformed instance IDs: i-NOT-VALID \(/m);
     expect(r.stdout).toBe('');
     // Nothing reached the cloud, and no run exists for the group.
@@ -94,25 +149,62 @@ describe('ess-scale-in CLI (real child process, real Temporal dev server, emulat
   it('start --wait --json removes the instances and exits 0; status --json reports the finished run', async () => {
     const all = groupIds();
     const victims = all.slice(0, 4);
-    const r = await cli(['start', '--region', SMALL.region, '--group', group, '--instances', victims.join(','), '--batch-size', '2', ...FAST_FLAGS, '--reason', 'cli test', '--wait', '--json']);
+    const r = await cli([
+      'start',
+      '--region',
+      SMALL.region,
+      '--group',
+      group,
+      '--instances',
+      victims.join(','),
+      '--batch-size',
+      '2',
+      ...FAST_FLAGS,
+      '--reason',
+      'cli test',
+      '--wait',
+      '--json',
+    ]);
     expect(r.stderr).not.toMatch(/\[#*-*\]/); // no progress bar with --json
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { ok: boolean; workflowId: string; outcome: string; result: { counts: { removed: number; failed: number }; batches: unknown[]; removed: Array<{ instanceIds: string[] }> } };
+    const out = JSON.parse(r.stdout) as {
+      ok: boolean;
+      workflowId: string;
+      outcome: string;
+      result: {
+        counts: { removed: number; failed: number };
+        batches: unknown[];
+        removed: Array<{ instanceIds: string[] }>;
+      };
+    };
     expect(out).toMatchObject({ ok: true, workflowId, outcome: 'completed' });
     expect(out.result.counts).toMatchObject({ removed: 4, failed: 0 });
     expect(out.result.batches).toHaveLength(2);
     expect(out.result.removed.flatMap((g) => g.instanceIds).sort()).toEqual(victims);
     // The emulator agrees: the instances left the group and were released.
     expect(groupIds()).toEqual(all.slice(4));
-    expect(emulator.state.snapshot().ecsRecords.filter((e) => victims.includes(e.instanceId)).map((e) => e.fate)).toEqual(['released', 'released', 'released', 'released']);
+    expect(
+      emulator.state
+        .snapshot()
+        .ecsRecords.filter((e) => victims.includes(e.instanceId))
+        .map((e) => e.fate),
+    ).toEqual(['released', 'released', 'released', 'released']);
 
     const status = await cli(['status', '--region', SMALL.region, '--group', group, '--json']);
     expect(status.code).toBe(0);
-    const s = JSON.parse(status.stdout) as { status: string; searchAttributes: Record<string, unknown>; progress: { phase: string; counts: { removed: number; batchesDone: number; batchesTotal: number } } };
+    const s = JSON.parse(status.stdout) as {
+      status: string;
+      searchAttributes: Record<string, unknown>;
+      progress: { phase: string; counts: { removed: number; batchesDone: number; batchesTotal: number } };
+    };
     expect(s.status).toBe('COMPLETED');
     expect(s.progress.phase).toBe('Completed');
     expect(s.progress.counts).toMatchObject({ removed: 4, batchesDone: 2, batchesTotal: 2 });
-    expect(s.searchAttributes).toMatchObject({ EssScalingGroupId: group, EssPhase: 'Completed', EssInstancesRemoved: 4 });
+    expect(s.searchAttributes).toMatchObject({
+      EssScalingGroupId: group,
+      EssPhase: 'Completed',
+      EssInstancesRemoved: 4,
+    });
 
     const human = await cli(['status', workflowId]);
     expect(human.code).toBe(0);
@@ -123,9 +215,24 @@ describe('ess-scale-in CLI (real child process, real Temporal dev server, emulat
   it('--dry-run --wait exits 0 with the plan and changes nothing', async () => {
     const before = lastSeq();
     const ids = groupIds();
-    const r = await cli(['start', '--region', SMALL.region, '--group', group, '--instances', ids.slice(0, 3).join(','), '--dry-run', ...FAST_FLAGS, '--wait', '--json']);
+    const r = await cli([
+      'start',
+      '--region',
+      SMALL.region,
+      '--group',
+      group,
+      '--instances',
+      ids.slice(0, 3).join(','),
+      '--dry-run',
+      ...FAST_FLAGS,
+      '--wait',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { outcome: string; result: { plan: { batchCount: number }; counts: { removed: number; skipped: number } } };
+    const out = JSON.parse(r.stdout) as {
+      outcome: string;
+      result: { plan: { batchCount: number }; counts: { removed: number; skipped: number } };
+    };
     expect(out.outcome).toBe('dry-run');
     expect(out.result.plan.batchCount).toBe(1);
     expect(out.result.counts).toMatchObject({ removed: 0, skipped: 3 });
@@ -137,20 +244,50 @@ describe('ess-scale-in CLI (real child process, real Temporal dev server, emulat
   it('a second start for the same group exits 3 naming the active run; cancel --wait stops it', async () => {
     const ids = groupIds();
     const before = lastSeq();
-    const first = await cli(['start', '--region', SMALL.region, '--group', group, '--instances', ids.slice(0, 2).join(','), '--require-approval', ...FAST_FLAGS]);
+    const first = await cli([
+      'start',
+      '--region',
+      SMALL.region,
+      '--group',
+      group,
+      '--instances',
+      ids.slice(0, 2).join(','),
+      '--require-approval',
+      ...FAST_FLAGS,
+    ]);
     expect(first.code).toBe(0);
     expect(first.stdout.trim()).toBe(workflowId);
 
-    const second = await cli(['start', '--region', SMALL.region, '--group', group, '--instances', ids.slice(2, 3).join(','), ...FAST_FLAGS]);
+    const second = await cli([
+      'start',
+      '--region',
+      SMALL.region,
+      '--group',
+      group,
+      '--instances',
+      ids.slice(2, 3).join(','),
+      ...FAST_FLAGS,
+    ]);
     expect(second.code).toBe(3);
     expect(second.stderr).toContain(`already running for this scaling group: workflow ${workflowId}`);
-    const secondJson = await cli(['start', '--region', SMALL.region, '--group', group, '--instances', ids.slice(2, 3).join(','), '--json']);
+    const secondJson = await cli([
+      'start',
+      '--region',
+      SMALL.region,
+      '--group',
+      group,
+      '--instances',
+      ids.slice(2, 3).join(','),
+      '--json',
+    ]);
     expect(secondJson.code).toBe(3);
     expect(JSON.parse(secondJson.stdout)).toMatchObject({ ok: false, error: { code: 'RunAlreadyActive', workflowId } });
 
     const list = await cli(['list', '--group', group, '--running', '--json']);
     expect(list.code).toBe(0);
-    expect((JSON.parse(list.stdout) as { runs: Array<{ workflowId: string; status: string }> }).runs).toEqual([expect.objectContaining({ workflowId, status: 'RUNNING' })]);
+    expect((JSON.parse(list.stdout) as { runs: Array<{ workflowId: string; status: string }> }).runs).toEqual([
+      expect.objectContaining({ workflowId, status: 'RUNNING' }),
+    ]);
 
     const cancel = await cli(['cancel', workflowId, '--wait', '--json']);
     expect(cancel.code).toBe(0);

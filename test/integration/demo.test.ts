@@ -15,13 +15,29 @@ interface DemoRun {
 
 function demo(dataDir: string, extra: string[] = []): Promise<DemoRun> {
   return new Promise((resolve) => {
-    const child = execFile('npx', ['tsx', 'src/demo.ts', '--exit-when-done', '--temporal-port', '0', '--ui-port', '0', '--emulator-port', '0', ...extra], {
-      cwd: root,
-      env: { ...process.env, ESS_DEMO_DIR: dataDir },
-      timeout: 90_000,
-    }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, output: `${stdout}\n${stderr}` });
-    });
+    const child = execFile(
+      'npx',
+      [
+        'tsx',
+        'src/demo.ts',
+        '--exit-when-done',
+        '--temporal-port',
+        '0',
+        '--ui-port',
+        '0',
+        '--emulator-port',
+        '0',
+        ...extra,
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, ESS_DEMO_DIR: dataDir },
+        timeout: 90_000,
+      },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, output: `${stdout}\n${stderr}` });
+      },
+    );
     child.stdin?.end();
   });
 }
@@ -29,7 +45,10 @@ function demo(dataDir: string, extra: string[] = []): Promise<DemoRun> {
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }
@@ -41,10 +60,16 @@ describe('npm run demo (src/demo.ts --exit-when-done)', () => {
   it('removes 45 instances in 3 batches, links the run in the UI, stops everything, and runs again on the same SQLite state', async () => {
     const first = await demo(dataDir);
     expect(first.code, first.output).toBe(0);
-    expect(first.output).toMatch(new RegExp(`Temporal UI: http://127\\.0\\.0\\.1:\\d+/namespaces/default/workflows/${GROUP_RUN}`));
+    expect(first.output).toMatch(
+      new RegExp(`Temporal UI: http://127\\.0\\.0\\.1:\\d+/namespaces/default/workflows/${GROUP_RUN}`),
+    );
     expect(first.output).toContain('removed 45');
-    expect(first.output).toContain('Completed: removed 45, failed 0, restored 0, skipped 0 of 45 instance(s) in 3 batch(es).');
-    const rows = first.output.split('\n').filter((l) => /^[123] +15: i-\S+ … i-\S+ +asa-[a-z0-9]+ +Successful$/.test(l));
+    expect(first.output).toContain(
+      'Completed: removed 45, failed 0, restored 0, skipped 0 of 45 instance(s) in 3 batch(es).',
+    );
+    const rows = first.output
+      .split('\n')
+      .filter((l) => /^[123] +15: i-\S+ … i-\S+ +asa-[a-z0-9]+ +Successful$/.test(l));
     expect(rows).toHaveLength(3);
     expect(first.output).toMatch(/\[#{24}\] 3\/3 batches \| removed 45\/45 \| failed 0 \| Completed/);
     expect(existsSync(path.join(dataDir, 'temporal.db'))).toBe(true);

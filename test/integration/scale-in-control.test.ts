@@ -6,14 +6,26 @@ import { startStack, type Stack } from '../harness/stack';
 
 describe('operator control: cancel, pause/resume, approval, batch failures', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack(); });
-  afterAll(async () => { await stack?.close(); });
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
 
   it('cancel mid-drain restores every weight and removes nothing', async () => {
     const ids = (await stack.instanceIds()).slice(0, 15);
     const { workflowId } = await stack.client.start(stack.input(ids, { drain: { timeoutSeconds: 60 } }));
-    await waitFor(async () => (await stack.client.progress(workflowId)).batches.every((b) => b.state === 'drained'), 20_000, 100);
-    expect(await stack.weights(ids)).toEqual({ clb: Array(15).fill(0), vsg: Array(15).fill(0), alb: Array(15).fill(0) });
+    await waitFor(
+      async () => (await stack.client.progress(workflowId)).batches.every((b) => b.state === 'drained'),
+      20_000,
+      100,
+    );
+    expect(await stack.weights(ids)).toEqual({
+      clb: Array(15).fill(0),
+      vsg: Array(15).fill(0),
+      alb: Array(15).fill(0),
+    });
     await stack.client.cancel(workflowId);
     const err = await stack.client.result(workflowId).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ScaleInFailedError);
@@ -23,7 +35,11 @@ describe('operator control: cancel, pause/resume, approval, batch failures', () 
     assertResultMatchesSchema(cancelled);
     expect(cancelled?.outcome).toBe('cancelled');
     expect(cancelled?.notRemoved.map((r) => r.outcome)).toEqual(Array(15).fill('restored'));
-    expect(await stack.weights(ids)).toEqual({ clb: Array(15).fill(100), vsg: Array(15).fill(100), alb: Array(15).fill(100) });
+    expect(await stack.weights(ids)).toEqual({
+      clb: Array(15).fill(100),
+      vsg: Array(15).fill(100),
+      alb: Array(15).fill(100),
+    });
     expect(await stack.admin.calls({ action: 'RemoveInstances' })).toEqual([]);
     const progress = await stack.client.progress(workflowId);
     expect(progress.phase).toBe('Cancelled');
@@ -45,7 +61,11 @@ describe('operator control: cancel, pause/resume, approval, batch failures', () 
     expect(cancelled?.notRemoved.map((r) => r.instanceId).sort()).toEqual(ids.slice(5));
     expect(await stack.admin.calls({ action: 'RemoveInstances' })).toHaveLength(1);
     expect((await stack.instanceIds()).filter((id) => ids.includes(id))).toEqual(ids.slice(5));
-    expect(await stack.weights(ids.slice(5))).toEqual({ clb: Array(5).fill(100), vsg: Array(5).fill(100), alb: Array(5).fill(100) });
+    expect(await stack.weights(ids.slice(5))).toEqual({
+      clb: Array(5).fill(100),
+      vsg: Array(5).fill(100),
+      alb: Array(5).fill(100),
+    });
     await stack.admin.settings({ timings: { activityDurationMs: 200 } });
   });
 
@@ -58,7 +78,9 @@ describe('operator control: cancel, pause/resume, approval, batch failures', () 
     const p = await stack.client.progress(workflowId);
     expect(p.paused).toBe(true);
     expect(p.counts.batchesDone).toBe(0);
-    expect((await stack.admin.calls({ action: 'RemoveInstances' })).filter((c) => c.params['InstanceId.1'] === ids[0])).toEqual([]);
+    expect(
+      (await stack.admin.calls({ action: 'RemoveInstances' })).filter((c) => c.params['InstanceId.1'] === ids[0]),
+    ).toEqual([]);
     const desc = await stack.client.handle(workflowId).describe();
     expect(desc.typedSearchAttributes.getAll().find((x) => x.key.name === 'EssPhase')?.value).toBe('Paused');
     await stack.client.resume(workflowId, { by: 'test' });
@@ -74,7 +96,9 @@ describe('operator control: cancel, pause/resume, approval, batch failures', () 
   it('requireApproval: nothing is drained until approved', async () => {
     const ids = (await stack.instanceIds()).slice(0, 2);
     const since = (await stack.admin.calls()).at(-1)?.seq ?? 0;
-    const { workflowId } = await stack.client.start(stack.input(ids, { requireApproval: true, drain: { timeoutSeconds: 0 } }));
+    const { workflowId } = await stack.client.start(
+      stack.input(ids, { requireApproval: true, drain: { timeoutSeconds: 0 } }),
+    );
     await waitFor(async () => (await stack.client.progress(workflowId)).awaitingApproval, 10_000, 100);
     const mutating = (await stack.admin.calls({ sinceSeq: since })).filter((c) => !/^(Describe|List)/.test(c.action));
     expect(mutating).toEqual([]);
@@ -93,7 +117,9 @@ describe('operator control: cancel, pause/resume, approval, batch failures', () 
   it('a second start for the same group fails naming the running workflow', async () => {
     const ids = (await stack.instanceIds()).slice(0, 1);
     const { workflowId } = await stack.client.start(stack.input(ids, { requireApproval: true }));
-    await expect(stack.client.start(stack.input(ids))).rejects.toThrow(new RegExp(`already running.*${workflowId.replace(/\//g, '\\/')}`));
+    await expect(stack.client.start(stack.input(ids))).rejects.toThrow(
+      new RegExp(`already running.*${workflowId.replace(/\//g, '\\/')}`),
+    );
     // The same requestId is idempotent instead.
     await stack.client.cancel(workflowId);
     await stack.client.result(workflowId).catch(() => undefined);
@@ -106,20 +132,49 @@ describe('operator control: cancel, pause/resume, approval, batch failures', () 
 
   it('Warning with onBatchFailure=continue: failed instances get traffic back, the rest go on', async () => {
     const ids = (await stack.instanceIds()).slice(0, 4);
-    await stack.admin.settings({ activityOutcomes: [{ match: { instanceIds: [ids[0] as string] }, status: 'Warning', failInstanceIds: [ids[0] as string], errorCode: 'InstanceStuck', errorMessage: 'stuck', times: 1 }] });
-    const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 2, drain: { timeoutSeconds: 0 }, onBatchFailure: 'continue' }));
+    await stack.admin.settings({
+      activityOutcomes: [
+        {
+          match: { instanceIds: [ids[0] as string] },
+          status: 'Warning',
+          failInstanceIds: [ids[0] as string],
+          errorCode: 'InstanceStuck',
+          errorMessage: 'stuck',
+          times: 1,
+        },
+      ],
+    });
+    const { workflowId } = await stack.client.start(
+      stack.input(ids, { batchSize: 2, drain: { timeoutSeconds: 0 }, onBatchFailure: 'continue' }),
+    );
     const result = await stack.client.result(workflowId);
     expect(result.outcome).toBe('completed-with-failures');
     assertResultMatchesSchema(result);
     expect(result.counts).toMatchObject({ removed: 3, failed: 1 });
-    expect(result.notRemoved).toEqual([expect.objectContaining({ instanceId: ids[0], outcome: 'failed', why: expect.stringMatching(/ended Warning.*still in the group.*traffic was restored/) })]);
+    expect(result.notRemoved).toEqual([
+      expect.objectContaining({
+        instanceId: ids[0],
+        outcome: 'failed',
+        why: expect.stringMatching(/ended Warning.*still in the group.*traffic was restored/),
+      }),
+    ]);
     expect(await stack.weights([ids[0] as string])).toEqual({ clb: [100], vsg: [100], alb: [100] });
     expect(result.batches.map((b) => b.state)).toEqual(['warning', 'succeeded']);
   });
 
   it('Failed with onBatchFailure=abort: the run fails with the activity status, later batches are restored', async () => {
     const ids = (await stack.instanceIds()).slice(0, 4);
-    await stack.admin.settings({ activityOutcomes: [{ match: { instanceIds: [ids[0] as string] }, status: 'Failed', errorCode: 'Boom', errorMessage: 'failed', times: 1 }] });
+    await stack.admin.settings({
+      activityOutcomes: [
+        {
+          match: { instanceIds: [ids[0] as string] },
+          status: 'Failed',
+          errorCode: 'Boom',
+          errorMessage: 'failed',
+          times: 1,
+        },
+      ],
+    });
     const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 2, drain: { timeoutSeconds: 0 } }));
     const err = await stack.client.result(workflowId).catch((e: unknown) => e);
     expect((err as ScaleInFailedError).code).toBe('ScalingActivityFailed');
@@ -130,7 +185,11 @@ describe('operator control: cancel, pause/resume, approval, batch failures', () 
     const failed = res?.notRemoved.filter((r) => r.outcome === 'failed') ?? [];
     expect(failed).toHaveLength(2);
     for (const r of failed) expect(r.why).toMatch(/its traffic was restored$/);
-    expect(await stack.weights(ids)).toEqual({ clb: [100, 100, 100, 100], vsg: [100, 100, 100, 100], alb: [100, 100, 100, 100] });
+    expect(await stack.weights(ids)).toEqual({
+      clb: [100, 100, 100, 100],
+      vsg: [100, 100, 100, 100],
+      alb: [100, 100, 100, 100],
+    });
     expect(await stack.instanceIds()).toEqual(expect.arrayContaining(ids));
   });
 });

@@ -8,18 +8,48 @@ import { SMALL, startStack, type Stack } from '../harness/stack';
  * injected on RemoveInstances: the run must handle each as the error-policy table says.
  */
 const SEED_CODES = [
-  'InvalidScalingGroupId.NotFound', 'InvalidInstanceId.NotFound', 'InvalidParameter', 'Forbidden.Unauthorized',
-  'IncorrectScalingGroupStatus', 'ScalingActivityInProgress', 'IncorrectLoadBalancerStatus', 'IncorrectDBInstanceStatus', 'IncorrectCapacity.MinSize',
+  'InvalidScalingGroupId.NotFound',
+  'InvalidInstanceId.NotFound',
+  'InvalidParameter',
+  'Forbidden.Unauthorized',
+  'IncorrectScalingGroupStatus',
+  'ScalingActivityInProgress',
+  'IncorrectLoadBalancerStatus',
+  'IncorrectDBInstanceStatus',
+  'IncorrectCapacity.MinSize',
 ] as const;
-const EXTRA_CODES = ['Throttling', 'Throttling.User', 'InternalError', 'ServiceUnavailable', 'IdempotentParameterMismatch'] as const;
-const STATUS: Record<string, number> = { 'InvalidScalingGroupId.NotFound': 404, 'InvalidInstanceId.NotFound': 404, 'Forbidden.Unauthorized': 403, InternalError: 500, ServiceUnavailable: 503 };
+const EXTRA_CODES = [
+  'Throttling',
+  'Throttling.User',
+  'InternalError',
+  'ServiceUnavailable',
+  'IdempotentParameterMismatch',
+] as const;
+const STATUS: Record<string, number> = {
+  'InvalidScalingGroupId.NotFound': 404,
+  'InvalidInstanceId.NotFound': 404,
+  'Forbidden.Unauthorized': 403,
+  InternalError: 500,
+  ServiceUnavailable: 503,
+};
 
 describe('RemoveInstances error codes, each handled per the policy table', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ mutate: (s) => { (s.scalingGroups ??= []).push({ id: 'asg-elsewhere000000000', regionId: SMALL.region, minSize: 0, maxSize: 10 }); } });
+    stack = await startStack({
+      mutate: (s) => {
+        (s.scalingGroups ??= []).push({
+          id: 'asg-elsewhere000000000',
+          regionId: SMALL.region,
+          minSize: 0,
+          maxSize: 10,
+        });
+      },
+    });
   });
-  afterAll(async () => { await stack?.close(); });
+  afterAll(async () => {
+    await stack?.close();
+  });
 
   for (const code of [...SEED_CODES, ...EXTRA_CODES]) {
     const policy = ERROR_POLICY[code];
@@ -28,9 +58,14 @@ describe('RemoveInstances error codes, each handled per the policy table', () =>
       await stack.admin.clearFaults();
       const ids = (await stack.instanceIds()).slice(0, 2);
       const since = (await stack.admin.calls()).at(-1)?.seq ?? 0;
-      await stack.admin.setFaults([{ action: 'RemoveInstances', kind: 'errorCode', code, httpStatus: STATUS[code] ?? 400, times: 2 }]);
+      await stack.admin.setFaults([
+        { action: 'RemoveInstances', kind: 'errorCode', code, httpStatus: STATUS[code] ?? 400, times: 2 },
+      ]);
       const { workflowId } = await stack.client.start(stack.input(ids, { drain: { timeoutSeconds: 0 } }));
-      const outcome = await stack.client.result(workflowId).then((r) => r, (e: unknown) => e);
+      const outcome = await stack.client.result(workflowId).then(
+        (r) => r,
+        (e: unknown) => e,
+      );
       const removes = await stack.admin.calls({ action: 'RemoveInstances', sinceSeq: since });
 
       if (policy?.handling === 'fail') {
@@ -57,7 +92,9 @@ describe('RemoveInstances error codes, each handled per the policy table', () =>
   it('a bounded transient state that never clears fails after its attempts, naming the code', async () => {
     await stack.admin.clearFaults();
     const ids = (await stack.instanceIds()).slice(0, 1);
-    await stack.admin.setFaults([{ action: 'RemoveInstances', kind: 'errorCode', code: 'IncorrectScalingGroupStatus', httpStatus: 400 }]);
+    await stack.admin.setFaults([
+      { action: 'RemoveInstances', kind: 'errorCode', code: 'IncorrectScalingGroupStatus', httpStatus: 400 },
+    ]);
     const { workflowId } = await stack.client.start(stack.input(ids, { drain: { timeoutSeconds: 0 } }));
     const err = await stack.client.result(workflowId).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ScaleInFailedError);
@@ -89,7 +126,13 @@ describe('RemoveInstances error codes, each handled per the policy table', () =>
     const result = await stack.client.result(workflowId);
     expect(result.outcome).toBe('completed');
     expect(result.counts).toMatchObject({ removed: 2, skipped: 1 });
-    expect(result.notRemoved).toEqual([expect.objectContaining({ instanceId: ids[0], outcome: 'skipped', why: expect.stringMatching(/left the scaling group/) })]);
+    expect(result.notRemoved).toEqual([
+      expect.objectContaining({
+        instanceId: ids[0],
+        outcome: 'skipped',
+        why: expect.stringMatching(/left the scaling group/),
+      }),
+    ]);
   });
 });
 

@@ -6,8 +6,12 @@ import { SMALL, startStack, type Stack } from '../harness/stack';
 
 describe('scale-in against the emulator: happy path', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack(); });
-  afterAll(async () => { await stack?.close(); });
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
 
   it('drains, removes 25 instances in 3 batches of at most 10, and reports every instance', async () => {
     const all = await stack.instanceIds();
@@ -30,7 +34,10 @@ describe('scale-in against the emulator: happy path', () => {
 
     // The emulator agrees: the instances left the group, the group shrank, capacity stayed >= MinSize.
     const state = await stack.admin.state();
-    const left = state.instances.filter((i) => i.scalingGroupId === stack.group).map((i) => i.instanceId).sort();
+    const left = state.instances
+      .filter((i) => i.scalingGroupId === stack.group)
+      .map((i) => i.instanceId)
+      .sort();
     expect(left).toEqual(all.slice(25));
     const group = state.groups.find((g) => g.scalingGroupId === stack.group);
     expect(group?.totalCapacity).toBe(5);
@@ -47,9 +54,18 @@ describe('scale-in against the emulator: happy path', () => {
     // Every batch was drained (weight 0 on CLB, vserver group and ALB) before its RemoveInstances.
     const calls = await stack.admin.calls();
     for (const b of result.batches) {
-      const removeSeq = calls.find((c) => c.action === 'RemoveInstances' && c.params['InstanceId.1'] === b.instanceIds[0])?.seq ?? -1;
-      const drains = calls.filter((c) => ['SetBackendServers', 'SetVServerGroupAttribute', 'UpdateServerGroupServersAttribute'].includes(c.action) && JSON.stringify(c.params).includes(b.instanceIds[0] ?? '?'));
-      expect(drains.map((d) => d.action).sort()).toEqual(['SetBackendServers', 'SetVServerGroupAttribute', 'UpdateServerGroupServersAttribute']);
+      const removeSeq =
+        calls.find((c) => c.action === 'RemoveInstances' && c.params['InstanceId.1'] === b.instanceIds[0])?.seq ?? -1;
+      const drains = calls.filter(
+        (c) =>
+          ['SetBackendServers', 'SetVServerGroupAttribute', 'UpdateServerGroupServersAttribute'].includes(c.action) &&
+          JSON.stringify(c.params).includes(b.instanceIds[0] ?? '?'),
+      );
+      expect(drains.map((d) => d.action).sort()).toEqual([
+        'SetBackendServers',
+        'SetVServerGroupAttribute',
+        'UpdateServerGroupServersAttribute',
+      ]);
       for (const d of drains) expect(d.seq).toBeLessThan(removeSeq);
     }
 
@@ -62,9 +78,15 @@ describe('scale-in against the emulator: happy path', () => {
     // Search attributes are visible to list filters.
     const desc = await stack.client.handle(workflowId).describe();
     const sa = desc.typedSearchAttributes;
-    expect(sa.getAll().map((p) => [p.key.name, p.value])).toEqual(expect.arrayContaining([
-      ['EssScalingGroupId', stack.group], ['EssRegionId', SMALL.region], ['EssPhase', 'Completed'], ['EssInstancesRemoved', 25], ['EssInstancesTotal', 25],
-    ]));
+    expect(sa.getAll().map((p) => [p.key.name, p.value])).toEqual(
+      expect.arrayContaining([
+        ['EssScalingGroupId', stack.group],
+        ['EssRegionId', SMALL.region],
+        ['EssPhase', 'Completed'],
+        ['EssInstancesRemoved', 25],
+        ['EssInstancesTotal', 25],
+      ]),
+    );
   });
 
   it('dry run returns the plan and changes nothing', async () => {

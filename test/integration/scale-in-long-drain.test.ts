@@ -24,7 +24,10 @@ describe('long drain timeouts (time-skipping server)', () => {
     const s = uniqueSmallScenario();
     group = s.group;
     emulator = await startEmulator({ scenario: s.scenario });
-    cloud = createCloudClient({ credentials: staticCredentials(SMALL.keyId, SMALL.secret), endpoints: { ess: emulator.url, slb: emulator.url, alb: emulator.url } });
+    cloud = createCloudClient({
+      credentials: staticCredentials(SMALL.keyId, SMALL.secret),
+      endpoints: { ess: emulator.url, slb: emulator.url, alb: emulator.url },
+    });
   });
   afterAll(async () => {
     await cloud?.close();
@@ -34,14 +37,32 @@ describe('long drain timeouts (time-skipping server)', () => {
 
   it('drains all batches ahead so 3 batches cost about one 30-minute drain, not three', async () => {
     const admin = new EmulatorAdminClient(emulator.url);
-    const ids = (await admin.state()).instances.filter((i) => i.scalingGroupId === group).map((i) => i.instanceId).sort().slice(0, 15);
+    const ids = (await admin.state()).instances
+      .filter((i) => i.scalingGroupId === group)
+      .map((i) => i.instanceId)
+      .sort()
+      .slice(0, 15);
     const taskQueue = uniqueName('long-drain');
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: createActivities({ cloud }) });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: createActivities({ cloud }),
+    });
     const t0 = Date.now();
     const handle = await env.client.workflow.start(scaleIn, {
       taskQueue,
       workflowId: workflowIdFor(SMALL.region, group),
-      args: [{ regionId: SMALL.region, scalingGroupId: group, instanceIds: ids, batchSize: 5, drain: { timeoutSeconds: 1800 }, advanced: FAST }],
+      args: [
+        {
+          regionId: SMALL.region,
+          scalingGroupId: group,
+          instanceIds: ids,
+          batchSize: 5,
+          drain: { timeoutSeconds: 1800 },
+          advanced: FAST,
+        },
+      ],
     });
     const { result, p } = await worker.runUntil(async () => {
       const r = await handle.result();

@@ -40,11 +40,28 @@ afterEach(async () => {
 });
 
 function windowInput(extra: Partial<ScaleInWindowInput> = {}): ScaleInWindowInput {
-  return { regionId: SMALL.region, scalingGroupId: stack.group, windowSeconds: 120, count: 3, selection: 'oldest', batchSize: 10, drain: { timeoutSeconds: 0 }, advanced: FAST, ...extra };
+  return {
+    regionId: SMALL.region,
+    scalingGroupId: stack.group,
+    windowSeconds: 120,
+    count: 3,
+    selection: 'oldest',
+    batchSize: 10,
+    drain: { timeoutSeconds: 0 },
+    advanced: FAST,
+    ...extra,
+  };
 }
 
-async function create(extra: Partial<ScaleInWindowInput> = {}, opts: Partial<CreateWindowOptions> = {}): Promise<string> {
-  const { scheduleId } = await windows.createWindow({ spec: { cron: [NEVER], timezone: 'UTC' }, window: windowInput(extra), ...opts });
+async function create(
+  extra: Partial<ScaleInWindowInput> = {},
+  opts: Partial<CreateWindowOptions> = {},
+): Promise<string> {
+  const { scheduleId } = await windows.createWindow({
+    spec: { cron: [NEVER], timezone: 'UTC' },
+    window: windowInput(extra),
+    ...opts,
+  });
   createdIds.push(scheduleId);
   return scheduleId;
 }
@@ -55,15 +72,29 @@ async function remove(scheduleId: string): Promise<void> {
 }
 
 /** Triggers one firing and waits for the window run it started to end. */
-async function fire(scheduleId: string): Promise<{ workflowId: string; result: ScaleInWindowResult | undefined; error: ScaleInWindowFailedError | undefined }> {
+async function fire(
+  scheduleId: string,
+): Promise<{
+  workflowId: string;
+  result: ScaleInWindowResult | undefined;
+  error: ScaleInWindowFailedError | undefined;
+}> {
   const before = (await windows.describeWindow(scheduleId)).recentRuns.length;
   await windows.triggerWindow(scheduleId);
-  const run = await waitFor(async () => {
-    const d = await windows.describeWindow(scheduleId);
-    return d.recentRuns.length > before ? d.recentRuns.at(-1) : undefined;
-  }, 30_000, 200);
+  const run = await waitFor(
+    async () => {
+      const d = await windows.describeWindow(scheduleId);
+      return d.recentRuns.length > before ? d.recentRuns.at(-1) : undefined;
+    },
+    30_000,
+    200,
+  );
   try {
-    return { workflowId: run.workflowId, result: await windows.windowResult(run.workflowId, run.firstExecutionRunId), error: undefined };
+    return {
+      workflowId: run.workflowId,
+      result: await windows.windowResult(run.workflowId, run.firstExecutionRunId),
+      error: undefined,
+    };
   } catch (e) {
     if (e instanceof ScaleInWindowFailedError) return { workflowId: run.workflowId, result: undefined, error: e };
     throw e;
@@ -81,9 +112,18 @@ async function membersByAge(): Promise<Array<{ instanceId: string; creationTime:
 async function weights(ids: string[]): Promise<number[]> {
   const s = await stack.admin.state();
   return [
-    ...s.loadBalancers.flatMap((l) => l.backendServers).filter((b) => ids.includes(b.serverId)).map((b) => b.weight),
-    ...s.loadBalancers.flatMap((l) => l.vServerGroups.flatMap((v) => v.backendServers)).filter((b) => ids.includes(b.serverId)).map((b) => b.weight),
-    ...s.albServerGroups.flatMap((g) => g.servers).filter((b) => ids.includes(b.serverId)).map((b) => b.weight),
+    ...s.loadBalancers
+      .flatMap((l) => l.backendServers)
+      .filter((b) => ids.includes(b.serverId))
+      .map((b) => b.weight),
+    ...s.loadBalancers
+      .flatMap((l) => l.vServerGroups.flatMap((v) => v.backendServers))
+      .filter((b) => ids.includes(b.serverId))
+      .map((b) => b.weight),
+    ...s.albServerGroups
+      .flatMap((g) => g.servers)
+      .filter((b) => ids.includes(b.serverId))
+      .map((b) => b.weight),
   ];
 }
 
@@ -103,13 +143,25 @@ describe('scheduled scale-in windows', () => {
     expect(result?.remaining).toEqual([]);
     expect(result?.childWorkflowId).toBe(stack.workflowId);
     expect(result?.childResult?.outcome).toBe('completed');
-    expect(await stack.instanceIds()).toEqual(all.slice(3).map((i) => i.instanceId).sort());
+    expect(await stack.instanceIds()).toEqual(
+      all
+        .slice(3)
+        .map((i) => i.instanceId)
+        .sort(),
+    );
     // The window run carries the group's search attributes (set by the schedule and upserted by the workflow).
-    const found = await waitFor(async () => {
-      const rows: string[] = [];
-      for await (const w of stack.rawClient.workflow.list({ query: `WorkflowType='scaleInWindow' AND EssScalingGroupId='${stack.group}'` })) rows.push(w.workflowId);
-      return rows.length ? rows : undefined;
-    }, 15_000, 200);
+    const found = await waitFor(
+      async () => {
+        const rows: string[] = [];
+        for await (const w of stack.rawClient.workflow.list({
+          query: `WorkflowType='scaleInWindow' AND EssScalingGroupId='${stack.group}'`,
+        }))
+          rows.push(w.workflowId);
+        return rows.length ? rows : undefined;
+      },
+      15_000,
+      200,
+    );
     expect(found).toEqual([workflowId]);
     expect(workflowId.startsWith(`${windowIdFor(SMALL.region, stack.group)}-`)).toBe(true);
     await remove(id);
@@ -117,12 +169,20 @@ describe('scheduled scale-in windows', () => {
 
   it('count 3, newest: removes the 3 newest', async () => {
     const all = await membersByAge();
-    const newest3 = all.slice(-3).map((i) => i.instanceId).reverse();
+    const newest3 = all
+      .slice(-3)
+      .map((i) => i.instanceId)
+      .reverse();
     const id = await create({ selection: 'newest' });
     const { result } = await fire(id);
     expect(result?.outcome).toBe('completed');
     expect(result?.selection?.picks.map((p) => p.instanceId)).toEqual(newest3);
-    expect(await stack.instanceIds()).toEqual(all.slice(0, -3).map((i) => i.instanceId).sort());
+    expect(await stack.instanceIds()).toEqual(
+      all
+        .slice(0, -3)
+        .map((i) => i.instanceId)
+        .sort(),
+    );
     await remove(id);
   });
 
@@ -144,9 +204,13 @@ describe('scheduled scale-in windows', () => {
     const { result } = await fire(id);
     expect(result?.outcome).toBe('completed');
     expect(result?.selection?.requested).toBe(3);
-    expect(result?.selection?.configurationBasis).toMatch(/active scaling configuration is asc-bp1windownew000001: instances of any other configuration go first/);
+    expect(result?.selection?.configurationBasis).toMatch(
+      /active scaling configuration is asc-bp1windownew000001: instances of any other configuration go first/,
+    );
     expect(result?.selection?.picks.map((p) => p.instanceId)).toEqual(oldConfig.slice(0, 3));
-    expect(result?.selection?.picks[0]?.why).toMatch(/configuration asc-bp1windowold000001, not the active asc-bp1windownew000001/);
+    expect(result?.selection?.picks[0]?.why).toMatch(
+      /configuration asc-bp1windowold000001, not the active asc-bp1windownew000001/,
+    );
     expect((await stack.instanceIds()).length).toBe(27);
     expect(await stack.instanceIds()).not.toContain(oldConfig[0]);
     await remove(id);
@@ -162,7 +226,11 @@ describe('scheduled scale-in windows', () => {
     const id = await create({ count: 10 });
     const { result } = await fire(id);
     expect(result?.outcome).toBe('completed');
-    expect(result?.selection).toMatchObject({ requested: 10, maxRemovable: 5, excluded: { Protected: 2, Standby: 1, 'not needed (later in the policy order)': 22 } });
+    expect(result?.selection).toMatchObject({
+      requested: 10,
+      maxRemovable: 5,
+      excluded: { Protected: 2, Standby: 1, 'not needed (later in the policy order)': 22 },
+    });
     expect(result?.selection?.capped).toMatch(/MinSize 25 allows at most 5 of TotalCapacity 30/);
     const expected = all.slice(3, 8).map((i) => i.instanceId);
     expect(result?.selection?.picks.map((p) => p.instanceId)).toEqual(expected);
@@ -178,14 +246,36 @@ describe('scheduled scale-in windows', () => {
     // Around midnight the firing may land on the next day: black out both.
     const tomorrow = localDate(new Date(Date.now() + 60_000), tz);
     const dates = [...new Set([today, tomorrow])];
-    const { scheduleId: id } = await windows.createWindow({ spec: { cron: [NEVER], timezone: tz }, window: windowInput({ blackoutDates: dates }) });
+    const { scheduleId: id } = await windows.createWindow({
+      spec: { cron: [NEVER], timezone: tz },
+      window: windowInput({ blackoutDates: dates }),
+    });
     createdIds.push(id);
     const d = await windows.describeWindow(id);
     expect(d.window?.timezone).toBe(tz);
     expect(d.spec.timezone).toBe(tz);
     const [y, m, day] = today.split('-').map(Number) as [number, number, number];
-    expect(d.spec.skip[0]).toMatchObject({ year: [{ start: y, end: y, step: 1 }], dayOfMonth: [{ start: day, end: day, step: 1 }], hour: [{ start: 0, end: 23, step: 1 }] });
-    expect(d.spec.skip[0]?.month[0]?.start).toBe(['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'][m - 1]);
+    expect(d.spec.skip[0]).toMatchObject({
+      year: [{ start: y, end: y, step: 1 }],
+      dayOfMonth: [{ start: day, end: day, step: 1 }],
+      hour: [{ start: 0, end: 23, step: 1 }],
+    });
+    expect(d.spec.skip[0]?.month[0]?.start).toBe(
+      [
+        'JANUARY',
+        'FEBRUARY',
+        'MARCH',
+        'APRIL',
+        'MAY',
+        'JUNE',
+        'JULY',
+        'AUGUST',
+        'SEPTEMBER',
+        'OCTOBER',
+        'NOVEMBER',
+        'DECEMBER',
+      ][m - 1],
+    );
     const since = (await stack.admin.calls()).at(-1)?.seq ?? 0;
     const { result } = await fire(id);
     expect(result?.outcome).toBe('blackout');
@@ -232,7 +322,11 @@ describe('scheduled scale-in windows', () => {
 
   it('a failed scale-in fails the window with its result, and pauseOnFailure pauses the schedule', async () => {
     const oldest = (await membersByAge())[0]?.instanceId as string;
-    await stack.admin.settings({ activityOutcomes: [{ match: { instanceIds: [oldest] }, status: 'Failed', errorCode: 'Boom', errorMessage: 'failed', times: 1 }] });
+    await stack.admin.settings({
+      activityOutcomes: [
+        { match: { instanceIds: [oldest] }, status: 'Failed', errorCode: 'Boom', errorMessage: 'failed', times: 1 },
+      ],
+    });
     const id = await create({ count: 2 });
     const { error } = await fire(id);
     expect(error).toBeInstanceOf(ScaleInWindowFailedError);
@@ -240,22 +334,46 @@ describe('scheduled scale-in windows', () => {
     expect(error?.result?.outcome).toBe('failed');
     expect(error?.result?.childFailure?.type).toBe('ScalingActivityFailed');
     expect(error?.result?.remaining.map((r) => r.instanceId)).toContain(oldest);
-    const paused = await waitFor(async () => ((await windows.describeWindow(id)).paused ? true : undefined), 15_000, 200);
+    const paused = await waitFor(
+      async () => ((await windows.describeWindow(id)).paused ? true : undefined),
+      15_000,
+      200,
+    );
     expect(paused).toBe(true);
     await remove(id);
   });
 
   it('create validates, refuses duplicates; pause, unpause, describe, list and delete', async () => {
-    await expect(windows.createWindow({ spec: { cron: [NEVER], timezone: 'Mars/Olympus' }, window: windowInput({ count: 0, selection: 'random' as never }) })).rejects.toSatisfy((e: unknown) => {
+    await expect(
+      windows.createWindow({
+        spec: { cron: [NEVER], timezone: 'Mars/Olympus' },
+        window: windowInput({ count: 0, selection: 'random' as never }),
+      }),
+    ).rejects.toSatisfy((e: unknown) => {
       const fields = (e as InvalidWindowInputError).problems.map((p) => p.field);
-      return e instanceof InvalidWindowInputError && fields.includes('spec.timezone') && fields.includes('window.count') && fields.includes('window.selection');
+      return (
+        e instanceof InvalidWindowInputError &&
+        fields.includes('spec.timezone') &&
+        fields.includes('window.count') &&
+        fields.includes('window.selection')
+      );
     });
-    await expect(windows.describeWindow(windowIdFor(SMALL.region, stack.group))).rejects.toBeInstanceOf(WindowScheduleNotFoundError);
+    await expect(windows.describeWindow(windowIdFor(SMALL.region, stack.group))).rejects.toBeInstanceOf(
+      WindowScheduleNotFoundError,
+    );
 
     const id = await create({}, { note: 'weekly trim', catchupWindow: '5m', pauseOnFailure: false });
     await expect(create()).rejects.toBeInstanceOf(WindowScheduleExistsError);
     const d = await windows.describeWindow(id);
-    expect(d).toMatchObject({ scheduleId: id, paused: false, note: 'weekly trim', workflowType: 'scaleInWindow', taskQueue: stack.taskQueue, spec: { cron: [NEVER], skip: [], timezone: 'UTC' }, policies: { overlap: 'SKIP', catchupWindowMs: 300_000, pauseOnFailure: false } });
+    expect(d).toMatchObject({
+      scheduleId: id,
+      paused: false,
+      note: 'weekly trim',
+      workflowType: 'scaleInWindow',
+      taskQueue: stack.taskQueue,
+      spec: { cron: [NEVER], skip: [], timezone: 'UTC' },
+      policies: { overlap: 'SKIP', catchupWindowMs: 300_000, pauseOnFailure: false },
+    });
     expect(d.window).toEqual({ ...windowInput(), timezone: 'UTC' });
     expect(d.nextRunTimes[0]).toMatch(/-01-01T00:00:00/);
 
@@ -264,7 +382,11 @@ describe('scheduled scale-in windows', () => {
     await windows.unpauseWindow(id, 'release done');
     expect(await windows.describeWindow(id)).toMatchObject({ paused: false, note: 'release done' });
 
-    const listed = await waitFor(async () => (await windows.listWindows({ scalingGroupId: stack.group })).find((w) => w.scheduleId === id), 20_000, 250);
+    const listed = await waitFor(
+      async () => (await windows.listWindows({ scalingGroupId: stack.group })).find((w) => w.scheduleId === id),
+      20_000,
+      250,
+    );
     expect(listed).toMatchObject({ scheduleId: id, regionId: SMALL.region, scalingGroupId: stack.group });
 
     await remove(id);
@@ -276,25 +398,63 @@ describe('scheduled scale-in windows', () => {
     const out: string[] = [];
     let code = -1;
     const io = { out: (l: string) => out.push(l), err: () => undefined, rewrite: () => undefined, interactive: false };
-    const program = buildProgram(io, (c) => { code = c; });
-    registerScheduleCommands(program, windowsClient, io, (c) => { code = c; });
+    const program = buildProgram(io, (c) => {
+      code = c;
+    });
+    registerScheduleCommands(program, windowsClient, io, (c) => {
+      code = c;
+    });
     const cli = async (...argv: string[]): Promise<{ code: number; json: Record<string, unknown> }> => {
       code = -1;
       out.length = 0;
-      await program.parseAsync(['--address', inject('temporalAddress'), '--task-queue', stack.taskQueue, '--json', ...argv], { from: 'user' });
+      await program.parseAsync(
+        ['--address', inject('temporalAddress'), '--task-queue', stack.taskQueue, '--json', ...argv],
+        { from: 'user' },
+      );
       return { code, json: JSON.parse(out.join('\n')) as Record<string, unknown> };
     };
     const group = ['--region', SMALL.region, '--group', stack.group];
-    const created = await cli('schedule', 'create', ...group, '--cron', NEVER, '--window-seconds', '120', '--count', '2', '--selection', 'newest', '--drain-timeout', '0', '--retry-initial-interval-ms', '50', '--retry-max-interval-ms', '300', '--poll-max-interval-ms', '300', '--poll-min-interval-ms', '50');
+    const created = await cli(
+      'schedule',
+      'create',
+      ...group,
+      '--cron',
+      NEVER,
+      '--window-seconds',
+      '120',
+      '--count',
+      '2',
+      '--selection',
+      'newest',
+      '--drain-timeout',
+      '0',
+      '--retry-initial-interval-ms',
+      '50',
+      '--retry-max-interval-ms',
+      '300',
+      '--poll-max-interval-ms',
+      '300',
+      '--poll-min-interval-ms',
+      '50',
+    );
     expect(created).toMatchObject({ code: 0, json: { ok: true, scheduleId: windowIdFor(SMALL.region, stack.group) } });
     const id = created.json.scheduleId as string;
     createdIds.push(id);
     const fired = await cli('schedule', 'trigger', ...group, '--wait');
-    expect(fired, JSON.stringify(fired.json).slice(0, 1500)).toMatchObject({ code: 0, json: { ok: true, outcome: 'completed' } });
+    expect(fired, JSON.stringify(fired.json).slice(0, 1500)).toMatchObject({
+      code: 0,
+      json: { ok: true, outcome: 'completed' },
+    });
     expect(await stack.instanceIds()).toHaveLength(28);
-    expect(await cli('schedule', 'describe', id)).toMatchObject({ code: 0, json: { schedule: { scheduleId: id, counts: { taken: 1 } } } });
+    expect(await cli('schedule', 'describe', id)).toMatchObject({
+      code: 0,
+      json: { schedule: { scheduleId: id, counts: { taken: 1 } } },
+    });
     expect(await cli('schedule', 'delete', id)).toMatchObject({ code: 0, json: { ok: true } });
     createdIds.splice(createdIds.indexOf(id), 1);
-    expect(await cli('schedule', 'delete', id)).toMatchObject({ code: 3, json: { ok: false, error: { code: 'WindowScheduleNotFound' } } });
+    expect(await cli('schedule', 'delete', id)).toMatchObject({
+      code: 3,
+      json: { ok: false, error: { code: 'WindowScheduleNotFound' } },
+    });
   });
 });

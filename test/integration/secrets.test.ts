@@ -17,7 +17,13 @@ const TOKEN = `CAIS${randomBytes(24).toString('base64url')}STS`;
 
 /** Every form a value might be leaked in. */
 function forms(v: string): string[] {
-  return [v, percentEncode(v), percentEncode(percentEncode(v)), encodeURIComponent(v), Buffer.from(v).toString('base64')];
+  return [
+    v,
+    percentEncode(v),
+    percentEncode(percentEncode(v)),
+    encodeURIComponent(v),
+    Buffer.from(v).toString('base64'),
+  ];
 }
 
 /** All `data` fields of a JSON history (payloads, base64), decoded. */
@@ -63,11 +69,19 @@ describe('secrets never leave the worker environment', () => {
   it('keeps the AccessKey secret and the STS token out of history and logs, also when the API echoes them', async () => {
     // What Alibaba Cloud really does on a bad signature: it echoes the string it signed, which
     // carries the SecurityToken (percent-encoded twice). Here the echo also quotes the secret.
-    const echo = (what: string) => `${what}. server string to sign is:POST&%2F&AccessKeyId%3D${SMALL.keyId}%26SecurityToken%3D${percentEncode(percentEncode(TOKEN))}%26Signature... token=${TOKEN} secret=${SECRET}`;
+    const echo = (what: string) =>
+      `${what}. server string to sign is:POST&%2F&AccessKeyId%3D${SMALL.keyId}%26SecurityToken%3D${percentEncode(percentEncode(TOKEN))}%26Signature... token=${TOKEN} secret=${SECRET}`;
 
     // Run 1: a throttled RemoveInstances (retried), then success.
     const ids = (await stack.instanceIds()).slice(0, 4);
-    await stack.admin.setFaults([{ action: 'RemoveInstances', kind: 'Throttling', times: 1, message: echo('Request was denied due to request throttling') }]);
+    await stack.admin.setFaults([
+      {
+        action: 'RemoveInstances',
+        kind: 'Throttling',
+        times: 1,
+        message: echo('Request was denied due to request throttling'),
+      },
+    ]);
     const first = await stack.client.start(stack.input(ids, { batchSize: 2 }));
     const result = await stack.client.result(first.workflowId);
     expect(result.outcome).toBe('completed');
@@ -75,7 +89,15 @@ describe('secrets never leave the worker environment', () => {
     const firstHistory = historyToJSON(await stack.client.handle(first.workflowId).fetchHistory());
 
     // Run 2: the signature is refused with the echo; the run fails and records the error.
-    await stack.admin.setFaults([{ action: 'DescribeScalingGroups', kind: 'errorCode', code: 'SignatureDoesNotMatch', httpStatus: 400, message: echo('Specified signature is not matched with our calculation') }]);
+    await stack.admin.setFaults([
+      {
+        action: 'DescribeScalingGroups',
+        kind: 'errorCode',
+        code: 'SignatureDoesNotMatch',
+        httpStatus: 400,
+        message: echo('Specified signature is not matched with our calculation'),
+      },
+    ]);
     const next = (await stack.instanceIds()).slice(0, 2);
     const second = await stack.client.start(stack.input(next));
     await stack.client.result(second.workflowId).catch((e: unknown) => e);
@@ -86,7 +108,12 @@ describe('secrets never leave the worker environment', () => {
     // The worker really used the token and really met the echoed errors.
     const calls = await stack.admin.calls({ action: 'DescribeScalingGroups' });
     expect(calls.every((c) => 'SecurityToken' in c.params)).toBe(true);
-    const everything = [firstHistory, secondHistory, ...decodedPayloads(firstHistory), ...decodedPayloads(secondHistory)].join('\n');
+    const everything = [
+      firstHistory,
+      secondHistory,
+      ...decodedPayloads(firstHistory),
+      ...decodedPayloads(secondHistory),
+    ].join('\n');
     expect(everything).toContain('SignatureDoesNotMatch');
     expect(everything).toMatch(/server string to sign is:POST&%2F&AccessKeyId%3D\*\*\*%26SecurityToken%3D\*\*\*/);
     // Log lines arrive through a pipe (and the SDK's log buffer): wait for the last run's.
@@ -98,12 +125,25 @@ describe('secrets never leave the worker environment', () => {
     expect(logs()).toMatch(/"level":"debug","msg":"DescribeScalingActivities ok"/);
 
     // And nowhere, in any form: history JSON, decoded payloads, worker logs.
-    const haystacks: Record<string, string> = { 'history, run 1': firstHistory, 'history, run 2': secondHistory, 'decoded payloads': decodedPayloads(firstHistory).concat(decodedPayloads(secondHistory)).join('\n'), 'worker logs': logs() };
+    const haystacks: Record<string, string> = {
+      'history, run 1': firstHistory,
+      'history, run 2': secondHistory,
+      'decoded payloads': decodedPayloads(firstHistory).concat(decodedPayloads(secondHistory)).join('\n'),
+      'worker logs': logs(),
+    };
     for (const [where, text] of Object.entries(haystacks)) {
-      for (const [name, value] of [['AccessKey secret', SECRET], ['STS token', TOKEN]] as const) {
-        for (const f of forms(value)) expect(text.includes(f), `${name} (${f === value ? 'raw' : 'encoded'}) found in ${where}`).toBe(false);
+      for (const [name, value] of [
+        ['AccessKey secret', SECRET],
+        ['STS token', TOKEN],
+      ] as const) {
+        for (const f of forms(value))
+          expect(text.includes(f), `${name} (${f === value ? 'raw' : 'encoded'}) found in ${where}`).toBe(false);
       }
     }
-    expect(logs().split('\n').filter((l) => l.startsWith('{')).length).toBeGreaterThan(20);
+    expect(
+      logs()
+        .split('\n')
+        .filter((l) => l.startsWith('{')).length,
+    ).toBeGreaterThan(20);
   });
 });

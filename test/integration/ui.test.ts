@@ -50,36 +50,82 @@ describe('Temporal UI shows a scale-in run', () => {
 
   it('lists the run under its search-attribute filter and shows summary, search attributes and activity summaries', async () => {
     // Not skipped when missing: CI installs Chromium in `npm run setup` (scripts/setup.sh), so its absence is a set-up fault.
-    expect(existsSync(CHROMIUM), `${CHROMIUM} not found: run \`npm run setup\` (installs Debian's chromium package)`).toBe(true);
+    expect(
+      existsSync(CHROMIUM),
+      `${CHROMIUM} not found: run \`npm run setup\` (installs Debian's chromium package)`,
+    ).toBe(true);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     if (!server?.uiUrl) throw new Error('the dev server has no UI');
     const { scenario, group } = uniqueSmallScenario();
     emulator = await startEmulator({ scenario });
-    cloud = createCloudClient({ credentials: staticCredentials(SMALL.keyId, SMALL.secret), endpoints: { ess: emulator.url, slb: emulator.url, alb: emulator.url } });
+    cloud = createCloudClient({
+      credentials: staticCredentials(SMALL.keyId, SMALL.secret),
+      endpoints: { ess: emulator.url, slb: emulator.url, alb: emulator.url },
+    });
     const taskQueue = uniqueName('ui');
     nativeConnection = await NativeConnection.connect({ address: server.address });
-    worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: createActivities({ cloud }), shutdownGraceTime: '2s' });
+    worker = await Worker.create({
+      connection: nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: createActivities({ cloud }),
+      shutdownGraceTime: '2s',
+    });
     running = worker.run();
     connection = await Connection.connect({ address: server.address });
-    const client = await ScaleInClient.connect({ client: new Client({ connection }), temporal: { address: server.address, namespace: 'default', taskQueue, apiKey: undefined, tls: undefined } });
+    const client = await ScaleInClient.connect({
+      client: new Client({ connection }),
+      temporal: { address: server.address, namespace: 'default', taskQueue, apiKey: undefined, tls: undefined },
+    });
 
-    const ids = emulator.state.snapshot().instances.filter((i) => i.scalingGroupId === group).map((i) => i.instanceId).sort().slice(0, 4);
-    const { workflowId, runId } = await client.start({ regionId: SMALL.region, scalingGroupId: group, instanceIds: ids, batchSize: 2, drain: { timeoutSeconds: 0 }, advanced: FAST });
+    const ids = emulator.state
+      .snapshot()
+      .instances.filter((i) => i.scalingGroupId === group)
+      .map((i) => i.instanceId)
+      .sort()
+      .slice(0, 4);
+    const { workflowId, runId } = await client.start({
+      regionId: SMALL.region,
+      scalingGroupId: group,
+      instanceIds: ids,
+      batchSize: 2,
+      drain: { timeoutSeconds: 0 },
+      advanced: FAST,
+    });
     const result = await client.result(workflowId);
     expect(result.outcome).toBe('completed');
     // A second run, of another group, that the filter must leave out (no worker polls its queue).
     const otherGroup = `asg-other${uniqueName('x').slice(2)}`;
-    const other = await client.start({ regionId: SMALL.region, scalingGroupId: otherGroup, instanceIds: ['i-bp1other00000000001'], drain: { timeoutSeconds: 0 } }, { taskQueue: uniqueName('idle') });
+    const other = await client.start(
+      {
+        regionId: SMALL.region,
+        scalingGroupId: otherGroup,
+        instanceIds: ['i-bp1other00000000001'],
+        drain: { timeoutSeconds: 0 },
+      },
+      { taskQueue: uniqueName('idle') },
+    );
 
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     page.setDefaultTimeout(UI_TIMEOUT);
     try {
       // 1. The list, unfiltered (both runs) and filtered by EssScalingGroupId (only ours).
       await page.goto(`${server.uiUrl}/namespaces/default/workflows`);
-      await expect.poll(() => visibleLinks(page, [workflowId, other.workflowId]), { timeout: UI_TIMEOUT, interval: 1000 }).toEqual([workflowId, other.workflowId]);
+      await expect
+        .poll(() => visibleLinks(page, [workflowId, other.workflowId]), { timeout: UI_TIMEOUT, interval: 1000 })
+        .toEqual([workflowId, other.workflowId]);
       const query = `EssScalingGroupId="${group}"`;
       await page.goto(`${server.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
       const row = page.getByRole('link', { name: workflowId, exact: true }).first();
@@ -102,7 +148,13 @@ describe('Temporal UI shows a scale-in run', () => {
       const summary = `Scale in ${group} (${SMALL.region}): remove 4 instance(s)`;
       await expect.poll(() => frameTexts(page), { timeout: UI_TIMEOUT, interval: 500 }).toContain(summary);
       expect(summary).toMatch(/^Scale in /);
-      for (const s of ['Preflight: 4 instance(s)', 'Drain batch 1/2 (2 instances, weight)', 'RemoveInstances batch 1/2 (2 instances)', 'RemoveInstances batch 2/2 (2 instances)', 'Poll scaling activity asa-']) {
+      for (const s of [
+        'Preflight: 4 instance(s)',
+        'Drain batch 1/2 (2 instances, weight)',
+        'RemoveInstances batch 1/2 (2 instances)',
+        'RemoveInstances batch 2/2 (2 instances)',
+        'Poll scaling activity asa-',
+      ]) {
         await page.getByText(s).first().waitFor();
       }
       await page.screenshot({ path: path.join(SHOTS, 'run-user-metadata.png'), fullPage: true });
@@ -136,7 +188,14 @@ async function visibleLinks(page: Page, ids: string[]): Promise<string[]> {
 async function frameTexts(page: Page): Promise<string[]> {
   const texts: string[] = [];
   for (const f of page.frames()) {
-    texts.push((await f.locator('body').innerText({ timeout: 1000 }).catch(() => '')).trim());
+    texts.push(
+      (
+        await f
+          .locator('body')
+          .innerText({ timeout: 1000 })
+          .catch(() => '')
+      ).trim(),
+    );
   }
   return texts;
 }

@@ -32,22 +32,28 @@ interface Service {
   restart?: string;
   volumes?: string[];
 }
-const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
+const compose = parse(read('docker-compose.yml')) as {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+};
 const services = compose.services;
 const dockerfile = read('Dockerfile');
 
 function envOf(s: Service): Record<string, string> {
   if (!s.environment) return {};
-  if (Array.isArray(s.environment)) return Object.fromEntries(s.environment.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  if (Array.isArray(s.environment))
+    return Object.fromEntries(s.environment.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
   return s.environment;
 }
 
 /** `NAME=value` lines of .env.example, active and commented-out (`# NAME=value`). */
 function envExample(): Array<{ name: string; value: string; active: boolean }> {
-  return read('.env.example').split('\n').flatMap((line) => {
-    const m = /^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    return m ? [{ name: m[2] as string, value: m[3] as string, active: !m[1] }] : [];
-  });
+  return read('.env.example')
+    .split('\n')
+    .flatMap((line) => {
+      const m = /^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+      return m ? [{ name: m[2] as string, value: m[3] as string, active: !m[1] }] : [];
+    });
 }
 
 function containerPorts(s: Service): number[] {
@@ -63,7 +69,9 @@ function walk(dir: string): string[] {
 
 /** `dist/x/y.js` of the build ↔ `src/x/y.ts`, by tsconfig.build.json's rootDir and outDir. */
 function sourceOf(distPath: string): string {
-  const build = ts.parseConfigFileTextToJson('tsconfig.build.json', read('tsconfig.build.json')).config as { compilerOptions: { rootDir: string; outDir: string } };
+  const build = ts.parseConfigFileTextToJson('tsconfig.build.json', read('tsconfig.build.json')).config as {
+    compilerOptions: { rootDir: string; outDir: string };
+  };
   const rel = path.relative(build.compilerOptions.outDir, distPath.replace(/^\/app\//, ''));
   expect(rel.startsWith('..'), `${distPath} is outside the build output ${build.compilerOptions.outDir}`).toBe(false);
   return path.join(build.compilerOptions.rootDir, rel.replace(/\.js$/, '.ts'));
@@ -74,17 +82,22 @@ const known = new Set(WORKER_ENVIRONMENT.map((v) => v.name));
 describe('docker-compose.yml', () => {
   it('references only services that exist, with conditions the targets can meet', () => {
     for (const [name, s] of Object.entries(services)) {
-      const deps = Array.isArray(s.depends_on) ? Object.fromEntries(s.depends_on.map((d) => [d, {}])) : (s.depends_on ?? {});
+      const deps = Array.isArray(s.depends_on)
+        ? Object.fromEntries(s.depends_on.map((d) => [d, {}]))
+        : (s.depends_on ?? {});
       for (const [dep, cond] of Object.entries(deps) as Array<[string, { condition?: string }]>) {
         expect(Object.keys(services), `${name} depends on ${dep}`).toContain(dep);
-        if (cond.condition === 'service_healthy') expect(services[dep]?.healthcheck?.test, `${dep} needs a healthcheck for ${name}`).toBeDefined();
-        if (cond.condition === 'service_completed_successfully') expect(services[dep]?.restart, `${dep} is a one-shot job`).toBe('no');
+        if (cond.condition === 'service_healthy')
+          expect(services[dep]?.healthcheck?.test, `${dep} needs a healthcheck for ${name}`).toBeDefined();
+        if (cond.condition === 'service_completed_successfully')
+          expect(services[dep]?.restart, `${dep} is a one-shot job`).toBe('no');
       }
     }
     for (const s of Object.values(services)) {
       for (const v of s.volumes ?? []) {
         const source = v.split(':')[0] as string;
-        if (!source.startsWith('.') && !source.startsWith('/')) expect(Object.keys(compose.volumes ?? {}), `named volume ${source}`).toContain(source);
+        if (!source.startsWith('.') && !source.startsWith('/'))
+          expect(Object.keys(compose.volumes ?? {}), `named volume ${source}`).toContain(source);
       }
     }
     expect(services.postgresql?.volumes?.some((v) => v.endsWith(':/var/lib/postgresql/data'))).toBe(true);
@@ -125,8 +138,12 @@ describe('docker-compose.yml', () => {
     const expected = searchAttributeCliArgs().filter((a) => a !== '--search-attribute');
     expect(listed.sort()).toEqual(expected.sort());
     expect(listed).toHaveLength(ALL_SEARCH_ATTRIBUTES.length);
-    expect(script).toMatch(/temporal operator search-attribute create --namespace default --name "\$\$name" --type "\$\$type"/);
-    expect(services.worker?.depends_on).toMatchObject({ 'temporal-search-attributes': { condition: 'service_completed_successfully' } });
+    expect(script).toMatch(
+      /temporal operator search-attribute create --namespace default --name "\$\$name" --type "\$\$type"/,
+    );
+    expect(services.worker?.depends_on).toMatchObject({
+      'temporal-search-attributes': { condition: 'service_completed_successfully' },
+    });
   });
 
   it('gives the worker only variables the code reads, and .env.example documents all of them', () => {
@@ -148,14 +165,25 @@ describe('docker-compose.yml', () => {
     // The list itself names every variable: leave it out of the search.
     const text = (f: string) => readFileSync(f, 'utf8').replace(/export const WORKER_ENVIRONMENT[\s\S]*?\n\];/, '');
     const ours = srcFiles.map(text).join('\n');
-    const library = (dir: string) => walk(path.join(root, 'node_modules', dir)).filter((f) => f.endsWith('.js')).map((f) => readFileSync(f, 'utf8')).join('\n');
-    const sources: Record<string, string> = { 'ess-scale-in': ours, '@alicloud/credentials': library('@alicloud/credentials/dist'), '@temporalio/envconfig': library('@temporalio/envconfig/lib') };
+    const library = (dir: string) =>
+      walk(path.join(root, 'node_modules', dir))
+        .filter((f) => f.endsWith('.js'))
+        .map((f) => readFileSync(f, 'utf8'))
+        .join('\n');
+    const sources: Record<string, string> = {
+      'ess-scale-in': ours,
+      '@alicloud/credentials': library('@alicloud/credentials/dist'),
+      '@temporalio/envconfig': library('@temporalio/envconfig/lib'),
+    };
     for (const v of WORKER_ENVIRONMENT) {
       const re = new RegExp(`(env\\.${v.name}\\b|env\\[['"]${v.name}['"]\\]|['"\`]${v.name}['"\`])`);
       expect(re.test(sources[v.readBy] as string), `${v.name} is read by ${v.readBy}`).toBe(true);
     }
     // The other direction: what the worker's own modules read from the environment is listed.
-    const workerCode = srcFiles.filter((f) => /src\/(config|worker)\.ts$|src\/(observability|aliyun)\//.test(f)).map(text).join('\n');
+    const workerCode = srcFiles
+      .filter((f) => /src\/(config|worker)\.ts$|src\/(observability|aliyun)\//.test(f))
+      .map(text)
+      .join('\n');
     const read = new Set([...workerCode.matchAll(/env(?:\.|\[['"])([A-Z][A-Z0-9_]{2,})/g)].map((m) => m[1] as string));
     for (const name of read) {
       if (name.startsWith('TEMPORAL_GRPC_META_')) continue;
@@ -177,13 +205,18 @@ describe('docker-compose.yml', () => {
     // The real argument parser accepts them (a trailing --help stops it before listening).
     const out: string[] = [];
     const err: string[] = [];
-    expect(await runEmulatorCli([...cmd.slice(2), '--help'], { out: (l) => out.push(l), err: (l) => err.push(l) })).toBe(0);
+    expect(
+      await runEmulatorCli([...cmd.slice(2), '--help'], { out: (l) => out.push(l), err: (l) => err.push(l) }),
+    ).toBe(0);
     expect(err).toEqual([]);
     expect(out.join('\n')).toMatch(/Usage: ess-scale-in emulator/);
 
     const example = envExample();
     for (const name of ['ESS_ENDPOINT', 'SLB_ENDPOINT', 'ALB_ENDPOINT']) {
-      expect(example.map((v) => v.value), name).toContain(`http://emulator:${port}`);
+      expect(
+        example.map((v) => v.value),
+        name,
+      ).toContain(`http://emulator:${port}`);
     }
     const keys = (BUILTIN_SCENARIOS[scenario] as { accessKeys?: Record<string, string> }).accessKeys ?? {};
     const id = example.find((v) => v.name === 'ALIBABA_CLOUD_ACCESS_KEY_ID' && v.value in keys)?.value as string;
@@ -242,15 +275,28 @@ describe('Dockerfile', () => {
     // Same command as `npm run build`, into a scratch directory inside the project (so node_modules resolve).
     const out = path.join(root, 'test-artifacts', 'dist-check');
     rmSync(out, { recursive: true, force: true });
-    const run = (args: string[]) => execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, METRICS_PORT: '', TEMPORAL_METRICS_BIND_ADDRESS: '' } });
+    const run = (args: string[]) =>
+      execFileSync(process.execPath, args, {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: 'pipe',
+        env: { ...process.env, METRICS_PORT: '', TEMPORAL_METRICS_BIND_ADDRESS: '' },
+      });
     run([path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out]);
-    for (const f of ['worker.js', 'cli.js', 'observability/healthcheck.js', 'emulator/scenarios/demo.json']) expect(existsSync(path.join(out, f)), f).toBe(true);
+    for (const f of ['worker.js', 'cli.js', 'observability/healthcheck.js', 'emulator/scenarios/demo.json'])
+      expect(existsSync(path.join(out, f)), f).toBe(true);
     // The image's bundle step, then the CLI the emulator service runs.
-    expect(run([path.join(out, 'worker.js'), '--write-workflow-bundle', path.join(out, 'workflow-bundle.js')])).toMatch(/workflow bundle written/);
+    expect(run([path.join(out, 'worker.js'), '--write-workflow-bundle', path.join(out, 'workflow-bundle.js')])).toMatch(
+      /workflow bundle written/,
+    );
     expect(statSync(path.join(out, 'workflow-bundle.js')).size).toBeGreaterThan(100_000);
     expect(run([path.join(out, 'cli.js'), 'emulator', '--help'])).toMatch(/Usage: ess-scale-in emulator/);
     // Without a metrics endpoint the health check reports unhealthy (exit 1), it does not pass blindly.
-    const health = spawnSync(process.execPath, [path.join(out, 'observability/healthcheck.js')], { cwd: root, encoding: 'utf8', env: { ...process.env, METRICS_PORT: '', TEMPORAL_METRICS_BIND_ADDRESS: '' } });
+    const health = spawnSync(process.execPath, [path.join(out, 'observability/healthcheck.js')], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, METRICS_PORT: '', TEMPORAL_METRICS_BIND_ADDRESS: '' },
+    });
     expect(health.status).toBe(1);
     expect(health.stdout).toMatch(/unhealthy: no metrics endpoint configured/);
   }, 90_000);
@@ -269,6 +315,7 @@ describe('docs/operations.md', () => {
 
   it('says plainly that the image and compose are not run in CI, and names the images compose pins', () => {
     expect(docs).toMatch(/\*\*Not run in CI\.\*\*/);
-    for (const s of Object.values(services)) if (s.image && s.build === undefined) expect(docs, s.image).toContain(s.image);
+    for (const s of Object.values(services))
+      if (s.image && s.build === undefined) expect(docs, s.image).toContain(s.image);
   });
 });

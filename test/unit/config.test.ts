@@ -33,17 +33,38 @@ function configError(fn: () => unknown): ConfigError {
 describe('temporalConfigFromEnv', () => {
   it('defaults to a local plaintext server, namespace default, task queue ess-scale-in', () => {
     const cfg = temporalConfigFromEnv({});
-    expect(cfg).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'ess-scale-in', apiKey: undefined, tls: undefined });
+    expect(cfg).toEqual({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      taskQueue: 'ess-scale-in',
+      apiKey: undefined,
+      tls: undefined,
+    });
     expect(connectionOptions(cfg)).toEqual({ address: '127.0.0.1:7233' });
   });
 
   it('reads address, namespace and task queue, trimming blanks', () => {
-    const cfg = temporalConfigFromEnv({ TEMPORAL_ADDRESS: ' temporal:7233 ', TEMPORAL_NAMESPACE: 'ops', TEMPORAL_TASK_QUEUE: 'scale-in-prod', TEMPORAL_API_KEY: '  ' });
-    expect(cfg).toMatchObject({ address: 'temporal:7233', namespace: 'ops', taskQueue: 'scale-in-prod', apiKey: undefined, tls: undefined });
+    const cfg = temporalConfigFromEnv({
+      TEMPORAL_ADDRESS: ' temporal:7233 ',
+      TEMPORAL_NAMESPACE: 'ops',
+      TEMPORAL_TASK_QUEUE: 'scale-in-prod',
+      TEMPORAL_API_KEY: '  ',
+    });
+    expect(cfg).toMatchObject({
+      address: 'temporal:7233',
+      namespace: 'ops',
+      taskQueue: 'scale-in-prod',
+      apiKey: undefined,
+      tls: undefined,
+    });
   });
 
   it('an API key (Temporal Cloud) implies TLS; TEMPORAL_TLS=false turns it off explicitly', () => {
-    const cloud = temporalConfigFromEnv({ TEMPORAL_ADDRESS: 'ops.a1b2c.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ops.a1b2c', TEMPORAL_API_KEY: API_KEY });
+    const cloud = temporalConfigFromEnv({
+      TEMPORAL_ADDRESS: 'ops.a1b2c.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'ops.a1b2c',
+      TEMPORAL_API_KEY: API_KEY,
+    });
     expect(cloud.tls).toBe(true);
     expect(connectionOptions(cloud)).toEqual({ address: 'ops.a1b2c.tmprl.cloud:7233', apiKey: API_KEY, tls: true });
     const plain = temporalConfigFromEnv({ TEMPORAL_API_KEY: API_KEY, TEMPORAL_TLS: 'false' });
@@ -53,7 +74,12 @@ describe('temporalConfigFromEnv', () => {
   });
 
   it('mTLS: certificate and key together, with an optional CA and server name', () => {
-    const cfg = temporalConfigFromEnv({ TEMPORAL_TLS_CLIENT_CERT_PATH: CERT, TEMPORAL_TLS_CLIENT_KEY_PATH: KEY, TEMPORAL_TLS_SERVER_CA_CERT_PATH: CA, TEMPORAL_TLS_SERVER_NAME: 'temporal.internal' });
+    const cfg = temporalConfigFromEnv({
+      TEMPORAL_TLS_CLIENT_CERT_PATH: CERT,
+      TEMPORAL_TLS_CLIENT_KEY_PATH: KEY,
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: CA,
+      TEMPORAL_TLS_SERVER_NAME: 'temporal.internal',
+    });
     expect(cfg.tls).toEqual({
       clientCertPair: { crt: Buffer.from(CERT_PEM), key: Buffer.from(KEY_PEM) },
       serverRootCACertificate: Buffer.from(CA_PEM),
@@ -61,7 +87,9 @@ describe('temporalConfigFromEnv', () => {
     });
     expect(connectionOptions(cfg).tls).toBe(cfg.tls);
     // A CA alone: server-verified TLS without a client certificate.
-    expect(temporalConfigFromEnv({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: CA }).tls).toEqual({ serverRootCACertificate: Buffer.from(CA_PEM) });
+    expect(temporalConfigFromEnv({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: CA }).tls).toEqual({
+      serverRootCACertificate: Buffer.from(CA_PEM),
+    });
   });
 
   it('mTLS needs both paths; the error names the missing variable', () => {
@@ -74,20 +102,36 @@ describe('temporalConfigFromEnv', () => {
   });
 
   it('names the variable whose file cannot be read, without quoting any file content', () => {
-    const e = configError(() => temporalConfigFromEnv({ TEMPORAL_TLS_CLIENT_CERT_PATH: CERT, TEMPORAL_TLS_CLIENT_KEY_PATH: path.join(dir, 'missing.key') }));
+    const e = configError(() =>
+      temporalConfigFromEnv({
+        TEMPORAL_TLS_CLIENT_CERT_PATH: CERT,
+        TEMPORAL_TLS_CLIENT_KEY_PATH: path.join(dir, 'missing.key'),
+      }),
+    );
     expect(e.variable).toBe('TEMPORAL_TLS_CLIENT_KEY_PATH');
     expect(e.message).toMatch(/cannot read .*missing\.key: ENOENT/);
     expect(e.message).not.toMatch(/BEGIN|MIIB/);
   });
 
   it('refuses malformed values with a ConfigError naming the variable, and never echoes a secret', () => {
-    const addr = configError(() => temporalConfigFromEnv({ TEMPORAL_ADDRESS: 'https://temporal:7233', TEMPORAL_API_KEY: API_KEY }));
+    const addr = configError(() =>
+      temporalConfigFromEnv({ TEMPORAL_ADDRESS: 'https://temporal:7233', TEMPORAL_API_KEY: API_KEY }),
+    );
     expect(addr.variable).toBe('TEMPORAL_ADDRESS');
     const tls = configError(() => temporalConfigFromEnv({ TEMPORAL_TLS: 'maybe', TEMPORAL_API_KEY: API_KEY }));
     expect(tls.variable).toBe('TEMPORAL_TLS');
-    const conflict = configError(() => temporalConfigFromEnv({ TEMPORAL_TLS: 'false', TEMPORAL_TLS_CLIENT_CERT_PATH: CERT, TEMPORAL_TLS_CLIENT_KEY_PATH: KEY, TEMPORAL_API_KEY: API_KEY }));
+    const conflict = configError(() =>
+      temporalConfigFromEnv({
+        TEMPORAL_TLS: 'false',
+        TEMPORAL_TLS_CLIENT_CERT_PATH: CERT,
+        TEMPORAL_TLS_CLIENT_KEY_PATH: KEY,
+        TEMPORAL_API_KEY: API_KEY,
+      }),
+    );
     expect(conflict.variable).toBe('TEMPORAL_TLS');
-    const mtls = configError(() => temporalConfigFromEnv({ TEMPORAL_API_KEY: API_KEY, TEMPORAL_TLS_CLIENT_CERT_PATH: CERT }));
+    const mtls = configError(() =>
+      temporalConfigFromEnv({ TEMPORAL_API_KEY: API_KEY, TEMPORAL_TLS_CLIENT_CERT_PATH: CERT }),
+    );
     for (const e of [addr, tls, conflict, mtls]) {
       expect(e.message).not.toContain(API_KEY);
       expect(JSON.stringify(e)).not.toContain(API_KEY);
@@ -102,45 +146,75 @@ describe('temporalConfigFromEnv', () => {
 });
 
 describe('temporalConfigFromEnv with a Temporal client config file (@temporalio/envconfig)', () => {
-  const toml = file('temporal.toml', [
-    '[profile.default]',
-    'address = "localhost:7233"',
-    'namespace = "dev"',
-    '',
-    '[profile.prod]',
-    'address = "ops.a1b2c.tmprl.cloud:7233"',
-    'namespace = "ops.a1b2c"',
-    `api_key = "${API_KEY}"`,
-    '',
-    '[profile.mtls]',
-    'address = "temporal.internal:7233"',
-    '[profile.mtls.tls]',
-    `client_cert_path = "${CERT}"`,
-    `client_key_path = "${KEY}"`,
-    'server_name = "temporal.internal"',
-    '[profile.mtls.grpc_meta]',
-    'x-team = "infra"',
-  ].join('\n'));
+  const toml = file(
+    'temporal.toml',
+    [
+      '[profile.default]',
+      'address = "localhost:7233"',
+      'namespace = "dev"',
+      '',
+      '[profile.prod]',
+      'address = "ops.a1b2c.tmprl.cloud:7233"',
+      'namespace = "ops.a1b2c"',
+      `api_key = "${API_KEY}"`,
+      '',
+      '[profile.mtls]',
+      'address = "temporal.internal:7233"',
+      '[profile.mtls.tls]',
+      `client_cert_path = "${CERT}"`,
+      `client_key_path = "${KEY}"`,
+      'server_name = "temporal.internal"',
+      '[profile.mtls.grpc_meta]',
+      'x-team = "infra"',
+    ].join('\n'),
+  );
 
   it('loads the default profile, or the one TEMPORAL_PROFILE names', () => {
-    expect(temporalConfigFromEnv({ TEMPORAL_CONFIG_FILE: toml })).toMatchObject({ address: 'localhost:7233', namespace: 'dev', apiKey: undefined, tls: undefined });
+    expect(temporalConfigFromEnv({ TEMPORAL_CONFIG_FILE: toml })).toMatchObject({
+      address: 'localhost:7233',
+      namespace: 'dev',
+      apiKey: undefined,
+      tls: undefined,
+    });
     const prod = temporalConfigFromEnv({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'prod' });
-    expect(prod).toMatchObject({ address: 'ops.a1b2c.tmprl.cloud:7233', namespace: 'ops.a1b2c', apiKey: API_KEY, tls: true });
+    expect(prod).toMatchObject({
+      address: 'ops.a1b2c.tmprl.cloud:7233',
+      namespace: 'ops.a1b2c',
+      apiKey: API_KEY,
+      tls: true,
+    });
     const mtls = temporalConfigFromEnv({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'mtls' });
-    expect(mtls.tls).toEqual({ clientCertPair: { crt: Buffer.from(CERT_PEM), key: Buffer.from(KEY_PEM) }, serverNameOverride: 'temporal.internal' });
+    expect(mtls.tls).toEqual({
+      clientCertPair: { crt: Buffer.from(CERT_PEM), key: Buffer.from(KEY_PEM) },
+      serverNameOverride: 'temporal.internal',
+    });
     expect(mtls.metadata).toEqual({ 'x-team': 'infra' });
   });
 
   it('lets the TEMPORAL_* variables override the profile', () => {
-    const cfg = temporalConfigFromEnv({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'prod', TEMPORAL_NAMESPACE: 'other.a1b2c', TEMPORAL_TASK_QUEUE: 'q', TEMPORAL_TLS: 'false' });
-    expect(cfg).toMatchObject({ address: 'ops.a1b2c.tmprl.cloud:7233', namespace: 'other.a1b2c', taskQueue: 'q', apiKey: API_KEY, tls: false });
+    const cfg = temporalConfigFromEnv({
+      TEMPORAL_CONFIG_FILE: toml,
+      TEMPORAL_PROFILE: 'prod',
+      TEMPORAL_NAMESPACE: 'other.a1b2c',
+      TEMPORAL_TASK_QUEUE: 'q',
+      TEMPORAL_TLS: 'false',
+    });
+    expect(cfg).toMatchObject({
+      address: 'ops.a1b2c.tmprl.cloud:7233',
+      namespace: 'other.a1b2c',
+      taskQueue: 'q',
+      apiKey: API_KEY,
+      tls: false,
+    });
   });
 
   it('reports a missing file, an unknown profile and a broken file by variable, without secrets', () => {
     const missing = configError(() => temporalConfigFromEnv({ TEMPORAL_CONFIG_FILE: path.join(dir, 'nope.toml') }));
     expect(missing.variable).toBe('TEMPORAL_CONFIG_FILE');
     expect(missing.message).toMatch(/ENOENT/);
-    const profile = configError(() => temporalConfigFromEnv({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'staging' }));
+    const profile = configError(() =>
+      temporalConfigFromEnv({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'staging' }),
+    );
     expect(profile.variable).toBe('TEMPORAL_PROFILE');
     expect(profile.message).toMatch(/"staging" not found/);
     const broken = file('broken.toml', `[profile.default]\napi_key = "${API_KEY}\naddress = `);
@@ -148,7 +222,9 @@ describe('temporalConfigFromEnv with a Temporal client config file (@temporalio/
     expect(bad.variable).toBe('TEMPORAL_CONFIG_FILE');
     expect(bad.message).toMatch(/not valid TOML/);
     expect(bad.message).not.toContain(API_KEY);
-    const typo = configError(() => temporalConfigFromEnv({ TEMPORAL_CONFIG_FILE: file('typo.toml', `[profile.default]\napikey = "${API_KEY}"\n`) }));
+    const typo = configError(() =>
+      temporalConfigFromEnv({ TEMPORAL_CONFIG_FILE: file('typo.toml', `[profile.default]\napikey = "${API_KEY}"\n`) }),
+    );
     expect(typo.message).toMatch(/unrecognized.*apikey/);
     expect(typo.message).not.toContain(API_KEY);
   });
@@ -158,14 +234,19 @@ describe('metricsBindAddressFromEnv', () => {
   it('is off by default, binds all interfaces for METRICS_PORT, and an explicit bind address wins', () => {
     expect(metricsBindAddressFromEnv({})).toBeUndefined();
     expect(metricsBindAddressFromEnv({ METRICS_PORT: '9464' })).toBe('0.0.0.0:9464');
-    expect(metricsBindAddressFromEnv({ METRICS_PORT: '9464', TEMPORAL_METRICS_BIND_ADDRESS: '127.0.0.1:9100' })).toBe('127.0.0.1:9100');
+    expect(metricsBindAddressFromEnv({ METRICS_PORT: '9464', TEMPORAL_METRICS_BIND_ADDRESS: '127.0.0.1:9100' })).toBe(
+      '127.0.0.1:9100',
+    );
     expect(metricsBindAddressFromEnv({ TEMPORAL_METRICS_BIND_ADDRESS: '[::1]:9100' })).toBe('[::1]:9100');
   });
 
   it('refuses bad ports and addresses, naming the variable', () => {
-    for (const v of ['0', '70000', 'abc', '9464x']) expect(configError(() => metricsBindAddressFromEnv({ METRICS_PORT: v })).variable).toBe('METRICS_PORT');
+    for (const v of ['0', '70000', 'abc', '9464x'])
+      expect(configError(() => metricsBindAddressFromEnv({ METRICS_PORT: v })).variable).toBe('METRICS_PORT');
     for (const v of ['9464', 'localhost', 'http://0.0.0.0:9464', '0.0.0.0:99999']) {
-      expect(configError(() => metricsBindAddressFromEnv({ TEMPORAL_METRICS_BIND_ADDRESS: v })).variable).toBe('TEMPORAL_METRICS_BIND_ADDRESS');
+      expect(configError(() => metricsBindAddressFromEnv({ TEMPORAL_METRICS_BIND_ADDRESS: v })).variable).toBe(
+        'TEMPORAL_METRICS_BIND_ADDRESS',
+      );
     }
   });
 });

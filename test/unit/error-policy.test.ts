@@ -6,8 +6,20 @@ import { ERROR_POLICY, NON_RETRYABLE_TYPES, errorPolicyFor } from '../../src/sha
 describe('error policy table', () => {
   it('covers every error code of the RemoveInstances seed document', () => {
     const seed = readFileSync(path.join(__dirname, '../../docs/reference/RemoveInstances.zh.md'), 'utf8');
-    const codes = [...seed.matchAll(/^\|([A-Z][A-Za-z.]+)\s*$/gm)].map((m) => m[1]).filter((c): c is string => !!c && /[a-z]/.test(c) && c !== 'HttpCode');
-    expect(codes).toEqual(['InvalidScalingGroupId.NotFound', 'InvalidInstanceId.NotFound', 'InvalidParameter', 'Forbidden.Unauthorized', 'IncorrectScalingGroupStatus', 'ScalingActivityInProgress', 'IncorrectLoadBalancerStatus', 'IncorrectDBInstanceStatus', 'IncorrectCapacity.MinSize']);
+    const codes = [...seed.matchAll(/^\|([A-Z][A-Za-z.]+)\s*$/gm)]
+      .map((m) => m[1])
+      .filter((c): c is string => !!c && /[a-z]/.test(c) && c !== 'HttpCode');
+    expect(codes).toEqual([
+      'InvalidScalingGroupId.NotFound',
+      'InvalidInstanceId.NotFound',
+      'InvalidParameter',
+      'Forbidden.Unauthorized',
+      'IncorrectScalingGroupStatus',
+      'ScalingActivityInProgress',
+      'IncorrectLoadBalancerStatus',
+      'IncorrectDBInstanceStatus',
+      'IncorrectCapacity.MinSize',
+    ]);
     for (const code of codes) expect(ERROR_POLICY[code], code).toBeDefined();
   });
 
@@ -18,9 +30,17 @@ describe('error policy table', () => {
       expect(h(c)).toBe('retry-bounded');
       expect(ERROR_POLICY[c]?.maxAttempts).toBeGreaterThan(1);
     }
-    for (const c of ['InvalidScalingGroupId.NotFound', 'Forbidden.Unauthorized', 'InvalidParameter', 'IncorrectCapacity.MinSize', 'IdempotentParameterMismatch']) expect(h(c)).toBe('fail');
+    for (const c of [
+      'InvalidScalingGroupId.NotFound',
+      'Forbidden.Unauthorized',
+      'InvalidParameter',
+      'IncorrectCapacity.MinSize',
+      'IdempotentParameterMismatch',
+    ])
+      expect(h(c)).toBe('fail');
     expect(h('InvalidInstanceId.NotFound')).toBe('recheck-membership');
-    for (const c of ['Throttling', 'Throttling.User', 'Throttling.Api', 'InternalError', 'ServiceUnavailable']) expect(h(c)).toBe('retry');
+    for (const c of ['Throttling', 'Throttling.User', 'Throttling.Api', 'InternalError', 'ServiceUnavailable'])
+      expect(h(c)).toBe('retry');
     for (const c of ['RequestTimeout', 'NetworkError', 'BadResponse']) expect(h(c)).toBe('reconcile');
   });
 
@@ -32,7 +52,9 @@ describe('error policy table', () => {
   });
 
   it('derives the non-retryable failure types from the same table', () => {
-    const fails = Object.entries(ERROR_POLICY).filter(([, p]) => p.handling === 'fail').map(([c]) => c);
+    const fails = Object.entries(ERROR_POLICY)
+      .filter(([, p]) => p.handling === 'fail')
+      .map(([c]) => c);
     expect(NON_RETRYABLE_TYPES).toEqual(expect.arrayContaining([...fails, 'InvalidInput', 'PreflightFailed']));
     expect(NON_RETRYABLE_TYPES).not.toContain('Throttling');
     expect(NON_RETRYABLE_TYPES).not.toContain('ScalingActivityInProgress');

@@ -2,12 +2,39 @@ import { describe, it, expect } from 'vitest';
 import { DEFAULTS, InvalidInputError, validateInput } from '../../src/shared/input';
 import { inputSchema, validateInputSchema } from '../harness/schemas';
 
-const ok = { regionId: 'cn-hangzhou', scalingGroupId: 'asg-bp1dk4nm0o5ldvzcpe2v', instanceIds: ['i-bp1a2b3c4d5e6f7g8h9i', 'i-bp1a2b3c4d5e6f7g8h9j'] };
+const ok = {
+  regionId: 'cn-hangzhou',
+  scalingGroupId: 'asg-bp1dk4nm0o5ldvzcpe2v',
+  instanceIds: ['i-bp1a2b3c4d5e6f7g8h9i', 'i-bp1a2b3c4d5e6f7g8h9j'],
+};
 
 /** The same examples must be accepted (or rejected) by the TypeScript validator and by the JSON Schema. */
 const examples: Array<[string, unknown, boolean]> = [
   ['minimal', ok, true],
-  ['every field', { ...ok, removePolicy: 'recycle', decreaseDesiredCapacity: false, batchSize: 5, drain: { strategy: 'standby', timeoutSeconds: 0, maxDrainedAhead: 5 }, dryRun: true, requireApproval: true, onBatchFailure: 'continue', requestId: 'req-1', reason: 'nightly', advanced: { pollMinIntervalMs: 100, pollMaxIntervalMs: 1000, retryInitialIntervalMs: 100, retryMaxIntervalMs: 1000, heartbeatTimeoutSeconds: 10, maxBatchesPerRun: 5 } }, true],
+  [
+    'every field',
+    {
+      ...ok,
+      removePolicy: 'recycle',
+      decreaseDesiredCapacity: false,
+      batchSize: 5,
+      drain: { strategy: 'standby', timeoutSeconds: 0, maxDrainedAhead: 5 },
+      dryRun: true,
+      requireApproval: true,
+      onBatchFailure: 'continue',
+      requestId: 'req-1',
+      reason: 'nightly',
+      advanced: {
+        pollMinIntervalMs: 100,
+        pollMaxIntervalMs: 1000,
+        retryInitialIntervalMs: 100,
+        retryMaxIntervalMs: 1000,
+        heartbeatTimeoutSeconds: 10,
+        maxBatchesPerRun: 5,
+      },
+    },
+    true,
+  ],
   ['missing instanceIds', { regionId: ok.regionId, scalingGroupId: ok.scalingGroupId }, false],
   ['empty instanceIds', { ...ok, instanceIds: [] }, false],
   ['malformed instance ID', { ...ok, instanceIds: ['i-UPPER'] }, false],
@@ -32,18 +59,44 @@ describe('input JSON Schema and validateInput agree', () => {
   for (const [name, value, valid] of examples) {
     it(`${name}: ${valid ? 'accepted' : 'rejected'} by both`, () => {
       expect(validateInputSchema(value)).toBe(valid);
-      const ts = (() => { try { validateInput(value); return true; } catch (e) { expect(e).toBeInstanceOf(InvalidInputError); return false; } })();
+      const ts = (() => {
+        try {
+          validateInput(value);
+          return true;
+        } catch (e) {
+          expect(e).toBeInstanceOf(InvalidInputError);
+          return false;
+        }
+      })();
       expect(ts).toBe(valid);
     });
   }
 
   it('lists the same fields, enums and defaults as the TypeScript types', () => {
     const normalized = validateInput(ok);
-    const tsFields = ['regionId', 'scalingGroupId', 'instanceIds', 'removePolicy', 'decreaseDesiredCapacity', 'batchSize', 'drain', 'dryRun', 'requireApproval', 'onBatchFailure', 'requestId', 'reason', 'advanced'];
+    const tsFields = [
+      'regionId',
+      'scalingGroupId',
+      'instanceIds',
+      'removePolicy',
+      'decreaseDesiredCapacity',
+      'batchSize',
+      'drain',
+      'dryRun',
+      'requireApproval',
+      'onBatchFailure',
+      'requestId',
+      'reason',
+      'advanced',
+    ];
     expect(Object.keys(inputSchema.properties).sort()).toEqual(tsFields.sort());
     expect(Object.keys(normalized).sort()).toEqual(tsFields.sort());
-    expect(Object.keys(inputSchema.properties.advanced?.properties ?? {}).sort()).toEqual(Object.keys(DEFAULTS.advanced).sort());
-    expect(Object.keys(inputSchema.properties.drain?.properties ?? {}).sort()).toEqual(Object.keys(normalized.drain).sort());
+    expect(Object.keys(inputSchema.properties.advanced?.properties ?? {}).sort()).toEqual(
+      Object.keys(DEFAULTS.advanced).sort(),
+    );
+    expect(Object.keys(inputSchema.properties.drain?.properties ?? {}).sort()).toEqual(
+      Object.keys(normalized.drain).sort(),
+    );
     const adv = inputSchema.properties.advanced?.properties as Record<string, { default: number }>;
     for (const [k, v] of Object.entries(DEFAULTS.advanced)) expect(adv[k]?.default).toBe(v);
     expect(inputSchema.required.sort()).toEqual(['instanceIds', 'regionId', 'scalingGroupId']);
@@ -52,12 +105,25 @@ describe('input JSON Schema and validateInput agree', () => {
 
 describe('validateInput', () => {
   it('fills the documented defaults', () => {
-    expect(validateInput(ok)).toMatchObject({ removePolicy: 'release', decreaseDesiredCapacity: true, batchSize: 20, drain: { strategy: 'weight', timeoutSeconds: 300, maxDrainedAhead: 100 }, dryRun: false, requireApproval: false, onBatchFailure: 'abort' });
+    expect(validateInput(ok)).toMatchObject({
+      removePolicy: 'release',
+      decreaseDesiredCapacity: true,
+      batchSize: 20,
+      drain: { strategy: 'weight', timeoutSeconds: 300, maxDrainedAhead: 100 },
+      dryRun: false,
+      requireApproval: false,
+      onBatchFailure: 'abort',
+    });
   });
 
   it('names every problem with its field and a fix, in one error', () => {
     try {
-      validateInput({ regionId: 'cn-hangzhou', scalingGroupId: 'asg-ok0000', instanceIds: ['i-bad!', 'i-bp1a2b3c4d5e6f7g8h9i', 'i-bp1a2b3c4d5e6f7g8h9i'], batchSize: 50 });
+      validateInput({
+        regionId: 'cn-hangzhou',
+        scalingGroupId: 'asg-ok0000',
+        instanceIds: ['i-bad!', 'i-bp1a2b3c4d5e6f7g8h9i', 'i-bp1a2b3c4d5e6f7g8h9i'],
+        batchSize: 50,
+      });
       expect.unreachable();
     } catch (e) {
       const err = e as InvalidInputError;
@@ -65,13 +131,19 @@ describe('validateInput', () => {
       expect(err.problems.map((p) => p.field)).toEqual(['instanceIds', 'instanceIds', 'batchSize']);
       expect(err.message).toMatch(/malformed instance IDs: i-bad!/);
       expect(err.message).toMatch(/duplicate instance IDs: i-bp1a2b3c4d5e6f7g8h9i/);
-      expect(err.message).toMatch(/batchSize: must be an integer from 1 to 20, got 50 \(RemoveInstances takes at most 20/);
+      expect(err.message).toMatch(
+        /batchSize: must be an integer from 1 to 20, got 50 \(RemoveInstances takes at most 20/,
+      );
     }
   });
 
   it('rejects retry and poll bounds that contradict each other (Temporal would refuse the retry policy)', () => {
-    expect(() => validateInput({ ...ok, advanced: { retryMaxIntervalMs: 300 } })).toThrow(/advanced.retryMaxIntervalMs: must be at least retryInitialIntervalMs \(2000\)/);
-    expect(() => validateInput({ ...ok, advanced: { pollMinIntervalMs: 5000, pollMaxIntervalMs: 100 } })).toThrow(/advanced.pollMaxIntervalMs: must be at least pollMinIntervalMs \(5000\)/);
+    expect(() => validateInput({ ...ok, advanced: { retryMaxIntervalMs: 300 } })).toThrow(
+      /advanced.retryMaxIntervalMs: must be at least retryInitialIntervalMs \(2000\)/,
+    );
+    expect(() => validateInput({ ...ok, advanced: { pollMinIntervalMs: 5000, pollMaxIntervalMs: 100 } })).toThrow(
+      /advanced.pollMaxIntervalMs: must be at least pollMinIntervalMs \(5000\)/,
+    );
   });
 
   it('accepts any number of instances and shortens long lists in messages', () => {

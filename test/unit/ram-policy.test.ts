@@ -13,8 +13,16 @@ const root = path.resolve(__dirname, '../..');
 const aliyunDir = path.join(root, 'src/aliyun');
 
 function actionsSentByClient(): Set<string> {
-  const files = readdirSync(aliyunDir).filter((f) => f.endsWith('.ts')).map((f) => path.join(aliyunDir, f));
-  const program = ts.createProgram(files, { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, strict: true, skipLibCheck: true, noEmit: true });
+  const files = readdirSync(aliyunDir)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => path.join(aliyunDir, f));
+  const program = ts.createProgram(files, {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.CommonJS,
+    strict: true,
+    skipLibCheck: true,
+    noEmit: true,
+  });
   const checker = program.getTypeChecker();
   const found = new Set<string>();
   const literals = (node: ts.Expression): string[] => {
@@ -22,16 +30,24 @@ function actionsSentByClient(): Set<string> {
     const type = checker.getTypeAtLocation(node);
     const parts = type.isUnion() ? type.types : [type];
     const out = parts.filter((t): t is ts.StringLiteralType => t.isStringLiteral()).map((t) => t.value);
-    if (out.length !== parts.length) throw new Error(`cannot tell which action ${node.getText()} is (${checker.typeToString(type)}) at ${node.getSourceFile().fileName}`);
+    if (out.length !== parts.length)
+      throw new Error(
+        `cannot tell which action ${node.getText()} is (${checker.typeToString(type)}) at ${node.getSourceFile().fileName}`,
+      );
     return out;
   };
   for (const sf of program.getSourceFiles()) {
     if (!sf.fileName.startsWith(aliyunDir)) continue;
     const visit = (node: ts.Node): void => {
-      if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && ['invoke', 'call'].includes(node.expression.name.text)
-        && node.expression.expression.getText(sf).endsWith('rpc')) {
+      if (
+        ts.isCallExpression(node) &&
+        ts.isPropertyAccessExpression(node.expression) &&
+        ['invoke', 'call'].includes(node.expression.name.text) &&
+        node.expression.expression.getText(sf).endsWith('rpc')
+      ) {
         const [product, action] = node.arguments;
-        if (product && action) for (const p of literals(product)) for (const a of literals(action)) found.add(`${p}:${a}`);
+        if (product && action)
+          for (const p of literals(product)) for (const a of literals(action)) found.add(`${p}:${a}`);
       }
       ts.forEachChild(node, visit);
     };
@@ -40,8 +56,15 @@ function actionsSentByClient(): Set<string> {
   return found;
 }
 
-interface Statement { Effect: string; Action: string[]; Resource: string | string[] }
-const policy = JSON.parse(readFileSync(path.join(root, 'docs/ram-policy.json'), 'utf8')) as { Version: string; Statement: Statement[] };
+interface Statement {
+  Effect: string;
+  Action: string[];
+  Resource: string | string[];
+}
+const policy = JSON.parse(readFileSync(path.join(root, 'docs/ram-policy.json'), 'utf8')) as {
+  Version: string;
+  Statement: Statement[];
+};
 const granted = policy.Statement.flatMap((s) => s.Action);
 
 describe('docs/ram-policy.json', () => {
@@ -63,9 +86,20 @@ describe('docs/ram-policy.json', () => {
 
   it('covers the operations the worker is documented to call', () => {
     expect(granted.sort()).toEqual([
-      'alb:ListAsynJobs', 'alb:ListServerGroupServers', 'alb:UpdateServerGroupServersAttribute',
-      'ess:DescribeScalingActivities', 'ess:DescribeScalingGroups', 'ess:DescribeScalingInstances', 'ess:EnterStandby', 'ess:ExitStandby', 'ess:RemoveInstances',
-      'slb:DescribeHealthStatus', 'slb:DescribeLoadBalancerAttribute', 'slb:DescribeVServerGroupAttribute', 'slb:SetBackendServers', 'slb:SetVServerGroupAttribute',
+      'alb:ListAsynJobs',
+      'alb:ListServerGroupServers',
+      'alb:UpdateServerGroupServersAttribute',
+      'ess:DescribeScalingActivities',
+      'ess:DescribeScalingGroups',
+      'ess:DescribeScalingInstances',
+      'ess:EnterStandby',
+      'ess:ExitStandby',
+      'ess:RemoveInstances',
+      'slb:DescribeHealthStatus',
+      'slb:DescribeLoadBalancerAttribute',
+      'slb:DescribeVServerGroupAttribute',
+      'slb:SetBackendServers',
+      'slb:SetVServerGroupAttribute',
     ]);
   });
 });

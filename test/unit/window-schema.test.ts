@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, it, expect } from 'vitest';
-import { SELECTION_POLICIES, WINDOW_FIELDS, WINDOW_LIMITS, WINDOW_REQUIRED_FIELDS, validateWindowInput } from '../../src/shared/window';
+import {
+  SELECTION_POLICIES,
+  WINDOW_FIELDS,
+  WINDOW_LIMITS,
+  WINDOW_REQUIRED_FIELDS,
+  validateWindowInput,
+} from '../../src/shared/window';
 
 /**
  * Keeps schema/scale-in-window-input.schema.json and validateWindowInput in step: the same
@@ -26,9 +32,30 @@ type Schema = {
   oneOf?: Schema[];
 };
 
-const schema = JSON.parse(readFileSync(path.join(__dirname, '../../schema/scale-in-window-input.schema.json'), 'utf8')) as Schema & { $schema: string };
+const schema = JSON.parse(
+  readFileSync(path.join(__dirname, '../../schema/scale-in-window-input.schema.json'), 'utf8'),
+) as Schema & { $schema: string };
 
-const SUPPORTED = new Set(['$schema', '$id', 'title', 'description', 'type', 'enum', 'pattern', 'minimum', 'maximum', 'maxLength', 'maxItems', 'uniqueItems', 'items', 'properties', 'additionalProperties', 'required', 'allOf', 'oneOf']);
+const SUPPORTED = new Set([
+  '$schema',
+  '$id',
+  'title',
+  'description',
+  'type',
+  'enum',
+  'pattern',
+  'minimum',
+  'maximum',
+  'maxLength',
+  'maxItems',
+  'uniqueItems',
+  'items',
+  'properties',
+  'additionalProperties',
+  'required',
+  'allOf',
+  'oneOf',
+]);
 
 /** Every keyword the schema uses must be one this checker implements, or the comparison would be hollow. */
 function keywords(s: Schema, out = new Set<string>()): Set<string> {
@@ -45,11 +72,15 @@ function keywords(s: Schema, out = new Set<string>()): Set<string> {
 function accepts(s: Schema, v: unknown): boolean {
   if (s.type !== undefined) {
     const ok =
-      s.type === 'object' ? typeof v === 'object' && v !== null && !Array.isArray(v)
-      : s.type === 'array' ? Array.isArray(v)
-      : s.type === 'integer' ? typeof v === 'number' && Number.isInteger(v)
-      : s.type === 'number' ? typeof v === 'number'
-      : typeof v === s.type;
+      s.type === 'object'
+        ? typeof v === 'object' && v !== null && !Array.isArray(v)
+        : s.type === 'array'
+          ? Array.isArray(v)
+          : s.type === 'integer'
+            ? typeof v === 'number' && Number.isInteger(v)
+            : s.type === 'number'
+              ? typeof v === 'number'
+              : typeof v === s.type;
     if (!ok) return false;
   }
   if (s.enum && !s.enum.some((e) => e === v)) return false;
@@ -71,8 +102,9 @@ function accepts(s: Schema, v: unknown): boolean {
     for (const r of s.required ?? []) if (!(r in o)) return false;
     for (const [k, x] of Object.entries(o)) {
       const sub = s.properties?.[k];
-      if (sub) { if (!accepts(sub, x)) return false; }
-      else if (s.additionalProperties === false) return false;
+      if (sub) {
+        if (!accepts(sub, x)) return false;
+      } else if (s.additionalProperties === false) return false;
     }
   }
   if (s.allOf && !s.allOf.every((sub) => accepts(sub, v))) return false;
@@ -89,7 +121,13 @@ function tsAccepts(v: unknown): boolean {
   }
 }
 
-const valid = { regionId: 'cn-hangzhou', scalingGroupId: 'asg-bp1dk4nm0o5ldvzcpe2v', windowMinutes: 120, count: 3, selection: 'oldest' };
+const valid = {
+  regionId: 'cn-hangzhou',
+  scalingGroupId: 'asg-bp1dk4nm0o5ldvzcpe2v',
+  windowMinutes: 120,
+  count: 3,
+  selection: 'oldest',
+};
 
 describe('window input JSON schema', () => {
   it('is draft 2020-12 and uses only keywords the checker implements', () => {
@@ -111,7 +149,23 @@ describe('window input JSON schema', () => {
     ['minimal', valid, true],
     ['targetCapacity instead of count', { ...valid, count: undefined, targetCapacity: 10 }, true],
     ['windowSeconds instead of windowMinutes', { ...valid, windowMinutes: undefined, windowSeconds: 30 }, true],
-    ['every field', { ...valid, selection: 'oldestScalingConfiguration', blackoutDates: ['2026-10-01', '2026-10-02'], timezone: 'Asia/Shanghai', batchSize: 5, drain: { strategy: 'standby', timeoutSeconds: 60, maxDrainedAhead: 10 }, removePolicy: 'recycle', decreaseDesiredCapacity: false, onBatchFailure: 'continue', reason: 'weekly trim', advanced: { pollMinIntervalMs: 100, maxBatchesPerRun: 5 } }, true],
+    [
+      'every field',
+      {
+        ...valid,
+        selection: 'oldestScalingConfiguration',
+        blackoutDates: ['2026-10-01', '2026-10-02'],
+        timezone: 'Asia/Shanghai',
+        batchSize: 5,
+        drain: { strategy: 'standby', timeoutSeconds: 60, maxDrainedAhead: 10 },
+        removePolicy: 'recycle',
+        decreaseDesiredCapacity: false,
+        onBatchFailure: 'continue',
+        reason: 'weekly trim',
+        advanced: { pollMinIntervalMs: 100, maxBatchesPerRun: 5 },
+      },
+      true,
+    ],
     ['targetCapacity 0', { ...valid, count: undefined, targetCapacity: 0 }, true],
     ['not an object', [valid], false],
     ['null', null, false],
@@ -188,10 +242,11 @@ describe('window input JSON schema', () => {
     // Start from a valid input and change a few fields: to good or bad values, or remove them.
     const KEEP = Symbol('keep');
     const DELETE = Symbol('delete');
-    const field = (name: string) => fc.oneof(
-      { arbitrary: fc.constant(KEEP), weight: 12 },
-      { arbitrary: fc.constantFrom(DELETE, ...(pools[name] as unknown[])), weight: 2 },
-    );
+    const field = (name: string) =>
+      fc.oneof(
+        { arbitrary: fc.constant(KEEP), weight: 12 },
+        { arbitrary: fc.constantFrom(DELETE, ...(pools[name] as unknown[])), weight: 2 },
+      );
     const arb = fc.record(Object.fromEntries(Object.keys(pools).map((k) => [k, field(k)]))).map((changes) => {
       const o: Record<string, unknown> = { ...valid };
       for (const [k, c] of Object.entries(changes)) {
@@ -202,12 +257,15 @@ describe('window input JSON schema', () => {
     });
     let accepted = 0;
     let rejected = 0;
-    fc.assert(fc.property(arb, (v) => {
-      const ts = tsAccepts(v);
-      if (ts) accepted++;
-      else rejected++;
-      return ts === accepts(schema, v);
-    }), { numRuns: 3000, seed: 20260105 });
+    fc.assert(
+      fc.property(arb, (v) => {
+        const ts = tsAccepts(v);
+        if (ts) accepted++;
+        else rejected++;
+        return ts === accepts(schema, v);
+      }),
+      { numRuns: 3000, seed: 20260105 },
+    );
     // The generator must reach both verdicts often, or the property says little.
     expect(accepted).toBeGreaterThan(300);
     expect(rejected).toBeGreaterThan(300);

@@ -20,7 +20,8 @@ const projectRoot = path.resolve(__dirname, '..', '..', '..');
 function int(flag: string, v: string | undefined, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!/^\d+$/.test(v) || n < min || n > max) throw new CliUsageError(`${flag} must be an integer from ${min} to ${max}, got ${v}`);
+  if (!/^\d+$/.test(v) || n < min || n > max)
+    throw new CliUsageError(`${flag} must be an integer from ${min} to ${max}, got ${v}`);
   return n;
 }
 
@@ -28,20 +29,28 @@ export function registerDemo(program: Command, io: Io, done: Done): void {
   program
     .command('demo')
     .summary('local Temporal + UI, the emulator, a worker, and a 45-instance scale-in (same as npm run demo)')
-    .description(`Start everything on 127.0.0.1: a Temporal dev server with its Web UI (port 7233/8233 when free; state kept in <data-dir>/temporal.db, so runs survive restarts), the API emulator with the "demo" scenario (port 18080 when free) and an in-process worker; then scale in the oldest instances of the demo group, show the progress bar, the link to the run in the UI, the per-batch table and the counts. It keeps running until Ctrl-C, which stops the worker, the emulator and the server (exit 0).`)
+    .description(
+      `Start everything on 127.0.0.1: a Temporal dev server with its Web UI (port 7233/8233 when free; state kept in <data-dir>/temporal.db, so runs survive restarts), the API emulator with the "demo" scenario (port 18080 when free) and an in-process worker; then scale in the oldest instances of the demo group, show the progress bar, the link to the run in the UI, the per-batch table and the counts. It keeps running until Ctrl-C, which stops the worker, the emulator and the server (exit 0).`,
+    )
     .option('--exit-when-done', 'stop everything once the run has ended; exit 0 only if it completed')
     .option('--instances <n>', 'how many instances to remove', '45')
     .option('--batch-size <n>', 'instances per RemoveInstances call', '15')
     .option('--drain-timeout <seconds>', 'drain wait before each removal', '5')
-    .option('--data-dir <dir>', 'where temporal.db and the logs live (default: $ESS_DEMO_DIR, else .demo/ in the project)')
+    .option(
+      '--data-dir <dir>',
+      'where temporal.db and the logs live (default: $ESS_DEMO_DIR, else .demo/ in the project)',
+    )
     .option('--temporal-port <port>', 'Temporal frontend port (default 7233 when free; 0 = any free port)')
     .option('--ui-port <port>', 'Temporal Web UI port (default 8233 when free; 0 = any free port)')
     .option('--emulator-port <port>', 'emulator port (default 18080 when free; 0 = any free port)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ npm run demo
   $ ess-scale-in demo --instances 30 --batch-size 10
-  $ ESS_DEMO_DIR=$(mktemp -d) ess-scale-in demo --exit-when-done --temporal-port 0 --ui-port 0 --emulator-port 0`)
+  $ ESS_DEMO_DIR=$(mktemp -d) ess-scale-in demo --exit-when-done --temporal-port 0 --ui-port 0 --emulator-port 0`,
+    )
     .action(async (flags: DemoFlags, self: Command) => {
       const g = globalsOf(self);
       const options = {

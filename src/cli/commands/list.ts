@@ -1,5 +1,11 @@
 import type { Command } from 'commander';
-import { SA_INSTANCES_REMOVED, SA_INSTANCES_TOTAL, SA_PHASE, SA_REGION_ID, SA_SCALING_GROUP_ID } from '../../shared/search-attributes';
+import {
+  SA_INSTANCES_REMOVED,
+  SA_INSTANCES_TOTAL,
+  SA_PHASE,
+  SA_REGION_ID,
+  SA_SCALING_GROUP_ID,
+} from '../../shared/search-attributes';
 import { SCALE_IN_WORKFLOW_TYPE } from '../../workflows/definitions';
 import { globalsOf, withClient } from '../connect';
 import { CliUsageError, EXIT, printJson, type Done, type Io } from '../io';
@@ -30,44 +36,67 @@ export function registerList(program: Command, io: Io, done: Done): void {
   program
     .command('list')
     .summary('list scale-in runs, newest first')
-    .description('List scale-in runs (workflow type scaleIn) from Temporal visibility, newest first, with their status, phase (EssPhase) and start time. Filters use the EssScalingGroupId and EssRegionId search attributes.')
+    .description(
+      'List scale-in runs (workflow type scaleIn) from Temporal visibility, newest first, with their status, phase (EssPhase) and start time. Filters use the EssScalingGroupId and EssRegionId search attributes.',
+    )
     .option('--group <scalingGroupId>', 'only runs of this scaling group')
     .option('--region <regionId>', 'only runs in this region')
     .option('--running', 'only runs still running')
     .option('--limit <n>', 'at most this many rows', '50')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ ess-scale-in list
   $ ess-scale-in list --region cn-hangzhou --group asg-bp1dk4nm0o5ldvzcpe2v --running
-  $ ess-scale-in list --json | jq -r '.runs[].workflowId'`)
+  $ ess-scale-in list --json | jq -r '.runs[].workflowId'`,
+    )
     .action(async (flags: ListFlags, self: Command) => {
       const g = globalsOf(self);
       const limit = Number(flags.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new CliUsageError(`--limit must be a positive integer, got ${flags.limit}`);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new CliUsageError(`--limit must be a positive integer, got ${flags.limit}`);
       const query = visibilityQuery(flags);
-      done(await withClient(g, async (client) => {
-        const runs: Array<{ workflowId: string; runId: string; status: string; phase: string | null; startTime: string; closeTime: string | null; removed: number | null; total: number | null }> = [];
-        for await (const w of client.client.workflow.list({ query })) {
-          const sa = w.typedSearchAttributes;
-          runs.push({
-            workflowId: w.workflowId,
-            runId: w.runId,
-            status: w.status.name,
-            phase: sa.get(SA_PHASE) ?? null,
-            startTime: w.startTime.toISOString(),
-            closeTime: w.closeTime?.toISOString() ?? null,
-            removed: sa.get(SA_INSTANCES_REMOVED) ?? null,
-            total: sa.get(SA_INSTANCES_TOTAL) ?? null,
-          });
-          if (runs.length >= limit) break;
-        }
-        if (g.json) printJson(io, { ok: true, query, runs });
-        else if (!runs.length) io.err(`no scale-in runs match ${query}`);
-        else {
-          const rows = runs.map((r) => [r.workflowId, r.status, r.phase ?? '-', r.total === null ? '-' : `${r.removed ?? 0}/${r.total}`, r.startTime.replace(/\.\d{3}Z$/, 'Z')]);
-          io.out(renderTable(['ID', 'STATUS', 'PHASE', 'REMOVED', 'STARTED'], rows).join('\n'));
-        }
-        return EXIT.ok;
-      }));
+      done(
+        await withClient(g, async (client) => {
+          const runs: Array<{
+            workflowId: string;
+            runId: string;
+            status: string;
+            phase: string | null;
+            startTime: string;
+            closeTime: string | null;
+            removed: number | null;
+            total: number | null;
+          }> = [];
+          for await (const w of client.client.workflow.list({ query })) {
+            const sa = w.typedSearchAttributes;
+            runs.push({
+              workflowId: w.workflowId,
+              runId: w.runId,
+              status: w.status.name,
+              phase: sa.get(SA_PHASE) ?? null,
+              startTime: w.startTime.toISOString(),
+              closeTime: w.closeTime?.toISOString() ?? null,
+              removed: sa.get(SA_INSTANCES_REMOVED) ?? null,
+              total: sa.get(SA_INSTANCES_TOTAL) ?? null,
+            });
+            if (runs.length >= limit) break;
+          }
+          if (g.json) printJson(io, { ok: true, query, runs });
+          else if (!runs.length) io.err(`no scale-in runs match ${query}`);
+          else {
+            const rows = runs.map((r) => [
+              r.workflowId,
+              r.status,
+              r.phase ?? '-',
+              r.total === null ? '-' : `${r.removed ?? 0}/${r.total}`,
+              r.startTime.replace(/\.\d{3}Z$/, 'Z'),
+            ]);
+            io.out(renderTable(['ID', 'STATUS', 'PHASE', 'REMOVED', 'STARTED'], rows).join('\n'));
+          }
+          return EXIT.ok;
+        }),
+      );
     });
 }

@@ -8,12 +8,17 @@ export function registerProcesses(program: Command, io: Io, done: Done): void {
   program
     .command('worker')
     .summary('run a worker (activities + workflows) until Ctrl-C')
-    .description('Run the ess-scale-in worker on the configured task queue until SIGINT/SIGTERM (graceful: running activities get 30 s). Alibaba Cloud credentials come from the default chain (ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, CLI profile, ECS RAM role…); ESS_ENDPOINT, SLB_ENDPOINT, ALB_ENDPOINT override the endpoints (e.g. the emulator).')
-    .addHelpText('after', `
+    .description(
+      'Run the ess-scale-in worker on the configured task queue until SIGINT/SIGTERM (graceful: running activities get 30 s). Alibaba Cloud credentials come from the default chain (ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, CLI profile, ECS RAM role…); ESS_ENDPOINT, SLB_ENDPOINT, ALB_ENDPOINT override the endpoints (e.g. the emulator).',
+    )
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ TEMPORAL_ADDRESS=temporal.internal:7233 ess-scale-in worker
   $ ESS_ENDPOINT=http://127.0.0.1:18080 SLB_ENDPOINT=http://127.0.0.1:18080 ALB_ENDPOINT=http://127.0.0.1:18080 \\
-      ALIBABA_CLOUD_ACCESS_KEY_ID=LTAIdemoEmulatorKey01 ALIBABA_CLOUD_ACCESS_KEY_SECRET=... ess-scale-in worker`)
+      ALIBABA_CLOUD_ACCESS_KEY_ID=LTAIdemoEmulatorKey01 ALIBABA_CLOUD_ACCESS_KEY_SECRET=... ess-scale-in worker`,
+    )
     .action(async (_flags: unknown, self: Command) => {
       const g = globalsOf(self);
       const temporal = temporalConfig(g);
@@ -21,7 +26,10 @@ Examples:
       const { done: stopped } = await startWorker({ temporal });
       const where = { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue };
       if (g.json) printJson(io, { ok: true, worker: 'running', ...where });
-      else io.err(`ess-scale-in worker polling task queue "${where.taskQueue}" in namespace "${where.namespace}" at ${where.address}; Ctrl-C stops it`);
+      else
+        io.err(
+          `ess-scale-in worker polling task queue "${where.taskQueue}" in namespace "${where.namespace}" at ${where.address}; Ctrl-C stops it`,
+        );
       await stopped;
       done(EXIT.ok);
     });
@@ -34,10 +42,13 @@ Examples:
     .allowUnknownOption()
     .allowExcessArguments()
     .argument('[args...]', 'emulator arguments: --port, --host, --scenario, --access-key, --time-scale, --log, --help')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ ess-scale-in emulator --port 18080 --scenario demo
-  $ ess-scale-in emulator --help`)
+  $ ess-scale-in emulator --help`,
+    )
     .action(async (args: string[], _flags: unknown, self: Command) => {
       const { runEmulatorCli } = loadEmulatorCli();
       if (!globalsOf(self).json) {

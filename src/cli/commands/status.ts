@@ -12,41 +12,76 @@ export function registerStatus(program: Command, io: Io, done: Done): void {
   const cmd = program
     .command('status')
     .summary('show where a run stands (progress query)')
-    .description('Show the phase, counts and batches of a run, from its `progress` query. When no worker answers the query, the server-side status and search attributes are shown instead.');
+    .description(
+      'Show the phase, counts and batches of a run, from its `progress` query. When no worker answers the query, the server-side status and search attributes are shown instead.',
+    );
   addRunRef(cmd)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ ess-scale-in status ess-scale-in/cn-hangzhou/asg-bp1dk4nm0o5ldvzcpe2v
-  $ ess-scale-in status --region cn-hangzhou --group asg-bp1dk4nm0o5ldvzcpe2v --json | jq .progress.counts`)
+  $ ess-scale-in status --region cn-hangzhou --group asg-bp1dk4nm0o5ldvzcpe2v --json | jq .progress.counts`,
+    )
     .action(async (id: string | undefined, ref: RunRef, self: Command) => {
       const g = globalsOf(self);
       const workflowId = resolveWorkflowId(id, ref);
-      done(await withClient(g, async (client) => {
-        const desc = await client.handle(workflowId).describe().catch((e: unknown) => {
-          throw e instanceof WorkflowNotFoundError ? new RunNotFoundError(workflowId) : e;
-        });
-        const server: ServerView = { status: desc.status.name, startTime: desc.startTime, closeTime: desc.closeTime, taskQueue: desc.taskQueue };
-        const searchAttributes = Object.fromEntries(desc.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]));
-        let progress: ProgressSnapshot | undefined;
-        let progressError: string | undefined;
-        try {
-          progress = await queryProgress(client, workflowId);
-        } catch (e) {
-          progressError = e instanceof Error ? e.message : String(e);
-        }
-        if (g.json) {
-          printJson(io, { ok: true, workflowId, runId: desc.runId, status: desc.status.name, startTime: desc.startTime, closeTime: desc.closeTime ?? null, taskQueue: desc.taskQueue, searchAttributes, progress: progress ?? null, progressError: progressError ?? null });
-        } else if (progress) {
-          io.out(statusLines(workflowId, progress, server).join('\n'));
-        } else {
-          io.out(renderPairs([
-            ['Workflow', workflowId],
-            ['Execution', `${server.status}, started ${desc.startTime.toISOString()}, task queue ${desc.taskQueue}`],
-            ...Object.entries(searchAttributes).map(([k, v]) => [k, String(v)] as [string, string]),
-          ]).join('\n'));
-          io.err(`(no answer to the progress query: ${progressError ?? '?'}; is a worker polling task queue "${desc.taskQueue}"?)`);
-        }
-        return EXIT.ok;
-      }));
+      done(
+        await withClient(g, async (client) => {
+          const desc = await client
+            .handle(workflowId)
+            .describe()
+            .catch((e: unknown) => {
+              throw e instanceof WorkflowNotFoundError ? new RunNotFoundError(workflowId) : e;
+            });
+          const server: ServerView = {
+            status: desc.status.name,
+            startTime: desc.startTime,
+            closeTime: desc.closeTime,
+            taskQueue: desc.taskQueue,
+          };
+          const searchAttributes = Object.fromEntries(
+            desc.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]),
+          );
+          let progress: ProgressSnapshot | undefined;
+          let progressError: string | undefined;
+          try {
+            progress = await queryProgress(client, workflowId);
+          } catch (e) {
+            progressError = e instanceof Error ? e.message : String(e);
+          }
+          if (g.json) {
+            printJson(io, {
+              ok: true,
+              workflowId,
+              runId: desc.runId,
+              status: desc.status.name,
+              startTime: desc.startTime,
+              closeTime: desc.closeTime ?? null,
+              taskQueue: desc.taskQueue,
+              searchAttributes,
+              progress: progress ?? null,
+              progressError: progressError ?? null,
+            });
+          } else if (progress) {
+            io.out(statusLines(workflowId, progress, server).join('\n'));
+          } else {
+            io.out(
+              renderPairs([
+                ['Workflow', workflowId],
+                [
+                  'Execution',
+                  `${server.status}, started ${desc.startTime.toISOString()}, task queue ${desc.taskQueue}`,
+                ],
+                ...Object.entries(searchAttributes).map(([k, v]) => [k, String(v)] as [string, string]),
+              ]).join('\n'),
+            );
+            io.err(
+              `(no answer to the progress query: ${progressError ?? '?'}; is a worker polling task queue "${desc.taskQueue}"?)`,
+            );
+          }
+          return EXIT.ok;
+        }),
+      );
     });
 }

@@ -26,7 +26,9 @@ export function lockDataDir(dataDir: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number(readFileSync(file, 'utf8').trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
-        throw new CliUsageError(`another demo (pid ${owner}) is using ${dataDir}; stop it (Ctrl-C) or pass --data-dir <another dir>`);
+        throw new CliUsageError(
+          `another demo (pid ${owner}) is using ${dataDir}; stop it (Ctrl-C) or pass --data-dir <another dir>`,
+        );
       }
       rmSync(file, { force: true });
     }

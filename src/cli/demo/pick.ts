@@ -26,12 +26,17 @@ export function pickDemoTarget(snap: EmulatorStateSnapshot, n: number): DemoTarg
     for (const b of lb.backendServers) backends.add(b.serverId);
   }
   const eligible = snap.instances
-    .filter((i) => i.scalingGroupId === group.scalingGroupId && i.lifecycleState === 'InService' && backends.has(i.instanceId))
+    .filter(
+      (i) =>
+        i.scalingGroupId === group.scalingGroupId && i.lifecycleState === 'InService' && backends.has(i.instanceId),
+    )
     .sort((a, b) => a.creationTime.localeCompare(b.creationTime) || a.instanceId.localeCompare(b.instanceId))
     .map((i) => i.instanceId);
   const maxRemovable = Math.min(eligible.length, group.totalCapacity - group.minSize);
   if (!Number.isInteger(n) || n < 1 || n > maxRemovable) {
-    throw new CliUsageError(`--instances must be 1..${maxRemovable}: the demo group ${group.scalingGroupId} has ${eligible.length} instance(s) behind its load balancer and MinSize ${group.minSize} (TotalCapacity ${group.totalCapacity})`);
+    throw new CliUsageError(
+      `--instances must be 1..${maxRemovable}: the demo group ${group.scalingGroupId} has ${eligible.length} instance(s) behind its load balancer and MinSize ${group.minSize} (TotalCapacity ${group.totalCapacity})`,
+    );
   }
   return {
     regionId: group.regionId,

@@ -91,11 +91,22 @@ export async function runDemo(opts: DemoOptions, io: Io): Promise<number> {
     for (const p of [tp, up, ep]) if (p.note) say(`(${p.note})`);
 
     say(`Starting the Temporal dev server with its UI (state in ${rel(path.join(opts.dataDir, 'temporal.db'))})…`);
-    const server = await startDevServer({ port: tp.port, uiPort: up.port, dbFilename: path.join(opts.dataDir, 'temporal.db'), logFile: path.join(opts.dataDir, 'temporal.log') });
+    const server = await startDevServer({
+      port: tp.port,
+      uiPort: up.port,
+      dbFilename: path.join(opts.dataDir, 'temporal.db'),
+      logFile: path.join(opts.dataDir, 'temporal.log'),
+    });
     // Last resort if this process dies without cleaning up: never leave an orphaned server behind.
     const killServer = () => server.process.kill('SIGKILL');
     process.once('exit', killServer);
-    cleanups.push({ what: 'Temporal dev server', run: async () => { process.off('exit', killServer); await server.stop(); } });
+    cleanups.push({
+      what: 'Temporal dev server',
+      run: async () => {
+        process.off('exit', killServer);
+        await server.stop();
+      },
+    });
     const uiUrl = server.uiUrl ?? `http://127.0.0.1:${up.port}`;
     say(`  Temporal ${server.address}, UI ${uiUrl}  [${since()}]`);
     if (stopping) return await shutdown(EXIT.ok);
@@ -103,20 +114,30 @@ export async function runDemo(opts: DemoOptions, io: Io): Promise<number> {
     const emulator = await startEmulator({ host: '127.0.0.1', port: ep.port, scenario: 'demo' });
     cleanups.push({ what: 'emulator', run: () => emulator.close() });
     const snap = emulator.state.snapshot();
-    say(`  Alibaba Cloud API emulator ${emulator.url} (scenario "${snap.scenarioName}": ${snap.instances.length} instances)  [${since()}]`);
+    say(
+      `  Alibaba Cloud API emulator ${emulator.url} (scenario "${snap.scenarioName}": ${snap.instances.length} instances)  [${since()}]`,
+    );
     const keyId = snap.accessKeyIds[0];
     const secret = keyId === undefined ? undefined : emulator.state.secretOf(keyId);
     if (keyId === undefined || secret === undefined) throw new Error('the demo scenario has no access key');
     const target = pickDemoTarget(snap, opts.instances);
 
-    const temporal: TemporalConfig = { address: server.address, namespace: 'default', taskQueue: DEMO_TASK_QUEUE, apiKey: undefined, tls: undefined };
+    const temporal: TemporalConfig = {
+      address: server.address,
+      namespace: 'default',
+      taskQueue: DEMO_TASK_QUEUE,
+      apiKey: undefined,
+      tls: undefined,
+    };
     const client = await ScaleInClient.connect({ temporal });
     cleanups.push({ what: 'Temporal client', run: () => client.close() });
     const workflowId = workflowIdFor(target.regionId, target.scalingGroupId);
     // Before the worker starts: a run left over in temporal.db must not touch the fresh emulator.
     await retireLeftover(client, workflowId, say);
 
-    say(`Starting the worker on task queue "${DEMO_TASK_QUEUE}" (bundling the workflow code; log in ${rel(path.join(opts.dataDir, 'worker.log'))})…`);
+    say(
+      `Starting the worker on task queue "${DEMO_TASK_QUEUE}" (bundling the workflow code; log in ${rel(path.join(opts.dataDir, 'worker.log'))})…`,
+    );
     const worker = await startWorker({
       temporal,
       credentials: staticCredentials(keyId, secret),
@@ -147,14 +168,23 @@ export async function runDemo(opts: DemoOptions, io: Io): Promise<number> {
     const started = await client.start(input);
     const link = runUrl(uiUrl, temporal.namespace, workflowId);
     say('');
-    say(`Scale-in of ${target.instanceIds.length} instances of ${target.scalingGroupName} (${target.scalingGroupId}, TotalCapacity ${target.totalCapacity}, MinSize ${target.minSize})`);
-    say(`in batches of ${opts.batchSize}, drain ${opts.drainTimeoutSeconds}s, oldest first: ${target.instanceIds[0] ?? ''} … ${target.instanceIds[target.instanceIds.length - 1] ?? ''}`);
+    say(
+      `Scale-in of ${target.instanceIds.length} instances of ${target.scalingGroupName} (${target.scalingGroupId}, TotalCapacity ${target.totalCapacity}, MinSize ${target.minSize})`,
+    );
+    say(
+      `in batches of ${opts.batchSize}, drain ${opts.drainTimeoutSeconds}s, oldest first: ${target.instanceIds[0] ?? ''} … ${target.instanceIds[target.instanceIds.length - 1] ?? ''}`,
+    );
     say(`Temporal UI: ${link}`);
     say('');
 
-    const raced = await Promise.race([followRun(client, workflowId, io, { bar: !opts.json, taskQueue: DEMO_TASK_QUEUE }), stopRequested]);
+    const raced = await Promise.race([
+      followRun(client, workflowId, io, { bar: !opts.json, taskQueue: DEMO_TASK_QUEUE }),
+      stopRequested,
+    ]);
     if (raced === 'stop') {
-      say(`The run was still going; it stays in ${rel(path.join(opts.dataDir, 'temporal.db'))} and the next demo replaces it.`);
+      say(
+        `The run was still going; it stays in ${rel(path.join(opts.dataDir, 'temporal.db'))} and the next demo replaces it.`,
+      );
       return await shutdown(EXIT.ok);
     }
     const end: RunEnd = raced;
@@ -162,20 +192,34 @@ export async function runDemo(opts: DemoOptions, io: Io): Promise<number> {
     const code = reportEnd(opts.json ? { ...io, out: io.err } : io, end, false);
     say('');
     say(`Temporal UI: ${link}`);
-    if (opts.json) printJson(io, { ...endJson(end, { runId: started.runId }), uiUrl, runUrl: link, temporalAddress: server.address, emulatorUrl: emulator.url });
+    if (opts.json)
+      printJson(io, {
+        ...endJson(end, { runId: started.runId }),
+        uiUrl,
+        runUrl: link,
+        temporalAddress: server.address,
+        emulatorUrl: emulator.url,
+      });
 
     if (opts.exitWhenDone || stopping) return await shutdown(code);
     const after = emulator.state.snapshot().groups.find((g) => g.scalingGroupId === target.scalingGroupId);
     say('');
     say('Everything keeps running so you can look around:');
-    say(`  Temporal UI    ${uiUrl}/namespaces/default/workflows   (filter: EssScalingGroupId="${target.scalingGroupId}")`);
-    say(`  Emulator state ${emulator.url}/__emulator/state   (the group now has TotalCapacity ${after?.totalCapacity ?? '?'})`);
+    say(
+      `  Temporal UI    ${uiUrl}/namespaces/default/workflows   (filter: EssScalingGroupId="${target.scalingGroupId}")`,
+    );
+    say(
+      `  Emulator state ${emulator.url}/__emulator/state   (the group now has TotalCapacity ${after?.totalCapacity ?? '?'})`,
+    );
     say('  Try the CLI from another terminal:');
     say(`    export TEMPORAL_ADDRESS=${server.address} TEMPORAL_TASK_QUEUE=${DEMO_TASK_QUEUE}`);
     say('    npm run -s cli -- list');
     say(`    npm run -s cli -- status ${workflowId}`);
     const next = target.remaining.slice(0, 2).join(',');
-    if (next) say(`    npm run -s cli -- start --region ${target.regionId} --group ${target.scalingGroupId} --instances ${next} --drain-timeout 5 --require-approval --wait`);
+    if (next)
+      say(
+        `    npm run -s cli -- start --region ${target.regionId} --group ${target.scalingGroupId} --instances ${next} --drain-timeout 5 --require-approval --wait`,
+      );
     say('Press Ctrl-C to stop the worker, the emulator and the Temporal server.');
     await stopRequested;
     return await shutdown(EXIT.ok);
@@ -206,6 +250,10 @@ async function retireLeftover(client: ScaleInClient, workflowId: string, say: (l
     throw e;
   });
   if (desc?.status.name !== 'RUNNING') return;
-  await handle.terminate('superseded: the demo restarted with a fresh emulator, so this run\'s view of the group is stale');
-  say(`  terminated ${workflowId} (run ${desc.runId}), left running by an earlier demo: the emulator starts fresh each time`);
+  await handle.terminate(
+    "superseded: the demo restarted with a fresh emulator, so this run's view of the group is stale",
+  );
+  say(
+    `  terminated ${workflowId} (run ${desc.runId}), left running by an earlier demo: the emulator starts fresh each time`,
+  );
 }

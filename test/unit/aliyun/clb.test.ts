@@ -14,7 +14,8 @@ function backendsOf(query: Record<string, string>): WireClbBackendServerParam[] 
   return JSON.parse(query.BackendServers ?? '[]') as WireClbBackendServerParam[];
 }
 
-const servers = (n: number, port?: number): ClbBackendServer[] => Array.from({ length: n }, (_, i) => ({ serverId: `i-${i}`, weight: 0, type: 'ecs', port }));
+const servers = (n: number, port?: number): ClbBackendServer[] =>
+  Array.from({ length: n }, (_, i) => ({ serverId: `i-${i}`, weight: 0, type: 'ecs', port }));
 
 describe('setBackendServers', () => {
   it('sends BackendServers as a JSON string of at most 20 entries, splitting longer lists', async () => {
@@ -22,13 +23,22 @@ describe('setBackendServers', () => {
       const body: WireSetBackendServersResponse = {
         RequestId: `R${server.requests.length}`,
         LoadBalancerId: req.query.LoadBalancerId ?? '',
-        BackendServers: { BackendServer: backendsOf(req.query).map((b) => ({ ServerId: b.ServerId, Weight: b.Weight, Type: b.Type })) },
+        BackendServers: {
+          BackendServer: backendsOf(req.query).map((b) => ({ ServerId: b.ServerId, Weight: b.Weight, Type: b.Type })),
+        },
       };
       json(res, 200, body);
     });
     const result = await client.clb.setBackendServers('cn-hangzhou', 'lb-1', servers(45, 80));
     expect(server.requests.map((r) => backendsOf(r.query).length)).toEqual([20, 20, 5]);
-    expect(server.requests.every((r) => r.query.Action === 'SetBackendServers' && r.query.LoadBalancerId === 'lb-1' && r.query.RegionId === 'cn-hangzhou')).toBe(true);
+    expect(
+      server.requests.every(
+        (r) =>
+          r.query.Action === 'SetBackendServers' &&
+          r.query.LoadBalancerId === 'lb-1' &&
+          r.query.RegionId === 'cn-hangzhou',
+      ),
+    ).toBe(true);
     // The default server group has no per-backend port, even when the caller knows one.
     expect(backendsOf(server.requests[0]?.query ?? {})[0]).toEqual({ ServerId: 'i-0', Weight: '0', Type: 'ecs' });
     expect(result.backendServers).toHaveLength(45);
@@ -38,8 +48,12 @@ describe('setBackendServers', () => {
 
   it('refuses out-of-range weights and empty lists without sending', async () => {
     const { server, client } = await setup((_req, res) => json(res, 200, { RequestId: 'R' }));
-    await expect(client.clb.setBackendServers('cn-hangzhou', 'lb-1', [{ serverId: 'i-1', weight: 101, type: 'ecs' }])).rejects.toThrow(/weight/);
-    await expect(client.clb.setBackendServers('cn-hangzhou', 'lb-1', [{ serverId: 'i-1', weight: 1.5, type: 'ecs' }])).rejects.toThrow(RangeError);
+    await expect(
+      client.clb.setBackendServers('cn-hangzhou', 'lb-1', [{ serverId: 'i-1', weight: 101, type: 'ecs' }]),
+    ).rejects.toThrow(/weight/);
+    await expect(
+      client.clb.setBackendServers('cn-hangzhou', 'lb-1', [{ serverId: 'i-1', weight: 1.5, type: 'ecs' }]),
+    ).rejects.toThrow(RangeError);
     await expect(client.clb.setBackendServers('cn-hangzhou', 'lb-1', [])).rejects.toThrow(RangeError);
     expect(server.requests).toHaveLength(0);
   });
@@ -52,14 +66,28 @@ describe('setVServerGroupAttribute', () => {
         RequestId: 'RV',
         VServerGroupId: 'rsp-1',
         VServerGroupName: 'web',
-        BackendServers: { BackendServer: backendsOf(req.query).map((b) => ({ ServerId: b.ServerId, Port: Number(b.Port), Weight: Number(b.Weight), Type: b.Type })) },
+        BackendServers: {
+          BackendServer: backendsOf(req.query).map((b) => ({
+            ServerId: b.ServerId,
+            Port: Number(b.Port),
+            Weight: Number(b.Weight),
+            Type: b.Type,
+          })),
+        },
       };
       json(res, 200, body);
     });
-    const result = await client.clb.setVServerGroupAttribute('cn-hangzhou', 'rsp-1', [{ serverId: 'i-1', weight: 0, type: 'ecs', port: 8080 }]);
+    const result = await client.clb.setVServerGroupAttribute('cn-hangzhou', 'rsp-1', [
+      { serverId: 'i-1', weight: 0, type: 'ecs', port: 8080 },
+    ]);
     expect(server.requests[0]?.query).toMatchObject({ Action: 'SetVServerGroupAttribute', VServerGroupId: 'rsp-1' });
-    expect(backendsOf(server.requests[0]?.query ?? {})).toEqual([{ ServerId: 'i-1', Weight: '0', Type: 'ecs', Port: '8080' }]);
-    expect(result).toEqual({ requestId: 'RV', backendServers: [{ serverId: 'i-1', weight: 0, type: 'ecs', port: 8080 }] });
+    expect(backendsOf(server.requests[0]?.query ?? {})).toEqual([
+      { ServerId: 'i-1', Weight: '0', Type: 'ecs', Port: '8080' },
+    ]);
+    expect(result).toEqual({
+      requestId: 'RV',
+      backendServers: [{ serverId: 'i-1', weight: 0, type: 'ecs', port: 8080 }],
+    });
   });
 
   it('requires a port for every vserver group backend', async () => {
@@ -84,7 +112,11 @@ describe('describe calls', () => {
       loadBalancerStatus: 'active',
       backendServers: [{ serverId: 'i-1', weight: 100, type: 'ecs', port: undefined }],
     });
-    expect(server.requests[0]?.query).toMatchObject({ Action: 'DescribeLoadBalancerAttribute', Version: '2014-05-15', LoadBalancerId: 'lb-1' });
+    expect(server.requests[0]?.query).toMatchObject({
+      Action: 'DescribeLoadBalancerAttribute',
+      Version: '2014-05-15',
+      LoadBalancerId: 'lb-1',
+    });
   });
 
   it('describeVServerGroupAttribute converts the group', async () => {
@@ -108,7 +140,18 @@ describe('describe calls', () => {
   it('describeHealthStatus converts each backend health entry', async () => {
     const body: WireDescribeHealthStatusResponse = {
       RequestId: 'RH',
-      BackendServers: { BackendServer: [{ ServerId: 'i-1', ServerIp: '10.0.0.1', Port: 80, ListenerPort: 443, Protocol: 'https', ServerHealthStatus: 'abnormal' }] },
+      BackendServers: {
+        BackendServer: [
+          {
+            ServerId: 'i-1',
+            ServerIp: '10.0.0.1',
+            Port: 80,
+            ListenerPort: 443,
+            Protocol: 'https',
+            ServerHealthStatus: 'abnormal',
+          },
+        ],
+      },
     };
     const { client } = await setup((_req, res) => json(res, 200, body));
     await expect(client.clb.describeHealthStatus('cn-hangzhou', 'lb-1')).resolves.toEqual({

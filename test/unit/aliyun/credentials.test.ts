@@ -43,7 +43,9 @@ beforeEach(() => {
   realConnect = net.Socket.prototype.connect;
   net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
     connectAttempts.push(args[0]);
-    process.nextTick(() => this.destroy(Object.assign(new Error('network disabled in tests'), { code: 'ECONNREFUSED' })));
+    process.nextTick(() =>
+      this.destroy(Object.assign(new Error('network disabled in tests'), { code: 'ECONNREFUSED' })),
+    );
     return this;
   } as typeof realConnect;
 });
@@ -60,7 +62,11 @@ afterEach(() => {
 describe('staticCredentials', () => {
   it('returns the given values, and the provider object serialises without them', async () => {
     const p = staticCredentials('id', 'the-secret', 'the-token');
-    await expect(p.getCredentials()).resolves.toEqual({ accessKeyId: 'id', accessKeySecret: 'the-secret', securityToken: 'the-token' });
+    await expect(p.getCredentials()).resolves.toEqual({
+      accessKeyId: 'id',
+      accessKeySecret: 'the-secret',
+      securityToken: 'the-token',
+    });
     expect(JSON.stringify(p)).not.toContain('the-secret');
     expect(inspect(p, { depth: 5 })).not.toContain('the-secret');
   });
@@ -85,9 +91,16 @@ describe('defaultCredentialChain', () => {
     mkdirSync(join(home, '.aliyun'));
     writeFileSync(
       join(home, '.aliyun', 'config.json'),
-      JSON.stringify({ current: 'work', profiles: [{ name: 'work', mode: 'AK', access_key_id: 'cli-id', access_key_secret: SECRET }] }),
+      JSON.stringify({
+        current: 'work',
+        profiles: [{ name: 'work', mode: 'AK', access_key_id: 'cli-id', access_key_secret: SECRET }],
+      }),
     );
-    await expect(defaultCredentialChain().getCredentials()).resolves.toEqual({ accessKeyId: 'cli-id', accessKeySecret: SECRET, securityToken: undefined });
+    await expect(defaultCredentialChain().getCredentials()).resolves.toEqual({
+      accessKeyId: 'cli-id',
+      accessKeySecret: SECRET,
+      securityToken: undefined,
+    });
     expect(connectAttempts).toEqual([]);
   });
 
@@ -95,7 +108,10 @@ describe('defaultCredentialChain', () => {
     process.env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = 'true';
     const err = await defaultCredentialChain()
       .getCredentials()
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(AliyunCredentialsError);
     expect((err as AliyunCredentialsError).name).toBe('AliyunCredentialsError');
     expect((err as AliyunCredentialsError).code).toBe('CredentialsUnavailable');
@@ -111,10 +127,14 @@ describe('defaultCredentialChain', () => {
     writeFileSync(join(home, '.aliyun', 'config.json'), `{"profiles":[{"access_key_secret":"${SECRET}"`);
     const err = await defaultCredentialChain()
       .getCredentials()
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(AliyunCredentialsError);
     expect((err as Error).message).toMatch(/config\.json is not valid JSON/);
-    for (const text of [(err as Error).message, JSON.stringify(err), inspect(err, { depth: 10 })]) expect(text).not.toContain(SECRET);
+    for (const text of [(err as Error).message, JSON.stringify(err), inspect(err, { depth: 10 })])
+      expect(text).not.toContain(SECRET);
   });
 
   it('recovers once credentials appear after a failure', async () => {
@@ -123,6 +143,9 @@ describe('defaultCredentialChain', () => {
     await expect(chain.getCredentials()).rejects.toBeInstanceOf(AliyunCredentialsError);
     process.env.ALIBABA_CLOUD_ACCESS_KEY_ID = 'late-id';
     process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = 'late-secret';
-    await expect(chain.getCredentials()).resolves.toMatchObject({ accessKeyId: 'late-id', accessKeySecret: 'late-secret' });
+    await expect(chain.getCredentials()).resolves.toMatchObject({
+      accessKeyId: 'late-id',
+      accessKeySecret: 'late-secret',
+    });
   });
 });

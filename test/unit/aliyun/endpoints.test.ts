@@ -1,7 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { defaultEndpoint, EndpointConfigError, endpointsFromEnv, resolveEndpoint, validateEndpoint } from '../../../src/aliyun/endpoints';
+import {
+  defaultEndpoint,
+  EndpointConfigError,
+  endpointsFromEnv,
+  resolveEndpoint,
+  validateEndpoint,
+} from '../../../src/aliyun/endpoints';
 
-const CENTRAL = ['cn-qingdao', 'cn-beijing', 'cn-hangzhou', 'cn-shanghai', 'cn-shenzhen', 'cn-hongkong', 'ap-southeast-1', 'us-east-1'];
+const CENTRAL = [
+  'cn-qingdao',
+  'cn-beijing',
+  'cn-hangzhou',
+  'cn-shanghai',
+  'cn-shenzhen',
+  'cn-hongkong',
+  'ap-southeast-1',
+  'us-east-1',
+];
 
 describe('default endpoints', () => {
   it('uses the central ESS and CLB hosts for the central regions', () => {
@@ -25,7 +40,13 @@ describe('default endpoints', () => {
 
 describe('endpoint overrides', () => {
   it('reads ESS_ENDPOINT, SLB_ENDPOINT and ALB_ENDPOINT and ignores empty ones', () => {
-    expect(endpointsFromEnv({ ESS_ENDPOINT: 'http://127.0.0.1:18080', SLB_ENDPOINT: '', ALB_ENDPOINT: 'https://alb.example.test/' })).toEqual({
+    expect(
+      endpointsFromEnv({
+        ESS_ENDPOINT: 'http://127.0.0.1:18080',
+        SLB_ENDPOINT: '',
+        ALB_ENDPOINT: 'https://alb.example.test/',
+      }),
+    ).toEqual({
       ess: 'http://127.0.0.1:18080',
       alb: 'https://alb.example.test',
     });
@@ -41,7 +62,13 @@ describe('endpoint overrides', () => {
       }
       return undefined;
     };
-    for (const bad of ['not a url', 'ftp://127.0.0.1', 'http://127.0.0.1:1/path', 'http://u:p@127.0.0.1', 'http://127.0.0.1/?q=1']) {
+    for (const bad of [
+      'not a url',
+      'ftp://127.0.0.1',
+      'http://127.0.0.1:1/path',
+      'http://u:p@127.0.0.1',
+      'http://127.0.0.1/?q=1',
+    ]) {
       const e = attempt(bad);
       expect(e).toBeInstanceOf(EndpointConfigError);
       expect((e as EndpointConfigError).name).toBe('EndpointConfigError');
@@ -61,6 +88,8 @@ describe('endpoint overrides', () => {
 
   it('lets an override win over the regional default', () => {
     expect(resolveEndpoint('ess', 'eu-central-1', { ess: 'http://127.0.0.1:9' })).toBe('http://127.0.0.1:9');
-    expect(resolveEndpoint('slb', 'eu-central-1', { ess: 'http://127.0.0.1:9' })).toBe('https://slb.eu-central-1.aliyuncs.com');
+    expect(resolveEndpoint('slb', 'eu-central-1', { ess: 'http://127.0.0.1:9' })).toBe(
+      'https://slb.eu-central-1.aliyuncs.com',
+    );
   });
 });

@@ -31,7 +31,14 @@ const GROUP: WireScalingGroup = {
   CreationTime: '2014-08-14T10:58Z',
   RemovalPolicies: { RemovalPolicy: ['OldestInstance', 'NewestInstance'] },
   LoadBalancerIds: { LoadBalancerId: ['lb-1'] },
-  VServerGroups: { VServerGroup: [{ LoadBalancerId: 'lb-1', VServerGroupAttributes: { VServerGroupAttribute: [{ VServerGroupId: 'rsp-1', Port: 80, Weight: 50 }] } }] },
+  VServerGroups: {
+    VServerGroup: [
+      {
+        LoadBalancerId: 'lb-1',
+        VServerGroupAttributes: { VServerGroupAttribute: [{ VServerGroupId: 'rsp-1', Port: 80, Weight: 50 }] },
+      },
+    ],
+  },
   AlbServerGroups: { AlbServerGroup: [{ AlbServerGroupId: 'sgp-1', Port: 8080, Weight: 100 }] },
   ServerGroups: {
     ServerGroup: [
@@ -84,10 +91,20 @@ const ACTIVITY: WireScalingActivity = {
 
 describe('describeScalingGroup', () => {
   it('asks for ScalingGroupId.1 and converts the wrapped wire group', async () => {
-    const body: WireDescribeScalingGroupsResponse = { RequestId: 'R1', TotalCount: 1, PageNumber: 1, PageSize: 10, ScalingGroups: { ScalingGroup: [GROUP] } };
+    const body: WireDescribeScalingGroupsResponse = {
+      RequestId: 'R1',
+      TotalCount: 1,
+      PageNumber: 1,
+      PageSize: 10,
+      ScalingGroups: { ScalingGroup: [GROUP] },
+    };
     const { server, client } = await setup((_req, res) => json(res, 200, body));
     const g = await client.ess.describeScalingGroup('cn-hangzhou', 'asg-1');
-    expect(server.requests[0]?.query).toMatchObject({ Action: 'DescribeScalingGroups', RegionId: 'cn-hangzhou', 'ScalingGroupId.1': 'asg-1' });
+    expect(server.requests[0]?.query).toMatchObject({
+      Action: 'DescribeScalingGroups',
+      RegionId: 'cn-hangzhou',
+      'ScalingGroupId.1': 'asg-1',
+    });
     expect(g).toEqual({
       requestId: 'R1',
       scalingGroupId: 'asg-1',
@@ -116,19 +133,31 @@ describe('describeScalingGroup', () => {
 
   it('accepts numeric fields sent as strings', async () => {
     const stringly = { ...GROUP, MinSize: '1', MaxSize: '3', TotalCapacity: '2', DesiredCapacity: '' };
-    const { client } = await setup((_req, res) => json(res, 200, { RequestId: 'R', ScalingGroups: { ScalingGroup: [stringly] } }));
+    const { client } = await setup((_req, res) =>
+      json(res, 200, { RequestId: 'R', ScalingGroups: { ScalingGroup: [stringly] } }),
+    );
     const g = await client.ess.describeScalingGroup('cn-hangzhou', 'asg-1');
     expect(g).toMatchObject({ minSize: 1, maxSize: 3, totalCapacity: 2, desiredCapacity: undefined });
   });
 
   it('returns undefined when the list is empty', async () => {
-    const { client } = await setup((_req, res) => json(res, 200, { RequestId: 'R', TotalCount: 0, PageNumber: 1, PageSize: 10, ScalingGroups: { ScalingGroup: [] } }));
+    const { client } = await setup((_req, res) =>
+      json(res, 200, {
+        RequestId: 'R',
+        TotalCount: 0,
+        PageNumber: 1,
+        PageSize: 10,
+        ScalingGroups: { ScalingGroup: [] },
+      }),
+    );
     await expect(client.ess.describeScalingGroup('cn-hangzhou', 'asg-gone')).resolves.toBeUndefined();
   });
 
   it('rejects a group without MinSize as a bad response rather than guessing 0', async () => {
     const { MinSize: _m, ...broken } = GROUP;
-    const { client } = await setup((_req, res) => json(res, 200, { RequestId: 'R', ScalingGroups: { ScalingGroup: [broken] } }));
+    const { client } = await setup((_req, res) =>
+      json(res, 200, { RequestId: 'R', ScalingGroups: { ScalingGroup: [broken] } }),
+    );
     await expect(client.ess.describeScalingGroup('cn-hangzhou', 'asg-1')).rejects.toThrow(AliyunBadResponseError);
   });
 });
@@ -148,7 +177,11 @@ describe('describeScalingInstances', () => {
       };
       json(res, 200, body);
     });
-    const { instances, requestIds } = await client.ess.describeScalingInstances({ regionId: 'cn-hangzhou', scalingGroupId: 'asg-1', lifecycleState: 'InService' });
+    const { instances, requestIds } = await client.ess.describeScalingInstances({
+      regionId: 'cn-hangzhou',
+      scalingGroupId: 'asg-1',
+      lifecycleState: 'InService',
+    });
     expect(server.requests.map((r) => [r.query.PageNumber, r.query.PageSize, r.query.LifecycleState])).toEqual([
       ['1', '50', 'InService'],
       ['2', '50', 'InService'],
@@ -175,27 +208,53 @@ describe('describeScalingInstances', () => {
     const ids = Array.from({ length: 45 }, (_, i) => instance(i).InstanceId);
     const { server, client } = await setup((req, res) => {
       const asked = indexed(req.query, 'InstanceId');
-      json(res, 200, { RequestId: `R-${asked[0] ?? ''}`, TotalCount: asked.length, PageNumber: 1, PageSize: 50, ScalingInstances: { ScalingInstance: asked.map((id) => ({ ...instance(0), InstanceId: id })) } });
+      json(res, 200, {
+        RequestId: `R-${asked[0] ?? ''}`,
+        TotalCount: asked.length,
+        PageNumber: 1,
+        PageSize: 50,
+        ScalingInstances: { ScalingInstance: asked.map((id) => ({ ...instance(0), InstanceId: id })) },
+      });
     });
-    const { instances, requestIds } = await client.ess.describeScalingInstances({ regionId: 'cn-hangzhou', scalingGroupId: 'asg-1', instanceIds: ids });
-    expect(server.requests.map((r) => indexed(r.query, 'InstanceId'))).toEqual([ids.slice(0, 20), ids.slice(20, 40), ids.slice(40)]);
+    const { instances, requestIds } = await client.ess.describeScalingInstances({
+      regionId: 'cn-hangzhou',
+      scalingGroupId: 'asg-1',
+      instanceIds: ids,
+    });
+    expect(server.requests.map((r) => indexed(r.query, 'InstanceId'))).toEqual([
+      ids.slice(0, 20),
+      ids.slice(20, 40),
+      ids.slice(40),
+    ]);
     expect(instances.map((i) => i.instanceId)).toEqual(ids);
     expect(requestIds).toHaveLength(3);
   });
 
   it('sends nothing for an empty instanceIds filter (it must not mean "all instances")', async () => {
     const { server, client } = await setup((_req, res) => json(res, 200, { RequestId: 'R' }));
-    await expect(client.ess.describeScalingInstances({ regionId: 'cn-hangzhou', scalingGroupId: 'asg-1', instanceIds: [] })).resolves.toEqual({ instances: [], requestIds: [] });
+    await expect(
+      client.ess.describeScalingInstances({ regionId: 'cn-hangzhou', scalingGroupId: 'asg-1', instanceIds: [] }),
+    ).resolves.toEqual({ instances: [], requestIds: [] });
     expect(server.requests).toHaveLength(0);
   });
 
   it('stops on an empty page even if TotalCount promises more, and keeps one entry per instance', async () => {
     const { server, client } = await setup((req, res) => {
       const page = Number(req.query.PageNumber);
-      const items = page === 1 ? Array.from({ length: 50 }, (_, i) => instance(i)) : page === 2 ? [instance(49), instance(50)] : [];
-      json(res, 200, { RequestId: `R${page}`, TotalCount: 500, PageNumber: page, PageSize: 50, ScalingInstances: { ScalingInstance: items } });
+      const items =
+        page === 1 ? Array.from({ length: 50 }, (_, i) => instance(i)) : page === 2 ? [instance(49), instance(50)] : [];
+      json(res, 200, {
+        RequestId: `R${page}`,
+        TotalCount: 500,
+        PageNumber: page,
+        PageSize: 50,
+        ScalingInstances: { ScalingInstance: items },
+      });
     });
-    const { instances } = await client.ess.describeScalingInstances({ regionId: 'cn-hangzhou', scalingGroupId: 'asg-1' });
+    const { instances } = await client.ess.describeScalingInstances({
+      regionId: 'cn-hangzhou',
+      scalingGroupId: 'asg-1',
+    });
     expect(server.requests).toHaveLength(3);
     expect(instances).toHaveLength(51);
   });
@@ -204,7 +263,13 @@ describe('describeScalingInstances', () => {
 describe('describeScalingActivities', () => {
   it('flattens ScalingActivityId.N and converts string capacities and failed instances', async () => {
     const { server, client } = await setup((_req, res) => {
-      const body: WireDescribeScalingActivitiesResponse = { RequestId: 'RA', TotalCount: 1, PageNumber: 1, PageSize: 50, ScalingActivities: { ScalingActivity: [ACTIVITY] } };
+      const body: WireDescribeScalingActivitiesResponse = {
+        RequestId: 'RA',
+        TotalCount: 1,
+        PageNumber: 1,
+        PageSize: 50,
+        ScalingActivities: { ScalingActivity: [ACTIVITY] },
+      };
       json(res, 200, body);
     });
     const { activities, requestId } = await client.ess.describeScalingActivities('cn-hangzhou', ['asa-1', 'asa-2']);
@@ -231,10 +296,24 @@ describe('describeScalingActivities', () => {
   });
 
   it('leaves optional fields undefined for an activity still in progress', async () => {
-    const { EndTime: _e, ErrorCode: _c, ErrorMessage: _m, ErrorMessages: _ms, ...running } = { ...ACTIVITY, StatusCode: 'InProgress', Progress: 40 };
-    const { client } = await setup((_req, res) => json(res, 200, { RequestId: 'R', ScalingActivities: { ScalingActivity: [running] } }));
+    const {
+      EndTime: _e,
+      ErrorCode: _c,
+      ErrorMessage: _m,
+      ErrorMessages: _ms,
+      ...running
+    } = { ...ACTIVITY, StatusCode: 'InProgress', Progress: 40 };
+    const { client } = await setup((_req, res) =>
+      json(res, 200, { RequestId: 'R', ScalingActivities: { ScalingActivity: [running] } }),
+    );
     const { activities } = await client.ess.describeScalingActivities('cn-hangzhou', ['asa-1']);
-    expect(activities[0]).toMatchObject({ statusCode: 'InProgress', progress: 40, endTime: undefined, errorCode: undefined, failedInstanceIds: [] });
+    expect(activities[0]).toMatchObject({
+      statusCode: 'InProgress',
+      progress: 40,
+      endTime: undefined,
+      errorCode: undefined,
+      failedInstanceIds: [],
+    });
   });
 
   it('refuses 0 or 21 IDs locally with a RangeError naming the field', async () => {
@@ -248,7 +327,9 @@ describe('describeScalingActivities', () => {
 
 describe('removeInstances', () => {
   it('sends InstanceId.N, booleans as true/false and the options, and returns the activity ID', async () => {
-    const { server, client } = await setup((_req, res) => json(res, 200, { RequestId: 'RR', ScalingActivityId: 'asa-new' }));
+    const { server, client } = await setup((_req, res) =>
+      json(res, 200, { RequestId: 'RR', ScalingActivityId: 'asa-new' }),
+    );
     const ids = Array.from({ length: 20 }, (_, i) => `i-${i + 1}`);
     const result = await client.ess.removeInstances({
       regionId: 'cn-hangzhou',
@@ -276,32 +357,47 @@ describe('removeInstances', () => {
   });
 
   it('omits options that were not given', async () => {
-    const { server, client } = await setup((_req, res) => json(res, 200, { RequestId: 'RR', ScalingActivityId: 'asa-new' }));
+    const { server, client } = await setup((_req, res) =>
+      json(res, 200, { RequestId: 'RR', ScalingActivityId: 'asa-new' }),
+    );
     await client.ess.removeInstances({ regionId: 'cn-hangzhou', scalingGroupId: 'asg-1', instanceIds: ['i-1'] });
     const q = server.requests[0]?.query ?? {};
-    for (const k of ['RemovePolicy', 'DecreaseDesiredCapacity', 'IgnoreInvalidInstance', 'ClientToken']) expect(q).not.toHaveProperty(k);
+    for (const k of ['RemovePolicy', 'DecreaseDesiredCapacity', 'IgnoreInvalidInstance', 'ClientToken'])
+      expect(q).not.toHaveProperty(k);
   });
 
   it('refuses 0 or 21 instance IDs, and a bad client token, without sending', async () => {
     const { server, client } = await setup((_req, res) => json(res, 200, { RequestId: 'R', ScalingActivityId: 'a' }));
     const base = { regionId: 'cn-hangzhou', scalingGroupId: 'asg-1' };
-    await expect(client.ess.removeInstances({ ...base, instanceIds: [] })).rejects.toThrow(/instanceIds must have 1 to 20 items, got 0/);
-    await expect(client.ess.removeInstances({ ...base, instanceIds: Array.from({ length: 21 }, (_, i) => `i-${i}`) })).rejects.toThrow(RangeError);
-    await expect(client.ess.removeInstances({ ...base, instanceIds: ['i-1'], clientToken: 'x'.repeat(65) })).rejects.toThrow(/clientToken/);
+    await expect(client.ess.removeInstances({ ...base, instanceIds: [] })).rejects.toThrow(
+      /instanceIds must have 1 to 20 items, got 0/,
+    );
+    await expect(
+      client.ess.removeInstances({ ...base, instanceIds: Array.from({ length: 21 }, (_, i) => `i-${i}`) }),
+    ).rejects.toThrow(RangeError);
+    await expect(
+      client.ess.removeInstances({ ...base, instanceIds: ['i-1'], clientToken: 'x'.repeat(65) }),
+    ).rejects.toThrow(/clientToken/);
     expect(server.requests).toHaveLength(0);
   });
 
   it('treats a 2xx without ScalingActivityId as an ambiguous bad response (accepted but untrackable)', async () => {
     const { client } = await setup((_req, res) => json(res, 200, { RequestId: 'RR' }));
-    const e = await client.ess.removeInstances({ regionId: 'cn-hangzhou', scalingGroupId: 'asg-1', instanceIds: ['i-1'] }).catch((err: unknown) => err);
+    const e = await client.ess
+      .removeInstances({ regionId: 'cn-hangzhou', scalingGroupId: 'asg-1', instanceIds: ['i-1'] })
+      .catch((err: unknown) => err);
     expect(e).toBeInstanceOf(AliyunBadResponseError);
     expect(e).toMatchObject({ ambiguous: true, httpStatus: 200 });
     expect((e as Error).message).toContain('ScalingActivityId');
   });
 
   it('surfaces the API error with its code', async () => {
-    const { client } = await setup((_req, res) => apiError(res, 400, 'ScalingActivityInProgress', 'You cannot ... in progress'));
-    const e = await client.ess.removeInstances({ regionId: 'cn-hangzhou', scalingGroupId: 'asg-1', instanceIds: ['i-1'] }).catch((err: unknown) => err);
+    const { client } = await setup((_req, res) =>
+      apiError(res, 400, 'ScalingActivityInProgress', 'You cannot ... in progress'),
+    );
+    const e = await client.ess
+      .removeInstances({ regionId: 'cn-hangzhou', scalingGroupId: 'asg-1', instanceIds: ['i-1'] })
+      .catch((err: unknown) => err);
     expect(e).toBeInstanceOf(AliyunApiError);
     expect(e).toMatchObject({ code: 'ScalingActivityInProgress', httpStatus: 400, action: 'RemoveInstances' });
   });
@@ -310,10 +406,19 @@ describe('removeInstances', () => {
 describe('standby', () => {
   it('EnterStandby and ExitStandby send the group, InstanceId.N and ClientToken', async () => {
     const { server, client } = await setup((req, res) => json(res, 200, { RequestId: `R-${req.query.Action ?? ''}` }));
-    await expect(client.ess.enterStandby('cn-hangzhou', 'asg-1', ['i-1', 'i-2'], 'tok-1')).resolves.toEqual({ requestId: 'R-EnterStandby' });
-    await expect(client.ess.exitStandby('cn-hangzhou', 'asg-1', ['i-3'])).resolves.toEqual({ requestId: 'R-ExitStandby' });
+    await expect(client.ess.enterStandby('cn-hangzhou', 'asg-1', ['i-1', 'i-2'], 'tok-1')).resolves.toEqual({
+      requestId: 'R-EnterStandby',
+    });
+    await expect(client.ess.exitStandby('cn-hangzhou', 'asg-1', ['i-3'])).resolves.toEqual({
+      requestId: 'R-ExitStandby',
+    });
     const [enter, exit] = server.requests;
-    expect(enter?.query).toMatchObject({ Action: 'EnterStandby', ScalingGroupId: 'asg-1', ClientToken: 'tok-1', RegionId: 'cn-hangzhou' });
+    expect(enter?.query).toMatchObject({
+      Action: 'EnterStandby',
+      ScalingGroupId: 'asg-1',
+      ClientToken: 'tok-1',
+      RegionId: 'cn-hangzhou',
+    });
     expect(indexed(enter?.query ?? {}, 'InstanceId')).toEqual(['i-1', 'i-2']);
     expect(exit?.query).not.toHaveProperty('ClientToken');
     expect(indexed(exit?.query ?? {}, 'InstanceId')).toEqual(['i-3']);

@@ -83,12 +83,27 @@ export async function startLoopback(handler: Handler, secret = AK_SECRET): Promi
 
 export function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json;charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
-export function apiError(res: ServerResponse, status: number, code: string, message: string, requestId = 'REQ-ERR-1'): void {
-  json(res, status, { RequestId: requestId, HostId: 'ess.aliyuncs.com', Code: code, Message: message, Recommend: `https://next.api.aliyun.com/troubleshoot?q=${code}&product=Ess` });
+export function apiError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  requestId = 'REQ-ERR-1',
+): void {
+  json(res, status, {
+    RequestId: requestId,
+    HostId: 'ess.aliyuncs.com',
+    Code: code,
+    Message: message,
+    Recommend: `https://next.api.aliyun.com/troubleshoot?q=${code}&product=Ess`,
+  });
 }
 
 /** Server + cloud client pointed at it for every product; both are torn down when the test ends. */

@@ -17,7 +17,10 @@ import { percentEncode, stringToSign } from '../../../src/aliyun/signer';
 import { AK_ID, AK_SECRET, apiError, json, startLoopback, STS_TOKEN } from './loopback-server';
 import type { Handler, Loopback } from './loopback-server';
 
-async function rpcAgainst(handler: Handler, opts: Partial<RpcClientOptions> = {}): Promise<{ server: Loopback; rpc: RpcClient; events: RpcCallEvent[] }> {
+async function rpcAgainst(
+  handler: Handler,
+  opts: Partial<RpcClientOptions> = {},
+): Promise<{ server: Loopback; rpc: RpcClient; events: RpcCallEvent[] }> {
   const server = await startLoopback(handler);
   const events: RpcCallEvent[] = [];
   const rpc = new RpcClient({
@@ -48,7 +51,12 @@ const ok: Handler = (_req, res) => json(res, 200, { RequestId: 'REQ-OK' });
 describe('request shape and signing', () => {
   it('POSTs to / with every parameter in the signed query, SecurityToken included', async () => {
     const { server, rpc } = await rpcAgainst(ok);
-    const body = await rpc.call('ess', 'DescribeScalingGroups', { RegionId: 'cn-hangzhou', 'ScalingGroupId.1': 'asg-1', Skipped: undefined }, { regionId: 'cn-hangzhou' });
+    const body = await rpc.call(
+      'ess',
+      'DescribeScalingGroups',
+      { RegionId: 'cn-hangzhou', 'ScalingGroupId.1': 'asg-1', Skipped: undefined },
+      { regionId: 'cn-hangzhou' },
+    );
     expect(body).toEqual({ RequestId: 'REQ-OK' });
     const [req] = server.requests;
     expect(req?.method).toBe('POST');
@@ -87,11 +95,18 @@ describe('request shape and signing', () => {
       'alb',
       'UpdateServerGroupServersAttribute',
       { ServerGroupId: 'sgp-1' },
-      { regionId: 'cn-hangzhou', body: { 'Servers.1.ServerId': 'i-1', 'Servers.1.Weight': '0', 'Servers.1.Description': 'a b*~é' } },
+      {
+        regionId: 'cn-hangzhou',
+        body: { 'Servers.1.ServerId': 'i-1', 'Servers.1.Weight': '0', 'Servers.1.Description': 'a b*~é' },
+      },
     );
     const [req] = server.requests;
     expect(req?.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    expect(req?.body).toEqual({ 'Servers.1.ServerId': 'i-1', 'Servers.1.Weight': '0', 'Servers.1.Description': 'a b*~é' });
+    expect(req?.body).toEqual({
+      'Servers.1.ServerId': 'i-1',
+      'Servers.1.Weight': '0',
+      'Servers.1.Description': 'a b*~é',
+    });
     expect(Object.keys(req?.query ?? {}).some((k) => k.startsWith('Servers.'))).toBe(false);
     expect(req?.signatureValid).toBe(true);
   });
@@ -105,7 +120,11 @@ describe('request shape and signing', () => {
 
   it('a server holding another secret sees an invalid signature', async () => {
     const server = await startLoopback(ok, 'some-other-secret');
-    const rpc = new RpcClient({ credentials: staticCredentials(AK_ID, AK_SECRET), endpoint: () => server.origin, keepAliveTimeoutMs: 10 });
+    const rpc = new RpcClient({
+      credentials: staticCredentials(AK_ID, AK_SECRET),
+      endpoint: () => server.origin,
+      keepAliveTimeoutMs: 10,
+    });
     onTestFinished(async () => {
       await rpc.close();
       await server.close();
@@ -118,9 +137,17 @@ describe('request shape and signing', () => {
 describe('error mapping', () => {
   it('turns the error envelope into AliyunApiError with every field', async () => {
     const { server, rpc, events } = await rpcAgainst((_req, res) =>
-      apiError(res, 400, 'IncorrectCapacity.MinSize', 'To remove the instances, the total capacity will be lesser than the MinSize.', 'REQ-42'),
+      apiError(
+        res,
+        400,
+        'IncorrectCapacity.MinSize',
+        'To remove the instances, the total capacity will be lesser than the MinSize.',
+        'REQ-42',
+      ),
     );
-    const e = await failure(rpc.call('ess', 'RemoveInstances', { RegionId: 'cn-hangzhou' }, { regionId: 'cn-hangzhou' }));
+    const e = await failure(
+      rpc.call('ess', 'RemoveInstances', { RegionId: 'cn-hangzhou' }, { regionId: 'cn-hangzhou' }),
+    );
     expect(e).toBeInstanceOf(AliyunApiError);
     const api = e as AliyunApiError;
     expect(api.name).toBe('AliyunApiError');
@@ -132,7 +159,15 @@ describe('error mapping', () => {
     expect(api.ambiguous).toBe(false);
     expect(api.apiMessage).toBe('To remove the instances, the total capacity will be lesser than the MinSize.');
     expect(server.requests).toHaveLength(1);
-    expect(events).toEqual([expect.objectContaining({ product: 'ess', action: 'RemoveInstances', requestId: 'REQ-42', httpStatus: 400, outcome: 'IncorrectCapacity.MinSize' })]);
+    expect(events).toEqual([
+      expect.objectContaining({
+        product: 'ess',
+        action: 'RemoveInstances',
+        requestId: 'REQ-42',
+        httpStatus: 400,
+        outcome: 'IncorrectCapacity.MinSize',
+      }),
+    ]);
   });
 
   it('maps an HTML 502 to an ambiguous AliyunBadResponseError', async () => {
@@ -142,7 +177,13 @@ describe('error mapping', () => {
     });
     const e = await failure(rpc.call('ess', 'RemoveInstances', {}, { regionId: 'cn-hangzhou' }));
     expect(e).toBeInstanceOf(AliyunBadResponseError);
-    expect(e).toMatchObject({ name: 'AliyunBadResponseError', code: 'BadResponse', httpStatus: 502, ambiguous: true, action: 'RemoveInstances' });
+    expect(e).toMatchObject({
+      name: 'AliyunBadResponseError',
+      code: 'BadResponse',
+      httpStatus: 502,
+      ambiguous: true,
+      action: 'RemoveInstances',
+    });
     expect(e.message).toContain('502 Bad Gateway');
   });
 
@@ -152,9 +193,17 @@ describe('error mapping', () => {
       res.writeHead(status, { 'content-type': 'text/plain' });
       res.end('not json');
     });
-    expect(await failure(rpc.call('ess', 'X', {}, { regionId: 'cn-hangzhou' }))).toMatchObject({ name: 'AliyunBadResponseError', httpStatus: 200, ambiguous: true });
+    expect(await failure(rpc.call('ess', 'X', {}, { regionId: 'cn-hangzhou' }))).toMatchObject({
+      name: 'AliyunBadResponseError',
+      httpStatus: 200,
+      ambiguous: true,
+    });
     status = 404;
-    expect(await failure(rpc.call('ess', 'X', {}, { regionId: 'cn-hangzhou' }))).toMatchObject({ name: 'AliyunBadResponseError', httpStatus: 404, ambiguous: false });
+    expect(await failure(rpc.call('ess', 'X', {}, { regionId: 'cn-hangzhou' }))).toMatchObject({
+      name: 'AliyunBadResponseError',
+      httpStatus: 404,
+      ambiguous: false,
+    });
   });
 
   it('times out a hanging server within timeoutMs, once, with an ambiguous AliyunTimeoutError', async () => {
@@ -212,7 +261,10 @@ describe('error mapping', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const { port } = closed.address() as AddressInfo;
     await new Promise<void>((r) => closed.close(() => r()));
-    const rpc = new RpcClient({ credentials: staticCredentials(AK_ID, AK_SECRET), endpoint: () => `http://127.0.0.1:${port}` });
+    const rpc = new RpcClient({
+      credentials: staticCredentials(AK_ID, AK_SECRET),
+      endpoint: () => `http://127.0.0.1:${port}`,
+    });
     onTestFinished(() => rpc.close());
     const e = await failure(rpc.call('ess', 'RemoveInstances', {}, { regionId: 'cn-hangzhou' }));
     expect(e).toBeInstanceOf(AliyunNetworkError);
@@ -221,8 +273,13 @@ describe('error mapping', () => {
   });
 
   it('does not retry a 503 either', async () => {
-    const { server, rpc } = await rpcAgainst((_req, res) => apiError(res, 503, 'ServiceUnavailable', 'The request has failed due to a temporary failure of the server.'));
-    expect(await failure(rpc.call('ess', 'RemoveInstances', {}, { regionId: 'cn-hangzhou' }))).toMatchObject({ code: 'ServiceUnavailable', httpStatus: 503 });
+    const { server, rpc } = await rpcAgainst((_req, res) =>
+      apiError(res, 503, 'ServiceUnavailable', 'The request has failed due to a temporary failure of the server.'),
+    );
+    expect(await failure(rpc.call('ess', 'RemoveInstances', {}, { regionId: 'cn-hangzhou' }))).toMatchObject({
+      code: 'ServiceUnavailable',
+      httpStatus: 503,
+    });
     await new Promise((r) => setTimeout(r, 30));
     expect(server.requests).toHaveLength(1);
   });
@@ -242,7 +299,9 @@ describe('error mapping', () => {
 
   it('does not send anything when the signal is already aborted', async () => {
     const { server, rpc } = await rpcAgainst(ok);
-    const e = await failure(rpc.call('ess', 'RemoveInstances', {}, { regionId: 'cn-hangzhou', signal: AbortSignal.abort() }));
+    const e = await failure(
+      rpc.call('ess', 'RemoveInstances', {}, { regionId: 'cn-hangzhou', signal: AbortSignal.abort() }),
+    );
     expect(e).toBeInstanceOf(AliyunAbortedError);
     expect(server.requests).toHaveLength(0);
   });
@@ -292,8 +351,16 @@ describe('secret hygiene', () => {
       { timeoutMs: 60 },
     );
     const errors: Error[] = [];
-    for (mode = 0; mode <= 3; mode++) errors.push(await failure(rpc.call('ess', 'RemoveInstances', { RegionId: 'cn-hangzhou' }, { regionId: 'cn-hangzhou' })));
-    expect(errors.map((e) => e.name)).toEqual(['AliyunApiError', 'AliyunBadResponseError', 'AliyunNetworkError', 'AliyunTimeoutError']);
+    for (mode = 0; mode <= 3; mode++)
+      errors.push(
+        await failure(rpc.call('ess', 'RemoveInstances', { RegionId: 'cn-hangzhou' }, { regionId: 'cn-hangzhou' })),
+      );
+    expect(errors.map((e) => e.name)).toEqual([
+      'AliyunApiError',
+      'AliyunBadResponseError',
+      'AliyunNetworkError',
+      'AliyunTimeoutError',
+    ]);
     const encodings = (v: string): string[] => [v, percentEncode(v), percentEncode(percentEncode(v))];
     for (const e of errors) {
       for (const text of [e.message, JSON.stringify(e), inspect(e, { depth: 10 }), String(e.stack)]) {
@@ -308,7 +375,16 @@ describe('onCall hook', () => {
   it('reports successes with RequestId and duration, and survives a throwing hook', async () => {
     const { rpc, events } = await rpcAgainst(ok);
     await rpc.call('slb', 'DescribeHealthStatus', {}, { regionId: 'cn-hangzhou' });
-    expect(events).toEqual([{ product: 'slb', action: 'DescribeHealthStatus', requestId: 'REQ-OK', httpStatus: 200, durationMs: expect.any(Number), outcome: 'ok' }]);
+    expect(events).toEqual([
+      {
+        product: 'slb',
+        action: 'DescribeHealthStatus',
+        requestId: 'REQ-OK',
+        httpStatus: 200,
+        durationMs: expect.any(Number),
+        outcome: 'ok',
+      },
+    ]);
     expect(events[0]?.durationMs).toBeGreaterThanOrEqual(0);
 
     const server = await startLoopback(ok);
@@ -323,6 +399,8 @@ describe('onCall hook', () => {
       await throwing.close();
       await server.close();
     });
-    await expect(throwing.call('ess', 'DescribeRegions', {}, { regionId: 'cn-hangzhou' })).resolves.toEqual({ RequestId: 'REQ-OK' });
+    await expect(throwing.call('ess', 'DescribeRegions', {}, { regionId: 'cn-hangzhou' })).resolves.toEqual({
+      RequestId: 'REQ-OK',
+    });
   });
 });

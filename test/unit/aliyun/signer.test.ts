@@ -66,7 +66,13 @@ describe('published V1 vectors', () => {
   it('signRpcParams with injected time and nonce yields the ECS vector and keeps the operation params', () => {
     const signed = signRpcParams(
       { Action: 'DescribeRegions', Version: '2014-05-26', Format: 'XML' },
-      { method: 'GET', accessKeyId: 'testid', accessKeySecret: 'testsecret', now: new Date('2016-02-23T12:46:24.123Z'), nonce: '3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf' },
+      {
+        method: 'GET',
+        accessKeyId: 'testid',
+        accessKeySecret: 'testsecret',
+        now: new Date('2016-02-23T12:46:24.123Z'),
+        nonce: '3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf',
+      },
     );
     expect(signed).toEqual({ ...ECS_PARAMS, Signature: 'OLeaidS1JvxuMvnyHOwuJ+uX5qY=' });
   });
@@ -98,7 +104,9 @@ describe('percent-encoding rules', () => {
   });
 
   it('leaves unreserved characters literal', () => {
-    const unreserved = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~'.split(''));
+    const unreserved = fc.constantFrom(
+      ...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~'.split(''),
+    );
     fc.assert(fc.property(fc.string({ unit: unreserved }), (s) => percentEncode(s) === s));
   });
 
@@ -114,7 +122,13 @@ describe('percent-encoding rules', () => {
 
 describe('canonicalization', () => {
   it('sorts by bytes, so InstanceId.10 comes before InstanceId.2 and upper case before lower', () => {
-    const c = canonicalize({ 'InstanceId.2': 'b', 'InstanceId.10': 'c', 'InstanceId.1': 'a', action: 'x', Action: 'y' });
+    const c = canonicalize({
+      'InstanceId.2': 'b',
+      'InstanceId.10': 'c',
+      'InstanceId.1': 'a',
+      action: 'x',
+      Action: 'y',
+    });
     expect(c).toBe('Action=y&InstanceId.1=a&InstanceId.10=c&InstanceId.2=b&action=x');
   });
 
@@ -138,10 +152,14 @@ describe('canonicalization', () => {
 
   it('gives the same signature whatever order the parameters were inserted in', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ minLength: 1 }), fc.string({ unit: 'binary' })), fc.integer({ min: 1 }), (params, seed) => {
-        const reordered = Object.fromEntries(shuffle(Object.entries(params), seed));
-        return computeSignature('POST', params, 'k') === computeSignature('POST', reordered, 'k');
-      }),
+      fc.property(
+        fc.dictionary(fc.string({ minLength: 1 }), fc.string({ unit: 'binary' })),
+        fc.integer({ min: 1 }),
+        (params, seed) => {
+          const reordered = Object.fromEntries(shuffle(Object.entries(params), seed));
+          return computeSignature('POST', params, 'k') === computeSignature('POST', reordered, 'k');
+        },
+      ),
     );
   });
 });
