@@ -4,9 +4,10 @@
  * change is meant to be incompatible (and then version it with patched()); otherwise keep old
  * fixtures so the replay test proves new code still replays them.
  *
- *   npx tsx scripts/record-histories.ts test/fixtures/histories/v<N>
+ *   npx tsx scripts/record-histories.ts test/fixtures/histories/v<N> [--only name,name]
  *
- * Record into a new version folder after a workflow change; never overwrite an older one.
+ * Record into a new version folder after a workflow change; never overwrite an older one. `--only`
+ * adds named histories to a folder (recorded by the same code version) without touching the rest.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -32,7 +33,11 @@ const FAST = {
 
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const target = process.argv[2];
+  const args = process.argv.slice(2);
+  const onlyAt = args.indexOf('--only');
+  const only = onlyAt >= 0 ? new Set((args.splice(onlyAt, 2)[1] ?? '').split(',')) : undefined;
+  const wanted = (name: string) => !only || only.has(name);
+  const target = args[0];
   if (!target) throw new Error('usage: npx tsx scripts/record-histories.ts test/fixtures/histories/v<N>');
   const outDir = path.resolve(target);
   mkdirSync(outDir, { recursive: true });
@@ -78,79 +83,220 @@ async function main() {
     advanced: FAST,
     ...extra,
   });
-  const save = async (name: string, workflowId: string) => {
+  const save = async (name: string, workflowId: string, runId?: string) => {
     // The CLI writes the canonical proto-JSON that Worker.runReplayHistory reads.
     const json = execFileSync(
       resolveTemporalCli(),
-      ['workflow', 'show', '--workflow-id', workflowId, '--address', server.address, '--output', 'json'],
+      [
+        ...['workflow', 'show', '--workflow-id', workflowId, ...(runId ? ['--run-id', runId] : [])],
+        ...['--address', server.address, '--output', 'json'],
+      ],
       { encoding: 'utf8', maxBuffer: 64 << 20 },
     );
     writeFileSync(path.join(outDir, `${name}.json`), json);
     console.log(`recorded ${name} (${(JSON.parse(json) as { events: unknown[] }).events.length} events)`);
   };
 
+  const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const waitForState = async (workflowId: string, state: string) => {
+    for (let i = 0; i < 200; i++) {
+      const p = await client.progress(workflowId);
+      if (p.batches.some((b) => b.state === state)) return;
+      await sleepMs(100);
+    }
+    throw new Error(`${workflowId}: no batch reached ${state}`);
+  };
+  const window = (extra: Partial<ScaleInWindowInput> = {}): ScaleInWindowInput => ({
+    regionId: 'cn-hangzhou',
+    scalingGroupId: GROUP,
+    windowMinutes: 60,
+    count: 3,
+    selection: 'oldest',
+    batchSize: 5,
+    drain: { timeoutSeconds: 1 },
+    advanced: FAST,
+    ...extra,
+  });
+  const windowId = windowIdFor('cn-hangzhou', GROUP);
+  const runWindow = (w: ScaleInWindowInput) =>
+    client.client.workflow.execute(WINDOW_WORKFLOW_TYPE, { taskQueue, workflowId: windowId, args: [w] });
+
+  const recordings: Array<[string, () => Promise<void>]> = [
+    [
+      'happy-path',
+      async () => {
+        // Happy path with pause/resume and an early end of drain.
+        const run = await client.start(input((await ids()).slice(0, 10), { drain: { timeoutSeconds: 30 } }));
+        await client.pause(run.workflowId, { by: 'recorder' });
+        await client.resume(run.workflowId, { by: 'recorder' });
+        await sleepMs(1500);
+        await client.endDrain(run.workflowId, { by: 'recorder' });
+        await client.result(run.workflowId);
+        await save('happy-path', run.workflowId);
+      },
+    ],
+    [
+      'continue-as-new-final-run',
+      async () => {
+        const run = await client.start(
+          input((await ids()).slice(0, 15), { advanced: { ...FAST, maxBatchesPerRun: 2 } }),
+        );
+        await client.result(run.workflowId);
+        await save('continue-as-new-final-run', run.workflowId);
+      },
+    ],
+    [
+      'cancelled',
+      async () => {
+        // Cancelled mid-drain (weights restored).
+        const run = await client.start(input((await ids()).slice(0, 5), { drain: { timeoutSeconds: 60 } }));
+        await sleepMs(2000);
+        await client.cancel(run.workflowId);
+        await client.result(run.workflowId).catch(() => undefined);
+        await save('cancelled', run.workflowId);
+      },
+    ],
+    [
+      'batch-warning-abort',
+      async () => {
+        // A failing batch (Warning) with onBatchFailure=abort, and a lost response adopted on retry.
+        const victims = (await ids()).slice(0, 6);
+        await admin.settings({
+          ignoreClientToken: true,
+          activityOutcomes: [
+            {
+              match: { instanceIds: [victims[3] as string] },
+              status: 'Warning',
+              failInstanceIds: [victims[3] as string],
+              times: 1,
+            },
+          ],
+        });
+        await admin.setFaults([{ action: 'RemoveInstances', kind: 'commitThenDrop', times: 1 }]);
+        const run = await client.start(input(victims, { batchSize: 3 }));
+        await client.result(run.workflowId).catch(() => undefined);
+        await save('batch-warning-abort', run.workflowId);
+      },
+    ],
+    [
+      'preflight-failed',
+      async () => {
+        const run = await client.start(input(await ids()));
+        await client.result(run.workflowId).catch(() => undefined);
+        await save('preflight-failed', run.workflowId);
+      },
+    ],
+    [
+      'dry-run',
+      async () => {
+        const run = await client.start(input((await ids()).slice(0, 3), { dryRun: true, requireApproval: true }));
+        await client.result(run.workflowId);
+        await save('dry-run', run.workflowId);
+      },
+    ],
+    [
+      'window-completed',
+      async () => {
+        // A scale-in window (started directly, as a schedule would) that removes the 3 oldest.
+        await runWindow(window());
+        await save('window-completed', windowId);
+      },
+    ],
+    [
+      'paused-between-batches',
+      async () => {
+        // Paused while batch 2 is due: the run waits in condition(!paused), then resumes.
+        const run = await client.start(input((await ids()).slice(0, 10), { drain: { timeoutSeconds: 0 } }));
+        await waitForState(run.workflowId, 'polling');
+        await client.pause(run.workflowId, { by: 'recorder', note: 'hold' });
+        await sleepMs(4000);
+        await client.resume(run.workflowId, { by: 'recorder' });
+        await client.result(run.workflowId);
+        await save('paused-between-batches', run.workflowId);
+      },
+    ],
+    [
+      'end-drain-ahead',
+      async () => {
+        // Several batches drained ahead; the operator ends every drain wait at once.
+        const run = await client.start(
+          input((await ids()).slice(0, 15), { drain: { timeoutSeconds: 60, maxDrainedAhead: 15 } }),
+        );
+        await waitForState(run.workflowId, 'drained');
+        await sleepMs(1000);
+        await client.endDrain(run.workflowId, { by: 'recorder' });
+        await client.result(run.workflowId);
+        await save('end-drain-ahead', run.workflowId);
+      },
+    ],
+    [
+      'drain-failed',
+      async () => {
+        // Batch 2's drain is refused (403): the run stops there and restores batch 2's changes.
+        await admin.setFaults([
+          { action: 'SetVServerGroupAttribute', kind: 'errorCode', code: 'Forbidden', httpStatus: 403 },
+        ]);
+        const run = await client.start(
+          input((await ids()).slice(0, 10), { drain: { timeoutSeconds: 0, maxDrainedAhead: 5 } }),
+        );
+        await client.result(run.workflowId).catch(() => undefined);
+        await admin.clearFaults();
+        await save('drain-failed', run.workflowId);
+      },
+    ],
+    [
+      'batch-failed-continue',
+      async () => {
+        // A batch whose scaling activity fails, with onBatchFailure=continue: its traffic comes back.
+        const victims = (await ids()).slice(0, 10);
+        await admin.settings({
+          activityOutcomes: [{ match: { instanceIds: [victims[0] as string] }, status: 'Failed', times: 1 }],
+        });
+        const run = await client.start(input(victims, { onBatchFailure: 'continue' }));
+        await client.result(run.workflowId);
+        await save('batch-failed-continue', run.workflowId);
+      },
+    ],
+    [
+      'cancel-during-removal',
+      async () => {
+        // Cancelled while a scaling activity runs: the run follows it to its end, then restores the rest.
+        await admin.settings({ timings: { activityDurationMs: 3000 } });
+        const run = await client.start(input((await ids()).slice(0, 10), { drain: { timeoutSeconds: 0 } }));
+        await waitForState(run.workflowId, 'polling');
+        await client.cancel(run.workflowId);
+        await client.result(run.workflowId).catch(() => undefined);
+        await admin.settings({ timings: { activityDurationMs: 300 } });
+        await save('cancel-during-removal', run.workflowId);
+      },
+    ],
+    [
+      'continue-as-new-drained',
+      async () => {
+        // Continue-as-new every batch with later batches drained ahead: the carry hands them over.
+        const run = await client.start(
+          input((await ids()).slice(0, 15), {
+            drain: { timeoutSeconds: 1, maxDrainedAhead: 15 },
+            advanced: { ...FAST, maxBatchesPerRun: 1 },
+          }),
+        );
+        await client.result(run.workflowId);
+        await save('continue-as-new-drained-first-run', run.workflowId, run.runId);
+        await save('continue-as-new-drained-final-run', run.workflowId);
+      },
+    ],
+    [
+      'window-closed-mid-run',
+      async () => {
+        // The window closes while its scale-in waits on a drain: the child is cancelled and restores.
+        await runWindow(window({ windowMinutes: undefined, windowSeconds: 3, drain: { timeoutSeconds: 60 } }));
+        await save('window-closed-mid-run', windowId);
+      },
+    ],
+  ];
+
   await worker.runUntil(async () => {
-    // 1. Happy path with pause/resume and an early end of drain.
-    let run = await client.start(input((await ids()).slice(0, 10), { drain: { timeoutSeconds: 30 } }));
-    await client.pause(run.workflowId, { by: 'recorder' });
-    await client.resume(run.workflowId, { by: 'recorder' });
-    await new Promise((r) => setTimeout(r, 1500));
-    await client.endDrain(run.workflowId, { by: 'recorder' });
-    await client.result(run.workflowId);
-    await save('happy-path', run.workflowId);
-
-    // 2. Continue-as-new every 2 batches.
-    run = await client.start(input((await ids()).slice(0, 15), { advanced: { ...FAST, maxBatchesPerRun: 2 } }));
-    await client.result(run.workflowId);
-    await save('continue-as-new-final-run', run.workflowId);
-
-    // 3. Cancelled mid-drain (weights restored).
-    run = await client.start(input((await ids()).slice(0, 5), { drain: { timeoutSeconds: 60 } }));
-    await new Promise((r) => setTimeout(r, 2000));
-    await client.cancel(run.workflowId);
-    await client.result(run.workflowId).catch(() => undefined);
-    await save('cancelled', run.workflowId);
-
-    // 4. A failing batch (Warning) with onBatchFailure=abort, and a lost response adopted on retry.
-    const victims = (await ids()).slice(0, 6);
-    await admin.settings({
-      ignoreClientToken: true,
-      activityOutcomes: [
-        {
-          match: { instanceIds: [victims[3] as string] },
-          status: 'Warning',
-          failInstanceIds: [victims[3] as string],
-          times: 1,
-        },
-      ],
-    });
-    await admin.setFaults([{ action: 'RemoveInstances', kind: 'commitThenDrop', times: 1 }]);
-    run = await client.start(input(victims, { batchSize: 3 }));
-    await client.result(run.workflowId).catch(() => undefined);
-    await save('batch-warning-abort', run.workflowId);
-
-    // 5. Preflight failure and a dry run.
-    run = await client.start(input(await ids()));
-    await client.result(run.workflowId).catch(() => undefined);
-    await save('preflight-failed', run.workflowId);
-    run = await client.start(input((await ids()).slice(0, 3), { dryRun: true, requireApproval: true }));
-    await client.result(run.workflowId);
-    await save('dry-run', run.workflowId);
-
-    // 6. A scale-in window (started directly, as a schedule would) that removes the 3 oldest.
-    const window: ScaleInWindowInput = {
-      regionId: 'cn-hangzhou',
-      scalingGroupId: GROUP,
-      windowMinutes: 60,
-      count: 3,
-      selection: 'oldest',
-      batchSize: 5,
-      drain: { timeoutSeconds: 1 },
-      advanced: FAST,
-    };
-    const windowId = windowIdFor(window.regionId, window.scalingGroupId);
-    await client.client.workflow.execute(WINDOW_WORKFLOW_TYPE, { taskQueue, workflowId: windowId, args: [window] });
-    await save('window-completed', windowId);
+    for (const [name, record] of recordings) if (wanted(name)) await record();
   });
   await connection.close();
   await nc.close();
