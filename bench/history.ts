@@ -45,7 +45,8 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
       const group = stack.groups[0];
       if (!group) throw new Error('no group');
       ctx.progress(
-        `removing ${instances} instances in ${batches} batches of ${batchSize} (activity ${activityMs} ms, drain ${drainS} s)`,
+        `removing ${instances} instances in ${batches} batches of ${batchSize} ` +
+          `(activity ${activityMs} ms, drain ${drainS} s)`,
       );
       // A line every 15 s so a long run shows life.
       const stopTicker = ticker(15_000, async () => {
@@ -78,16 +79,16 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     instancesPerSecond: instances / m.r.seconds,
     workerPeakRssMiB: m.usage.peakRssMiB,
   };
+  const advanced = Object.entries(ADVANCED)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   return {
     title: `${instances.toLocaleString('en-US')} instances: continue-as-new chain, history size, throughput`,
     description:
-      `One scale-in of ${instances} instances in batches of ${batchSize} (${batches} batches), emulated scaling activities of ${activityMs} ms, drain ${drainS} s, fast polling and retries ` +
-      `(${Object.entries(ADVANCED)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(
-          ', ',
-        )}), maxBatchesPerRun at its default (100). Wall = client start → result. History lengths come from ` +
-      `DescribeWorkflowExecution of every run of the continue-as-new chain. Peak RSS is the worker process's VmHWM.`,
+      `One scale-in of ${instances} instances in batches of ${batchSize} (${batches} batches), emulated scaling ` +
+      `activities of ${activityMs} ms, drain ${drainS} s, fast polling and retries (${advanced}), maxBatchesPerRun ` +
+      `at its default (100). Wall = client start → result. History lengths come from DescribeWorkflowExecution of ` +
+      `every run of the continue-as-new chain. Peak RSS is the worker process's VmHWM.`,
     table: {
       columns: [
         'instances',

@@ -440,7 +440,8 @@ export async function withStack<T>(
     if (opts.worker !== false) {
       const { spawnMs } = await stack.spawnWorker();
       ctx.progress(
-        `worker pid ${current?.pid} polling ${taskQueue} (started in ${spawnMs} ms); emulator ${emulator.url}, ${groups.length} group(s)`,
+        `worker pid ${current?.pid} polling ${taskQueue} (started in ${spawnMs} ms); ` +
+          `emulator ${emulator.url}, ${groups.length} group(s)`,
       );
     }
     return await fn(stack);
@@ -468,7 +469,10 @@ async function terminateRunning(lab: Lab, groups: readonly BenchGroup[]): Promis
   );
 }
 
-/** PIDs of this process's children whose command name (in /proc/<pid>/stat) is `comm`, e.g. the Temporal dev server (`temporal`). */
+/**
+ * PIDs of this process's children whose command name (in /proc/<pid>/stat) is `comm`,
+ * e.g. the Temporal dev server (`temporal`).
+ */
 export function childPids(comm: string): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -653,7 +657,8 @@ export function verifyRuns(
     const notOnce = run.instanceIds.filter((id) => records.get(id) !== 1);
     if (notOnce.length)
       problems.push(
-        `${label}: ${notOnce.length} instance(s) not released exactly once, e.g. ${notOnce[0]} (${records.get(notOnce[0] ?? '') ?? 0})`,
+        `${label}: ${notOnce.length} instance(s) not released exactly once, ` +
+          `e.g. ${notOnce[0]} (${records.get(notOnce[0] ?? '') ?? 0})`,
       );
     const twice = run.instanceIds.filter((id) => (perInstance.get(id) ?? 0) > 1);
     if (twice.length)
@@ -661,10 +666,10 @@ export function verifyRuns(
         `${label}: ${twice.length} instance(s) in more than one accepted RemoveInstances call, e.g. ${twice[0]}`,
       );
   }
-  if (problems.length)
-    throw new BenchFailure(
-      `run verification failed:\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  … and ${problems.length - 20} more` : ''}`,
-    );
+  if (problems.length) {
+    const more = problems.length > 20 ? `\n  … and ${problems.length - 20} more` : '';
+    throw new BenchFailure(`run verification failed:\n  ${problems.slice(0, 20).join('\n  ')}${more}`);
+  }
   return { maxAcceptedCallsPerInstance: max([...perInstance.values()]), acceptedRemoveCalls: accepted.length };
 }
 

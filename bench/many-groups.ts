@@ -38,7 +38,10 @@ interface Phase {
   peakRssMiB: number;
   apiCalls: number;
   throttled: number;
-  /** Medians over the runs, seconds: client start → the first API call naming the group, → its first RemoveInstances; last activity end → result. */
+  /**
+   * Medians over the runs, seconds: client start → the first API call naming the group, → its first
+   * RemoveInstances; last activity end → result.
+   */
   startToFirstCall: number;
   startToFirstRemove: number;
   lastEndToResult: number;
@@ -54,7 +57,8 @@ async function phase(
 ): Promise<Phase> {
   const { worker, spawnMs } = await stack.spawnWorker();
   ctx.progress(
-    `${label}: worker pid ${worker.pid} ready in ${spawnMs} ms; starting ${groups.length} scale-in(s) of ${INSTANCES} instances`,
+    `${label}: worker pid ${worker.pid} ready in ${spawnMs} ms; ` +
+      `starting ${groups.length} scale-in(s) of ${INSTANCES} instances`,
   );
   const sinceSeq = (await stack.admin.calls()).at(-1)?.seq ?? 0;
   const before = stack.usage();
@@ -128,7 +132,8 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
       ctx.progress(`baseline: ${fmt(single.makespanSeconds)} s`);
       const many = await phase(ctx, stack, `${n} at once`, rest, input);
       ctx.progress(
-        `${n} at once: makespan ${fmt(many.makespanSeconds)} s, worker CPU ${fmt(many.cpuSeconds)} s, peak RSS ${many.peakRssMiB} MiB`,
+        `${n} at once: makespan ${fmt(many.makespanSeconds)} s, worker CPU ${fmt(many.cpuSeconds)} s, ` +
+          `peak RSS ${many.peakRssMiB} MiB`,
       );
       return { single, many };
     },
@@ -146,12 +151,16 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     p.throttled,
   ]);
   const m = phases.many;
+  const corePercent = ((m.temporalCpuSeconds + m.benchCpuSeconds + m.cpuSeconds) / m.makespanSeconds) * 100;
   return {
     title: `${n} scale-ins at once on one worker process`,
     description:
-      `${n} groups of ${INSTANCES} instances each (2 batches of 20), emulated scaling activities of ${activityMs} ms, drain ${drainS} s, production polling defaults; all started together ` +
-      `on one worker process. Baseline: one such run alone on a fresh worker. Time per run = client start → result; makespan = first start → last result. Worker CPU (user + system) and ` +
-      `peak RSS (VmHWM) come from /proc of the worker process (each phase on a fresh worker); CPU % is CPU seconds over the makespan (100 % = one core).`,
+      `${n} groups of ${INSTANCES} instances each (2 batches of 20), emulated scaling activities of ` +
+      `${activityMs} ms, drain ${drainS} s, production polling defaults; all started together on one worker ` +
+      `process. Baseline: one such run alone on a fresh worker. Time per run = client start → result; ` +
+      `makespan = first start → last result. Worker CPU (user + system) and peak RSS (VmHWM) come from /proc ` +
+      `of the worker process (each phase on a fresh worker); CPU % is CPU seconds over the makespan ` +
+      `(100 % = one core).`,
     table: {
       columns: [
         'runs',
@@ -167,13 +176,19 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
       rows,
     },
     notes: [
-      `${n} runs at once took ${fmt(m.makespanSeconds / base, 2)}× the time of one run alone; the worker used ${fmt(m.cpuSeconds / m.runs, 2)} CPU s per run ` +
+      `${n} runs at once took ${fmt(m.makespanSeconds / base, 2)}× the time of one run alone; ` +
+        `the worker used ${fmt(m.cpuSeconds / m.runs, 2)} CPU s per run ` +
         `(${fmt(phases.single.cpuSeconds, 2)} s for the run alone) and peaked at ${m.peakRssMiB} MiB.`,
-      `Medians, alone → ${n} at once: client start → first API call for the group ${fmt(phases.single.startToFirstCall, 2)} → ${fmt(m.startToFirstCall, 2)} s; ` +
-        `start → first RemoveInstances ${fmt(phases.single.startToFirstRemove, 2)} → ${fmt(m.startToFirstRemove, 2)} s (drain wait ${drainS} s included); ` +
-        `last scaling activity's end → result ${fmt(phases.single.lastEndToResult, 2)} → ${fmt(m.lastEndToResult, 2)} s.`,
-      `CPU over the ${n}-run makespan: worker ${fmt(m.cpuSeconds)} s, Temporal dev server ${fmt(m.temporalCpuSeconds)} s, bench process (emulator + client) ${fmt(m.benchCpuSeconds)} s; ` +
-        `together ${fmt(((m.temporalCpuSeconds + m.benchCpuSeconds + m.cpuSeconds) / m.makespanSeconds) * 100, 0)} % of one core (the machine has ${machine().cores}).`,
+      `Medians, alone → ${n} at once: client start → first API call for the group ` +
+        `${fmt(phases.single.startToFirstCall, 2)} → ${fmt(m.startToFirstCall, 2)} s; ` +
+        `start → first RemoveInstances ${fmt(phases.single.startToFirstRemove, 2)} → ` +
+        `${fmt(m.startToFirstRemove, 2)} s (drain wait ${drainS} s included); ` +
+        `last scaling activity's end → result ${fmt(phases.single.lastEndToResult, 2)} → ` +
+        `${fmt(m.lastEndToResult, 2)} s.`,
+      `CPU over the ${n}-run makespan: worker ${fmt(m.cpuSeconds)} s, ` +
+        `Temporal dev server ${fmt(m.temporalCpuSeconds)} s, ` +
+        `bench process (emulator + client) ${fmt(m.benchCpuSeconds)} s; ` +
+        `together ${fmt(corePercent, 0)} % of one core (the machine has ${machine().cores}).`,
     ],
     data: {
       groups: n,

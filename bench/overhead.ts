@@ -72,7 +72,8 @@ export function batchGaps(activities: ActivitySnapshot[], calls: CallLogEntry[])
     const detect = dsa.filter((c) => activityIdsOf(c).includes(a.scalingActivityId)).at(-1);
     if (!ri || !detect)
       throw new BenchFailure(
-        `batch ${i + 1}: no ${ri ? 'DescribeScalingActivities call naming' : 'RemoveInstances call creating'} activity ${ri ? a.scalingActivityId : next.scalingActivityId}`,
+        `batch ${i + 1}: no ${ri ? 'DescribeScalingActivities call naming' : 'RemoveInstances call creating'} ` +
+          `activity ${ri ? a.scalingActivityId : next.scalingActivityId}`,
       );
     const mine = new Set(a.instanceIds);
     const theirs = new Set(next.instanceIds);
@@ -143,7 +144,8 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
       const tail = (r.endMs - lastEnd) / 1000;
       const gapTotal = sum(gaps.map((g) => g.gap)) / 1000;
       ctx.progress(
-        `${v.label}: ${r.seconds.toFixed(1)} s (floor ${floor.toFixed(1)} s), median gap ${fmt(med('gap'), 2)} s, slowest part ${slowest[0]}`,
+        `${v.label}: ${r.seconds.toFixed(1)} s (floor ${floor.toFixed(1)} s), ` +
+          `median gap ${fmt(med('gap'), 2)} s, slowest part ${slowest[0]}`,
       );
       rows.push([
         v.label,
@@ -152,15 +154,19 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
         fmt(r.seconds / floor, 2),
         `${fmt(med('gap'), 2)} / ${fmt(max(gaps.map((g) => g.gap)) / 1000, 2)}`,
         fmt(parts.detection, 2),
-        `${fmt(parts['poll wrap-up'], 2)} + ${fmt(parts['Temporal hand-off'], 2)} + ${fmt(parts['reconcile → RemoveInstances'], 2)}`,
+        [parts['poll wrap-up'], parts['Temporal hand-off'], parts['reconcile → RemoveInstances']]
+          .map((x) => fmt(x, 2))
+          .join(' + '),
         fmt(dsaPerActivity, 1),
         fmt(dsiPerActivity, 1),
         fmt(calls.length / batches, 1),
         fmt(events / batches, 1),
       ]);
       notes.push(
-        `${v.label}: wall − floor = ${fmt(r.seconds - floor, 1)} s: ${fmt(gapTotal, 1)} s in the ${gaps.length} gaps between batches, ${fmt(head, 1)} s before the first RemoveInstances ` +
-          `(preflight and first drain, drain wait excluded), ${fmt(tail, 1)} s after the last activity ended. The slowest part of the median gap is ${slowest[0]} (${fmt(slowest[1], 2)} s of ${fmt(med('gap'), 2)} s).`,
+        `${v.label}: wall − floor = ${fmt(r.seconds - floor, 1)} s: ${fmt(gapTotal, 1)} s in the ${gaps.length} ` +
+          `gaps between batches, ${fmt(head, 1)} s before the first RemoveInstances (preflight and first drain, ` +
+          `drain wait excluded), ${fmt(tail, 1)} s after the last activity ended. The slowest part of the median gap ` +
+          `is ${slowest[0]} (${fmt(slowest[1], 2)} s of ${fmt(med('gap'), 2)} s).`,
       );
       data.push({
         variant: v.label,
@@ -200,11 +206,15 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
   return {
     title: `end-to-end overhead over the unavoidable waits (${instances} instances, ${batches} batches)`,
     description:
-      `${instances} instances in batches of ${batchSize}, emulated scaling activities of ${TIMINGS.activityDurationMs} ms (ESS drain ${TIMINGS.essDrainWaitMs} ms, ALB jobs ${TIMINGS.albJobDurationMs} ms), ` +
-      `drain timeout ${drainS} s, weight drain on a CLB, a vserver group and an ALB server group. Wall = client start → result. Floor = drain timeout + the sum of the scaling activities' ` +
-      `real durations (emulator start/end). Gap = a scaling activity's end → arrival of the RemoveInstances call creating the next batch's activity; detection = end → the last ` +
-      `DescribeScalingActivities call naming it; after detection = the poll's closing DescribeScalingInstances + Temporal hand-off (activity completion, workflow task, next removeBatch) + ` +
-      `its reconcile call → RemoveInstances (medians). API calls and history events are totals per batch, preflight included.`,
+      `${instances} instances in batches of ${batchSize}, emulated scaling activities of ` +
+      `${TIMINGS.activityDurationMs} ms (ESS drain ${TIMINGS.essDrainWaitMs} ms, ALB jobs ` +
+      `${TIMINGS.albJobDurationMs} ms), drain timeout ${drainS} s, weight drain on a CLB, a vserver group and an ALB ` +
+      `server group. Wall = client start → result. Floor = drain timeout + the sum of the scaling activities' real ` +
+      `durations (emulator start/end). Gap = a scaling activity's end → arrival of the RemoveInstances call ` +
+      `creating the next batch's activity; detection = end → the last DescribeScalingActivities call naming it; ` +
+      `after detection = the poll's closing DescribeScalingInstances + Temporal hand-off (activity completion, ` +
+      `workflow task, next removeBatch) + its reconcile call → RemoveInstances (medians). API calls and history ` +
+      `events are totals per batch, preflight included.`,
     table: {
       columns: [
         'advanced',

@@ -142,7 +142,8 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
       pollMaxIntervalMs: Math.max(10, Math.round(maxMs * s)),
     };
     ctx.progress(
-      `${d.seconds} s activities at time scale ${s} (${realMs} ms real), ${TRIALS} trials per poller; ours with poll ${advanced.pollMinIntervalMs}–${advanced.pollMaxIntervalMs} ms`,
+      `${d.seconds} s activities at time scale ${s} (${realMs} ms real), ${TRIALS} trials per poller; ` +
+        `ours with poll ${advanced.pollMinIntervalMs}–${advanced.pollMaxIntervalMs} ms`,
     );
     const trials = await withStack(
       ctx,
@@ -203,7 +204,8 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
         fmt(median(calls), 1),
       ]);
       ctx.progress(
-        `${d.seconds} s, ${p.key}: detection ${fmt(median(delays), 2)} / ${fmt(max(delays), 2)} s, ${fmt(median(calls), 1)} calls per activity`,
+        `${d.seconds} s, ${p.key}: detection ${fmt(median(delays), 2)} / ${fmt(max(delays), 2)} s, ` +
+          `${fmt(median(calls), 1)} calls per activity`,
       );
     }
     perDuration.push({ d, trials });
@@ -220,16 +222,22 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
   }
   const summary = perDuration.map(({ d, trials }) => {
     const ours = trials.filter((t) => t.poller === 'ours');
-    return `${d.seconds} s: ${fmt(median(ours.map((t) => t.detectionMs / d.scale / 1000)), 1)} s late with ${fmt(median(ours.map((t) => t.calls)), 0)} calls`;
+    const lateSeconds = median(ours.map((t) => t.detectionMs / d.scale / 1000));
+    const medianCalls = median(ours.map((t) => t.calls));
+    return `${d.seconds} s: ${fmt(lateSeconds, 1)} s late with ${fmt(medianCalls, 0)} calls`;
   });
   return {
     title: 'detection delay and API calls of activity polling',
     description:
-      `Scaling activities of ${durations.map((d) => `${d.seconds} s (time scale ${d.scale})`).join(', ')}; ${TRIALS} trials per duration and poller, run in parallel on separate groups. ` +
-      `Ours: a real scale-in of one 1-instance batch with drain 0 and the production poll bounds scaled by the same factor (2 s min, 30 s max). The fixed pollers use the project's cloud client on activities started with the emulator's admin API; their trial k is shifted by ` +
-      `(k + ½)/${TRIALS} of the interval so that the exact emulated end does not sit on a poll boundary. Detection delay = arrival of the last DescribeScalingActivities call naming the ` +
-      `activity − its end time (emulator clock), divided by the time scale; calls = DescribeScalingActivities calls naming the activity (median of the trials). ` +
-      `Call and Temporal latencies are not scaled (at scale 0.05 a real millisecond counts as 20), and the emulator's Progress grows exactly linearly, the best case for our progress-based estimate.`,
+      `Scaling activities of ${durations.map((d) => `${d.seconds} s (time scale ${d.scale})`).join(', ')}; ${TRIALS} ` +
+      `trials per duration and poller, run in parallel on separate groups. Ours: a real scale-in of one 1-instance ` +
+      `batch with drain 0 and the production poll bounds scaled by the same factor (2 s min, 30 s max). The fixed ` +
+      `pollers use the project's cloud client on activities started with the emulator's admin API; their trial k is ` +
+      `shifted by (k + ½)/${TRIALS} of the interval so that the exact emulated end does not sit on a poll boundary. ` +
+      `Detection delay = arrival of the last DescribeScalingActivities call naming the activity − its end time ` +
+      `(emulator clock), divided by the time scale; calls = DescribeScalingActivities calls naming the activity ` +
+      `(median of the trials). Call and Temporal latencies are not scaled (at scale 0.05 a real millisecond counts ` +
+      `as 20), and the emulator's Progress grows exactly linearly, the best case for our progress-based estimate.`,
     table: { columns: ['activity', 'poller', 'detection delay median / worst (s)', 'calls per activity'], rows },
     notes: [`Our poller: ${summary.join('; ')}.`],
     data,

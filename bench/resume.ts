@@ -4,9 +4,9 @@
  * while batch 1 is polled, during batch 1's drain timer, and right after the RemoveInstances call
  * of batch 2 was accepted (its answer is held back and the worker is killed within milliseconds of
  * ESS accepting it). Each moment runs with heartbeatTimeoutSeconds 30 (the default before keep-alive
- * heartbeats), 10 (the default) and 5. Reports the new worker's start time, SIGKILL → first API call, SIGKILL → the next
- * history event, what the run waited on (timeouts read back from the history) and whether every
- * instance was removed exactly once.
+ * heartbeats), 10 (the default) and 5. Reports the new worker's start time, SIGKILL → first API call,
+ * SIGKILL → the next history event, what the run waited on (timeouts read back from the history) and
+ * whether every instance was removed exactly once.
  */
 import { temporal } from '@temporalio/proto';
 import {
@@ -110,7 +110,10 @@ interface CaseResult {
   runSeconds: number;
 }
 
-/** Timeouts that fired after the kill: sticky/workflow-task timeouts and activity heartbeat timeouts (retried attempts). */
+/**
+ * Timeouts that fired after the kill: sticky/workflow-task timeouts and activity heartbeat timeouts
+ * (retried attempts).
+ */
 export function waitsAfter(events: HistoryEvent[], killMs: number): Wait[] {
   const byId = new Map(events.map((e) => [e.id, e]));
   const out: Wait[] = [];
@@ -324,8 +327,11 @@ async function runCase(
       instances: run.instanceIds.length,
       runSeconds: run.seconds,
     };
+    const waitedOn = waits.map((w) => `${w.what} ${fmt(w.seconds, 1)} s`).join(', ') || 'nothing';
     ctx.progress(
-      `${label}: first call ${fmt(res.killToFirstCallSeconds, 1)} s after the kill (${res.firstCallAfterKill}), next event ${fmt(res.killToNextEventSeconds, 1)} s (${res.nextEvent}), from a worker ${fmt(res.killToWorkerEventSeconds, 1)} s (${res.workerEvent}); waited on ${waits.map((w) => `${w.what} ${fmt(w.seconds, 1)} s`).join(', ') || 'nothing'}`,
+      `${label}: first call ${fmt(res.killToFirstCallSeconds, 1)} s after the kill (${res.firstCallAfterKill}), ` +
+        `next event ${fmt(res.killToNextEventSeconds, 1)} s (${res.nextEvent}), ` +
+        `from a worker ${fmt(res.killToWorkerEventSeconds, 1)} s (${res.workerEvent}); waited on ${waitedOn}`,
     );
     return res;
   } finally {
@@ -374,21 +380,30 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
   ]);
   const notes = results.map((r) => {
     const dominant = r.waits[0];
+    const cause = dominant
+      ? `dominated by the ${dominant.what} (${fmt(dominant.seconds, 1)} s)`
+      : 'no timeout fired after the kill';
     return (
-      `heartbeat ${r.heartbeatTimeoutSeconds} s, ${MOMENT_LABEL[r.moment]}: the workflow moved on (first workflow task completed) ${fmt(r.killToWorkflowProgressSeconds, 1)} s after the kill, ` +
-      `${dominant ? `dominated by the ${dominant.what} (${fmt(dominant.seconds, 1)} s)` : 'no timeout fired after the kill'}; events after the kill: ${r.eventsAfterKill.slice(0, 6).join(', ')}.`
+      `heartbeat ${r.heartbeatTimeoutSeconds} s, ${MOMENT_LABEL[r.moment]}: the workflow moved on ` +
+      `(first workflow task completed) ${fmt(r.killToWorkflowProgressSeconds, 1)} s after the kill, ` +
+      `${cause}; events after the kill: ${r.eventsAfterKill.slice(0, 6).join(', ')}.`
     );
   });
   return {
     title: 'recovery from a SIGKILLed worker',
     description:
-      `A run of ${cfg.instances} instances in ${Math.ceil(cfg.instances / 20)} batches, scaling activities of ${cfg.activityMs / 1000} s${cfg.timeScale !== 1 ? ` × time scale ${cfg.timeScale}` : ''}, ` +
-      `drain ${cfg.drainS} s, production polling; its worker process is SIGKILLed at the moment named and a new worker process is spawned at once on the same task queue. ` +
-      `"While polling" = ${cfg.pollKillDelayMs} ms after the first DescribeScalingActivities call of batch 1; "during the drain timer" = half-way through batch 1's wait (no activity in flight); ` +
-      `"right after RemoveInstances was accepted" = within milliseconds of batch 2's scaling activity appearing in the emulator, whose answer is held back ${HOLD_ANSWER_MS / 1000} s ` +
-      `(a latency fault after the effect) so that the worker has not received it. Restart = spawn → the worker polls. ` +
-      `The next history event may come from the server alone (a timer firing); the next event from a worker is the first workflow or activity task started, completed or failed after the kill. ` +
-      `"Waited on" lists the timeouts that fired after the kill, from the history: workflow tasks timed out on the dead worker's sticky queue, and activity attempts retried after a heartbeat timeout.`,
+      `A run of ${cfg.instances} instances in ${Math.ceil(cfg.instances / 20)} batches, scaling activities of ` +
+      `${cfg.activityMs / 1000} s${cfg.timeScale !== 1 ? ` × time scale ${cfg.timeScale}` : ''}, ` +
+      `drain ${cfg.drainS} s, production polling; its worker process is SIGKILLed at the moment named and a new ` +
+      `worker process is spawned at once on the same task queue. "While polling" = ${cfg.pollKillDelayMs} ms after ` +
+      `the first DescribeScalingActivities call of batch 1; "during the drain timer" = half-way through batch 1's ` +
+      `wait (no activity in flight); "right after RemoveInstances was accepted" = within milliseconds of batch 2's ` +
+      `scaling activity appearing in the emulator, whose answer is held back ${HOLD_ANSWER_MS / 1000} s (a latency ` +
+      `fault after the effect) so that the worker has not received it. Restart = spawn → the worker polls. The ` +
+      `next history event may come from the server alone (a timer firing); the next event from a worker is the first ` +
+      `workflow or activity task started, completed or failed after the kill. "Waited on" lists the timeouts that ` +
+      `fired after the kill, from the history: workflow tasks timed out on the dead worker's sticky queue, and ` +
+      `activity attempts retried after a heartbeat timeout.`,
     table: {
       columns: [
         'heartbeat timeout (s)',

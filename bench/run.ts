@@ -42,7 +42,9 @@ const MODULES: Record<BenchName, BenchModule> = {
   resume: resumeBench,
 };
 
-const USAGE = `usage: npm run bench -- [--only ${BENCH_NAMES.join(',')}] [--quick] [--instances N] [--batch-size N] [--activity-ms N] [--drain-s N]
+const USAGE =
+  `usage: npm run bench -- [--only ${BENCH_NAMES.join(',')}] [--quick] ` +
+  `[--instances N] [--batch-size N] [--activity-ms N] [--drain-s N]
 
   --only a,b        run only these benchmarks (in the canonical order): ${BENCH_NAMES.join(', ')}
   --quick           smoke sizes (seconds, not minutes); results go to bench/results/quick/, RESULTS.md is left alone
@@ -90,7 +92,8 @@ function parse(argv: string[]): { only: BenchName[]; quick: boolean; args: Bench
     const unknown = asked.filter((n) => !(BENCH_NAMES as readonly string[]).includes(n));
     if (unknown.length)
       throw new UsageError(
-        `unknown benchmark${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u)).join(', ')}; known: ${BENCH_NAMES.join(', ')}`,
+        `unknown benchmark${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u)).join(', ')}; ` +
+          `known: ${BENCH_NAMES.join(', ')}`,
       );
     if (!asked.length) throw new UsageError(`--only needs at least one of: ${BENCH_NAMES.join(', ')}`);
     only = BENCH_NAMES.filter((n) => asked.includes(n));
@@ -137,7 +140,8 @@ async function main(): Promise<number> {
   const failed: string[] = [];
   const written: string[] = [];
   progress(
-    `${opts.quick ? 'quick ' : ''}run of ${opts.only.join(', ')}; starting the Temporal dev server and bundling the workflows`,
+    `${opts.quick ? 'quick ' : ''}run of ${opts.only.join(', ')}; ` +
+      'starting the Temporal dev server and bundling the workflows',
   );
   let lab: Lab | undefined;
   try {
@@ -156,9 +160,9 @@ async function main(): Promise<number> {
           progress: benchProgress,
         });
         const seconds = (Date.now() - started) / 1000;
-        process.stdout.write(
-          `\n## ${name}: ${report.title}${opts.quick ? ' (quick)' : ''}\n\n${markdownTable(report.table)}\n${report.notes.map((n) => `\n- ${n}`).join('')}\n\n`,
-        );
+        const heading = `## ${name}: ${report.title}${opts.quick ? ' (quick)' : ''}`;
+        const notes = report.notes.map((n) => `\n- ${n}`).join('');
+        process.stdout.write(`\n${heading}\n\n${markdownTable(report.table)}\n${notes}\n\n`);
         const file = writeResult(opts.quick ? QUICK_RESULTS_DIR : RESULTS_DIR, {
           name,
           ...report,
@@ -180,9 +184,8 @@ async function main(): Promise<number> {
   }
   if (!opts.quick) {
     const md = writeResultsMarkdown();
-    progress(
-      `${md.file} regenerated (${md.benchmarks.join(', ')})${md.skipped.length ? `; skipped files not in the bench format: ${md.skipped.join(', ')}` : ''}`,
-    );
+    const skipped = md.skipped.length ? `; skipped files not in the bench format: ${md.skipped.join(', ')}` : '';
+    progress(`${md.file} regenerated (${md.benchmarks.join(', ')})${skipped}`);
     const stale = failed.filter((n) => md.benchmarks.includes(n));
     if (stale.length)
       progress(`note: RESULTS.md still shows the earlier (dated) results of the failed ${stale.join(', ')}`);

@@ -154,7 +154,8 @@ export function checkInvariants(input: InvariantInput): Violation[] {
       if (inRemoved + (not?.count ?? 0) !== 1)
         add(
           'result-matches-cloud',
-          `${id} appears ${inRemoved + (not?.count ?? 0)} times in the result of ${group} (removed ${inRemoved}, not removed ${not?.count ?? 0})`,
+          `${id} appears ${inRemoved + (not?.count ?? 0)} times in the result of ${group} ` +
+            `(removed ${inRemoved}, not removed ${not?.count ?? 0})`,
         );
       if (!goneFromGroup && !not)
         add('every-instance-accounted', `${id} is still in ${group} but the result gives no reason`);

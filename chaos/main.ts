@@ -41,7 +41,8 @@ async function main(): Promise<void> {
     .slice(0, 5)
     .padEnd(5, '0');
   console.log(
-    `chaos: ${runs} run(s), seeds ${seed}..${seed + runs - 1}, ${parallel} at a time (replay one with --runs 1 --seed <seed>)`,
+    `chaos: ${runs} run(s), seeds ${seed}..${seed + runs - 1}, ${parallel} at a time ` +
+      '(replay one with --runs 1 --seed <seed>)',
   );
 
   const lab = await startLab(values['temporal-address'] ? { temporalAddress: values['temporal-address'] } : {});
@@ -75,7 +76,10 @@ async function main(): Promise<void> {
     }
     reports.push(report);
     console.log(
-      `run ${++done}/${runs} seed ${report.seed} ${report.passed ? 'PASS' : 'FAIL'} ${report.seconds}s · ${report.kills} kill(s) · ${report.faultedCalls}/${report.apiCalls} calls faulted · removed ${report.removed}/${report.requested}, not removed ${report.notRemoved} · ${report.outcomes.join(', ')} · ${report.summary}`,
+      `run ${++done}/${runs} seed ${report.seed} ${report.passed ? 'PASS' : 'FAIL'} ${report.seconds}s · ` +
+        `${report.kills} kill(s) · ${report.faultedCalls}/${report.apiCalls} calls faulted · ` +
+        `removed ${report.removed}/${report.requested}, not removed ${report.notRemoved} · ` +
+        `${report.outcomes.join(', ')} · ${report.summary}`,
     );
     for (const v of report.violations) console.log(`    ✗ ${v.invariant}: ${v.detail}`);
   };
@@ -92,12 +96,22 @@ async function main(): Promise<void> {
   const passed = reports.filter((r) => r.passed).length;
   const sum = (f: (r: ChaosRunReport) => number) => reports.reduce((n, r) => n + f(r), 0);
   console.log(
-    '\n| runs | passed | failed | worker kills | faulted calls / API calls | instances requested | removed | reported not removed | wall time |',
+    '\n| runs | passed | failed | worker kills | faulted calls / API calls | ' +
+      'instances requested | removed | reported not removed | wall time |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|');
-  console.log(
-    `| ${reports.length} | ${passed} | ${reports.length - passed} | ${sum((r) => r.kills)} | ${sum((r) => r.faultedCalls)} / ${sum((r) => r.apiCalls)} | ${sum((r) => r.requested)} | ${sum((r) => r.removed)} | ${sum((r) => r.notRemoved)} | ${((Date.now() - t0) / 1000).toFixed(0)} s |`,
-  );
+  const totals = [
+    reports.length,
+    passed,
+    reports.length - passed,
+    sum((r) => r.kills),
+    `${sum((r) => r.faultedCalls)} / ${sum((r) => r.apiCalls)}`,
+    sum((r) => r.requested),
+    sum((r) => r.removed),
+    sum((r) => r.notRemoved),
+    `${((Date.now() - t0) / 1000).toFixed(0)} s`,
+  ];
+  console.log(`| ${totals.join(' | ')} |`);
   const out = path.join('test-artifacts', 'chaos', `chaos-${seed}-${runs}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify({ seed, runs, reports }, null, 2) + '\n');

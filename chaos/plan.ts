@@ -201,9 +201,18 @@ export function planRun(seed: number, nonce: string): ChaosPlan {
   // Drawn last, so the rest of a seed's plan is what it was before cancels existed.
   for (const g of groups) if (d.chance(0.2)) g.cancelAfterMs = d.int(500, 6000);
   const cancels = groups.filter((g) => g.cancelAfterMs !== undefined).length;
+  const groupSummary = groups
+    .map((g) => {
+      const standby = g.input.drain?.strategy === 'standby' ? ' (standby)' : '';
+      return `${g.requested.length}/${g.instanceIds.length} in batches of ${g.input.batchSize}${standby}`;
+    })
+    .join(', ');
+  const failing = activityOutcomes.length;
   const summary =
-    `${groups.length} group(s), ${groups.map((g) => `${g.requested.length}/${g.instanceIds.length} in batches of ${g.input.batchSize}${g.input.drain?.strategy === 'standby' ? ' (standby)' : ''}`).join(', ')}; ` +
-    `${kills.length} kill(s)${cancels ? `, ${cancels} cancel(s)` : ''}; ${faults.length} fault rules${ignoreClientToken ? ', ClientToken ignored' : ''}${activityOutcomes.length ? `, ${activityOutcomes.length} failing activit${activityOutcomes.length > 1 ? 'ies' : 'y'}` : ''}`;
+    `${groups.length} group(s), ${groupSummary}; ` +
+    `${kills.length} kill(s)${cancels ? `, ${cancels} cancel(s)` : ''}; ` +
+    `${faults.length} fault rules${ignoreClientToken ? ', ClientToken ignored' : ''}` +
+    `${failing ? `, ${failing} failing activit${failing > 1 ? 'ies' : 'y'}` : ''}`;
   return {
     seed,
     scenario,

@@ -27,7 +27,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw e;
   }
   console.log(
-    `[harness] Temporal dev server ${server.address} ready, workflows bundled, in ${Date.now() - t0} ms (log: ${logFile})`,
+    `[harness] Temporal dev server ${server.address} ready, workflows bundled, ` +
+      `in ${Date.now() - t0} ms (log: ${logFile})`,
   );
   project.provide('temporalAddress', server.address);
   project.provide('workflowBundlePath', bundlePath);

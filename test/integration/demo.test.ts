@@ -57,7 +57,7 @@ describe('npm run demo (src/demo.ts --exit-when-done)', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ess-demo-test-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('removes 45 instances in 3 batches, links the run in the UI, stops everything, and runs again on the same SQLite state', async () => {
+  it('removes 45 instances in 3 batches, links the run in the UI, stops, reruns on the same SQLite state', async () => {
     const first = await demo(dataDir);
     expect(first.code, first.output).toBe(0);
     expect(first.output).toMatch(

@@ -46,7 +46,7 @@ describe('operator control: cancel, pause/resume, approval, batch failures', () 
     expect(progress.counts).toMatchObject({ restored: 15, removed: 0 });
   });
 
-  it('cancel while a batch is being removed: waits for its scaling activity, reports it removed, restores the rest', async () => {
+  it('cancel mid-batch: waits for its scaling activity, reports it removed, restores the rest', async () => {
     await stack.admin.settings({ timings: { activityDurationMs: 2500 } });
     const ids = (await stack.instanceIds()).slice(0, 10);
     const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 5, drain: { timeoutSeconds: 0 } }));
@@ -162,7 +162,7 @@ describe('operator control: cancel, pause/resume, approval, batch failures', () 
     expect(result.batches.map((b) => b.state)).toEqual(['warning', 'succeeded']);
   });
 
-  it('Failed with onBatchFailure=abort: the run fails with the activity status, later batches are restored', async () => {
+  it('Failed with onBatchFailure=abort: the run fails with the activity status, later batches restored', async () => {
     const ids = (await stack.instanceIds()).slice(0, 4);
     await stack.admin.settings({
       activityOutcomes: [

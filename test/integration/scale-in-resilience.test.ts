@@ -68,7 +68,7 @@ describe('a flaky API everywhere', () => {
     await stack?.close();
   });
 
-  it('completes with every call at risk of throttling, 503s and lost responses, removing each instance once', async () => {
+  it('completes with every call at risk of throttling, 503s, lost responses; removes each instance once', async () => {
     const ids = (await stack.instanceIds()).slice(0, 12);
     await stack.admin.settings({ ignoreClientToken: true });
     // Seeded, so the run is repeatable: about a third of all calls fail one way or another.
@@ -241,7 +241,8 @@ describe('worker killed after RemoveInstances was accepted, and the activity end
     const ids = (await stack.instanceIds()).slice(0, 4);
     const victim = ids[1] as string;
     const before = await stack.weights([victim]);
-    // A short activity in which one instance fails: by the retry it has ended Warning and the victim is InService again.
+    // A short activity in which one instance fails: by the retry it has ended Warning and the victim
+    // is InService again.
     await stack.admin.settings({
       timings: { activityDurationMs: 300, essDrainWaitMs: 50 },
       activityOutcomes: [{ match: { instanceIds: [victim] }, status: 'Warning', failInstanceIds: [victim], times: 1 }],

@@ -72,9 +72,7 @@ async function remove(scheduleId: string): Promise<void> {
 }
 
 /** Triggers one firing and waits for the window run it started to end. */
-async function fire(
-  scheduleId: string,
-): Promise<{
+async function fire(scheduleId: string): Promise<{
   workflowId: string;
   result: ScaleInWindowResult | undefined;
   error: ScaleInWindowFailedError | undefined;
@@ -186,7 +184,7 @@ describe('scheduled scale-in windows', () => {
     await remove(id);
   });
 
-  it('targetCapacity with oldestScalingConfiguration: scales in to the target, oldest configuration first', async () => {
+  it('targetCapacity with oldestScalingConfiguration: scales in to the target, oldest config first', async () => {
     await stack.close();
     // Two configurations, alternating: instances 1, 3, 5… use asc-…old; the group launches from asc-…new.
     stack = await startStack({
@@ -240,7 +238,7 @@ describe('scheduled scale-in windows', () => {
     await remove(id);
   });
 
-  it('a blackout date (today in the window time zone) does nothing; blackout dates are also schedule skip entries', async () => {
+  it('a blackout date (today in the window time zone) does nothing and is also a schedule skip entry', async () => {
     const tz = 'Asia/Shanghai';
     const today = localDate(new Date(), tz);
     // Around midnight the firing may land on the next day: black out both.
@@ -287,7 +285,7 @@ describe('scheduled scale-in windows', () => {
     await remove(id);
   });
 
-  it('the window closes mid-run: the scale-in is cancelled, drained instances get their weight back, the rest is listed', async () => {
+  it('window closes mid-run: the scale-in is cancelled, drained weights are restored, the rest is listed', async () => {
     const oldest3 = (await membersByAge()).slice(0, 3).map((i) => i.instanceId);
     // A 60 s drain cannot finish inside a 4 s window.
     const id = await create({ windowSeconds: 4, drain: { timeoutSeconds: 60 } });

@@ -66,11 +66,12 @@ describe('secrets never leave the worker environment', () => {
     await stack?.close();
   });
 
-  it('keeps the AccessKey secret and the STS token out of history and logs, also when the API echoes them', async () => {
+  it('keeps the AccessKey secret and STS token out of history and logs, also when the API echoes them', async () => {
     // What Alibaba Cloud really does on a bad signature: it echoes the string it signed, which
     // carries the SecurityToken (percent-encoded twice). Here the echo also quotes the secret.
     const echo = (what: string) =>
-      `${what}. server string to sign is:POST&%2F&AccessKeyId%3D${SMALL.keyId}%26SecurityToken%3D${percentEncode(percentEncode(TOKEN))}%26Signature... token=${TOKEN} secret=${SECRET}`;
+      `${what}. server string to sign is:POST&%2F&AccessKeyId%3D${SMALL.keyId}` +
+      `%26SecurityToken%3D${percentEncode(percentEncode(TOKEN))}%26Signature... token=${TOKEN} secret=${SECRET}`;
 
     // Run 1: a throttled RemoveInstances (retried), then success.
     const ids = (await stack.instanceIds()).slice(0, 4);

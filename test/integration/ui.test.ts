@@ -48,8 +48,9 @@ describe('Temporal UI shows a scale-in run', () => {
     await server?.stop();
   });
 
-  it('lists the run under its search-attribute filter and shows summary, search attributes and activity summaries', async () => {
-    // Not skipped when missing: CI installs Chromium in `npm run setup` (scripts/setup.sh), so its absence is a set-up fault.
+  it('lists the run by its search-attribute filter; shows summary, search attributes, activity summaries', async () => {
+    // Not skipped when missing: CI installs Chromium in `npm run setup` (scripts/setup.sh), so its
+    // absence is a set-up fault.
     expect(
       existsSync(CHROMIUM),
       `${CHROMIUM} not found: run \`npm run setup\` (installs Debian's chromium package)`,
