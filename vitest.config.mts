@@ -13,6 +13,15 @@ export default defineConfig({
         },
       },
       {
+        // Builds and bundles the whole project like the Dockerfile does: too slow for the unit project.
+        extends: true,
+        test: {
+          name: 'build',
+          include: ['test/build/**/*.test.ts'],
+          testTimeout: 180_000,
+        },
+      },
+      {
         // Real HTTP on loopback against the emulator; no Temporal server needed.
         extends: true,
         test: {
