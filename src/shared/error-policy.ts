@@ -4,23 +4,18 @@
  * the workflow reads it to explain failures. The Temporal failure `type` is always the code.
  */
 
-export type Handling =
-  /** Transient: retry with backoff until the activity's own limits. */
-  | 'retry'
-  /** A state that should pass (group/LB/RDS busy): retry, but at most `maxAttempts` attempts, then fail naming the code. */
-  | 'retry-bounded'
-  /** Another scaling activity runs on the group: wait `delayMs`, retry, bounded by `maxAttempts`. */
-  | 'wait-for-activity'
-  /** The outcome of the call is unknown (timeout, reset, lost response): reconcile with Describe* before retrying. */
-  | 'reconcile'
-  /** Some instances are not (or no longer) in the group: re-check membership, drop the missing ones, retry the rest. */
-  | 'recheck-membership'
-  /** Retrying cannot help: fail at once. */
-  | 'fail';
+/**
+ * All the activity boundary (src/activities/failures.ts) decides from the table: `retry` under the
+ * activity's retry policy, or `fail` at once (non-retryable). What a retry looks like is the other
+ * fields' business; handling particular to one code (re-checking membership on
+ * InvalidInstanceId.NotFound, looking for the scaling activity of a call whose answer was lost) lives
+ * in the activities, keyed by the code.
+ */
+export type Handling = 'retry' | 'fail';
 
 export interface ErrorPolicy {
   handling: Handling;
-  /** For bounded handlings: total attempts of the activity, this one included. */
+  /** Total attempts of the activity, this one included, after which a retryable code fails naming the code. */
   maxAttempts?: number;
   /** Overrides the backoff for the next retry. */
   delayMs?: number;
@@ -35,11 +30,11 @@ const throttled: ErrorPolicy = {
 };
 const serverSide: ErrorPolicy = { handling: 'retry', advice: 'Alibaba Cloud server-side error; retried with backoff.' };
 const ambiguous: ErrorPolicy = {
-  handling: 'reconcile',
+  handling: 'retry',
   advice: 'The call may have taken effect; the run checks the group before retrying, so nothing is done twice.',
 };
 const lbBusy: ErrorPolicy = {
-  handling: 'retry-bounded',
+  handling: 'retry',
   maxAttempts: 20,
   delayMs: 3000,
   advice: 'The load balancer is being configured; retried for a while.',
@@ -52,7 +47,7 @@ export const ERROR_POLICY: Readonly<Record<string, ErrorPolicy>> = {
     advice: 'Check the regionId and scalingGroupId; the group does not exist in this account and region.',
   },
   'InvalidInstanceId.NotFound': {
-    handling: 'recheck-membership',
+    handling: 'retry',
     maxAttempts: 10,
     advice: 'Instances not in the group are reported and skipped; the rest are removed.',
   },
@@ -67,23 +62,23 @@ export const ERROR_POLICY: Readonly<Record<string, ErrorPolicy>> = {
       "Grant the worker's RAM identity the ESS permissions in docs/ram-policy.json, and authorize ESS (AliyunServiceRoleForAutoScaling).",
   },
   IncorrectScalingGroupStatus: {
-    handling: 'retry-bounded',
+    handling: 'retry',
     maxAttempts: 15,
     advice: 'The group is not Active; enable it (EnableScalingGroup). Retried for about 10 minutes.',
   },
   ScalingActivityInProgress: {
-    handling: 'wait-for-activity',
+    handling: 'retry',
     maxAttempts: 120,
     delayMs: 10_000,
     advice: 'Another scaling activity runs on the group; waited for and retried (about 20 minutes at most).',
   },
   IncorrectLoadBalancerStatus: {
-    handling: 'retry-bounded',
+    handling: 'retry',
     maxAttempts: 15,
     advice: 'A load balancer attached to the group is not active; start it. Retried for about 10 minutes.',
   },
   IncorrectDBInstanceStatus: {
-    handling: 'retry-bounded',
+    handling: 'retry',
     maxAttempts: 15,
     advice: 'An RDS instance attached to the group is not Running; retried for about 10 minutes.',
   },
@@ -97,12 +92,12 @@ export const ERROR_POLICY: Readonly<Record<string, ErrorPolicy>> = {
     advice: 'The ClientToken was used with other parameters; this is a bug or a concurrent run: report it.',
   },
   'InvalidOperation.Conflict': {
-    handling: 'retry-bounded',
+    handling: 'retry',
     maxAttempts: 15,
     advice: 'A conflicting operation runs on the group; retried for a while.',
   },
   IncorrectInstanceStatus: {
-    handling: 'retry-bounded',
+    handling: 'retry',
     maxAttempts: 10,
     advice: 'An instance is in a state that does not allow this (e.g. Pending); retried for a while.',
   },
@@ -121,7 +116,7 @@ export const ERROR_POLICY: Readonly<Record<string, ErrorPolicy>> = {
   UnknownError: serverSide,
   SignatureNonceUsed: { handling: 'retry', advice: 'Nonce collision; retried with a fresh nonce.' },
   'InvalidTimeStamp.Expired': {
-    handling: 'retry-bounded',
+    handling: 'retry',
     maxAttempts: 3,
     advice: "The worker's clock is more than 15 minutes off; fix NTP on the worker host.",
   },
@@ -160,7 +155,7 @@ export const ERROR_POLICY: Readonly<Record<string, ErrorPolicy>> = {
     advice: 'An ALB server group attached to the group no longer exists.',
   },
   AlbJobFailed: {
-    handling: 'retry-bounded',
+    handling: 'retry',
     maxAttempts: 5,
     advice: 'An ALB weight change job failed; retried a few times.',
   },
@@ -170,7 +165,7 @@ export const ERROR_POLICY: Readonly<Record<string, ErrorPolicy>> = {
   BadResponse: ambiguous,
   Aborted: { handling: 'fail', advice: 'The call was aborted because the activity was cancelled.' },
   CredentialsUnavailable: {
-    handling: 'retry-bounded',
+    handling: 'retry',
     maxAttempts: 5,
     advice:
       'No Alibaba Cloud credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET, a CLI profile, or an ECS RAM role on the worker.',

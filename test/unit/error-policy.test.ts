@@ -25,9 +25,14 @@ describe('error policy table', () => {
 
   it('handles each seed code as intended', () => {
     const h = (c: string) => ERROR_POLICY[c]?.handling;
-    expect(h('ScalingActivityInProgress')).toBe('wait-for-activity');
+    // Another scaling activity runs on the group: waited for, at a fixed pace, for a bounded time.
+    expect(ERROR_POLICY.ScalingActivityInProgress).toMatchObject({
+      handling: 'retry',
+      maxAttempts: 120,
+      delayMs: 10_000,
+    });
     for (const c of ['IncorrectScalingGroupStatus', 'IncorrectLoadBalancerStatus', 'IncorrectDBInstanceStatus']) {
-      expect(h(c)).toBe('retry-bounded');
+      expect(h(c)).toBe('retry');
       expect(ERROR_POLICY[c]?.maxAttempts).toBeGreaterThan(1);
     }
     for (const c of [
@@ -38,17 +43,21 @@ describe('error policy table', () => {
       'IdempotentParameterMismatch',
     ])
       expect(h(c)).toBe('fail');
-    expect(h('InvalidInstanceId.NotFound')).toBe('recheck-membership');
+    expect(ERROR_POLICY['InvalidInstanceId.NotFound']).toMatchObject({ handling: 'retry', maxAttempts: 10 });
     for (const c of ['Throttling', 'Throttling.User', 'Throttling.Api', 'InternalError', 'ServiceUnavailable'])
       expect(h(c)).toBe('retry');
-    for (const c of ['RequestTimeout', 'NetworkError', 'BadResponse']) expect(h(c)).toBe('reconcile');
+    // A lost answer: retried without a bound, since the activity checks the group before sending again.
+    for (const c of ['RequestTimeout', 'NetworkError', 'BadResponse']) {
+      expect(h(c)).toBe('retry');
+      expect(ERROR_POLICY[c]?.maxAttempts).toBeUndefined();
+    }
   });
 
   it('classifies unknown codes by status: throttling-like and 5xx retry, other 4xx fail, no status is ambiguous', () => {
     expect(errorPolicyFor('Throttling.Whatever', 400).handling).toBe('retry');
     expect(errorPolicyFor('SomethingBroke', 502).handling).toBe('retry');
     expect(errorPolicyFor('SomethingWrong', 400).handling).toBe('fail');
-    expect(errorPolicyFor('SomethingOdd').handling).toBe('reconcile');
+    expect(errorPolicyFor('SomethingOdd')).toBe(ERROR_POLICY.RequestTimeout);
   });
 
   it('derives the non-retryable failure types from the same table', () => {
