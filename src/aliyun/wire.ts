@@ -29,15 +29,6 @@ export type WireBool = 'true' | 'false';
 /** `Name.1`, `Name.2`, ... request parameters. */
 export type Indexed<P extends string> = { [K in `${P}.${number}`]?: string };
 
-/** Body of every non-2xx answer (HostId is the product host, e.g. `ess.aliyuncs.com`). */
-export interface WireErrorEnvelope {
-  RequestId: string;
-  HostId: string;
-  Code: string;
-  Message: string;
-  Recommend?: string;
-}
-
 export interface WireResponse {
   RequestId: string;
 }
@@ -185,8 +176,6 @@ export interface WireDescribeScalingActivitiesResponse extends WireResponse, Wir
 export interface WireRemoveInstancesResponse extends WireResponse {
   ScalingActivityId: string;
 }
-export type WireEnterStandbyResponse = WireResponse;
-export type WireExitStandbyResponse = WireResponse;
 
 export type WireDescribeScalingGroupsParams = {
   RegionId: string;

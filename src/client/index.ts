@@ -10,7 +10,7 @@ import {
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { connectionOptions, temporalConfigFromEnv, type TemporalConfig } from '../config';
 import { validateInput, workflowIdFor, type ScaleInInput } from '../shared/input';
-import type { ProgressSnapshot, ScaleInResult } from '../shared/progress';
+import { isScaleInResult, type ProgressSnapshot, type ScaleInResult } from '../shared/progress';
 import { SA_INSTANCES_TOTAL, SA_PHASE, SA_REGION_ID, SA_SCALING_GROUP_ID } from '../shared/search-attributes';
 import {
   approveUpdate,
@@ -19,6 +19,7 @@ import {
   progressQuery,
   resultQuery,
   resumeUpdate,
+  SCALE_IN_WORKFLOW_TYPE,
   type ControlArgs,
   type ControlState,
 } from '../workflows/definitions';
@@ -124,7 +125,7 @@ export class ScaleInClient {
     const normalized = validateInput(input);
     const workflowId = workflowIdFor(normalized.regionId, normalized.scalingGroupId);
     try {
-      const handle = await this.client.workflow.start<typeof scaleIn>('scaleIn', {
+      const handle = await this.client.workflow.start<typeof scaleIn>(SCALE_IN_WORKFLOW_TYPE, {
         taskQueue: opts.taskQueue ?? this.config.taskQueue,
         workflowId,
         args: [input],
@@ -175,7 +176,7 @@ export class ScaleInClient {
         const cause = e.cause;
         if (cause instanceof ApplicationFailure) {
           const detail = cause.details?.[0];
-          const result = isResult(detail) ? detail : undefined;
+          const result = isScaleInResult(detail) ? detail : undefined;
           throw new ScaleInFailedError(cause.type ?? 'Failed', cause.message, workflowId, result, cause.details);
         }
         // A cancelled run ends without details; its result query still has what was done.
@@ -237,10 +238,6 @@ export class ScaleInClient {
       throw e;
     }
   }
-}
-
-function isResult(v: unknown): v is ScaleInResult {
-  return typeof v === 'object' && v !== null && 'outcome' in v && 'counts' in v;
 }
 
 function staticDetails(n: ReturnType<typeof validateInput>): string {

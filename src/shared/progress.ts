@@ -120,6 +120,26 @@ export interface ScaleInResult {
   batches: BatchProgress[];
 }
 
+/**
+ * Whether a value (e.g. the first detail of a failure) is a ScaleInResult, by the fields the type
+ * always has: `plan` is left out because it may be undefined and so absent once serialized. Plain
+ * checks, no I/O, so workflow code may use it too.
+ */
+export function isScaleInResult(v: unknown): v is ScaleInResult {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const r = v as Partial<Record<keyof ScaleInResult, unknown>>;
+  return (
+    typeof r.workflowId === 'string' &&
+    typeof r.outcome === 'string' &&
+    typeof r.message === 'string' &&
+    typeof r.counts === 'object' &&
+    r.counts !== null &&
+    Array.isArray(r.removed) &&
+    Array.isArray(r.notRemoved) &&
+    Array.isArray(r.batches)
+  );
+}
+
 export interface ProgressSnapshot {
   workflowId: string;
   phase: Phase;

@@ -378,13 +378,6 @@ export interface WindowSelection {
 }
 
 export type WindowOutcome = 'completed' | 'window-closed' | 'blackout' | 'skipped-busy' | 'failed';
-export const WINDOW_OUTCOMES: readonly WindowOutcome[] = [
-  'completed',
-  'window-closed',
-  'blackout',
-  'skipped-busy',
-  'failed',
-];
 
 export interface RemainingInstance {
   instanceId: string;
