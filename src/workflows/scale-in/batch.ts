@@ -1,0 +1,75 @@
+import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import type { AcceptedRemoval, PollResponse, RemoveBatchResponse } from '../../activities';
+import { describeFailure, failureType } from '../failures';
+import type { Batch } from './ledger';
+import type { ScaleInRun } from './run';
+
+/**
+ * One batch: RemoveInstances, then a poll of each scaling activity it started, each outcome
+ * written to the ledger. True when every instance of the batch was removed.
+ */
+export async function runBatch(run: ScaleInRun, batch: Batch): Promise<boolean> {
+  const label = `batch ${batch.progress.index}/${run.ledger.batchesTotal} (${batch.ids.length} instances)`;
+  batch.progress.state = 'removing';
+  run.publish();
+  let removal: RemoveBatchResponse;
+  try {
+    removal = await removeInstances(run, batch, label);
+  } catch (e) {
+    run.ledger.recordRemoveFailed(batch, label, describeFailure(e), failureType(e));
+    run.publish();
+    return false;
+  }
+  run.ledger.recordRemovalAccepted(batch, removal);
+  run.publish();
+
+  let ok = true;
+  for (const r of removal.removals) {
+    let polled: PollResponse;
+    try {
+      polled = await followToItsEnd(run, r, label);
+    } catch (e) {
+      if (isCancellation(e)) throw e;
+      run.ledger.recordPollFailed(batch, label, r, describeFailure(e));
+      ok = false;
+      continue;
+    }
+    if (!run.ledger.recordPolled(batch, label, r, polled)) ok = false;
+  }
+  run.ledger.settleBatchState(batch, ok, removal);
+  return ok;
+}
+
+/** Not cancelled half-way: once sent, the outcome must be known. */
+function removeInstances(run: ScaleInRun, batch: Batch, label: string): Promise<RemoveBatchResponse> {
+  const { input, ledger } = run;
+  const req = {
+    ...run.where,
+    instanceIds: batch.ids,
+    removePolicy: input.removePolicy,
+    decreaseDesiredCapacity: input.decreaseDesiredCapacity,
+    idempotencyKey: `${ledger.runKey}/${batch.progress.index}`,
+    knownScalingActivityIds: ledger.knownActivityIds(),
+  };
+  return CancellationScope.nonCancellable(() =>
+    run.acts.removals.removeBatch.executeWithOptions({ summary: `RemoveInstances ${label}` }, [req]),
+  );
+}
+
+/**
+ * ESS finishes an accepted removal whatever we do: a cancel waits for its end, so the result
+ * says what was removed instead of "pending".
+ */
+function followToItsEnd(run: ScaleInRun, r: AcceptedRemoval, label: string): Promise<PollResponse> {
+  const { advanced } = run.input;
+  const req = {
+    ...run.where,
+    scalingActivityId: r.scalingActivityId,
+    instanceIds: r.instanceIds,
+    minIntervalMs: advanced.pollMinIntervalMs,
+    maxIntervalMs: advanced.pollMaxIntervalMs,
+  };
+  const summary = `Poll scaling activity ${r.scalingActivityId} (${label})`;
+  const poll = () => run.acts.polls.pollScalingActivity.executeWithOptions({ summary }, [req]);
+  return run.patches.followAcceptedRemovalsOnCancel() ? CancellationScope.nonCancellable(poll) : poll();
+}

@@ -1,0 +1,129 @@
+import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import type { NormalizedInput } from '../../shared/input';
+import type { Outcome, Phase, ProgressSnapshot, ScaleInResult } from '../../shared/progress';
+import {
+  SA_INSTANCES_FAILED,
+  SA_INSTANCES_REMOVED,
+  SA_INSTANCES_TOTAL,
+  SA_PHASE,
+  SA_REGION_ID,
+  SA_SCALING_GROUP_ID,
+} from '../../shared/search-attributes';
+import type { ControlState } from '../definitions';
+import { renderDetails } from '../details';
+import type { ScaleInActivityProxies } from '../options';
+import type { Ledger } from './ledger';
+
+/**
+ * Versioning decisions, each asked at the moment the code before it would have branched. The
+ * orchestrator (index.ts) implements them with patched(), so every marker stays in one place.
+ */
+export interface Patches {
+  reportCancelBeforeRunning(): boolean;
+  stopDrainsAfterFailure(): boolean;
+  snapshotWeightsBeforeDrain(): boolean;
+  noTimerForZeroDrain(): boolean;
+  followAcceptedRemovalsOnCancel(): boolean;
+  restoreFailedBatchOnce(): boolean;
+}
+
+/** What the result query reports while, or after, a run is in a phase. */
+const OUTCOME_BY_PHASE: Partial<Record<Phase, Outcome>> = {
+  Completed: 'completed',
+  DryRun: 'dry-run',
+  Cancelled: 'cancelled',
+  Failed: 'aborted',
+};
+
+export function isTerminal(p: Phase): boolean {
+  return p === 'Completed' || p === 'Failed' || p === 'Cancelled' || p === 'DryRun';
+}
+
+/** One run of the scale-in chain: its input, ledger, activities, and the state operators see. */
+export class ScaleInRun {
+  phase: Phase;
+  paused: boolean;
+  approved: boolean;
+
+  constructor(
+    readonly workflowId: string,
+    readonly input: NormalizedInput,
+    readonly ledger: Ledger,
+    readonly acts: ScaleInActivityProxies,
+    readonly patches: Patches,
+    carried: { paused: boolean } | undefined,
+  ) {
+    this.phase = carried ? 'Running' : 'Preflight';
+    this.paused = carried?.paused ?? false;
+    this.approved = !input.requireApproval || carried !== undefined;
+  }
+
+  /** Common to every activity request: where, and how long a retry may wait. */
+  get where() {
+    const { regionId, scalingGroupId } = this.input;
+    return { retryDelayCapMs: this.input.advanced.retryMaxIntervalMs, regionId, scalingGroupId };
+  }
+
+  control(): ControlState {
+    return { phase: this.phase, paused: this.paused, awaitingApproval: this.phase === 'AwaitingApproval' };
+  }
+
+  snapshot(): ProgressSnapshot {
+    const { input, ledger } = this;
+    return {
+      workflowId: this.workflowId,
+      phase: this.phase,
+      paused: this.paused,
+      awaitingApproval: this.phase === 'AwaitingApproval',
+      drainEndedEarly: ledger.batches.some((b) => b.drainEndedEarly),
+      input: {
+        regionId: input.regionId,
+        scalingGroupId: input.scalingGroupId,
+        batchSize: input.batchSize,
+        removePolicy: input.removePolicy,
+        onBatchFailure: input.onBatchFailure,
+        drain: input.drain,
+        dryRun: input.dryRun,
+      },
+      plan: ledger.plan,
+      counts: { ...ledger.counts(), batchesDone: ledger.batchesDone, batchesTotal: ledger.batchesTotal },
+      batches: ledger.allBatches(),
+      continuedAsNew: ledger.continuedAsNew,
+      lastError: ledger.lastError,
+    };
+  }
+
+  result(outcome: Outcome, message: string): ScaleInResult {
+    return this.ledger.result(this.workflowId, outcome, message);
+  }
+
+  /** The result as it stands, for the result query. */
+  currentResult(): ScaleInResult {
+    return this.result(OUTCOME_BY_PHASE[this.phase] ?? 'in-progress', `Phase ${this.phase}`);
+  }
+
+  /** The search attributes that never change during a run. */
+  publishIdentity(): void {
+    upsertSearchAttributes([
+      { key: SA_SCALING_GROUP_ID, value: this.input.scalingGroupId },
+      { key: SA_REGION_ID, value: this.input.regionId },
+      { key: SA_INSTANCES_TOTAL, value: this.ledger.totalInstances },
+    ]);
+  }
+
+  /** Search attributes and the UI's current details, after every change users care about. */
+  publish(): void {
+    const c = this.ledger.counts();
+    upsertSearchAttributes([
+      { key: SA_PHASE, value: this.paused && this.phase === 'Running' ? 'Paused' : this.phase },
+      { key: SA_INSTANCES_REMOVED, value: c.removed },
+      { key: SA_INSTANCES_FAILED, value: c.failed },
+    ]);
+    setCurrentDetails(renderDetails(this.snapshot()));
+  }
+
+  setPhase(p: Phase): void {
+    this.phase = p;
+    this.publish();
+  }
+}
