@@ -118,7 +118,8 @@ export class DrainPipeline {
     const { drain } = this.run.input;
     // A zero-second timer still costs a server round trip (about a second on the dev server).
     if (drain.timeoutSeconds === 0 && this.run.patches.noTimerForZeroDrain()) return;
-    const summary = `Drain wait batch ${batch.progress.index}/${this.run.ledger.batchesTotal} (${drain.timeoutSeconds}s)`;
+    const batchOf = `${batch.progress.index}/${this.run.ledger.batchesTotal}`;
+    const summary = `Drain wait batch ${batchOf} (${drain.timeoutSeconds}s)`;
     await condition(() => batch.drainEndedEarly, drain.timeoutSeconds * 1000, { summary });
   }
 }

@@ -17,7 +17,7 @@ import { runBatch } from './batch';
 import type { ScaleInCarry } from './carry';
 import { DrainPipeline } from './drain-pipeline';
 import { registerHandlers } from './handlers';
-import { Ledger, type Batch } from './ledger';
+import { Ledger, tally, type Batch } from './ledger';
 import { checkBeforeChanging } from './preflight';
 import { restoreFailedBatch, restoreUnremoved } from './restore';
 import { ScaleInRun, type Patches } from './run';
@@ -86,7 +86,9 @@ async function runBatches(
         throw ApplicationFailure.create({
           type: ledger.lastErrorCode ?? 'BatchFailed',
           nonRetryable: true,
-          message: `Batch ${batch.progress.index} failed (${ledger.lastError ?? 'see progress'}); aborting because onBatchFailure is "abort"`,
+          message:
+            `Batch ${batch.progress.index} failed (${ledger.lastError ?? 'see progress'}); ` +
+            'aborting because onBatchFailure is "abort"',
         });
       }
     }
@@ -123,7 +125,7 @@ async function stop(run: ScaleInRun, drains: DrainPipeline, err: unknown): Promi
   return ApplicationFailure.create({
     type: failureType(err) ?? 'ScaleInFailed',
     nonRetryable: true,
-    message: `${res.message}. Removed ${c.removed}, failed ${c.failed}, restored ${c.restored}, skipped ${c.skipped} of ${c.total}.`,
+    message: `${res.message}. ${upperFirst(tally(c))}.`,
     details: [res],
   });
 }
@@ -133,7 +135,10 @@ async function complete(run: ScaleInRun): Promise<ScaleInResult> {
   run.setPhase('Completed');
   await condition(allHandlersFinished);
   const outcome = c.failed || c.pending ? 'completed-with-failures' : 'completed';
-  const counted = `removed ${c.removed}, failed ${c.failed}, restored ${c.restored}, skipped ${c.skipped} of ${c.total}`;
   const verdict = outcome === 'completed' ? 'Completed' : 'Completed with failures';
-  return run.result(outcome, `${verdict}: ${counted} instance(s) in ${run.ledger.batchesTotal} batch(es).`);
+  return run.result(outcome, `${verdict}: ${tally(c)} instance(s) in ${run.ledger.batchesTotal} batch(es).`);
+}
+
+function upperFirst(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }

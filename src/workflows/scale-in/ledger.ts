@@ -111,7 +111,10 @@ export class Ledger {
     };
   }
 
-  /** The newest scaling activities this run accounts for: a retried removeBatch must not take one for its own lost call. */
+  /**
+   * The newest scaling activities this run accounts for: a retried removeBatch must not take one for its
+   * own lost call.
+   */
   knownActivityIds(): string[] {
     const ids = [
       ...this.removed.map((g) => g.scalingActivityId),
@@ -271,6 +274,11 @@ export class Ledger {
       continuedAsNew: this.continuedAsNew + 1,
     };
   }
+}
+
+/** "removed 3, failed 1, restored 0, skipped 2 of 6": the counts as results and failures say them. */
+export function tally(c: Counts): string {
+  return `removed ${c.removed}, failed ${c.failed}, restored ${c.restored}, skipped ${c.skipped} of ${c.total}`;
 }
 
 function newBatch(index: number, ids: string[]): Batch {

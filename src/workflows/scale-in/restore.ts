@@ -48,7 +48,9 @@ export function recordStop(ledger: Ledger, plan: RestorePlan, restoredIds: reado
       ledger.notRemoved.set(id, {
         instanceId: id,
         outcome: 'pending',
-        why: `RemoveInstances was accepted (scaling activity ${activity ?? '?'}) before the run stopped (${why}); ESS finishes it`,
+        why:
+          `RemoveInstances was accepted (scaling activity ${activity ?? '?'}) ` +
+          `before the run stopped (${why}); ESS finishes it`,
         scalingActivityId: activity,
         batch: b.progress.index,
       });

@@ -63,7 +63,9 @@ export async function startChildRun(
         { key: SA_REGION_ID, value: input.regionId },
         { key: SA_INSTANCES_TOTAL, value: picks.length },
       ],
-      staticSummary: `Scale in ${input.scalingGroupId} (${input.regionId}): remove ${picks.length} instance(s), scheduled window ${info.workflowId}`,
+      staticSummary:
+        `Scale in ${input.scalingGroupId} (${input.regionId}): ` +
+        `remove ${picks.length} instance(s), scheduled window ${info.workflowId}`,
     }),
   );
   return { id, scope, handle };

@@ -12,7 +12,9 @@ export function renderWindowDetails(r: ScaleInWindowResult, stage: string): stri
   if (s) {
     lines.push(
       '',
-      `Selection **${s.policy}**: asked for ${s.requested}, at most ${s.maxRemovable} may go (TotalCapacity ${s.group.totalCapacity}, MinSize ${s.group.minSize}), picked ${s.picks.length}${s.capped ? ` (${s.capped})` : ''}`,
+      `Selection **${s.policy}**: asked for ${s.requested}, at most ${s.maxRemovable} may go ` +
+        `(TotalCapacity ${s.group.totalCapacity}, MinSize ${s.group.minSize}), ` +
+        `picked ${s.picks.length}${s.capped ? ` (${s.capped})` : ''}`,
     );
     const ex = Object.entries(s.excluded)
       .map(([k, n]) => `${k}: ${n}`)
