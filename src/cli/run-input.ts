@@ -1,0 +1,250 @@
+/**
+ * The flags that set a scale-in run's input, defined once for `start` and `schedule create`: how
+ * they read in --help (RUN_INPUT_OPTIONS) and where their values go (setScalingGroup,
+ * setRunSettings). `start` takes them all; `schedule create` takes the scaling group and the
+ * fields a window input hands to every run it starts (PASSTHROUGH_FIELDS).
+ *
+ * No defaults here on purpose: a flag that was not given must not override `--input`, and the
+ * defaults live in one place (validateInput), which also explains every bad value.
+ */
+import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import type { ScaleInInput } from '../shared/input';
+import { CliUsageError } from './io';
+
+/** Raw values of the scaling-group flags, exactly as commander hands them over. */
+export interface ScalingGroupFlags {
+  region?: string;
+  group?: string;
+}
+
+/** Raw values of the flags that say how a run goes, on `start` and `schedule create` alike. */
+export interface RunSettingFlags {
+  removePolicy?: string;
+  decreaseDesiredCapacity?: boolean;
+  batchSize?: string;
+  drainStrategy?: string;
+  drainTimeout?: string;
+  maxDrainedAhead?: string;
+  onBatchFailure?: string;
+  reason?: string;
+  pollMinIntervalMs?: string;
+  pollMaxIntervalMs?: string;
+  retryInitialIntervalMs?: string;
+  retryMaxIntervalMs?: string;
+  heartbeatTimeout?: string;
+  maxBatchesPerRun?: string;
+}
+
+/** The scale-in flags that `start` and `schedule create` share. */
+export type ScaleInKnobFlags = ScalingGroupFlags & RunSettingFlags;
+
+export interface RunInputOption {
+  flags: string;
+  description: string;
+  /** The top-level ScaleInInput field the flag sets. */
+  field: keyof ScaleInInput;
+  /** Repeatable: the values are collected into an array. */
+  repeatable?: true;
+  /** Listed under ADVANCED_HELP_GROUP rather than with the everyday options. */
+  advanced?: true;
+}
+
+const ADVANCED_HELP_GROUP = 'Advanced tuning (defaults suit production):';
+
+/** Every flag that sets a ScaleInInput field, in the order `start --help` lists them. */
+export const RUN_INPUT_OPTIONS: readonly RunInputOption[] = [
+  { flags: '--region <regionId>', description: 'region of the scaling group, e.g. cn-hangzhou', field: 'regionId' },
+  { flags: '--group <scalingGroupId>', description: 'the ESS scaling group, e.g. asg-bp1...', field: 'scalingGroupId' },
+  {
+    flags: '--instances <ids>',
+    description: 'ECS instance IDs, comma-separated (repeatable)',
+    field: 'instanceIds',
+    repeatable: true,
+  },
+  {
+    flags: '--instances-file <path|->',
+    description:
+      'file (or - for stdin) with instance IDs: one per line, commas or spaces; # starts a comment; ' +
+      'or a JSON array',
+    field: 'instanceIds',
+  },
+  {
+    flags: '--remove-policy <policy>',
+    description: 'release (default) | recycle (stop, economical mode; the group must use recycle)',
+    field: 'removePolicy',
+  },
+  {
+    flags: '--no-decrease-desired-capacity',
+    description: 'keep DesiredCapacity: ESS launches replacements (default: lower it)',
+    field: 'decreaseDesiredCapacity',
+  },
+  {
+    flags: '--batch-size <n>',
+    description: 'instances per RemoveInstances call, 1-20 (default 20)',
+    field: 'batchSize',
+  },
+  {
+    flags: '--drain-strategy <strategy>',
+    description: 'weight (default: weight 0 on attached CLB/vserver/ALB groups) | standby | none',
+    field: 'drain',
+  },
+  {
+    flags: '--drain-timeout <seconds>',
+    description: 'how long traffic drains before removal, 0-3600 (default 300)',
+    field: 'drain',
+  },
+  {
+    flags: '--max-drained-ahead <n>',
+    description: 'at most this many instances drained ahead of removal (default max(100, batch size))',
+    field: 'drain',
+  },
+  { flags: '--dry-run', description: 'run the preflight and return the plan; change nothing', field: 'dryRun' },
+  {
+    flags: '--require-approval',
+    description: 'wait for `ess-scale-in approve` after the preflight, before any change',
+    field: 'requireApproval',
+  },
+  {
+    flags: '--on-batch-failure <mode>',
+    description: 'abort (default: stop and restore traffic) | continue',
+    field: 'onBatchFailure',
+  },
+  {
+    flags: '--request-id <id>',
+    description: 'idempotency key: starting again with the same ID follows the same run',
+    field: 'requestId',
+  },
+  {
+    flags: '--reason <text>',
+    description: 'who asked and why; shown in the Temporal UI and kept in the history',
+    field: 'reason',
+  },
+  ...(
+    [
+      ['--poll-min-interval-ms <ms>', 'first scaling-activity poll interval (default 2000)'],
+      ['--poll-max-interval-ms <ms>', 'longest scaling-activity poll interval (default 30000)'],
+      ['--retry-initial-interval-ms <ms>', 'first activity retry backoff (default 2000)'],
+      ['--retry-max-interval-ms <ms>', 'longest activity retry backoff (default 60000)'],
+      [
+        '--heartbeat-timeout <seconds>',
+        'heartbeat timeout of every activity: how soon a dead worker is noticed (default 10)',
+      ],
+      ['--max-batches-per-run <n>', 'continue-as-new after this many batches (default 100)'],
+    ] as const
+  ).map(([flags, description]): RunInputOption => ({ flags, description, field: 'advanced', advanced: true })),
+];
+
+/** The options that set one of `fields`, in RUN_INPUT_OPTIONS order. */
+export function runInputOptions(fields: readonly string[]): RunInputOption[] {
+  return RUN_INPUT_OPTIONS.filter((o) => fields.includes(o.field));
+}
+
+/** Commander option parser for repeatable flags. */
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+export function addRunInputOptions(cmd: Command, options: readonly RunInputOption[]): Command {
+  for (const o of options) {
+    const option = new Option(o.flags, o.description);
+    if (o.repeatable) option.argParser(collect);
+    if (o.advanced) option.helpGroup(ADVANCED_HELP_GROUP);
+    cmd.addOption(option);
+  }
+  return cmd;
+}
+
+/** Integers become numbers; anything else is kept as typed so the validator can quote it back. */
+export function num(v: string | undefined): number | string | undefined {
+  if (v === undefined) return undefined;
+  return /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : v;
+}
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The text of a file named by `flag`, or of stdin for `-`. */
+export function readSource(path: string, flag: string, stdin: () => string): string {
+  if (path === '-') return stdin();
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new CliUsageError(
+      `${flag}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+}
+
+/**
+ * The JSON object in the `--input` file (or stdin); `what` names it in the error when it is not an
+ * object, e.g. ` (the window input)`.
+ */
+export function readInputObject(path: string, stdin: () => string, what = ''): Record<string, unknown> {
+  const text = readSource(path, '--input', stdin);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new CliUsageError(`--input: ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!isRecord(parsed)) throw new CliUsageError(`--input: ${path} must hold a JSON object${what}`);
+  return parsed;
+}
+
+/** Sets `out[key]` unless `value` is undefined (a flag that was not given). */
+export function setGiven(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (value !== undefined) out[key] = value;
+}
+
+export function setScalingGroup(out: Record<string, unknown>, f: ScalingGroupFlags): void {
+  setGiven(out, 'regionId', f.region);
+  setGiven(out, 'scalingGroupId', f.group);
+}
+
+/**
+ * Sets the run settings given as flags on `out`, which starts as a copy of `base` (the --input
+ * object): flags override its fields, and add to its `drain` and `advanced` objects. `given` says
+ * whether a negatable flag was typed (commander also reports its implied default).
+ */
+export function setRunSettings(
+  out: Record<string, unknown>,
+  base: Record<string, unknown>,
+  f: RunSettingFlags,
+  given: (option: string) => boolean,
+): void {
+  setGiven(out, 'batchSize', num(f.batchSize));
+  setGiven(out, 'removePolicy', f.removePolicy);
+  if (given('decreaseDesiredCapacity') && f.decreaseDesiredCapacity === false) out.decreaseDesiredCapacity = false;
+  setGiven(out, 'onBatchFailure', f.onBatchFailure);
+  setGiven(out, 'reason', f.reason);
+  setNested(out, base, 'drain', {
+    strategy: f.drainStrategy,
+    timeoutSeconds: num(f.drainTimeout),
+    maxDrainedAhead: num(f.maxDrainedAhead),
+  });
+  setNested(out, base, 'advanced', {
+    pollMinIntervalMs: num(f.pollMinIntervalMs),
+    pollMaxIntervalMs: num(f.pollMaxIntervalMs),
+    retryInitialIntervalMs: num(f.retryInitialIntervalMs),
+    retryMaxIntervalMs: num(f.retryMaxIntervalMs),
+    heartbeatTimeoutSeconds: num(f.heartbeatTimeout),
+    maxBatchesPerRun: num(f.maxBatchesPerRun),
+  });
+}
+
+/**
+ * Merges the given flags into a copy of `base[key]`. A `base[key]` that is not an object is kept as
+ * it is, without the flags, so the validator reports it instead of the flags hiding it.
+ */
+function setNested(
+  out: Record<string, unknown>,
+  base: Record<string, unknown>,
+  key: 'drain' | 'advanced',
+  flags: Record<string, unknown>,
+): void {
+  const fromBase = base[key];
+  const merged: Record<string, unknown> = isRecord(fromBase) ? { ...fromBase } : {};
+  for (const [k, v] of Object.entries(flags)) setGiven(merged, k, v);
+  if (Object.keys(merged).length || fromBase !== undefined)
+    out[key] = isRecord(fromBase) || fromBase === undefined ? merged : fromBase;
+}
