@@ -10,20 +10,17 @@ import type {
   WireUpdateServerGroupServersAttributeResponse,
 } from '../aliyun/wire';
 import { apiError, invalidParameter, missingParameter } from './api-error';
-import type { ActionContext, ActionHandler } from './context';
-import type { AlbGroupState, JobState } from './state';
+import { checkDenied, type ActionContext, type ActionHandler, type Body } from './context';
+import type { AlbGroupState, JobState, ReadonlyDeep } from './state';
 
-type Body<T> = Omit<T, 'RequestId'>;
+type UpdateResponse = Body<WireUpdateServerGroupServersAttributeResponse>;
 
 const MAX_SERVERS_PER_UPDATE = 200;
+const SERVER_TYPES = ['Ecs', 'Eni', 'Eci', 'Ip', 'Fc'];
 
-function checkDenied(ctx: ActionContext): void {
-  if (ctx.state.deniedActions.has(ctx.action)) throw apiError('Forbidden.Unauthorized');
-}
-
-function findGroup(ctx: ActionContext): AlbGroupState {
+function findGroup(ctx: ActionContext): ReadonlyDeep<AlbGroupState> {
   const id = ctx.params.required('ServerGroupId');
-  const g = ctx.state.albGroups.get(id);
+  const g = ctx.state.alb.serverGroup(id);
   if (!g) throw apiError('ResourceNotFound.ServerGroup', `The specified resource of ServerGroup (${id}) is not found.`);
   return g;
 }
@@ -64,7 +61,7 @@ const listServerGroupServers: ActionHandler = (ctx): Body<WireListServerGroupSer
         Description: '',
         RemoteIpEnabled: false,
       };
-      const ip = ctx.state.instances.get(s.serverId)?.privateIp;
+      const ip = ctx.state.scalingGroups.instance(s.serverId)?.privateIp;
       if (ip) w.ServerIp = ip;
       return w;
     });
@@ -74,8 +71,34 @@ const listServerGroupServers: ActionHandler = (ctx): Body<WireListServerGroupSer
   return out;
 };
 
-const updateServerGroupServersAttribute: ActionHandler = (ctx): Body<WireUpdateServerGroupServersAttributeResponse> => {
-  const groupId = ctx.params.required('ServerGroupId');
+interface ServerUpdate {
+  /** `serverId|port` */
+  key: string;
+  serverId: string;
+  weight: number | undefined;
+}
+
+/** `Servers.N.*` entry number `n` (1-based): ServerId, ServerType, Port (not for Fc) and Weight. */
+function serverUpdate(e: Record<string, string>, n: number): ServerUpdate {
+  const serverId = e.ServerId;
+  if (!serverId) throw missingParameter(`Servers.${n}.ServerId`);
+  const serverType = e.ServerType;
+  if (!serverType) throw missingParameter(`Servers.${n}.ServerType`);
+  if (!SERVER_TYPES.includes(serverType)) throw invalidParameter(`Servers.${n}.ServerType`);
+  let port = 0;
+  if (e.Port !== undefined && e.Port !== '') {
+    if (!/^\d+$/.test(e.Port) || Number(e.Port) > 65535) throw invalidParameter(`Servers.${n}.Port`);
+    port = Number(e.Port);
+  } else if (serverType !== 'Fc') throw missingParameter(`Servers.${n}.Port`);
+  let weight: number | undefined;
+  if (e.Weight !== undefined && e.Weight !== '') {
+    if (!/^\d+$/.test(e.Weight) || Number(e.Weight) > 100) throw invalidParameter(`Servers.${n}.Weight`);
+    weight = Number(e.Weight);
+  }
+  return { key: `${serverId}|${port}`, serverId, weight };
+}
+
+function serverUpdates(ctx: ActionContext): ServerUpdate[] {
   const entries = ctx.params.objectList('Servers');
   if (entries.length === 0) throw missingParameter('Servers');
   if (entries.length > MAX_SERVERS_PER_UPDATE)
@@ -83,58 +106,50 @@ const updateServerGroupServersAttribute: ActionHandler = (ctx): Body<WireUpdateS
       'Servers',
       `The specified parameter "Servers" is not valid: at most ${MAX_SERVERS_PER_UPDATE} servers.`,
     );
-  const updates = entries.map((e, i) => {
-    const n = i + 1;
-    const serverId = e.ServerId;
-    if (!serverId) throw missingParameter(`Servers.${n}.ServerId`);
-    const serverType = e.ServerType;
-    if (!serverType) throw missingParameter(`Servers.${n}.ServerType`);
-    if (!['Ecs', 'Eni', 'Eci', 'Ip', 'Fc'].includes(serverType)) throw invalidParameter(`Servers.${n}.ServerType`);
-    let port = 0;
-    if (e.Port !== undefined && e.Port !== '') {
-      if (!/^\d+$/.test(e.Port) || Number(e.Port) > 65535) throw invalidParameter(`Servers.${n}.Port`);
-      port = Number(e.Port);
-    } else if (serverType !== 'Fc') throw missingParameter(`Servers.${n}.Port`);
-    let weight: number | undefined;
-    if (e.Weight !== undefined && e.Weight !== '') {
-      if (!/^\d+$/.test(e.Weight) || Number(e.Weight) > 100) throw invalidParameter(`Servers.${n}.Weight`);
-      weight = Number(e.Weight);
-    }
-    return { key: `${serverId}|${port}`, serverId, weight };
-  });
-  const dryRun = ctx.params.bool('DryRun', false);
+  return entries.map((e, i) => serverUpdate(e, i + 1));
+}
 
-  const token = ctx.params.get('ClientToken');
-  const fingerprint = JSON.stringify({ groupId, updates: updates.map((u) => [u.key, u.weight ?? null]) });
-  const tokenKey =
-    token !== undefined && !ctx.state.ignoreClientToken && !dryRun ? `${ctx.action}|${token}` : undefined;
-  if (tokenKey) {
-    const prior = ctx.state.clientTokens.get(tokenKey);
-    if (prior && prior.fingerprint !== fingerprint) throw apiError('IdempotenceSignatureMismatch');
-    if (prior) return prior.result as unknown as Body<WireUpdateServerGroupServersAttributeResponse>;
-  }
-
-  const g = findGroup(ctx);
-  checkDenied(ctx);
+/** Every server must already be in the group: the job would only change weights. */
+function checkServersExist(group: ReadonlyDeep<AlbGroupState>, updates: readonly ServerUpdate[]): void {
   for (const u of updates) {
-    if (!g.servers.has(u.key))
+    if (!group.servers.has(u.key))
       throw apiError(
         'ResourceNotFound.BackendServer',
         `The specified resource of BackendServer (${u.serverId}) is not found.`,
       );
   }
+}
+
+const updateServerGroupServersAttribute: ActionHandler = (ctx): UpdateResponse => {
+  const groupId = ctx.params.required('ServerGroupId');
+  const updates = serverUpdates(ctx);
+  const dryRun = ctx.params.bool('DryRun', false);
+
+  // ClientToken replay answers before the group is even looked up; dry runs are never remembered.
+  const token = ctx.params.get('ClientToken');
+  const fingerprint = JSON.stringify({ groupId, updates: updates.map((u) => [u.key, u.weight ?? null]) });
+  const idempotent = token !== undefined && !ctx.state.settings.ignoreClientToken && !dryRun ? token : undefined;
+  if (idempotent !== undefined) {
+    const prior = ctx.state.clientTokens.recall(ctx.action, idempotent);
+    if (prior && prior.fingerprint !== fingerprint) throw apiError('IdempotenceSignatureMismatch');
+    if (prior) return prior.result as unknown as UpdateResponse;
+  }
+
+  const g = findGroup(ctx);
+  checkDenied(ctx);
+  checkServersExist(g, updates);
   if (dryRun) throw apiError('DryRunOperation');
-  const job = ctx.state.startAlbJob(
-    g,
+  const job = ctx.state.alb.startWeightJob(
+    g.id,
     updates.map((u) => ({ key: u.key, weight: u.weight })),
   );
   ctx.meta.createdJobId = job.id;
   const result = { JobId: job.id };
-  if (tokenKey) ctx.state.clientTokens.set(tokenKey, { fingerprint, result });
+  if (idempotent !== undefined) ctx.state.clientTokens.remember(ctx.action, idempotent, { fingerprint, result });
   return result;
 };
 
-function wireJob(j: JobState): WireAlbJob {
+function wireJob(j: ReadonlyDeep<JobState>): WireAlbJob {
   const w: WireAlbJob = {
     Id: j.id,
     ApiName: j.apiName,
@@ -154,9 +169,9 @@ const listAsynJobs: ActionHandler = (ctx): Body<WireListAsynJobsResponse> => {
   checkDenied(ctx);
   const ids = new Set(ctx.params.list('JobIds'));
   const resources = new Set(ctx.params.list('ResourceIds'));
-  const all = [...ctx.state.jobs.values()].filter(
-    (j) => (ids.size === 0 || ids.has(j.id)) && (resources.size === 0 || resources.has(j.resourceId)),
-  );
+  const all = ctx.state.alb
+    .jobList()
+    .filter((j) => (ids.size === 0 || ids.has(j.id)) && (resources.size === 0 || resources.has(j.resourceId)));
   const { items, next, max } = pageOf(ctx, all);
   const out: Body<WireListAsynJobsResponse> = { Jobs: items.map(wireJob), TotalCount: all.length, MaxResults: max };
   if (next !== undefined) out.NextToken = next;

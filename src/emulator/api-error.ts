@@ -67,7 +67,8 @@ export const KNOWN_ERRORS: Readonly<Record<string, { status: number; message: st
   ScalingActivityInProgress: {
     status: 400,
     message:
-      'You cannot delete a scaling group or launch a new scaling activity while there is a scaling activity in progress for the specified scaling group.',
+      'You cannot delete a scaling group or launch a new scaling activity while there is a scaling activity ' +
+      'in progress for the specified scaling group.',
   },
   IncorrectLoadBalancerStatus: {
     status: 400,

@@ -12,20 +12,17 @@ import type {
   WireVServerGroupBackendServer,
 } from '../aliyun/wire';
 import { apiError, invalidParameter, missingParameter } from './api-error';
-import type { ActionContext, ActionHandler } from './context';
-import type { ClbState, VsgState } from './state';
+import { checkDenied, type ActionContext, type ActionHandler, type Body } from './context';
+import type { ClbState, ReadonlyDeep, VsgBackend, VsgState, WeightUpdate } from './state';
 
-type Body<T> = Omit<T, 'RequestId'>;
+type Clb = ReadonlyDeep<ClbState>;
+type Vsg = ReadonlyDeep<VsgState>;
 
 const MAX_BACKENDS = 20;
 
-function checkDenied(ctx: ActionContext): void {
-  if (ctx.state.deniedActions.has(ctx.action)) throw apiError('Forbidden.Unauthorized');
-}
-
-function findLb(ctx: ActionContext): ClbState {
+function findLb(ctx: ActionContext): Clb {
   const id = ctx.params.required('LoadBalancerId');
-  const lb = ctx.state.loadBalancers.get(id);
+  const lb = ctx.state.clb.loadBalancer(id);
   const region = ctx.params.get('RegionId');
   if (!lb || (region !== undefined && lb.regionId !== region)) {
     throw apiError('InvalidLoadBalancerId.NotFound', `The specified LoadBalancerId does not exist: ${id}.`);
@@ -33,12 +30,12 @@ function findLb(ctx: ActionContext): ClbState {
   return lb;
 }
 
-function findVsg(ctx: ActionContext): VsgState {
+function findVsg(ctx: ActionContext): Vsg {
   ctx.params.required('RegionId');
   const id = ctx.params.required('VServerGroupId');
-  const vsg = ctx.state.vsg(id);
+  const vsg = ctx.state.clb.vServerGroup(id);
   const region = ctx.params.get('RegionId');
-  const lb = vsg ? ctx.state.loadBalancers.get(vsg.loadBalancerId) : undefined;
+  const lb = vsg ? ctx.state.clb.loadBalancer(vsg.loadBalancerId) : undefined;
   // Terraform and the SDKs match this message with code InvalidParameter.
   if (!vsg || !lb || lb.regionId !== region)
     throw apiError('InvalidParameter', 'The specified VServerGroupId does not exist.');
@@ -46,7 +43,7 @@ function findVsg(ctx: ActionContext): VsgState {
 }
 
 function ipOf(ctx: ActionContext, serverId: string): string | undefined {
-  return ctx.state.instances.get(serverId)?.privateIp;
+  return ctx.state.scalingGroups.instance(serverId)?.privateIp;
 }
 
 interface BackendParam {
@@ -56,11 +53,8 @@ interface BackendParam {
   port: number | undefined;
 }
 
-/**
- * The `BackendServers` JSON-string parameter: an array of at most 20 `{ServerId, Weight, Type, Port}`
- * with values as strings or numbers. Single-quoted JSON, as the product docs print it, is accepted too.
- */
-function parseBackendServers(raw: string, needPort: boolean): BackendParam[] {
+/** The raw `BackendServers` JSON: double-quoted, or single-quoted as the product docs print it. */
+function backendServersArray(raw: string): unknown[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -78,49 +72,64 @@ function parseBackendServers(raw: string, needPort: boolean): BackendParam[] {
       `The specified parameter "BackendServers" is not valid: at most ${MAX_BACKENDS} backend servers per call.`,
     );
   }
-  return parsed.map((e: unknown) => {
-    if (typeof e !== 'object' || e === null) throw invalidParameter('BackendServers');
-    const o = e as Record<string, unknown>;
-    const serverId = o.ServerId;
-    if (typeof serverId !== 'string' || serverId === '') throw missingParameter('BackendServers.ServerId');
-    let weight: number | undefined;
-    if (o.Weight !== undefined && o.Weight !== '') {
-      const w =
-        typeof o.Weight === 'number'
-          ? o.Weight
-          : typeof o.Weight === 'string' && /^\d+$/.test(o.Weight)
-            ? Number(o.Weight)
-            : NaN;
-      if (!Number.isInteger(w) || w < 0 || w > 100)
-        throw invalidParameter(
-          'Weight',
-          `The specified parameter "Weight" is not valid: ${JSON.stringify(o.Weight)} (0..100).`,
-        );
-      weight = w;
-    }
-    let port: number | undefined;
-    if (o.Port !== undefined && o.Port !== '') {
-      const n =
-        typeof o.Port === 'number' ? o.Port : typeof o.Port === 'string' && /^\d+$/.test(o.Port) ? Number(o.Port) : NaN;
-      if (!Number.isInteger(n) || n < 1 || n > 65535) throw invalidParameter('Port');
-      port = n;
-    }
-    if (needPort && port === undefined) throw missingParameter('BackendServers.Port');
-    const type = typeof o.Type === 'string' && o.Type !== '' ? o.Type : 'ecs';
-    if (!['ecs', 'eni', 'eci'].includes(type)) throw invalidParameter('Type');
-    return { serverId, weight, type, port };
-  });
+  return parsed;
 }
 
-function backendNotFound(serverId: string, port?: number): Error {
+/** A number, or a string of digits; NaN otherwise. */
+function numeric(v: unknown): number {
+  if (typeof v === 'number') return v;
+  return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+}
+
+function weightOf(o: Record<string, unknown>): number | undefined {
+  if (o.Weight === undefined || o.Weight === '') return undefined;
+  const w = numeric(o.Weight);
+  if (!Number.isInteger(w) || w < 0 || w > 100)
+    throw invalidParameter(
+      'Weight',
+      `The specified parameter "Weight" is not valid: ${JSON.stringify(o.Weight)} (0..100).`,
+    );
+  return w;
+}
+
+function portOf(o: Record<string, unknown>): number | undefined {
+  if (o.Port === undefined || o.Port === '') return undefined;
+  const n = numeric(o.Port);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw invalidParameter('Port');
+  return n;
+}
+
+function backendParam(e: unknown, needPort: boolean): BackendParam {
+  if (typeof e !== 'object' || e === null) throw invalidParameter('BackendServers');
+  const o = e as Record<string, unknown>;
+  const serverId = o.ServerId;
+  if (typeof serverId !== 'string' || serverId === '') throw missingParameter('BackendServers.ServerId');
+  const weight = weightOf(o);
+  const port = portOf(o);
+  if (needPort && port === undefined) throw missingParameter('BackendServers.Port');
+  const type = typeof o.Type === 'string' && o.Type !== '' ? o.Type : 'ecs';
+  if (!['ecs', 'eni', 'eci'].includes(type)) throw invalidParameter('Type');
+  return { serverId, weight, type, port };
+}
+
+/**
+ * The `BackendServers` JSON-string parameter: an array of at most 20 `{ServerId, Weight, Type, Port}`
+ * with values as strings or numbers. Single-quoted JSON, as the product docs print it, is accepted too.
+ */
+function parseBackendServers(raw: string, needPort: boolean): BackendParam[] {
+  return backendServersArray(raw).map((e) => backendParam(e, needPort));
+}
+
+function backendNotFound(unknown: WeightUpdate): Error {
+  const port = unknown.port === undefined ? '' : ` (port ${unknown.port})`;
   return invalidParameter(
     'BackendServers',
-    `The specified backend server "${serverId}"${port === undefined ? '' : ` (port ${port})`} does not exist in the server group.`,
+    `The specified backend server "${unknown.serverId}"${port} does not exist in the server group.`,
   );
 }
 
-function vsgServers(ctx: ActionContext, vsg: VsgState): WireVServerGroupBackendServer[] {
-  return [...vsg.backends.values()].map((b) => {
+function vsgServers(ctx: ActionContext, backends: Iterable<Readonly<VsgBackend>>): WireVServerGroupBackendServer[] {
+  return [...backends].map((b) => {
     const w: WireVServerGroupBackendServer = {
       ServerId: b.serverId,
       Port: b.port,
@@ -165,14 +174,17 @@ const setBackendServers: ActionHandler = (ctx): Body<WireSetBackendServersRespon
   const lb = findLb(ctx);
   checkDenied(ctx);
   const entries = parseBackendServers(ctx.params.required('BackendServers'), false);
-  for (const e of entries) if (!lb.backends.has(e.serverId)) throw backendNotFound(e.serverId);
-  const out: Array<{ ServerId: string; Weight: string; Type: string; Description: string }> = [];
-  for (const e of entries) {
-    const b = lb.backends.get(e.serverId);
-    if (!b) continue;
-    if (e.weight !== undefined) b.weight = e.weight;
-    out.push({ ServerId: b.serverId, Weight: String(b.weight), Type: b.type, Description: '' });
-  }
+  const change = ctx.state.clb.setServerWeights(
+    lb.id,
+    entries.map((e) => ({ serverId: e.serverId, weight: e.weight })),
+  );
+  if (!change.ok) throw backendNotFound(change.unknown);
+  const out = change.after.map((b) => ({
+    ServerId: b.serverId,
+    Weight: String(b.weight),
+    Type: b.type,
+    Description: '',
+  }));
   return { LoadBalancerId: lb.id, BackendServers: { BackendServer: out } };
 };
 
@@ -183,7 +195,7 @@ const describeVServerGroupAttribute: ActionHandler = (ctx): Body<WireDescribeVSe
     VServerGroupId: vsg.id,
     VServerGroupName: vsg.name,
     LoadBalancerId: vsg.loadBalancerId,
-    BackendServers: { BackendServer: vsgServers(ctx, vsg) },
+    BackendServers: { BackendServer: vsgServers(ctx, vsg.backends.values()) },
   };
 };
 
@@ -191,21 +203,16 @@ const setVServerGroupAttribute: ActionHandler = (ctx): Body<WireSetVServerGroupA
   const vsg = findVsg(ctx);
   checkDenied(ctx);
   const raw = ctx.params.get('BackendServers');
-  const name = ctx.params.get('VServerGroupName');
-  if (raw !== undefined) {
-    const entries = parseBackendServers(raw, true);
-    for (const e of entries)
-      if (!vsg.backends.has(`${e.serverId}|${e.port ?? 0}`)) throw backendNotFound(e.serverId, e.port);
-    for (const e of entries) {
-      const b = vsg.backends.get(`${e.serverId}|${e.port ?? 0}`);
-      if (b && e.weight !== undefined) b.weight = e.weight;
-    }
-  }
-  if (name !== undefined) vsg.name = name;
+  const updates = raw === undefined ? undefined : parseBackendServers(raw, true);
+  const change = ctx.state.clb.setVServerGroupAttribute(vsg.id, {
+    updates: updates?.map((e) => ({ serverId: e.serverId, port: e.port, weight: e.weight })),
+    name: ctx.params.get('VServerGroupName'),
+  });
+  if (!change.ok) throw backendNotFound(change.unknown);
   return {
     VServerGroupId: vsg.id,
     VServerGroupName: vsg.name,
-    BackendServers: { BackendServer: vsgServers(ctx, vsg) },
+    BackendServers: { BackendServer: vsgServers(ctx, change.after) },
   };
 };
 

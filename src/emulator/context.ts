@@ -1,3 +1,4 @@
+import { apiError } from './api-error';
 import type { Params } from './params';
 import type { EmulatorState } from './state';
 
@@ -14,3 +15,11 @@ export interface ActionContext {
 
 /** Returns the response body without RequestId (the server adds it). Throws ApiError. */
 export type ActionHandler = (ctx: ActionContext) => object;
+
+/** A wire response without RequestId: what a handler returns. */
+export type Body<T> = Omit<T, 'RequestId'>;
+
+/** `deniedActions` answer 403 for every key (one account per emulator). */
+export function checkDenied(ctx: ActionContext): void {
+  if (ctx.state.settings.isDenied(ctx.action)) throw apiError('Forbidden.Unauthorized');
+}

@@ -15,25 +15,25 @@ import type {
 } from '../aliyun/wire';
 import type { ApiError } from './api-error';
 import { apiError, invalidParameter, missingParameter } from './api-error';
-import type { ActionContext, ActionHandler } from './context';
+import { checkDenied, type ActionContext, type ActionHandler, type Body } from './context';
 import { minuteStamp, secondStamp } from './ids';
 import { page, paging } from './params';
 import { INSTANCE_LIFECYCLE_STATES } from './scenario';
-import type { ActivityState, EmulatorState, GroupState, InstanceState } from './state';
+import type { ActivityState, EmulatorState, GroupState, InstanceState, ReadonlyDeep } from './state';
 
-type Body<T> = Omit<T, 'RequestId'>;
+type Group = ReadonlyDeep<GroupState>;
+type Instance = ReadonlyDeep<InstanceState>;
+type Activity = ReadonlyDeep<ActivityState>;
 
 const MAX_IDS = 20;
 const RETENTION_MS = 30 * 24 * 3600_000;
 const ACTIVITY_STATUSES = ['InProgress', 'Successful', 'Warning', 'Failed', 'Rejected'];
-
-function checkDenied(ctx: ActionContext): void {
-  if (ctx.state.deniedActions.has(ctx.action)) throw apiError('Forbidden.Unauthorized');
-}
+/** The lifecycle states RemoveInstances accepts. */
+const REMOVABLE_STATES = ['InService', 'Standby', 'Protected', 'Stopped'];
 
 function requireRegion(ctx: ActionContext): string {
   const region = ctx.params.required('RegionId');
-  if (!ctx.state.regions.has(region)) throw apiError('InvalidRegionId.NotFound');
+  if (!ctx.state.hasRegion(region)) throw apiError('InvalidRegionId.NotFound');
   return region;
 }
 
@@ -48,9 +48,9 @@ function groupNotFound(): ApiError {
 }
 
 /** The group named by ScalingGroupId, in the request's region when RegionId is given. */
-function findGroup(ctx: ActionContext): GroupState {
+function findGroup(ctx: ActionContext): Group {
   const id = ctx.params.required('ScalingGroupId');
-  const g = ctx.state.groups.get(id);
+  const g = ctx.state.scalingGroups.group(id);
   const region = ctx.params.get('RegionId');
   if (!g || (region !== undefined && g.regionId !== region)) throw groupNotFound();
   return g;
@@ -60,6 +60,10 @@ function instanceNotFound(id: string): ApiError {
   return apiError('InvalidInstanceId.NotFound', `Instance "${id}" does not exist.`);
 }
 
+function incorrectInstanceStatus(id: string): ApiError {
+  return apiError('IncorrectInstanceStatus', `The current status of instance "${id}" does not support this action.`);
+}
+
 /** ClientToken replay: same token + same fingerprint -> stored result; different -> mismatch. */
 function replay(
   ctx: ActionContext,
@@ -67,9 +71,9 @@ function replay(
   mismatchCode = 'IdempotentParameterMismatch',
 ): Record<string, string> | undefined {
   const token = ctx.params.get('ClientToken');
-  if (token === undefined || ctx.state.ignoreClientToken) return undefined;
+  if (token === undefined || ctx.state.settings.ignoreClientToken) return undefined;
   if (token.length > 64 || !/^[\x20-\x7e]+$/.test(token)) throw invalidParameter('ClientToken');
-  const prior = ctx.state.clientTokens.get(`${ctx.action}|${token}`);
+  const prior = ctx.state.clientTokens.recall(ctx.action, token);
   if (!prior) return undefined;
   if (prior.fingerprint !== fingerprint) throw apiError(mismatchCode);
   return prior.result;
@@ -77,22 +81,34 @@ function replay(
 
 function remember(ctx: ActionContext, fingerprint: string, result: Record<string, string>): void {
   const token = ctx.params.get('ClientToken');
-  if (token === undefined || ctx.state.ignoreClientToken) return;
-  ctx.state.clientTokens.set(`${ctx.action}|${token}`, { fingerprint, result });
+  if (token === undefined || ctx.state.settings.ignoreClientToken) return;
+  ctx.state.clientTokens.remember(ctx.action, token, { fingerprint, result });
 }
 
 // ---------------------------------------------------------------------------------------------
 // wire conversion
 // ---------------------------------------------------------------------------------------------
 
-export function wireGroup(state: EmulatorState, g: GroupState): WireScalingGroup {
-  const c = state.capacities(g.id);
-  const vsgByLb = new Map<string, Array<{ VServerGroupId: string; Port: number; Weight: number }>>();
+type WireVServerGroupAttribute = { VServerGroupId: string; Port: number; Weight: number };
+
+/** The group's vserver group attachments, grouped by CLB as the 2014 shape nests them. */
+function vServerGroupsByLb(g: Group): WireScalingGroup['VServerGroups'] {
+  const vsgByLb = new Map<string, WireVServerGroupAttribute[]>();
   for (const v of g.vServerGroups) {
     const list = vsgByLb.get(v.loadBalancerId) ?? [];
     list.push({ VServerGroupId: v.vServerGroupId, Port: v.port, Weight: v.weight });
     vsgByLb.set(v.loadBalancerId, list);
   }
+  return {
+    VServerGroup: [...vsgByLb.entries()].map(([lb, attrs]) => ({
+      LoadBalancerId: lb,
+      VServerGroupAttributes: { VServerGroupAttribute: attrs },
+    })),
+  };
+}
+
+export function wireGroup(state: EmulatorState, g: Group): WireScalingGroup {
+  const c = state.scalingGroups.capacities(g.id);
   const w: WireScalingGroup = {
     ScalingGroupId: g.id,
     ScalingGroupName: g.name,
@@ -116,12 +132,7 @@ export function wireGroup(state: EmulatorState, g: GroupState): WireScalingGroup
     MultiAZPolicy: 'PRIORITY',
     RemovalPolicies: { RemovalPolicy: [...g.removalPolicies] },
     LoadBalancerIds: { LoadBalancerId: [...g.loadBalancerIds] },
-    VServerGroups: {
-      VServerGroup: [...vsgByLb.entries()].map(([lb, attrs]) => ({
-        LoadBalancerId: lb,
-        VServerGroupAttributes: { VServerGroupAttribute: attrs },
-      })),
-    },
+    VServerGroups: vServerGroupsByLb(g),
     AlbServerGroups: {
       AlbServerGroup: g.albServerGroups.map((a) => ({
         AlbServerGroupId: a.albServerGroupId,
@@ -135,7 +146,7 @@ export function wireGroup(state: EmulatorState, g: GroupState): WireScalingGroup
   return w;
 }
 
-function wireInstance(i: InstanceState): WireScalingInstance {
+function wireInstance(i: Instance): WireScalingInstance {
   const w: WireScalingInstance = {
     InstanceId: i.id,
     ScalingGroupId: i.scalingGroupId,
@@ -156,13 +167,32 @@ function wireInstance(i: InstanceState): WireScalingInstance {
   return w;
 }
 
-export function wireActivity(state: EmulatorState, a: ActivityState, now: number): WireScalingActivity {
-  const totals =
-    a.totals ??
-    (() => {
-      const c = state.capacities(a.groupId);
-      return { total: c.total, attached: c.attached, autoCreated: c.autoCreated };
-    })();
+/** ErrorCode, ErrorMessage and ErrorMessages of an activity that ended other than Successful. */
+function wireActivityErrors(a: Activity, w: WireScalingActivity): void {
+  const failedOutright = a.failIds.size > 0 || a.status === 'Failed' || a.status === 'Rejected';
+  if (a.errorCode !== undefined && failedOutright) w.ErrorCode = a.errorCode;
+  if (a.errorMessage !== undefined && failedOutright) w.ErrorMessage = a.errorMessage;
+  const items: WireActivityErrorMessage[] = [];
+  if (a.failIds.size > 0) {
+    items.push({
+      Code: a.errorCode ?? 'InternalError',
+      Message: a.errorMessage ?? '',
+      FailedInstanceIds: { FailedInstanceIds: [...a.failIds] },
+    });
+  }
+  if (a.ignoredIds.length > 0) {
+    items.push({
+      Code: 'InvalidInstanceId.NotFound',
+      Message:
+        'The specified instances do not exist in the scaling group and were ignored: ' + `${a.ignoredIds.join(', ')}.`,
+      FailedInstanceIds: { FailedInstanceIds: [...a.ignoredIds] },
+    });
+  }
+  if (items.length > 0) w.ErrorMessages = { ErrorMessagesItem: items };
+}
+
+export function wireActivity(state: EmulatorState, a: Activity, now: number): WireScalingActivity {
+  const totals = a.totals ?? state.scalingGroups.totalsOf(a.groupId);
   const w: WireScalingActivity = {
     ScalingActivityId: a.id,
     ScalingGroupId: a.groupId,
@@ -171,7 +201,7 @@ export function wireActivity(state: EmulatorState, a: ActivityState, now: number
     StatusCode: a.status,
     StatusMessage: a.statusMessage,
     StartTime: minuteStamp(a.startMs),
-    Progress: state.progressOf(a, now),
+    Progress: state.activities.progressOf(a, now),
     TotalCapacity: String(totals.total),
     AttachedCapacity: String(totals.attached),
     AutoCreatedCapacity: String(totals.autoCreated),
@@ -186,34 +216,12 @@ export function wireActivity(state: EmulatorState, a: ActivityState, now: number
   if (a.endMs !== undefined) w.EndTime = minuteStamp(a.endMs);
   if (a.releasedIds.length > 0) w.DestroyedInstances = { DestroyedInstance: [...a.releasedIds] };
   if (a.stoppedIds.length > 0) w.StoppedInstances = { StoppedInstance: [...a.stoppedIds] };
-  const ended = a.status !== 'InProgress';
-  if (ended && a.status !== 'Successful') {
-    if (a.errorCode !== undefined && (a.failIds.size > 0 || a.status === 'Failed' || a.status === 'Rejected'))
-      w.ErrorCode = a.errorCode;
-    if (a.errorMessage !== undefined && (a.failIds.size > 0 || a.status === 'Failed' || a.status === 'Rejected'))
-      w.ErrorMessage = a.errorMessage;
-    const items: WireActivityErrorMessage[] = [];
-    if (a.failIds.size > 0) {
-      items.push({
-        Code: a.errorCode ?? 'InternalError',
-        Message: a.errorMessage ?? '',
-        FailedInstanceIds: { FailedInstanceIds: [...a.failIds] },
-      });
-    }
-    if (a.ignoredIds.length > 0) {
-      items.push({
-        Code: 'InvalidInstanceId.NotFound',
-        Message: `The specified instances do not exist in the scaling group and were ignored: ${a.ignoredIds.join(', ')}.`,
-        FailedInstanceIds: { FailedInstanceIds: [...a.ignoredIds] },
-      });
-    }
-    if (items.length > 0) w.ErrorMessages = { ErrorMessagesItem: items };
-  }
+  if (a.status !== 'InProgress' && a.status !== 'Successful') wireActivityErrors(a, w);
   return w;
 }
 
 // ---------------------------------------------------------------------------------------------
-// actions
+// Describe*
 // ---------------------------------------------------------------------------------------------
 
 const describeScalingGroups: ActionHandler = (ctx): Body<WireDescribeScalingGroupsResponse> => {
@@ -224,12 +232,14 @@ const describeScalingGroups: ActionHandler = (ctx): Body<WireDescribeScalingGrou
   const single = ctx.params.get('ScalingGroupName');
   if (single !== undefined) names.push(single);
   const { pageNumber, pageSize } = paging(ctx.params);
-  const groups = [...ctx.state.groups.values()].filter(
-    (g) =>
-      g.regionId === region &&
-      (ids.length === 0 || ids.includes(g.id)) &&
-      (names.length === 0 || names.includes(g.name)),
-  );
+  const groups = ctx.state.scalingGroups
+    .groupList()
+    .filter(
+      (g) =>
+        g.regionId === region &&
+        (ids.length === 0 || ids.includes(g.id)) &&
+        (names.length === 0 || names.includes(g.name)),
+    );
   return {
     TotalCount: groups.length,
     PageNumber: pageNumber,
@@ -238,9 +248,18 @@ const describeScalingGroups: ActionHandler = (ctx): Body<WireDescribeScalingGrou
   };
 };
 
-const describeScalingInstances: ActionHandler = (ctx): Body<WireDescribeScalingInstancesResponse> => {
-  const region = requireRegion(ctx);
-  checkDenied(ctx);
+/** DescribeScalingInstances filters, checked; undefined = not filtered. */
+interface InstanceFilter {
+  groupId: string | undefined;
+  ids: Set<string>;
+  lifecycle: string | undefined;
+  health: string | undefined;
+  creationType: string | undefined;
+  activityId: string | undefined;
+  configId: string | undefined;
+}
+
+function instanceFilter(ctx: ActionContext): InstanceFilter {
   const p = ctx.params;
   const groupId = p.get('ScalingGroupId');
   const ids = atMost('InstanceId.N', p.list('InstanceId'));
@@ -254,20 +273,30 @@ const describeScalingInstances: ActionHandler = (ctx): Body<WireDescribeScalingI
     throw invalidParameter('CreationType');
   const activityId = p.get('ScalingActivityId');
   const configId = p.get('ScalingConfigurationId');
-  const { pageNumber, pageSize } = paging(p);
-  const idSet = new Set(ids);
-  const matches: InstanceState[] = [];
-  for (const i of ctx.state.instances.values()) {
-    if (groupId !== undefined && i.scalingGroupId !== groupId) continue;
-    if (ctx.state.groups.get(i.scalingGroupId)?.regionId !== region) continue;
-    if (idSet.size > 0 && !idSet.has(i.id)) continue;
-    if (lifecycle !== undefined && i.lifecycleState !== lifecycle) continue;
-    if (health !== undefined && i.healthStatus !== health) continue;
-    if (creationType !== undefined && i.creationType !== creationType) continue;
-    if (activityId !== undefined && i.scalingActivityId !== activityId) continue;
-    if (configId !== undefined && i.scalingConfigurationId !== configId) continue;
-    matches.push(i);
-  }
+  return { groupId, ids: new Set(ids), lifecycle, health, creationType, activityId, configId };
+}
+
+function instanceMatches(i: Instance, f: InstanceFilter): boolean {
+  return (
+    (f.groupId === undefined || i.scalingGroupId === f.groupId) &&
+    (f.ids.size === 0 || f.ids.has(i.id)) &&
+    (f.lifecycle === undefined || i.lifecycleState === f.lifecycle) &&
+    (f.health === undefined || i.healthStatus === f.health) &&
+    (f.creationType === undefined || i.creationType === f.creationType) &&
+    (f.activityId === undefined || i.scalingActivityId === f.activityId) &&
+    (f.configId === undefined || i.scalingConfigurationId === f.configId)
+  );
+}
+
+const describeScalingInstances: ActionHandler = (ctx): Body<WireDescribeScalingInstancesResponse> => {
+  const region = requireRegion(ctx);
+  checkDenied(ctx);
+  const filter = instanceFilter(ctx);
+  const { pageNumber, pageSize } = paging(ctx.params);
+  const groups = ctx.state.scalingGroups;
+  const matches = groups
+    .instanceList()
+    .filter((i) => groups.group(i.scalingGroupId)?.regionId === region && instanceMatches(i, filter));
   return {
     TotalCount: matches.length,
     PageNumber: pageNumber,
@@ -288,12 +317,13 @@ const describeScalingActivities: ActionHandler = (ctx): Body<WireDescribeScaling
   const { pageNumber, pageSize } = paging(p);
   const now = ctx.now;
   const idSet = new Set(ids);
-  const matches = [...ctx.state.activities.values()]
+  const matches = ctx.state.activities
+    .list()
     .filter(
       (a) =>
         (groupId === undefined || a.groupId === groupId) &&
         (idSet.size === 0 || idSet.has(a.id)) &&
-        ctx.state.groups.get(a.groupId)?.regionId === region &&
+        ctx.state.scalingGroups.group(a.groupId)?.regionId === region &&
         (status === undefined || a.status === status) &&
         now - a.startMs <= RETENTION_MS,
     )
@@ -309,6 +339,10 @@ const describeScalingActivities: ActionHandler = (ctx): Body<WireDescribeScaling
   };
 };
 
+// ---------------------------------------------------------------------------------------------
+// RemoveInstances: the checks run in the documented order, one function per step
+// ---------------------------------------------------------------------------------------------
+
 /** Requested IDs, de-duplicated, in request order. */
 function requestedInstanceIds(ctx: ActionContext): string[] {
   const ids = [...new Set(ctx.params.list('InstanceId'))];
@@ -316,82 +350,134 @@ function requestedInstanceIds(ctx: ActionContext): string[] {
   return ids;
 }
 
-const removeInstances: ActionHandler = (ctx): Body<WireRemoveInstancesResponse> => {
+interface RemoveParams {
+  groupId: string;
+  ids: string[];
+  decreaseDesired: boolean;
+  ignoreInvalid: boolean;
+  removePolicy: string;
+}
+
+/** 1. required and well-formed parameters. */
+function removeParams(ctx: ActionContext): RemoveParams {
   const p = ctx.params;
-  // 1. required and well-formed parameters
   const groupId = p.required('ScalingGroupId');
   const ids = requestedInstanceIds(ctx);
   const decreaseDesired = p.bool('DecreaseDesiredCapacity', true);
   const ignoreInvalid = p.bool('IgnoreInvalidInstance', false);
   p.int('StopInstanceTimeout', { min: 30, max: 240 });
   const removePolicy = p.get('RemovePolicy') ?? 'release';
+  return { groupId, ids, decreaseDesired, ignoreInvalid, removePolicy };
+}
 
-  // ClientToken replay answers before any state check: the original call may be what blocks the group now.
-  const fingerprint = JSON.stringify({ groupId, ids: [...ids].sort(), removePolicy, decreaseDesired });
-  const prior = replay(ctx, fingerprint);
-  if (prior) return prior as unknown as Body<WireRemoveInstancesResponse>;
-
-  // 2. group exists, 3. authorized, 4. Active, 5. no activity in progress
+/** 2. group exists, 3. authorized, 4. Active, 5. no activity in progress. */
+function groupAcceptingRemoval(ctx: ActionContext): Group {
   const group = findGroup(ctx);
   checkDenied(ctx);
   if (group.lifecycleState !== 'Active') throw apiError('IncorrectScalingGroupStatus');
-  if (ctx.state.inProgressActivity(group.id)) throw apiError('ScalingActivityInProgress');
+  if (ctx.state.activities.inProgress(group.id)) throw apiError('ScalingActivityInProgress');
+  return group;
+}
 
-  // 6. every instance belongs to the group (unless IgnoreInvalidInstance)
+/** 6. every instance belongs to the group (unless IgnoreInvalidInstance) and is in a removable state. */
+function partitionInstances(ctx: ActionContext, group: Group, r: RemoveParams): { valid: string[]; ignored: string[] } {
   const valid: string[] = [];
   const ignored: string[] = [];
-  for (const id of ids) {
-    const inst = ctx.state.instances.get(id);
+  for (const id of r.ids) {
+    const inst = ctx.state.scalingGroups.instance(id);
     if (inst && inst.scalingGroupId === group.id) valid.push(id);
-    else if (ignoreInvalid) ignored.push(id);
+    else if (r.ignoreInvalid) ignored.push(id);
     else throw instanceNotFound(id);
   }
   for (const id of valid) {
-    const st = ctx.state.instances.get(id)?.lifecycleState ?? '';
-    if (!['InService', 'Standby', 'Protected', 'Stopped'].includes(st))
-      throw apiError('IncorrectInstanceStatus', `The current status of instance "${id}" does not support this action.`);
+    const st = ctx.state.scalingGroups.instance(id)?.lifecycleState ?? '';
+    if (!REMOVABLE_STATES.includes(st)) throw incorrectInstanceStatus(id);
   }
-  // 7. at most 20 IDs
-  if (ids.length > MAX_IDS)
+  return { valid, ignored };
+}
+
+/** 7. at most 20 IDs, 8. RemovePolicy. */
+function checkCountAndPolicy(group: Group, r: RemoveParams): void {
+  if (r.ids.length > MAX_IDS)
     throw invalidParameter(
       'InstanceId.N',
       `The specified parameter "InstanceId.N" is not valid: at most ${MAX_IDS} instances can be removed in one call.`,
     );
-  // 8. RemovePolicy
-  if (removePolicy !== 'release' && removePolicy !== 'recycle') throw invalidParameter('RemovePolicy');
-  if (removePolicy === 'recycle' && group.scalingPolicy !== 'recycle') {
+  if (r.removePolicy !== 'release' && r.removePolicy !== 'recycle') throw invalidParameter('RemovePolicy');
+  if (r.removePolicy === 'recycle' && group.scalingPolicy !== 'recycle') {
     throw apiError('InvalidParameter', 'The specified group does not support the specified RemovePolicy.');
   }
-  // 9. attached CLBs active
+}
+
+/** 9. attached CLBs active, 10. attached RDS running, 11. MinSize floor. */
+function checkAttachedAndCapacity(ctx: ActionContext, group: Group, removing: number): void {
   const lbIds = new Set([...group.loadBalancerIds, ...group.vServerGroups.map((v) => v.loadBalancerId)]);
   for (const lbId of lbIds) {
-    const lb = ctx.state.loadBalancers.get(lbId);
+    const lb = ctx.state.clb.loadBalancer(lbId);
     if (!lb || lb.status !== 'active') throw apiError('IncorrectLoadBalancerStatus');
   }
-  // 10. attached RDS running
   for (const dbId of group.dbInstanceIds) {
-    const db = ctx.state.dbInstances.get(dbId);
+    const db = ctx.state.rds.dbInstance(dbId);
     if (!db || db.status !== 'Running')
       throw apiError(
         'IncorrectDBInstanceStatus',
         `The current status of DB instance "${dbId}" does not support this action.`,
       );
   }
-  // 11. MinSize floor
-  if (ctx.state.capacities(group.id).total - valid.length < group.minSize) throw apiError('IncorrectCapacity.MinSize');
+  if (ctx.state.scalingGroups.capacities(group.id).total - removing < group.minSize)
+    throw apiError('IncorrectCapacity.MinSize');
+}
 
-  const activity = ctx.state.startRemoval({
+const removeInstances: ActionHandler = (ctx): Body<WireRemoveInstancesResponse> => {
+  const r = removeParams(ctx);
+  // ClientToken replay answers before any state check: the original call may be what blocks the group now.
+  const fingerprint = JSON.stringify({
+    groupId: r.groupId,
+    ids: [...r.ids].sort(),
+    removePolicy: r.removePolicy,
+    decreaseDesired: r.decreaseDesired,
+  });
+  const prior = replay(ctx, fingerprint);
+  if (prior) return prior as unknown as Body<WireRemoveInstancesResponse>;
+
+  const group = groupAcceptingRemoval(ctx);
+  const { valid, ignored } = partitionInstances(ctx, group, r);
+  checkCountAndPolicy(group, r);
+  checkAttachedAndCapacity(ctx, group, valid.length);
+
+  const activity = ctx.state.activities.startRemoval({
     group,
     instanceIds: valid,
     ignoredIds: ignored,
-    removePolicy,
-    decreaseDesired,
+    removePolicy: r.removePolicy,
+    decreaseDesired: r.decreaseDesired,
   });
   ctx.meta.createdActivityId = activity.id;
   const result = { ScalingActivityId: activity.id };
   remember(ctx, fingerprint, result);
   return result;
 };
+
+// ---------------------------------------------------------------------------------------------
+// EnterStandby / ExitStandby
+// ---------------------------------------------------------------------------------------------
+
+/** Every ID is an instance of the group, at most 20 of them, each in a state the call accepts. */
+function checkStandbyInstances(ctx: ActionContext, group: Group, ids: string[], accepted: string[]): void {
+  for (const id of ids) {
+    const inst = ctx.state.scalingGroups.instance(id);
+    if (!inst || inst.scalingGroupId !== group.id) throw instanceNotFound(id);
+  }
+  if (ids.length > MAX_IDS)
+    throw invalidParameter(
+      'InstanceId.N',
+      `The specified parameter "InstanceId.N" is not valid: at most ${MAX_IDS} instances are allowed.`,
+    );
+  for (const id of ids) {
+    const st = ctx.state.scalingGroups.instance(id)?.lifecycleState ?? '';
+    if (!accepted.includes(st)) throw incorrectInstanceStatus(id);
+  }
+}
 
 function standby(enter: boolean): ActionHandler {
   return (ctx) => {
@@ -402,26 +488,10 @@ function standby(enter: boolean): ActionHandler {
     if (prior) return {};
     const group = findGroup(ctx);
     checkDenied(ctx);
-    for (const id of ids) {
-      const inst = ctx.state.instances.get(id);
-      if (!inst || inst.scalingGroupId !== group.id) throw instanceNotFound(id);
-    }
-    if (ids.length > MAX_IDS)
-      throw invalidParameter(
-        'InstanceId.N',
-        `The specified parameter "InstanceId.N" is not valid: at most ${MAX_IDS} instances are allowed.`,
-      );
-    const accepted = enter ? ['InService', 'Standby'] : ['Standby', 'InService'];
-    for (const id of ids) {
-      const st = ctx.state.instances.get(id)?.lifecycleState ?? '';
-      if (!accepted.includes(st))
-        throw apiError(
-          'IncorrectInstanceStatus',
-          `The current status of instance "${id}" does not support this action.`,
-        );
-    }
-    if (enter) ctx.state.enterStandby(group, ids);
-    else ctx.state.exitStandby(ids);
+    // Enter on a Standby instance, or Exit on an InService one, does nothing.
+    checkStandbyInstances(ctx, group, ids, enter ? ['InService', 'Standby'] : ['Standby', 'InService']);
+    if (enter) ctx.state.scalingGroups.enterStandby(group, ids);
+    else ctx.state.scalingGroups.exitStandby(ids);
     remember(ctx, fingerprint, {});
     return {};
   };

@@ -22,7 +22,10 @@ export interface StartEmulatorOptions {
   port?: number;
   /** A scenario object, a built-in name (`demo`, `small`) or a JSON file path. Default `demo`. */
   scenario?: Scenario | string;
-  /** AccessKeyId -> secret. Default: the scenario's `accessKeys`, else env EMULATOR_ACCESS_KEYS="id:secret,id2:secret2". */
+  /**
+   * AccessKeyId -> secret. Default: the scenario's `accessKeys`, else env
+   * EMULATOR_ACCESS_KEYS="id:secret,id2:secret2".
+   */
   accessKeys?: Record<string, string>;
   /** Multiplies every scenario duration (activity, drain wait, ALB job). Default 1; 0.1 = ten times faster. */
   timeScale?: number;
@@ -63,7 +66,8 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
   state.load(current, envKeys);
   if (state.accessKeyIds().length === 0) {
     throw new Error(
-      'emulator: no access keys: pass accessKeys, put accessKeys in the scenario, or set EMULATOR_ACCESS_KEYS="id:secret"',
+      'emulator: no access keys: pass accessKeys, put accessKeys in the scenario, ' +
+        'or set EMULATOR_ACCESS_KEYS="id:secret"',
     );
   }
   const server = new EmulatorServer({

@@ -49,8 +49,9 @@ export function loadScenarioSource(source: Scenario | string | { name: string })
     try {
       text = readFileSync(resolve(source), 'utf8');
     } catch (e) {
+      const builtins = Object.keys(BUILTIN_SCENARIOS).join(', ');
       throw new ScenarioError(
-        `scenario "${source}" is neither a built-in (${Object.keys(BUILTIN_SCENARIOS).join(', ')}) nor a readable file: ${(e as Error).message}`,
+        `scenario "${source}" is neither a built-in (${builtins}) nor a readable file: ${(e as Error).message}`,
       );
     }
     let parsed: unknown;
@@ -155,6 +156,7 @@ function validateAttachTo(v: unknown, path: string, refs: Refs): void {
   int(a, 'weight', path, 0, 100);
 }
 
+/** IDs seen so far, for cross-references: sections are checked in dependency order. */
 interface Refs {
   lbs: Map<string, Obj>;
   /** vserver group ID -> CLB ID */
@@ -164,9 +166,20 @@ interface Refs {
   groups: Set<string>;
 }
 
-/** Checks the whole document; returns it typed. Throws ScenarioError naming the bad path. */
-export function validateScenario(input: unknown): Scenario {
-  const s = obj(input, '(root)');
+/** `o[key]` must be an integer in range, and is required. */
+function requiredInt(o: Obj, key: string, path: string, min: number, max?: number): void {
+  if (int(o, key, path, min, max) === undefined) fail(`${path}.${key}`, 'is required');
+}
+
+/** Each element of the array at `path` is an object checked by `check` with its own path. */
+function eachObject(v: unknown, path: string, check: (o: Obj, itemPath: string) => void): void {
+  arr(v, path).forEach((x, i) => {
+    const itemPath = `${path}[${i}]`;
+    check(obj(x, itemPath), itemPath);
+  });
+}
+
+function validateTopLevel(s: Obj): void {
   str(s, 'name', '', false);
   if (s.accessKeys !== undefined) {
     const keys = obj(s.accessKeys, '.accessKeys');
@@ -178,178 +191,170 @@ export function validateScenario(input: unknown): Scenario {
   strArr(s, 'regions', '');
   strArr(s, 'deniedActions', '');
   bool(s, 'ignoreClientToken', '');
+}
 
-  const refs: Refs = { lbs: new Map(), vsgs: new Map(), albs: new Set(), dbs: new Set(), groups: new Set() };
+function validateVServerGroup(go: Obj, gp: string, lbId: string, refs: Refs): void {
+  const gid = str(go, 'id', gp, true) as string;
+  if (refs.vsgs.has(gid)) fail(gp, `duplicate vserver group "${gid}"`);
+  refs.vsgs.set(gid, lbId);
+  eachObject(go.backendServers, `${gp}.backendServers`, (bo, bp) => {
+    str(bo, 'serverId', bp, true);
+    requiredInt(bo, 'port', bp, 1, 65535);
+    int(bo, 'weight', bp, 0, 100);
+  });
+}
 
-  arr(s.loadBalancers, '.loadBalancers').forEach((x, i) => {
-    const p = `.loadBalancers[${i}]`;
-    const lb = obj(x, p);
-    const id = str(lb, 'id', p, true) as string;
-    if (refs.lbs.has(id)) fail(p, `duplicate load balancer "${id}"`);
-    refs.lbs.set(id, lb);
-    str(lb, 'regionId', p, true);
-    oneOf(lb, 'status', p, CLB_STATUSES);
-    arr(lb.backendServers, `${p}.backendServers`).forEach((b, j) => {
-      const bp = `${p}.backendServers[${j}]`;
-      const bo = obj(b, bp);
-      str(bo, 'serverId', bp, true);
-      int(bo, 'weight', bp, 0, 100);
-    });
-    arr(lb.vServerGroups, `${p}.vServerGroups`).forEach((g, j) => {
-      const gp = `${p}.vServerGroups[${j}]`;
-      const go = obj(g, gp);
-      const gid = str(go, 'id', gp, true) as string;
-      if (refs.vsgs.has(gid)) fail(gp, `duplicate vserver group "${gid}"`);
-      refs.vsgs.set(gid, id);
-      arr(go.backendServers, `${gp}.backendServers`).forEach((b, k) => {
-        const bp = `${gp}.backendServers[${k}]`;
-        const bo = obj(b, bp);
-        str(bo, 'serverId', bp, true);
-        if (int(bo, 'port', bp, 1, 65535) === undefined) fail(`${bp}.port`, 'is required');
-        int(bo, 'weight', bp, 0, 100);
-      });
-    });
-    arr(lb.listeners, `${p}.listeners`).forEach((l, j) => {
-      const lp = `${p}.listeners[${j}]`;
-      const lo = obj(l, lp);
-      if (int(lo, 'port', lp, 1, 65535) === undefined) fail(`${lp}.port`, 'is required');
-      oneOf(lo, 'protocol', lp, ['http', 'https', 'tcp', 'udp']);
-      const vsg = str(lo, 'vServerGroupId', lp, false);
-      if (vsg !== undefined && refs.vsgs.get(vsg) !== id)
-        fail(`${lp}.vServerGroupId`, `"${vsg}" is not a vserver group of ${id}`);
-    });
-    if (lb.health !== undefined) {
-      for (const [sid, h] of Object.entries(obj(lb.health, `${p}.health`))) {
-        if (typeof h !== 'string' || !HEALTH.includes(h))
-          fail(`${p}.health.${sid}`, `must be one of ${HEALTH.join(', ')}`);
-      }
+function validateLoadBalancer(lb: Obj, p: string, refs: Refs): void {
+  const id = str(lb, 'id', p, true) as string;
+  if (refs.lbs.has(id)) fail(p, `duplicate load balancer "${id}"`);
+  refs.lbs.set(id, lb);
+  str(lb, 'regionId', p, true);
+  oneOf(lb, 'status', p, CLB_STATUSES);
+  eachObject(lb.backendServers, `${p}.backendServers`, (bo, bp) => {
+    str(bo, 'serverId', bp, true);
+    int(bo, 'weight', bp, 0, 100);
+  });
+  eachObject(lb.vServerGroups, `${p}.vServerGroups`, (go, gp) => validateVServerGroup(go, gp, id, refs));
+  eachObject(lb.listeners, `${p}.listeners`, (lo, lp) => {
+    requiredInt(lo, 'port', lp, 1, 65535);
+    oneOf(lo, 'protocol', lp, ['http', 'https', 'tcp', 'udp']);
+    const vsg = str(lo, 'vServerGroupId', lp, false);
+    if (vsg !== undefined && refs.vsgs.get(vsg) !== id)
+      fail(`${lp}.vServerGroupId`, `"${vsg}" is not a vserver group of ${id}`);
+  });
+  if (lb.health !== undefined) {
+    for (const [sid, h] of Object.entries(obj(lb.health, `${p}.health`))) {
+      if (typeof h !== 'string' || !HEALTH.includes(h))
+        fail(`${p}.health.${sid}`, `must be one of ${HEALTH.join(', ')}`);
     }
-  });
-
-  arr(s.albServerGroups, '.albServerGroups').forEach((x, i) => {
-    const p = `.albServerGroups[${i}]`;
-    const g = obj(x, p);
-    const id = str(g, 'id', p, true) as string;
-    if (refs.albs.has(id)) fail(p, `duplicate ALB server group "${id}"`);
-    refs.albs.add(id);
-    str(g, 'regionId', p, true);
-    arr(g.servers, `${p}.servers`).forEach((b, j) => {
-      const bp = `${p}.servers[${j}]`;
-      const bo = obj(b, bp);
-      str(bo, 'serverId', bp, true);
-      oneOf(bo, 'serverType', bp, ['Ecs', 'Eni', 'Eci', 'Ip', 'Fc']);
-      if (int(bo, 'port', bp, 0, 65535) === undefined) fail(`${bp}.port`, 'is required');
-      int(bo, 'weight', bp, 0, 100);
-    });
-  });
-
-  arr(s.dbInstances, '.dbInstances').forEach((x, i) => {
-    const p = `.dbInstances[${i}]`;
-    const d = obj(x, p);
-    const id = str(d, 'id', p, true) as string;
-    if (refs.dbs.has(id)) fail(p, `duplicate DB instance "${id}"`);
-    refs.dbs.add(id);
-    str(d, 'status', p, false);
-  });
-
-  arr(s.scalingGroups, '.scalingGroups').forEach((x, i) => {
-    const p = `.scalingGroups[${i}]`;
-    const g = obj(x, p);
-    const id = str(g, 'id', p, true) as string;
-    if (refs.groups.has(id)) fail(p, `duplicate scaling group "${id}"`);
-    refs.groups.add(id);
-    str(g, 'name', p, false);
-    str(g, 'regionId', p, true);
-    oneOf(g, 'lifecycleState', p, GROUP_STATES);
-    const min = int(g, 'minSize', p, 0) ?? 0;
-    const max = int(g, 'maxSize', p, 0);
-    if (max !== undefined && max < min) fail(`${p}.maxSize`, 'must be >= minSize');
-    int(g, 'desiredCapacity', p, 0);
-    oneOf(g, 'scalingPolicy', p, SCALING_POLICIES);
-    strArr(g, 'removalPolicies', p);
-    int(g, 'defaultCooldown', p, 0);
-    str(g, 'activeScalingConfigurationId', p, false);
-    time(g, 'creationTime', p, false);
-    for (const lb of strArr(g, 'loadBalancerIds', p))
-      if (!refs.lbs.has(lb)) fail(`${p}.loadBalancerIds`, `unknown load balancer "${lb}"`);
-    arr(g.vServerGroups, `${p}.vServerGroups`).forEach((v, j) => {
-      const vp = `${p}.vServerGroups[${j}]`;
-      const vo = obj(v, vp);
-      const lb = str(vo, 'loadBalancerId', vp, true) as string;
-      const vsg = str(vo, 'vServerGroupId', vp, true) as string;
-      if (refs.vsgs.get(vsg) !== lb) fail(vp, `vserver group "${vsg}" is not defined on load balancer "${lb}"`);
-      if (int(vo, 'port', vp, 1, 65535) === undefined) fail(`${vp}.port`, 'is required');
-      int(vo, 'weight', vp, 0, 100);
-    });
-    arr(g.albServerGroups, `${p}.albServerGroups`).forEach((v, j) => {
-      const vp = `${p}.albServerGroups[${j}]`;
-      const vo = obj(v, vp);
-      const sg = str(vo, 'albServerGroupId', vp, true) as string;
-      if (!refs.albs.has(sg)) fail(vp, `unknown ALB server group "${sg}"`);
-      if (int(vo, 'port', vp, 0, 65535) === undefined) fail(`${vp}.port`, 'is required');
-      int(vo, 'weight', vp, 0, 100);
-    });
-    for (const db of strArr(g, 'dbInstanceIds', p))
-      if (!refs.dbs.has(db)) fail(`${p}.dbInstanceIds`, `unknown DB instance "${db}"`);
-  });
-
-  arr(s.instances, '.instances').forEach((x, i) => {
-    const p = `.instances[${i}]`;
-    const inst = obj(x, p);
-    const id = str(inst, 'id', p, true) as string;
-    if (!INSTANCE_ID_RE.test(id)) fail(`${p}.id`, `"${id}" is not an ECS instance ID (i- + 20 lowercase [a-z0-9])`);
-    const g = str(inst, 'scalingGroupId', p, true) as string;
-    if (!refs.groups.has(g)) fail(`${p}.scalingGroupId`, `unknown scaling group "${g}"`);
-    oneOf(inst, 'lifecycleState', p, INSTANCE_LIFECYCLE_STATES);
-    oneOf(inst, 'creationType', p, CREATION_TYPES);
-    oneOf(inst, 'healthStatus', p, ['Healthy', 'Unhealthy']);
-    time(inst, 'creationTime', p, false);
-    int(inst, 'weight', p, 0, 100);
-    bool(inst, 'entrusted', p);
-    validateAttachTo(inst.attachTo, `${p}.attachTo`, refs);
-  });
-
-  arr(s.instanceGenerators, '.instanceGenerators').forEach((x, i) => {
-    const p = `.instanceGenerators[${i}]`;
-    const gen = obj(x, p);
-    const g = str(gen, 'scalingGroupId', p, true) as string;
-    if (!refs.groups.has(g)) fail(`${p}.scalingGroupId`, `unknown scaling group "${g}"`);
-    if (int(gen, 'count', p, 0, 100_000) === undefined) fail(`${p}.count`, 'is required');
-    const prefix = str(gen, 'idPrefix', p, false);
-    if (prefix !== undefined && !/^[a-z0-9]{1,15}$/.test(prefix))
-      fail(`${p}.idPrefix`, 'must be 1..15 lowercase [a-z0-9]');
-    int(gen, 'startIndex', p, 0);
-    oneOf(gen, 'creationType', p, CREATION_TYPES);
-    oneOf(gen, 'lifecycleState', p, INSTANCE_LIFECYCLE_STATES);
-    oneOf(gen, 'healthStatus', p, ['Healthy', 'Unhealthy']);
-    time(gen, 'startTime', p, true);
-    int(gen, 'intervalMinutes', p, 0);
-    strArr(gen, 'scalingConfigurationIds', p);
-    strArr(gen, 'zoneIds', p);
-    int(gen, 'weight', p, 0, 100);
-    bool(gen, 'entrusted', p);
-    validateAttachTo(gen.attachTo, `${p}.attachTo`, refs);
-  });
-
-  if (s.timings !== undefined) {
-    const t = obj(s.timings, '.timings');
-    int(t, 'activityDurationMs', '.timings', 0);
-    int(t, 'essDrainWaitMs', '.timings', 0);
-    int(t, 'albJobDurationMs', '.timings', 0);
   }
+}
 
-  arr(s.activityOutcomes, '.activityOutcomes').forEach((x, i) => {
-    const p = `.activityOutcomes[${i}]`;
-    const r = obj(x, p);
-    if (r.match !== undefined) strArr(obj(r.match, `${p}.match`), 'instanceIds', `${p}.match`);
-    if (str(r, 'status', p, true) === undefined) fail(`${p}.status`, 'is required');
-    oneOf(r, 'status', p, OUTCOMES);
-    strArr(r, 'failInstanceIds', p);
-    str(r, 'errorCode', p, false);
-    str(r, 'errorMessage', p, false);
-    int(r, 'times', p, 1);
+function validateAlbServerGroup(g: Obj, p: string, refs: Refs): void {
+  const id = str(g, 'id', p, true) as string;
+  if (refs.albs.has(id)) fail(p, `duplicate ALB server group "${id}"`);
+  refs.albs.add(id);
+  str(g, 'regionId', p, true);
+  eachObject(g.servers, `${p}.servers`, (bo, bp) => {
+    str(bo, 'serverId', bp, true);
+    oneOf(bo, 'serverType', bp, ['Ecs', 'Eni', 'Eci', 'Ip', 'Fc']);
+    requiredInt(bo, 'port', bp, 0, 65535);
+    int(bo, 'weight', bp, 0, 100);
   });
+}
 
+function validateDbInstance(d: Obj, p: string, refs: Refs): void {
+  const id = str(d, 'id', p, true) as string;
+  if (refs.dbs.has(id)) fail(p, `duplicate DB instance "${id}"`);
+  refs.dbs.add(id);
+  str(d, 'status', p, false);
+}
+
+/** The group's load balancers, vserver groups, ALB groups and RDS instances must be defined above. */
+function validateGroupAttachments(g: Obj, p: string, refs: Refs): void {
+  for (const lb of strArr(g, 'loadBalancerIds', p))
+    if (!refs.lbs.has(lb)) fail(`${p}.loadBalancerIds`, `unknown load balancer "${lb}"`);
+  eachObject(g.vServerGroups, `${p}.vServerGroups`, (vo, vp) => {
+    const lb = str(vo, 'loadBalancerId', vp, true) as string;
+    const vsg = str(vo, 'vServerGroupId', vp, true) as string;
+    if (refs.vsgs.get(vsg) !== lb) fail(vp, `vserver group "${vsg}" is not defined on load balancer "${lb}"`);
+    requiredInt(vo, 'port', vp, 1, 65535);
+    int(vo, 'weight', vp, 0, 100);
+  });
+  eachObject(g.albServerGroups, `${p}.albServerGroups`, (vo, vp) => {
+    const sg = str(vo, 'albServerGroupId', vp, true) as string;
+    if (!refs.albs.has(sg)) fail(vp, `unknown ALB server group "${sg}"`);
+    requiredInt(vo, 'port', vp, 0, 65535);
+    int(vo, 'weight', vp, 0, 100);
+  });
+  for (const db of strArr(g, 'dbInstanceIds', p))
+    if (!refs.dbs.has(db)) fail(`${p}.dbInstanceIds`, `unknown DB instance "${db}"`);
+}
+
+function validateScalingGroup(g: Obj, p: string, refs: Refs): void {
+  const id = str(g, 'id', p, true) as string;
+  if (refs.groups.has(id)) fail(p, `duplicate scaling group "${id}"`);
+  refs.groups.add(id);
+  str(g, 'name', p, false);
+  str(g, 'regionId', p, true);
+  oneOf(g, 'lifecycleState', p, GROUP_STATES);
+  const min = int(g, 'minSize', p, 0) ?? 0;
+  const max = int(g, 'maxSize', p, 0);
+  if (max !== undefined && max < min) fail(`${p}.maxSize`, 'must be >= minSize');
+  int(g, 'desiredCapacity', p, 0);
+  oneOf(g, 'scalingPolicy', p, SCALING_POLICIES);
+  strArr(g, 'removalPolicies', p);
+  int(g, 'defaultCooldown', p, 0);
+  str(g, 'activeScalingConfigurationId', p, false);
+  time(g, 'creationTime', p, false);
+  validateGroupAttachments(g, p, refs);
+}
+
+function validateInstance(inst: Obj, p: string, refs: Refs): void {
+  const id = str(inst, 'id', p, true) as string;
+  if (!INSTANCE_ID_RE.test(id)) fail(`${p}.id`, `"${id}" is not an ECS instance ID (i- + 20 lowercase [a-z0-9])`);
+  const g = str(inst, 'scalingGroupId', p, true) as string;
+  if (!refs.groups.has(g)) fail(`${p}.scalingGroupId`, `unknown scaling group "${g}"`);
+  oneOf(inst, 'lifecycleState', p, INSTANCE_LIFECYCLE_STATES);
+  oneOf(inst, 'creationType', p, CREATION_TYPES);
+  oneOf(inst, 'healthStatus', p, ['Healthy', 'Unhealthy']);
+  time(inst, 'creationTime', p, false);
+  int(inst, 'weight', p, 0, 100);
+  bool(inst, 'entrusted', p);
+  validateAttachTo(inst.attachTo, `${p}.attachTo`, refs);
+}
+
+function validateInstanceGenerator(gen: Obj, p: string, refs: Refs): void {
+  const g = str(gen, 'scalingGroupId', p, true) as string;
+  if (!refs.groups.has(g)) fail(`${p}.scalingGroupId`, `unknown scaling group "${g}"`);
+  requiredInt(gen, 'count', p, 0, 100_000);
+  const prefix = str(gen, 'idPrefix', p, false);
+  if (prefix !== undefined && !/^[a-z0-9]{1,15}$/.test(prefix))
+    fail(`${p}.idPrefix`, 'must be 1..15 lowercase [a-z0-9]');
+  int(gen, 'startIndex', p, 0);
+  oneOf(gen, 'creationType', p, CREATION_TYPES);
+  oneOf(gen, 'lifecycleState', p, INSTANCE_LIFECYCLE_STATES);
+  oneOf(gen, 'healthStatus', p, ['Healthy', 'Unhealthy']);
+  time(gen, 'startTime', p, true);
+  int(gen, 'intervalMinutes', p, 0);
+  strArr(gen, 'scalingConfigurationIds', p);
+  strArr(gen, 'zoneIds', p);
+  int(gen, 'weight', p, 0, 100);
+  bool(gen, 'entrusted', p);
+  validateAttachTo(gen.attachTo, `${p}.attachTo`, refs);
+}
+
+function validateTimings(s: Obj): void {
+  if (s.timings === undefined) return;
+  const t = obj(s.timings, '.timings');
+  int(t, 'activityDurationMs', '.timings', 0);
+  int(t, 'essDrainWaitMs', '.timings', 0);
+  int(t, 'albJobDurationMs', '.timings', 0);
+}
+
+function validateOutcomeRule(r: Obj, p: string): void {
+  if (r.match !== undefined) strArr(obj(r.match, `${p}.match`), 'instanceIds', `${p}.match`);
+  if (str(r, 'status', p, true) === undefined) fail(`${p}.status`, 'is required');
+  oneOf(r, 'status', p, OUTCOMES);
+  strArr(r, 'failInstanceIds', p);
+  str(r, 'errorCode', p, false);
+  str(r, 'errorMessage', p, false);
+  int(r, 'times', p, 1);
+}
+
+/** Checks the whole document; returns it typed. Throws ScenarioError naming the bad path. */
+export function validateScenario(input: unknown): Scenario {
+  const s = obj(input, '(root)');
+  validateTopLevel(s);
+  const refs: Refs = { lbs: new Map(), vsgs: new Map(), albs: new Set(), dbs: new Set(), groups: new Set() };
+  eachObject(s.loadBalancers, '.loadBalancers', (lb, p) => validateLoadBalancer(lb, p, refs));
+  eachObject(s.albServerGroups, '.albServerGroups', (g, p) => validateAlbServerGroup(g, p, refs));
+  eachObject(s.dbInstances, '.dbInstances', (d, p) => validateDbInstance(d, p, refs));
+  eachObject(s.scalingGroups, '.scalingGroups', (g, p) => validateScalingGroup(g, p, refs));
+  eachObject(s.instances, '.instances', (inst, p) => validateInstance(inst, p, refs));
+  eachObject(s.instanceGenerators, '.instanceGenerators', (gen, p) => validateInstanceGenerator(gen, p, refs));
+  validateTimings(s);
+  eachObject(s.activityOutcomes, '.activityOutcomes', validateOutcomeRule);
   const scenario = s as Scenario;
   // Instance IDs must be unique across explicit and generated instances.
   unique(

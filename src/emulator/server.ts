@@ -47,8 +47,30 @@ function redact(params: Record<string, string>): Record<string, string> {
 
 function hostIdOf(route: ProductRoute | undefined, state: EmulatorState): string {
   if (route?.product === 'slb') return 'slb.aliyuncs.com';
-  if (route?.product === 'alb') return `alb.${[...state.regions][0] ?? 'cn-hangzhou'}.aliyuncs.com`;
+  if (route?.product === 'alb') return `alb.${state.firstRegion() ?? 'cn-hangzhou'}.aliyuncs.com`;
   return 'ess.aliyuncs.com';
+}
+
+/** The real error envelope. */
+function errorBody(err: ApiError, requestId: string, route: ProductRoute | undefined, state: EmulatorState): object {
+  const product = route?.recommend ?? 'Ess';
+  return {
+    RequestId: requestId,
+    HostId: hostIdOf(route, state),
+    Code: err.code,
+    Message: err.message,
+    Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(err.code)}&product=${product}`,
+  };
+}
+
+/** Query parameters, then form-body parameters (which win), as the gateway merges them. */
+function requestParams(url: URL, body: string, contentType: string): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) params[k] = v;
+  if (body !== '' && (contentType === '' || contentType.includes('application/x-www-form-urlencoded'))) {
+    for (const [k, v] of new URLSearchParams(body)) params[k] = v;
+  }
+  return params;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -82,6 +104,29 @@ export interface EmulatorServerOptions {
   state: EmulatorState;
   admin: Omit<AdminDeps, 'state'>;
   log?: ((line: string) => void) | undefined;
+}
+
+/** One API call in flight: what the call log and the answer need. */
+interface ApiCall {
+  req: IncomingMessage;
+  res: ServerResponse;
+  method: string;
+  url: URL;
+  params: Record<string, string>;
+  action: string;
+  version: string;
+  route: ProductRoute | undefined;
+  requestId: string;
+  started: number;
+  entry: CallLogEntry;
+}
+
+/** What running the handler produced: a success body or the API error's envelope. */
+interface Answer {
+  status: number;
+  outcome: string;
+  body: object;
+  headers: Record<string, string>;
 }
 
 export class EmulatorServer {
@@ -121,20 +166,7 @@ export class EmulatorServer {
   }
 
   private sendError(res: ServerResponse, err: ApiError, requestId: string, route: ProductRoute | undefined): void {
-    const code = err.code;
-    this.send(
-      res,
-      err.httpStatus,
-      {
-        RequestId: requestId,
-        HostId: hostIdOf(route, this.opts.state),
-        Code: code,
-        Message: err.message,
-        Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(code)}&product=${route?.recommend ?? 'Ess'}`,
-      },
-      requestId,
-      err.headers,
-    );
+    this.send(res, err.httpStatus, errorBody(err, requestId, route, this.opts.state), requestId, err.headers);
   }
 
   private send(
@@ -158,34 +190,44 @@ export class EmulatorServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator.local');
     const method = (req.method ?? 'GET').toUpperCase();
-    const { state } = this.opts;
-
-    let body: string;
     const requestId = newRequestId();
+    let body: string;
     try {
       body = await readBody(req);
     } catch (e) {
       if (e instanceof ApiError) this.sendError(res, e, requestId, undefined);
       return;
     }
-
     if (url.pathname === ADMIN_PREFIX || url.pathname.startsWith(`${ADMIN_PREFIX}/`)) {
-      handleAdmin({ state, ...this.opts.admin }, method, url, body, res);
+      handleAdmin({ state: this.opts.state, ...this.opts.admin }, method, url, body, res);
       return;
     }
-
-    const started = Date.now();
-    const seq = state.nextCallSeq();
-    const params: Record<string, string> = {};
-    for (const [k, v] of url.searchParams) params[k] = v;
-    const ctype = String(req.headers['content-type'] ?? '');
-    if (body !== '' && (ctype === '' || ctype.includes('application/x-www-form-urlencoded'))) {
-      for (const [k, v] of new URLSearchParams(body)) params[k] = v;
+    const call = this.newCall(req, res, method, url, body, requestId);
+    try {
+      await this.dispatch(call);
+    } catch (e) {
+      if (e instanceof ApiError) this.fail(call, e);
+      else {
+        this.opts.log?.(`emulator: internal error in ${call.action}: ${(e as Error).stack ?? String(e)}`);
+        this.fail(call, apiError('InternalError'));
+      }
     }
+  }
+
+  private newCall(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    url: URL,
+    body: string,
+    requestId: string,
+  ): ApiCall {
+    const started = Date.now();
+    const seq = this.opts.state.nextCallSeq();
+    const params = requestParams(url, body, String(req.headers['content-type'] ?? ''));
     const action = params.Action ?? '';
     const version = params.Version ?? '';
     const route = PRODUCTS.find((p) => p.version === version);
-
     const entry: CallLogEntry = {
       seq,
       time: new Date(started).toISOString(),
@@ -200,94 +242,99 @@ export class EmulatorServer {
       delivered: true,
       durationMs: 0,
     };
-    const finish = (status: number, outcome: string, delivered: boolean, fault?: FaultKind): void => {
-      entry.httpStatus = status;
-      entry.outcome = outcome;
-      entry.delivered = delivered;
-      if (fault) entry.fault = fault;
-      entry.durationMs = Date.now() - started;
-      state.logCall(entry);
-      this.opts.log?.(
-        `${method} ${action || '-'} ${version || '-'} -> ${delivered ? status : 'dropped'} ${outcome} ${requestId}${fault ? ` [fault ${fault}]` : ''}`,
-      );
-    };
-    const fail = (err: ApiError, fault?: FaultKind): void => {
-      this.sendError(res, err, requestId, route);
-      finish(err.httpStatus, err.code, true, fault);
-    };
+    return { req, res, method, url, params, action, version, route, requestId, started, entry };
+  }
 
-    let handler: ActionHandler | undefined;
-    try {
-      if (method !== 'GET' && method !== 'POST') throw apiError('UnsupportedHTTPMethod');
-      if (url.pathname !== '/') throw apiError('InvalidAction.NotFound');
-      if (!action) throw missingParameter('Action');
-      if (!version) throw missingParameter('Version');
-      handler = route?.actions[action];
-      if (!handler) throw apiError('InvalidAction.NotFound');
-      const verified = verifySignature(method, params, (id) => state.secretOf(id), this.nonces, Date.now());
-
-      const decision = state.faults.decide(action);
-      if (decision.latencyMs > 0 && !decision.latencyAfterEffect) await sleep(decision.latencyMs);
-      const rule = decision.rule;
-      if (rule?.kind === 'reset') {
-        // Before any effect: the nonce is not even burnt.
-        req.socket.destroy();
-        finish(0, 'reset', false, 'reset');
-        return;
-      }
-      this.nonces.add(verified.accessKeyId, verified.nonce, Date.now());
-      const injected = rule ? faultError(rule) : undefined;
-      if (injected) {
-        if (decision.latencyMs > 0 && decision.latencyAfterEffect) await sleep(decision.latencyMs);
-        fail(injected, decision.kind);
-        return;
-      }
-
-      state.advance();
-      const ctx: ActionContext = {
-        state,
-        params: new Params(params),
-        action,
-        accessKeyId: verified.accessKeyId,
-        now: Date.now(),
-        meta: {},
-      };
-      let status = 200;
-      let outcome = 'ok';
-      let responseBody: object;
-      let headers: Record<string, string> = {};
-      try {
-        responseBody = { RequestId: requestId, ...handler(ctx) };
-      } catch (e) {
-        if (!(e instanceof ApiError)) throw e;
-        status = e.httpStatus;
-        outcome = e.code;
-        headers = e.headers;
-        responseBody = {
-          RequestId: requestId,
-          HostId: hostIdOf(route, state),
-          Code: e.code,
-          Message: e.message,
-          Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(e.code)}&product=${route?.recommend ?? 'Ess'}`,
-        };
-      }
-      if (ctx.meta.createdActivityId) entry.createdActivityId = ctx.meta.createdActivityId;
-      if (ctx.meta.createdJobId) entry.createdJobId = ctx.meta.createdJobId;
-      if (rule?.kind === 'commitThenDrop') {
-        // The call took effect; the client never hears about it.
-        req.socket.destroy();
-        finish(status, outcome, false, 'commitThenDrop');
-        return;
-      }
-      if (decision.latencyMs > 0 && decision.latencyAfterEffect) await sleep(decision.latencyMs);
-      this.send(res, status, responseBody, requestId, headers);
-      finish(status, outcome, true, decision.kind);
-    } catch (e) {
-      if (e instanceof ApiError) fail(e);
-      else {
-        this.opts.log?.(`emulator: internal error in ${action}: ${(e as Error).stack ?? String(e)}`);
-        fail(apiError('InternalError'));
-      }
+  /** Routes, verifies, applies faults and runs the action; throws ApiError for the answer. */
+  private async dispatch(call: ApiCall): Promise<void> {
+    const handler = this.handlerFor(call);
+    const verified = verifySignature(
+      call.method,
+      call.params,
+      (id) => this.opts.state.secretOf(id),
+      this.nonces,
+      Date.now(),
+    );
+    const decision = this.opts.state.faults.decide(call.action);
+    if (decision.latencyMs > 0 && !decision.latencyAfterEffect) await sleep(decision.latencyMs);
+    const rule = decision.rule;
+    if (rule?.kind === 'reset') {
+      // Before any effect: the nonce is not even burnt.
+      call.req.socket.destroy();
+      this.finish(call, 0, 'reset', false, 'reset');
+      return;
     }
+    this.nonces.add(verified.accessKeyId, verified.nonce, Date.now());
+    const injected = rule ? faultError(rule) : undefined;
+    if (injected) {
+      if (decision.latencyMs > 0 && decision.latencyAfterEffect) await sleep(decision.latencyMs);
+      this.fail(call, injected, decision.kind);
+      return;
+    }
+    const answer = this.run(call, handler, verified.accessKeyId);
+    if (rule?.kind === 'commitThenDrop') {
+      // The call took effect; the client never hears about it.
+      call.req.socket.destroy();
+      this.finish(call, answer.status, answer.outcome, false, 'commitThenDrop');
+      return;
+    }
+    if (decision.latencyMs > 0 && decision.latencyAfterEffect) await sleep(decision.latencyMs);
+    this.send(call.res, answer.status, answer.body, call.requestId, answer.headers);
+    this.finish(call, answer.status, answer.outcome, true, decision.kind);
+  }
+
+  private handlerFor(call: ApiCall): ActionHandler {
+    if (call.method !== 'GET' && call.method !== 'POST') throw apiError('UnsupportedHTTPMethod');
+    if (call.url.pathname !== '/') throw apiError('InvalidAction.NotFound');
+    if (!call.action) throw missingParameter('Action');
+    if (!call.version) throw missingParameter('Version');
+    const handler = call.route?.actions[call.action];
+    if (!handler) throw apiError('InvalidAction.NotFound');
+    return handler;
+  }
+
+  /** Runs the handler on fresh state; an ApiError becomes the answer, anything else propagates. */
+  private run(call: ApiCall, handler: ActionHandler, accessKeyId: string): Answer {
+    const { state } = this.opts;
+    state.advance();
+    const ctx: ActionContext = {
+      state,
+      params: new Params(call.params),
+      action: call.action,
+      accessKeyId,
+      now: Date.now(),
+      meta: {},
+    };
+    let answer: Answer;
+    try {
+      answer = { status: 200, outcome: 'ok', body: { RequestId: call.requestId, ...handler(ctx) }, headers: {} };
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      const body = errorBody(e, call.requestId, call.route, state);
+      answer = { status: e.httpStatus, outcome: e.code, body, headers: e.headers };
+    }
+    if (ctx.meta.createdActivityId) call.entry.createdActivityId = ctx.meta.createdActivityId;
+    if (ctx.meta.createdJobId) call.entry.createdJobId = ctx.meta.createdJobId;
+    return answer;
+  }
+
+  private fail(call: ApiCall, err: ApiError, fault?: FaultKind): void {
+    this.sendError(call.res, err, call.requestId, call.route);
+    this.finish(call, err.httpStatus, err.code, true, fault);
+  }
+
+  /** Completes the call-log entry and logs one line. */
+  private finish(call: ApiCall, status: number, outcome: string, delivered: boolean, fault?: FaultKind): void {
+    const { entry } = call;
+    entry.httpStatus = status;
+    entry.outcome = outcome;
+    entry.delivered = delivered;
+    if (fault) entry.fault = fault;
+    entry.durationMs = Date.now() - call.started;
+    this.opts.state.logCall(entry);
+    const answered = delivered ? status : 'dropped';
+    const faultNote = fault ? ` [fault ${fault}]` : '';
+    const what = `${call.method} ${call.action || '-'} ${call.version || '-'}`;
+    this.opts.log?.(`${what} -> ${answered} ${outcome} ${call.requestId}${faultNote}`);
   }
 }

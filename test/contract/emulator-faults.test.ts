@@ -117,7 +117,7 @@ describe('connection faults', () => {
     expect(entry?.createdActivityId).toBeUndefined();
   });
 
-  it('commitThenDrop: the activity exists although the client saw a dead socket; a ClientToken retry finds it', async () => {
+  it('commitThenDrop: the activity exists, the client saw a dead socket; a ClientToken retry finds it', async () => {
     await admin.setFaults([{ action: 'RemoveInstances', kind: 'commitThenDrop', times: 1 }]);
     const req = {
       regionId: TEST_REGION,

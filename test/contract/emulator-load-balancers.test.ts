@@ -211,7 +211,7 @@ describe('ALB 2020-06-16', () => {
     expect((await client.alb.listServerGroupServers(TEST_REGION, TEST_ALB)).servers).toHaveLength(30);
   });
 
-  it('UpdateServerGroupServersAttribute is asynchronous: Configuring until the job succeeds, then the weight applies', async () => {
+  it('UpdateServerGroupServersAttribute: Configuring until the async job succeeds, then weight applies', async () => {
     const sid = testInstanceId(3);
     const { jobId } = await client.alb.updateServerGroupServersAttribute(
       TEST_REGION,

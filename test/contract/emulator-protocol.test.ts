@@ -106,7 +106,7 @@ describe('signature V1 and the gateway checks', () => {
     expect(r.json.Code).toBe('InvalidAccessKeyId.NotFound');
   });
 
-  it('a reused SignatureNonce is refused (same key, within 15 minutes), even though the signature is valid', async () => {
+  it('a reused SignatureNonce is refused (same key, within 15 minutes) though the signature is valid', async () => {
     const nonce = randomUUID();
     const first = await rawCall(emu.url, describeGroups, { ...TEST_KEY, nonce });
     const second = await rawCall(emu.url, describeGroups, { ...TEST_KEY, nonce });

@@ -128,7 +128,8 @@ describe('RemoveInstances error table, produced from real state', () => {
       remove([testInstanceId(1)]),
       'ScalingActivityInProgress',
       400,
-      'You cannot delete a scaling group or launch a new scaling activity while there is a scaling activity in progress for the specified scaling group.',
+      'You cannot delete a scaling group or launch a new scaling activity while there is a scaling activity ' +
+        'in progress for the specified scaling group.',
     );
     expect((await waitEnded(blocking)).statusCode).toBe('Successful');
     const first = await remove([testInstanceId(1)]);
@@ -260,7 +261,7 @@ describe('RemoveInstances error table, produced from real state', () => {
 });
 
 describe('RemoveInstances activity', () => {
-  it('runs InProgress -> Successful: Removing + ScalingActivityId, weight 0, deregistration, removal, capacity', async () => {
+  it('InProgress -> Successful: Removing + activity ID, weight 0, deregistration, removal, capacity', async () => {
     await load(buildTestScenario({ timings: OBSERVABLE }));
     const ids = [1, 2, 3].map(testInstanceId);
     const started = Date.now();
@@ -520,7 +521,7 @@ describe('RemoveInstances activity', () => {
 });
 
 describe('ClientToken idempotence', () => {
-  it('same token + same params returns the same ScalingActivityId with a new RequestId, even mid-activity', async () => {
+  it('same token + params returns the same ScalingActivityId with a new RequestId, even mid-activity', async () => {
     const a = await remove([testInstanceId(1), testInstanceId(2)], { clientToken: 'batch-1' });
     const b = await remove([testInstanceId(2), testInstanceId(1)], { clientToken: 'batch-1' });
     expect(b.scalingActivityId).toBe(a.scalingActivityId);

@@ -257,7 +257,7 @@ describe('scenarios', () => {
     const e2 = await startEmulator({ scenario: file });
     try {
       expect(e2.state.snapshot()).toMatchObject({ scenarioName: 'from-file' });
-      expect(e2.state.instances.size).toBe(3);
+      expect(e2.state.scalingGroups.instanceCount()).toBe(3);
     } finally {
       await e2.close();
     }

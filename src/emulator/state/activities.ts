@@ -1,0 +1,286 @@
+/**
+ * ESS scaling activities. A RemoveInstances activity takes its instances out of traffic at once,
+ * deregisters them from the attached load balancers when the drain wait is over, and at its end
+ * removes them (or rolls the failed ones back) and reports its final status. Admin-injected
+ * activities only keep their group busy. Phases run through the scheduler (`nextEvent`).
+ */
+import { minuteStamp, newActivityId } from '../ids';
+import type { ActivitySnapshot } from '../types';
+import type { Backends } from './backends';
+import type { DueEvent, EventSource, Scheduler } from './clock';
+import type { ActivityTotals, GroupState, SavedInstance, ScalingGroups } from './scaling-groups';
+import type { OutcomeRuleState, Settings } from './settings';
+import type { ReadonlyDeep } from './shared';
+
+export type ActivityEndStatus = 'Successful' | 'Warning' | 'Failed';
+
+export interface ActivityState {
+  id: string;
+  groupId: string;
+  kind: 'RemoveInstances' | 'Injected';
+  status: 'InProgress' | ActivityEndStatus | 'Rejected';
+  statusMessage: string;
+  description: string;
+  cause: string;
+  startMs: number;
+  endMs: number | undefined;
+  drainDueMs: number;
+  endDueMs: number;
+  phase: 'draining' | 'deregistered' | 'done';
+  instanceIds: string[];
+  failIds: Set<string>;
+  ignoredIds: string[];
+  removePolicy: string;
+  decreaseDesired: boolean;
+  /** Final status chosen at creation (from scenario outcome rules), applied at the end. */
+  plannedStatus: ActivityEndStatus;
+  errorCode: string | undefined;
+  errorMessage: string | undefined;
+  saved: Map<string, SavedInstance>;
+  removedIds: string[];
+  releasedIds: string[];
+  stoppedIds: string[];
+  /** Group capacity snapshot at the end (while InProgress: computed live). */
+  totals: ActivityTotals | undefined;
+}
+
+/** A RemoveInstances call that passed validation. */
+export interface RemovalRequest {
+  group: ReadonlyDeep<GroupState>;
+  instanceIds: string[];
+  ignoredIds: string[];
+  removePolicy: string;
+  decreaseDesired: boolean;
+}
+
+const UNKNOWN_ERROR_MESSAGE = 'The request processing has failed due to some unknown error, exception or failure.';
+
+/** What every new scaling activity starts with, whatever created it: nothing done yet. */
+function activityBookkeeping(): Pick<ActivityState, 'saved' | 'removedIds' | 'releasedIds' | 'stoppedIds' | 'totals'> {
+  return { saved: new Map(), removedIds: [], releasedIds: [], stoppedIds: [], totals: undefined };
+}
+
+/** Failed and Warning rules pick the instances that fail; any rule sets the error code and message. */
+function planOutcome(a: ActivityState, rule: Readonly<OutcomeRuleState> | undefined): void {
+  if (rule?.status === 'Failed') {
+    a.plannedStatus = 'Failed';
+    for (const id of a.instanceIds) a.failIds.add(id);
+  } else if (rule?.status === 'Warning') {
+    const wanted = rule.failInstanceIds ?? rule.match?.instanceIds ?? a.instanceIds.slice(0, 1);
+    for (const id of a.instanceIds) if (wanted.includes(id)) a.failIds.add(id);
+    a.plannedStatus = a.failIds.size > 0 && a.failIds.size === a.instanceIds.length ? 'Failed' : 'Warning';
+  }
+  if (rule) {
+    a.errorCode = rule.errorCode ?? 'InternalError';
+    a.errorMessage = rule.errorMessage ?? UNKNOWN_ERROR_MESSAGE;
+  }
+  if (a.plannedStatus === 'Successful' && a.ignoredIds.length > 0) a.plannedStatus = 'Warning';
+}
+
+function finalStatusMessage(a: ActivityState): string {
+  const removed = a.removedIds.length;
+  const failed = a.failIds.size;
+  if (a.kind === 'Injected') return a.status === 'Successful' ? '' : (a.errorMessage ?? '');
+  if (a.status === 'Successful') return `"${removed}" ECS instances are removed.`;
+  if (a.status !== 'Warning') return a.errorMessage ?? 'The scaling activity failed.';
+  const parts = [`"${removed}" ECS instances are removed`];
+  if (failed > 0) parts.push(`"${failed}" ECS instances failed to be removed`);
+  if (a.ignoredIds.length > 0) parts.push(`"${a.ignoredIds.length}" invalid instance IDs were ignored`);
+  return `${parts.join(', ')}.`;
+}
+
+export class ScalingActivities implements EventSource {
+  private readonly activities = new Map<string, ActivityState>();
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly groups: ScalingGroups,
+    private readonly backends: Backends,
+    private readonly settings: Settings,
+  ) {}
+
+  clear(): void {
+    this.activities.clear();
+  }
+
+  list(): Array<ReadonlyDeep<ActivityState>> {
+    return [...this.activities.values()];
+  }
+
+  /** The activity that blocks the group (ScalingActivityInProgress), if any. */
+  inProgress(groupId: string): ReadonlyDeep<ActivityState> | undefined {
+    for (const a of this.activities.values()) if (a.groupId === groupId && a.status === 'InProgress') return a;
+    return undefined;
+  }
+
+  /** 0..99 by elapsed time while InProgress; 100 once ended; 0 when Rejected. */
+  progressOf(a: ReadonlyDeep<ActivityState>, now = this.scheduler.now()): number {
+    if (a.status === 'Rejected') return 0;
+    if (a.status !== 'InProgress') return 100;
+    const span = a.endDueMs - a.startMs;
+    if (span <= 0) return 99;
+    return Math.max(0, Math.min(99, Math.floor(((now - a.startMs) / span) * 100)));
+  }
+
+  /** Accepts a RemoveInstances call: an outcome rule may reject it at once, else the instances stop taking traffic. */
+  startRemoval(req: RemovalRequest): ReadonlyDeep<ActivityState> {
+    const rule = this.settings.takeOutcome(req.instanceIds);
+    const a = this.newRemoval(req);
+    this.activities.set(a.id, a);
+    if (rule?.status === 'Rejected') {
+      this.reject(a, rule);
+      return a;
+    }
+    planOutcome(a, rule);
+    for (const id of a.instanceIds) {
+      const saved = this.groups.beginRemoval(req.group, id, a.id);
+      if (saved) a.saved.set(id, saved);
+    }
+    this.scheduler.schedule();
+    return a;
+  }
+
+  /** Admin: an InProgress activity that only blocks the group for `durationMs`. */
+  startInjected(
+    groupId: string,
+    durationMs: number,
+    finalStatus: ActivityEndStatus = 'Successful',
+  ): ReadonlyDeep<ActivityState> {
+    const now = this.scheduler.now();
+    const a: ActivityState = {
+      id: newActivityId(),
+      groupId,
+      kind: 'Injected',
+      status: 'InProgress',
+      statusMessage: '',
+      description: 'Add "0" ECS instances',
+      cause: `At ${minuteStamp(now)}, a user started a scaling activity (emulator admin).`,
+      startMs: now,
+      endMs: undefined,
+      drainDueMs: now,
+      endDueMs: now + Math.max(0, durationMs),
+      phase: 'deregistered',
+      instanceIds: [],
+      failIds: new Set(),
+      ignoredIds: [],
+      removePolicy: 'release',
+      decreaseDesired: false,
+      plannedStatus: finalStatus,
+      errorCode: finalStatus === 'Successful' ? undefined : 'InternalError',
+      errorMessage: finalStatus === 'Successful' ? undefined : 'Injected failure.',
+      ...activityBookkeeping(),
+    };
+    this.activities.set(a.id, a);
+    this.scheduler.schedule();
+    return a;
+  }
+
+  nextEvent(): DueEvent | undefined {
+    let best: DueEvent | undefined;
+    for (const a of this.activities.values()) {
+      if (a.status !== 'InProgress') continue;
+      const ev: DueEvent =
+        a.phase === 'draining'
+          ? { due: a.drainDueMs, run: () => this.deregister(a) }
+          : { due: a.endDueMs, run: (at) => this.finish(a, at) };
+      if (!best || ev.due < best.due) best = ev;
+    }
+    return best;
+  }
+
+  snapshot(a: ReadonlyDeep<ActivityState>): ActivitySnapshot {
+    const out: ActivitySnapshot = {
+      scalingActivityId: a.id,
+      scalingGroupId: a.groupId,
+      kind: a.kind,
+      statusCode: a.status,
+      progress: this.progressOf(a),
+      instanceIds: [...a.instanceIds],
+      failedInstanceIds: [...a.failIds],
+      ignoredInstanceIds: [...a.ignoredIds],
+      removePolicy: a.removePolicy,
+      startTime: new Date(a.startMs).toISOString(),
+    };
+    if (a.endMs !== undefined) out.endTime = new Date(a.endMs).toISOString();
+    if (a.errorCode !== undefined) out.errorCode = a.errorCode;
+    if (a.errorMessage !== undefined) out.errorMessage = a.errorMessage;
+    return out;
+  }
+
+  snapshots(): ActivitySnapshot[] {
+    return [...this.activities.values()].map((a) => this.snapshot(a));
+  }
+
+  private newRemoval(req: RemovalRequest): ActivityState {
+    const now = this.scheduler.now();
+    const n = req.instanceIds.length;
+    const duration = this.scheduler.scaled(this.settings.timings.activityDurationMs);
+    const drain = Math.min(this.scheduler.scaled(this.settings.timings.essDrainWaitMs), duration);
+    return {
+      id: newActivityId(),
+      groupId: req.group.id,
+      kind: 'RemoveInstances',
+      status: 'InProgress',
+      statusMessage: '',
+      description: `Remove "${n}" ECS instances`,
+      cause: `At ${minuteStamp(now)}, ${n} instance(s) were removed by API call.`,
+      startMs: now,
+      endMs: undefined,
+      drainDueMs: now + drain,
+      endDueMs: now + Math.max(duration, drain),
+      phase: 'draining',
+      instanceIds: [...req.instanceIds],
+      failIds: new Set(),
+      ignoredIds: [...req.ignoredIds],
+      removePolicy: req.removePolicy,
+      decreaseDesired: req.decreaseDesired,
+      plannedStatus: 'Successful',
+      errorCode: undefined,
+      errorMessage: undefined,
+      ...activityBookkeeping(),
+    };
+  }
+
+  /** Rejected: ends at once, having touched nothing. */
+  private reject(a: ActivityState, rule: Readonly<OutcomeRuleState>): void {
+    a.status = 'Rejected';
+    a.phase = 'done';
+    a.endMs = a.startMs;
+    a.errorCode = rule.errorCode ?? 'Rejected';
+    a.errorMessage = rule.errorMessage ?? 'The scaling activity was rejected.';
+    a.statusMessage = a.errorMessage;
+    a.totals = this.groups.totalsOf(a.groupId);
+  }
+
+  /** Drain wait over: ESS deregisters the instances from the attached load balancers. */
+  private deregister(a: ActivityState): void {
+    for (const saved of a.saved.values()) for (const ref of saved.backends) this.backends.deregister(ref);
+    a.phase = 'deregistered';
+  }
+
+  private finish(a: ActivityState, at: number): void {
+    this.settleInstances(a, at);
+    if (a.decreaseDesired) this.groups.decreaseDesired(a.groupId, a.removedIds.length);
+    a.status = a.plannedStatus;
+    a.phase = 'done';
+    a.endMs = at;
+    a.totals = this.groups.totalsOf(a.groupId);
+    a.statusMessage = finalStatusMessage(a);
+  }
+
+  /** Failed instances roll back; the others leave the group (released, stopped or detached). */
+  private settleInstances(a: ActivityState, at: number): void {
+    for (const id of a.instanceIds) {
+      const saved = a.saved.get(id);
+      if (!saved || !this.groups.instance(id)) continue;
+      if (a.failIds.has(id)) {
+        this.groups.rollBack(id, saved);
+        continue;
+      }
+      const fate = this.groups.leave(id, { groupId: a.groupId, activityId: a.id, removePolicy: a.removePolicy, at });
+      if (fate === 'released') a.releasedIds.push(id);
+      else if (fate === 'stopped') a.stoppedIds.push(id);
+      a.removedIds.push(id);
+    }
+  }
+}

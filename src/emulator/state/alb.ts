@@ -1,0 +1,209 @@
+/**
+ * ALB server groups and their asynchronous jobs. UpdateServerGroupServersAttribute only starts a
+ * job; the weights change when the job finishes, and a server is `Configuring` while jobs touching
+ * it are in flight. Jobs finish through the scheduler (`nextEvent`).
+ */
+import { newJobId } from '../ids';
+import type { AlbServerGroupSnapshot, JobSnapshot, Scenario, ScenarioAlbServerGroup } from '../types';
+import type { DueEvent, EventSource, Scheduler } from './clock';
+import type { Settings } from './settings';
+import { backendKey, type ReadonlyDeep } from './shared';
+
+export interface AlbServerState {
+  serverId: string;
+  serverType: string;
+  port: number;
+  weight: number;
+  /** Jobs in flight that touch this server; Status is `Configuring` while > 0. */
+  pendingJobs: number;
+}
+
+export interface AlbGroupState {
+  id: string;
+  name: string;
+  regionId: string;
+  /** Keyed `serverId|port`. */
+  servers: Map<string, AlbServerState>;
+}
+
+/** One server a job changes: `key` is `serverId|port`; `weight` undefined leaves it as it is. */
+export interface JobUpdate {
+  key: string;
+  weight: number | undefined;
+}
+
+export interface JobState {
+  id: string;
+  apiName: string;
+  resourceId: string;
+  status: 'Processing' | 'Succeeded' | 'Failed';
+  createMs: number;
+  modifyMs: number;
+  dueMs: number;
+  updates: JobUpdate[];
+  errorCode: string | undefined;
+  errorMessage: string | undefined;
+}
+
+/** How a server is (re-)registered when it is missing. */
+export interface AlbRegistration {
+  weight: number;
+  serverType: string;
+}
+
+function groupFromScenario(g: ScenarioAlbServerGroup): AlbGroupState {
+  const group: AlbGroupState = { id: g.id, name: g.name ?? g.id, regionId: g.regionId, servers: new Map() };
+  for (const sv of g.servers ?? []) {
+    group.servers.set(backendKey(sv.serverId, sv.port), {
+      serverId: sv.serverId,
+      serverType: sv.serverType ?? 'Ecs',
+      port: sv.port,
+      weight: sv.weight ?? 100,
+      pendingJobs: 0,
+    });
+  }
+  return group;
+}
+
+function groupSnapshot(g: AlbGroupState): AlbServerGroupSnapshot {
+  const servers = [...g.servers.values()].map((s) => ({
+    serverId: s.serverId,
+    serverType: s.serverType,
+    port: s.port,
+    weight: s.weight,
+    status: s.pendingJobs > 0 ? 'Configuring' : 'Available',
+  }));
+  return {
+    serverGroupId: g.id,
+    regionId: g.regionId,
+    status: servers.some((s) => s.status === 'Configuring') ? 'Configuring' : 'Available',
+    servers,
+  };
+}
+
+function jobSnapshot(j: JobState): JobSnapshot {
+  return {
+    jobId: j.id,
+    apiName: j.apiName,
+    resourceId: j.resourceId,
+    status: j.status,
+    createTime: j.createMs,
+    modifyTime: j.modifyMs,
+  };
+}
+
+export class AlbStore implements EventSource {
+  private readonly groups = new Map<string, AlbGroupState>();
+  private readonly jobs = new Map<string, JobState>();
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly settings: Settings,
+  ) {}
+
+  /** Replaces every server group with the scenario's and forgets every job. */
+  load(s: Scenario): void {
+    this.groups.clear();
+    this.jobs.clear();
+    for (const g of s.albServerGroups ?? []) this.groups.set(g.id, groupFromScenario(g));
+  }
+
+  serverGroup(id: string): ReadonlyDeep<AlbGroupState> | undefined {
+    return this.groups.get(id);
+  }
+
+  jobList(): Array<ReadonlyDeep<JobState>> {
+    return [...this.jobs.values()];
+  }
+
+  /** UpdateServerGroupServersAttribute accepted: the servers are Configuring until the job is due. */
+  startWeightJob(groupId: string, updates: readonly JobUpdate[]): ReadonlyDeep<JobState> {
+    const group = this.groups.get(groupId);
+    if (!group) throw new Error(`emulator: no ALB server group ${groupId}`);
+    const now = this.scheduler.now();
+    const job: JobState = {
+      id: newJobId(),
+      apiName: 'UpdateServerGroupServersAttribute',
+      resourceId: group.id,
+      status: 'Processing',
+      createMs: now,
+      modifyMs: now,
+      dueMs: now + this.scheduler.scaled(this.settings.timings.albJobDurationMs),
+      updates: updates.map((u) => ({ ...u })),
+      errorCode: undefined,
+      errorMessage: undefined,
+    };
+    for (const u of job.updates) {
+      const s = group.servers.get(u.key);
+      if (s) s.pendingJobs++;
+    }
+    this.jobs.set(job.id, job);
+    this.scheduler.schedule();
+    return job;
+  }
+
+  nextEvent(): DueEvent | undefined {
+    let best: DueEvent | undefined;
+    for (const j of this.jobs.values()) {
+      if (j.status !== 'Processing') continue;
+      if (!best || j.dueMs < best.due) best = { due: j.dueMs, run: (at) => this.finishJob(j, at) };
+    }
+    return best;
+  }
+
+  // --- registrations ESS manages (see backends.ts) --------------------------------------------
+
+  registerServer(groupId: string, serverId: string, port: number, r: AlbRegistration): void {
+    this.groups.get(groupId)?.servers.set(backendKey(serverId, port), {
+      serverId,
+      serverType: r.serverType,
+      port,
+      weight: r.weight,
+      pendingJobs: 0,
+    });
+  }
+
+  /** Sets the weight of an existing server; with `readdType`, registers it again (that type) if it is gone. */
+  setServerWeight(groupId: string, serverId: string, port: number, weight: number, readdType?: string): void {
+    const s = this.groups.get(groupId)?.servers.get(backendKey(serverId, port));
+    if (s) s.weight = weight;
+    else if (readdType !== undefined) this.registerServer(groupId, serverId, port, { weight, serverType: readdType });
+  }
+
+  deregisterServer(groupId: string, serverId: string, port: number): void {
+    this.groups.get(groupId)?.servers.delete(backendKey(serverId, port));
+  }
+
+  /** A released ECS instance leaves every server group. */
+  purge(serverId: string): void {
+    for (const g of this.groups.values())
+      for (const [k, s] of g.servers) if (s.serverId === serverId) g.servers.delete(k);
+  }
+
+  snapshotGroups(): AlbServerGroupSnapshot[] {
+    return [...this.groups.values()].map(groupSnapshot);
+  }
+
+  snapshotJobs(): JobSnapshot[] {
+    return [...this.jobs.values()].map(jobSnapshot);
+  }
+
+  /** A server removed while the job ran fails the whole job; otherwise every weight applies. */
+  private finishJob(job: JobState, at: number): void {
+    const group = this.groups.get(job.resourceId);
+    const missing = job.updates.filter((u) => !group?.servers.has(u.key));
+    if (missing.length > 0) {
+      job.status = 'Failed';
+      job.errorCode = 'ResourceNotFound.BackendServer';
+      const ids = missing.map((m) => m.key.split('|')[0]).join(', ');
+      job.errorMessage = `The specified resource of BackendServer is not found: ${ids}.`;
+    } else job.status = 'Succeeded';
+    for (const u of job.updates) {
+      const s = group?.servers.get(u.key);
+      if (!s) continue;
+      s.pendingJobs = Math.max(0, s.pendingJobs - 1);
+      if (job.status === 'Succeeded' && u.weight !== undefined) s.weight = u.weight;
+    }
+    job.modifyMs = at;
+  }
+}
