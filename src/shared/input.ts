@@ -136,14 +136,14 @@ const KNOWN_FIELDS = new Set([
   'advanced',
 ]);
 
+type AddProblem = (field: string, problem: string, fix: string) => void;
+
 /**
  * Checks everything that can be checked without the cloud, and fills defaults. Pure and
  * deterministic: the client calls it before starting a run and the workflow calls it again
  * (input may come from any language).
  */
 export function validateInput(raw: unknown): NormalizedInput {
-  const problems: InputProblem[] = [];
-  const add = (field: string, problem: string, fix: string) => problems.push({ field, problem, fix });
   if (!isObject(raw)) {
     throw new InvalidInputError([
       {
@@ -153,13 +153,47 @@ export function validateInput(raw: unknown): NormalizedInput {
       },
     ]);
   }
+  const problems: InputProblem[] = [];
+  const add: AddProblem = (field, problem, fix) => problems.push({ field, problem, fix });
+  checkFieldNames(raw, add);
+  checkScalingGroup(raw, add);
+  const instanceIds = checkInstanceIds(raw.instanceIds, add);
+  const removal = checkRemoval(raw, add);
+  const drain = checkDrain(raw.drain ?? {}, removal.batchSize, add);
+  const onBatchFailure = checkRunControls(raw, add);
+  const advanced = checkAdvanced(raw.advanced ?? {}, add);
+  if (problems.length) throw new InvalidInputError(problems);
+  return {
+    regionId: raw.regionId as string,
+    scalingGroupId: raw.scalingGroupId as string,
+    instanceIds,
+    removePolicy: removal.removePolicy as 'release' | 'recycle',
+    decreaseDesiredCapacity: removal.decrease as boolean,
+    batchSize: removal.batchSize as number,
+    drain: {
+      strategy: drain.strategy as 'weight' | 'standby' | 'none',
+      timeoutSeconds: drain.timeoutSeconds as number,
+      maxDrainedAhead: drain.maxAhead as number,
+    },
+    dryRun: raw.dryRun === true,
+    requireApproval: raw.requireApproval === true,
+    onBatchFailure: onBatchFailure as 'abort' | 'continue',
+    requestId: raw.requestId as string | undefined,
+    reason: raw.reason as string | undefined,
+    advanced: advanced as Required<AdvancedOptions>,
+  };
+}
+
+function checkFieldNames(raw: Record<string, unknown>, add: AddProblem): void {
   for (const k of Object.keys(raw)) {
     if (!KNOWN_FIELDS.has(k))
       add(k, 'is not a known field', `remove it; known fields: ${[...KNOWN_FIELDS].join(', ')}`);
     // null is not "use the default": the JSON Schema rejects it, so the validator does too.
     else if (raw[k] === null) add(k, 'must not be null', 'omit the field to use its default');
   }
-  const { regionId, scalingGroupId, instanceIds } = raw;
+}
+
+function checkScalingGroup({ regionId, scalingGroupId }: Record<string, unknown>, add: AddProblem): void {
   if (typeof regionId !== 'string' || !REGION_RE.test(regionId))
     add('regionId', `must be a region ID, got ${JSON.stringify(regionId)}`, 'use e.g. "cn-hangzhou"');
   if (typeof scalingGroupId !== 'string' || !GROUP_RE.test(scalingGroupId))
@@ -168,33 +202,42 @@ export function validateInput(raw: unknown): NormalizedInput {
       `must be a scaling group ID, got ${JSON.stringify(scalingGroupId)}`,
       'use the ScalingGroupId from the ESS console or DescribeScalingGroups',
     );
-  const ids: string[] = [];
+}
+
+/** The well-formed IDs, each once, in the order given. */
+function checkInstanceIds(instanceIds: unknown, add: AddProblem): string[] {
   if (!Array.isArray(instanceIds) || instanceIds.length === 0) {
     add(
       'instanceIds',
       'must be a non-empty array of ECS instance IDs',
       'list at least one instance ID such as "i-bp1a2b3c4d5e6f7g8h9i"',
     );
-  } else {
-    const seen = new Set<string>();
-    const malformed: string[] = [];
-    const dupes: string[] = [];
-    for (const id of instanceIds) {
-      if (typeof id !== 'string' || !INSTANCE_ID_RE.test(id)) malformed.push(String(id));
-      else if (seen.has(id)) dupes.push(id);
-      else {
-        seen.add(id);
-        ids.push(id);
-      }
-    }
-    if (malformed.length)
-      add(
-        'instanceIds',
-        `malformed instance IDs: ${preview(malformed)}`,
-        'ECS instance IDs look like "i-" followed by lowercase letters and digits',
-      );
-    if (dupes.length) add('instanceIds', `duplicate instance IDs: ${preview(dupes)}`, 'list each instance once');
+    return [];
   }
+  const ids: string[] = [];
+  const seen = new Set<string>();
+  const malformed: string[] = [];
+  const dupes: string[] = [];
+  for (const id of instanceIds) {
+    if (typeof id !== 'string' || !INSTANCE_ID_RE.test(id)) malformed.push(String(id));
+    else if (seen.has(id)) dupes.push(id);
+    else {
+      seen.add(id);
+      ids.push(id);
+    }
+  }
+  if (malformed.length)
+    add(
+      'instanceIds',
+      `malformed instance IDs: ${preview(malformed)}`,
+      'ECS instance IDs look like "i-" followed by lowercase letters and digits',
+    );
+  if (dupes.length) add('instanceIds', `duplicate instance IDs: ${preview(dupes)}`, 'list each instance once');
+  return ids;
+}
+
+/** removePolicy, decreaseDesiredCapacity and batchSize, defaults filled; checked, not yet narrowed. */
+function checkRemoval(raw: Record<string, unknown>, add: AddProblem) {
   const removePolicy = raw.removePolicy ?? DEFAULTS.removePolicy;
   if (removePolicy !== 'release' && removePolicy !== 'recycle')
     add('removePolicy', `must be "release" or "recycle", got ${JSON.stringify(removePolicy)}`, 'omit it for "release"');
@@ -207,16 +250,20 @@ export function validateInput(raw: unknown): NormalizedInput {
       `must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${JSON.stringify(batchSize)}`,
       `RemoveInstances takes at most ${MAX_BATCH_SIZE} instances per call`,
     );
+  return { removePolicy, decrease, batchSize };
+}
 
-  const drainRaw = raw.drain ?? {};
+const DRAIN_FIELDS = ['strategy', 'timeoutSeconds', 'maxDrainedAhead'];
+
+/** The drain options, defaults filled (maxDrainedAhead at least batchSize); checked, not yet narrowed. */
+function checkDrain(drainRaw: unknown, batchSize: unknown, add: AddProblem) {
   let strategy: unknown = DEFAULTS.drainStrategy;
   let timeoutSeconds: unknown = DEFAULTS.drainTimeoutSeconds;
   let maxAhead: unknown = DEFAULTS.maxDrainedAhead;
   if (!isObject(drainRaw)) add('drain', 'must be an object', 'e.g. {"strategy":"weight","timeoutSeconds":300}');
   else {
     for (const k of Object.keys(drainRaw))
-      if (!['strategy', 'timeoutSeconds', 'maxDrainedAhead'].includes(k))
-        add(`drain.${k}`, 'is not a known field', 'known: strategy, timeoutSeconds, maxDrainedAhead');
+      if (!DRAIN_FIELDS.includes(k)) add(`drain.${k}`, 'is not a known field', `known: ${DRAIN_FIELDS.join(', ')}`);
     strategy = drainRaw.strategy ?? strategy;
     timeoutSeconds = drainRaw.timeoutSeconds ?? timeoutSeconds;
     maxAhead =
@@ -240,7 +287,11 @@ export function validateInput(raw: unknown): NormalizedInput {
       `must be an integer of at least batchSize, got ${JSON.stringify(maxAhead)}`,
       'raise it to batchSize or more',
     );
+  return { strategy, timeoutSeconds, maxAhead };
+}
 
+/** dryRun, requireApproval, onBatchFailure, requestId and reason; returns onBatchFailure, default filled. */
+function checkRunControls(raw: Record<string, unknown>, add: AddProblem): unknown {
   for (const f of ['dryRun', 'requireApproval'] as const)
     if (raw[f] !== undefined && typeof raw[f] !== 'boolean') add(f, 'must be a boolean', 'use true or false');
   const onBatchFailure = raw.onBatchFailure ?? DEFAULTS.onBatchFailure;
@@ -254,60 +305,46 @@ export function validateInput(raw: unknown): NormalizedInput {
     add('requestId', 'must be 1–64 printable ASCII characters', 'use e.g. a UUID');
   if (raw.reason !== undefined && (typeof raw.reason !== 'string' || raw.reason.length > 500))
     add('reason', 'must be a string of at most 500 characters', 'shorten it');
+  return onBatchFailure;
+}
 
-  const advRaw = raw.advanced ?? {};
+const ADVANCED_LIMITS: Record<keyof AdvancedOptions, [number, number]> = {
+  pollMinIntervalMs: [10, 600_000],
+  pollMaxIntervalMs: [10, 3_600_000],
+  retryInitialIntervalMs: [10, 600_000],
+  retryMaxIntervalMs: [10, 3_600_000],
+  heartbeatTimeoutSeconds: [1, 3600],
+  maxBatchesPerRun: [1, 10_000],
+};
+
+/** The advanced options over their defaults. */
+function checkAdvanced(advRaw: unknown, add: AddProblem): Record<string, number> {
   const advanced: Record<string, number> = { ...DEFAULTS.advanced };
-  if (!isObject(advRaw)) add('advanced', 'must be an object', 'omit it to use the defaults');
-  else {
-    const limits: Record<keyof AdvancedOptions, [number, number]> = {
-      pollMinIntervalMs: [10, 600_000],
-      pollMaxIntervalMs: [10, 3_600_000],
-      retryInitialIntervalMs: [10, 600_000],
-      retryMaxIntervalMs: [10, 3_600_000],
-      heartbeatTimeoutSeconds: [1, 3600],
-      maxBatchesPerRun: [1, 10_000],
-    };
-    for (const [k, v] of Object.entries(advRaw)) {
-      const lim = limits[k as keyof AdvancedOptions];
-      if (!lim) add(`advanced.${k}`, 'is not a known field', `known: ${Object.keys(limits).join(', ')}`);
-      else if (!intInRange(v, lim[0], lim[1]))
-        add(`advanced.${k}`, `must be an integer from ${lim[0]} to ${lim[1]}`, 'omit it to use the default');
-      else advanced[k] = v;
-    }
-    // Temporal refuses a retry policy whose maximum is below its initial interval.
-    if ((advanced.retryMaxIntervalMs ?? 0) < (advanced.retryInitialIntervalMs ?? 0))
-      add(
-        'advanced.retryMaxIntervalMs',
-        `must be at least retryInitialIntervalMs (${advanced.retryInitialIntervalMs})`,
-        'raise it, or lower retryInitialIntervalMs',
-      );
-    if ((advanced.pollMaxIntervalMs ?? 0) < (advanced.pollMinIntervalMs ?? 0))
-      add(
-        'advanced.pollMaxIntervalMs',
-        `must be at least pollMinIntervalMs (${advanced.pollMinIntervalMs})`,
-        'raise it, or lower pollMinIntervalMs',
-      );
+  if (!isObject(advRaw)) {
+    add('advanced', 'must be an object', 'omit it to use the defaults');
+    return advanced;
   }
-  if (problems.length) throw new InvalidInputError(problems);
-  return {
-    regionId: regionId as string,
-    scalingGroupId: scalingGroupId as string,
-    instanceIds: ids,
-    removePolicy: removePolicy as 'release' | 'recycle',
-    decreaseDesiredCapacity: decrease as boolean,
-    batchSize: batchSize as number,
-    drain: {
-      strategy: strategy as 'weight' | 'standby' | 'none',
-      timeoutSeconds: timeoutSeconds as number,
-      maxDrainedAhead: maxAhead as number,
-    },
-    dryRun: raw.dryRun === true,
-    requireApproval: raw.requireApproval === true,
-    onBatchFailure: onBatchFailure as 'abort' | 'continue',
-    requestId: raw.requestId as string | undefined,
-    reason: raw.reason as string | undefined,
-    advanced: advanced as Required<AdvancedOptions>,
-  };
+  for (const [k, v] of Object.entries(advRaw)) {
+    const lim = ADVANCED_LIMITS[k as keyof AdvancedOptions];
+    if (!lim) add(`advanced.${k}`, 'is not a known field', `known: ${Object.keys(ADVANCED_LIMITS).join(', ')}`);
+    else if (!intInRange(v, lim[0], lim[1]))
+      add(`advanced.${k}`, `must be an integer from ${lim[0]} to ${lim[1]}`, 'omit it to use the default');
+    else advanced[k] = v;
+  }
+  // Temporal refuses a retry policy whose maximum is below its initial interval.
+  if ((advanced.retryMaxIntervalMs ?? 0) < (advanced.retryInitialIntervalMs ?? 0))
+    add(
+      'advanced.retryMaxIntervalMs',
+      `must be at least retryInitialIntervalMs (${advanced.retryInitialIntervalMs})`,
+      'raise it, or lower retryInitialIntervalMs',
+    );
+  if ((advanced.pollMaxIntervalMs ?? 0) < (advanced.pollMinIntervalMs ?? 0))
+    add(
+      'advanced.pollMaxIntervalMs',
+      `must be at least pollMinIntervalMs (${advanced.pollMinIntervalMs})`,
+      'raise it, or lower pollMinIntervalMs',
+    );
+  return advanced;
 }
 
 function preview(list: string[]): string {

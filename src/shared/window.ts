@@ -162,14 +162,14 @@ export function localDate(at: Date, timezone: string): string {
 /** A placeholder instance, only so validateInput checks the pass-through knobs (the real IDs are picked per firing). */
 const PLACEHOLDER_INSTANCE = 'i-windowplaceholder0';
 
+type AddProblem = (field: string, problem: string, fix: string) => void;
+
 /**
  * Checks everything that can be checked without the cloud and fills defaults. Pure and
  * deterministic: the client calls it before creating a schedule, the workflow on every firing.
  * The scale-in knobs are checked by validateInput itself, so both inputs share one set of rules.
  */
 export function validateWindowInput(raw: unknown): NormalizedWindowInput {
-  const problems: InputProblem[] = [];
-  const add = (field: string, problem: string, fix: string) => problems.push({ field, problem, fix });
   if (!isObject(raw)) {
     throw new InvalidWindowInputError([
       {
@@ -179,63 +179,91 @@ export function validateWindowInput(raw: unknown): NormalizedWindowInput {
       },
     ]);
   }
+  const problems: InputProblem[] = [];
+  const add: AddProblem = (field, problem, fix) => problems.push({ field, problem, fix });
   const known = new Set<string>(WINDOW_FIELDS);
   for (const k of Object.keys(raw))
     if (!known.has(k)) add(k, 'is not a known field', `remove it; known fields: ${WINDOW_FIELDS.join(', ')}`);
+  const windowMs = checkEitherOr(raw, WINDOW_LENGTH, add) ?? 0;
+  const target = checkEitherOr(raw, WINDOW_TARGET, add);
+  const selection = checkSelection(raw.selection, add);
+  const timezone = raw.timezone === undefined ? DEFAULT_TIMEZONE : raw.timezone;
+  if (typeof timezone !== 'string' || !isValidTimeZone(timezone))
+    add('timezone', `must be an IANA time zone, got ${JSON.stringify(timezone)}`, 'use e.g. "Asia/Shanghai" or "UTC"');
+  const blackoutDates = raw.blackoutDates === undefined ? [] : checkBlackoutDates(raw.blackoutDates, add);
+  const { passthrough, scaleIn } = checkPassthrough(raw, add, problems);
+  if (problems.length || !scaleIn || !target) throw new InvalidWindowInputError(problems);
+  return {
+    regionId: scaleIn.regionId,
+    scalingGroupId: scaleIn.scalingGroupId,
+    windowMs,
+    target,
+    selection: selection as SelectionPolicy,
+    blackoutDates: blackoutDates.sort(),
+    timezone: timezone as string,
+    passthrough: passthrough as NormalizedWindowInput['passthrough'],
+    scaleIn,
+  };
+}
 
-  // Length: exactly one of windowMinutes / windowSeconds.
-  let windowMs = 0;
-  if (raw.windowMinutes !== undefined && raw.windowSeconds !== undefined)
-    add(
-      'windowMinutes',
-      'and windowSeconds are both set',
-      'give only one: windowMinutes for real windows, windowSeconds for tests',
-    );
-  else if (raw.windowMinutes !== undefined) {
-    if (!intIn(raw.windowMinutes, WINDOW_LIMITS.windowMinutes))
-      add(
-        'windowMinutes',
-        `must be an integer from ${WINDOW_LIMITS.windowMinutes[0]} to ${WINDOW_LIMITS.windowMinutes[1]}, got ${JSON.stringify(raw.windowMinutes)}`,
-        'the window length in minutes, e.g. 120 for two hours',
-      );
-    else windowMs = raw.windowMinutes * 60_000;
-  } else if (raw.windowSeconds !== undefined) {
-    if (!intIn(raw.windowSeconds, WINDOW_LIMITS.windowSeconds))
-      add(
-        'windowSeconds',
-        `must be an integer from ${WINDOW_LIMITS.windowSeconds[0]} to ${WINDOW_LIMITS.windowSeconds[1]}, got ${JSON.stringify(raw.windowSeconds)}`,
-        'the window length in seconds',
-      );
-    else windowMs = raw.windowSeconds * 1000;
-  } else add('windowMinutes', 'is missing', 'give the window length: windowMinutes (or windowSeconds)');
+/** One of two integer fields, each with its limits, turned into the value the window uses. */
+interface EitherOrField<T> {
+  field: keyof typeof WINDOW_LIMITS;
+  fix: string;
+  value: (n: number) => T;
+}
 
-  // How many: exactly one of count / targetCapacity.
-  let target: NormalizedWindowInput['target'] | undefined;
-  if (raw.count !== undefined && raw.targetCapacity !== undefined)
-    add(
-      'count',
-      'and targetCapacity are both set',
-      'give only one: count (remove N instances) or targetCapacity (remove down to N)',
-    );
-  else if (raw.count !== undefined) {
-    if (!intIn(raw.count, WINDOW_LIMITS.count))
-      add(
-        'count',
-        `must be an integer from ${WINDOW_LIMITS.count[0]} to ${WINDOW_LIMITS.count[1]}, got ${JSON.stringify(raw.count)}`,
-        'how many instances to remove per window',
-      );
-    else target = { kind: 'count', count: raw.count };
-  } else if (raw.targetCapacity !== undefined) {
-    if (!intIn(raw.targetCapacity, WINDOW_LIMITS.targetCapacity))
-      add(
-        'targetCapacity',
-        `must be an integer from ${WINDOW_LIMITS.targetCapacity[0]} to ${WINDOW_LIMITS.targetCapacity[1]}, got ${JSON.stringify(raw.targetCapacity)}`,
-        'the TotalCapacity to scale in to (MinSize still applies)',
-      );
-    else target = { kind: 'targetCapacity', targetCapacity: raw.targetCapacity };
-  } else add('count', 'is missing', 'give count (remove N instances) or targetCapacity (remove down to N)');
+interface EitherOr<T> {
+  fields: readonly [EitherOrField<T>, EitherOrField<T>];
+  /** The fix when both are set, and when neither is. */
+  fixBoth: string;
+  fixMissing: string;
+}
 
-  const selection = raw.selection;
+/** Length: exactly one of windowMinutes / windowSeconds. */
+const WINDOW_LENGTH: EitherOr<number> = {
+  fields: [
+    { field: 'windowMinutes', fix: 'the window length in minutes, e.g. 120 for two hours', value: (n) => n * 60_000 },
+    { field: 'windowSeconds', fix: 'the window length in seconds', value: (n) => n * 1000 },
+  ],
+  fixBoth: 'give only one: windowMinutes for real windows, windowSeconds for tests',
+  fixMissing: 'give the window length: windowMinutes (or windowSeconds)',
+};
+
+/** How many: exactly one of count / targetCapacity. */
+const WINDOW_TARGET: EitherOr<NormalizedWindowInput['target']> = {
+  fields: [
+    { field: 'count', fix: 'how many instances to remove per window', value: (n) => ({ kind: 'count', count: n }) },
+    {
+      field: 'targetCapacity',
+      fix: 'the TotalCapacity to scale in to (MinSize still applies)',
+      value: (n) => ({ kind: 'targetCapacity', targetCapacity: n }),
+    },
+  ],
+  fixBoth: 'give only one: count (remove N instances) or targetCapacity (remove down to N)',
+  fixMissing: 'give count (remove N instances) or targetCapacity (remove down to N)',
+};
+
+/** The value of whichever of the two fields is set; undefined (and a problem) when not exactly one is valid. */
+function checkEitherOr<T>(raw: Record<string, unknown>, rule: EitherOr<T>, add: AddProblem): T | undefined {
+  const [first, second] = rule.fields;
+  if (raw[first.field] !== undefined && raw[second.field] !== undefined) {
+    add(first.field, `and ${second.field} are both set`, rule.fixBoth);
+    return undefined;
+  }
+  const given = raw[first.field] !== undefined ? first : raw[second.field] !== undefined ? second : undefined;
+  if (!given) {
+    add(first.field, 'is missing', rule.fixMissing);
+    return undefined;
+  }
+  const v = raw[given.field];
+  const [min, max] = WINDOW_LIMITS[given.field];
+  if (intIn(v, [min, max])) return given.value(v);
+  add(given.field, `must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`, given.fix);
+  return undefined;
+}
+
+function checkSelection(selection: unknown, add: AddProblem): unknown {
   if (typeof selection !== 'string' || !(SELECTION_POLICIES as readonly string[]).includes(selection)) {
     add(
       'selection',
@@ -243,46 +271,45 @@ export function validateWindowInput(raw: unknown): NormalizedWindowInput {
       '"oldest" removes the oldest instances first',
     );
   }
+  return selection;
+}
 
-  const timezone = raw.timezone === undefined ? DEFAULT_TIMEZONE : raw.timezone;
-  if (typeof timezone !== 'string' || !isValidTimeZone(timezone))
-    add('timezone', `must be an IANA time zone, got ${JSON.stringify(timezone)}`, 'use e.g. "Asia/Shanghai" or "UTC"');
-
-  const blackoutDates: string[] = [];
-  if (raw.blackoutDates !== undefined) {
-    if (!Array.isArray(raw.blackoutDates))
-      add('blackoutDates', 'must be an array of "YYYY-MM-DD" dates', 'e.g. ["2026-02-17","2026-10-01"]');
-    else if (raw.blackoutDates.length > WINDOW_LIMITS.blackoutDates[1])
-      add(
-        'blackoutDates',
-        `has ${raw.blackoutDates.length} dates; at most ${WINDOW_LIMITS.blackoutDates[1]}`,
-        'drop past dates',
-      );
-    else {
-      const bad = raw.blackoutDates
-        .filter((d) => typeof d !== 'string' || !isCalendarDate(d))
-        .map((d) => JSON.stringify(d));
-      if (bad.length)
-        add(
-          'blackoutDates',
-          `not calendar dates in YYYY-MM-DD form: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}`,
-          'write dates like "2026-10-01"',
-        );
-      const seen = new Set<string>();
-      const dupes: string[] = [];
-      for (const d of raw.blackoutDates)
-        if (typeof d === 'string') {
-          if (seen.has(d)) dupes.push(d);
-          else {
-            seen.add(d);
-            blackoutDates.push(d);
-          }
-        }
-      if (dupes.length) add('blackoutDates', `duplicate dates: ${dupes.join(', ')}`, 'list each date once');
-    }
+/** The dates, each once (malformed ones are reported and, if strings, kept: the input is rejected anyway). */
+function checkBlackoutDates(dates: unknown, add: AddProblem): string[] {
+  const max = WINDOW_LIMITS.blackoutDates[1];
+  if (!Array.isArray(dates)) {
+    add('blackoutDates', 'must be an array of "YYYY-MM-DD" dates', 'e.g. ["2026-02-17","2026-10-01"]');
+    return [];
   }
+  if (dates.length > max) {
+    add('blackoutDates', `has ${dates.length} dates; at most ${max}`, 'drop past dates');
+    return [];
+  }
+  const bad = dates.filter((d) => typeof d !== 'string' || !isCalendarDate(d)).map((d) => JSON.stringify(d));
+  if (bad.length) {
+    const more = bad.length > 5 ? ` and ${bad.length - 5} more` : '';
+    add(
+      'blackoutDates',
+      `not calendar dates in YYYY-MM-DD form: ${bad.slice(0, 5).join(', ')}${more}`,
+      'write dates like "2026-10-01"',
+    );
+  }
+  const seen = new Set<string>();
+  const dupes: string[] = [];
+  for (const d of dates)
+    if (typeof d === 'string') {
+      if (seen.has(d)) dupes.push(d);
+      else seen.add(d);
+    }
+  if (dupes.length) add('blackoutDates', `duplicate dates: ${dupes.join(', ')}`, 'list each date once');
+  return [...seen];
+}
 
-  // The scale-in knobs (and region/group): validateInput's own rules, with the same field names.
+/**
+ * The scale-in knobs (and region/group), checked by validateInput's own rules with the same field
+ * names; its problems are added to `problems` as they are.
+ */
+function checkPassthrough(raw: Record<string, unknown>, add: AddProblem, problems: InputProblem[]) {
   const passthrough: Record<string, unknown> = {};
   for (const f of PASSTHROUGH_FIELDS) {
     // validateInput reads null as "use the default"; the window's JSON schema does not allow null, so neither does this.
@@ -301,27 +328,7 @@ export function validateWindowInput(raw: unknown): NormalizedWindowInput {
     if (!(e instanceof InvalidInputError)) throw e;
     problems.push(...e.problems);
   }
-
-  // Temporal refuses a retry policy whose maximum is below its initial interval (ValueError at the first activity).
-  if (scaleIn && scaleIn.advanced.retryMaxIntervalMs < scaleIn.advanced.retryInitialIntervalMs) {
-    add(
-      'advanced.retryMaxIntervalMs',
-      `is ${scaleIn.advanced.retryMaxIntervalMs}, below retryInitialIntervalMs ${scaleIn.advanced.retryInitialIntervalMs}`,
-      'raise it, or lower advanced.retryInitialIntervalMs too',
-    );
-  }
-  if (problems.length || !scaleIn || !target) throw new InvalidWindowInputError(problems);
-  return {
-    regionId: scaleIn.regionId,
-    scalingGroupId: scaleIn.scalingGroupId,
-    windowMs,
-    target,
-    selection: selection as SelectionPolicy,
-    blackoutDates: blackoutDates.sort(),
-    timezone: timezone as string,
-    passthrough: passthrough as NormalizedWindowInput['passthrough'],
-    scaleIn,
-  };
+  return { passthrough, scaleIn };
 }
 
 /** The workflow ID prefix of window runs, and the default schedule ID: one window schedule per group. */
