@@ -42,71 +42,60 @@ export interface DescribedError {
  * errors and the Temporal SDK, none of which carries the API key or an AccessKey secret.
  */
 export function describeError(e: unknown): DescribedError {
+  return describeInputOrLookup(e) ?? describeUsage(e) ?? describeRefusal(e) ?? describeUnexpected(e);
+}
+
+/** A described error with no lines under its message. */
+function plain(exit: ExitCode, code: string, message: string, extra: Record<string, unknown> = {}): DescribedError {
+  return { exit, code, message, lines: [], extra };
+}
+
+/** Bad input (exit 2), or a run that is already active or missing (exit 3). */
+function describeInputOrLookup(e: unknown): DescribedError | undefined {
   if (e instanceof InvalidInputError) {
+    const n = e.problems.length;
     return {
       exit: EXIT.usage,
       code: e.code,
-      message: `invalid input (${e.problems.length} problem${e.problems.length === 1 ? '' : 's'}), nothing was started`,
+      message: `invalid input (${n} problem${n === 1 ? '' : 's'}), nothing was started`,
       lines: e.problems.map((p) => `  ${p.field}: ${p.problem} (${p.fix})`),
       listed: true,
       extra: { problems: e.problems },
     };
   }
-  if (e instanceof RunAlreadyActiveError) {
-    return {
-      exit: EXIT.conflictOrNotFound,
-      code: e.code,
-      message: e.message,
-      lines: [],
-      extra: { workflowId: e.workflowId, runId: e.runId ?? null },
-    };
-  }
+  if (e instanceof RunAlreadyActiveError)
+    return plain(EXIT.conflictOrNotFound, e.code, e.message, { workflowId: e.workflowId, runId: e.runId ?? null });
   if (e instanceof RunNotFoundError)
-    return {
-      exit: EXIT.conflictOrNotFound,
-      code: e.code,
-      message: e.message,
-      lines: [],
-      extra: { workflowId: e.workflowId },
-    };
+    return plain(EXIT.conflictOrNotFound, e.code, e.message, { workflowId: e.workflowId });
   if (e instanceof WorkflowNotFoundError)
-    return {
-      exit: EXIT.conflictOrNotFound,
-      code: 'RunNotFound',
-      message: e.message,
-      lines: [],
-      extra: { workflowId: e.workflowId },
-    };
-  if (e instanceof ConfigError)
-    return { exit: EXIT.usage, code: e.code, message: e.message, lines: [], extra: { variable: e.variable } };
+    return plain(EXIT.conflictOrNotFound, 'RunNotFound', e.message, { workflowId: e.workflowId });
+  return undefined;
+}
+
+/** Bad flags or configuration: exit 2. */
+function describeUsage(e: unknown): DescribedError | undefined {
+  if (e instanceof ConfigError) return plain(EXIT.usage, e.code, e.message, { variable: e.variable });
   if (e instanceof CliUsageError)
     return { exit: EXIT.usage, code: e.code, message: e.message, lines: ['  see --help for usage'], extra: {} };
-  if (e instanceof CommanderError)
-    return { exit: EXIT.usage, code: 'Usage', message: e.message.replace(/^error: /, ''), lines: [], extra: {} };
+  if (e instanceof CommanderError) return plain(EXIT.usage, 'Usage', e.message.replace(/^error: /, ''));
+  return undefined;
+}
+
+/** The run failed, ended, or refused the request: exit 1. */
+function describeRefusal(e: unknown): DescribedError | undefined {
   if (e instanceof RunEndedError)
-    return {
-      exit: EXIT.failed,
-      code: e.code,
-      message: e.message,
-      lines: [],
-      extra: { workflowId: e.workflowId, status: e.status },
-    };
-  if (e instanceof ScaleInFailedError)
-    return { exit: EXIT.failed, code: e.code, message: e.message, lines: [], extra: { workflowId: e.workflowId } };
-  if (e instanceof ControlRejectedError)
-    return { exit: EXIT.failed, code: e.code, message: e.message, lines: [], extra: { workflowId: e.workflowId } };
-  if (e instanceof WorkflowUpdateFailedError) {
-    // The workflow's validator said no (already ended, not waiting for approval…): nothing changed.
-    return {
-      exit: EXIT.failed,
-      code: 'Rejected',
-      message: `the run refused: ${e.cause?.message ?? e.message}`,
-      lines: [],
-      extra: {},
-    };
-  }
-  if (e instanceof QueryRejectedError)
-    return { exit: EXIT.failed, code: 'QueryRejected', message: e.message, lines: [], extra: {} };
+    return plain(EXIT.failed, e.code, e.message, { workflowId: e.workflowId, status: e.status });
+  if (e instanceof ScaleInFailedError) return plain(EXIT.failed, e.code, e.message, { workflowId: e.workflowId });
+  if (e instanceof ControlRejectedError) return plain(EXIT.failed, e.code, e.message, { workflowId: e.workflowId });
+  // The workflow's validator said no (already ended, not waiting for approval…): nothing changed.
+  if (e instanceof WorkflowUpdateFailedError)
+    return plain(EXIT.failed, 'Rejected', `the run refused: ${e.cause?.message ?? e.message}`);
+  if (e instanceof QueryRejectedError) return plain(EXIT.failed, 'QueryRejected', e.message);
+  return undefined;
+}
+
+/** Anything else: exit 1, with a hint when Temporal could not be reached. */
+function describeUnexpected(e: unknown): DescribedError {
   const err = e instanceof Error ? e : new Error(String(e));
   const unreachable = /connect|deadline|UNAVAILABLE|ECONNREFUSED/i.test(err.message);
   return {

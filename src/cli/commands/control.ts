@@ -99,42 +99,51 @@ function send(client: ScaleInClient, method: Control, workflowId: string, args: 
 }
 
 export function registerControls(program: Command, io: Io, done: Done): void {
-  for (const c of CONTROLS) {
-    const cmd = program
-      .command(c.name)
-      .summary(c.summary)
-      .description(
-        `${c.description} The request is a Temporal update: it is refused (exit 1) when the run cannot take it, e.g. after it ended.`,
-      );
-    addRunRef(cmd)
-      .option('--by <who>', 'who does it, kept in the history (default: user@host)')
-      .option('--note <text>', 'why, kept in the history')
-      .addHelpText(
-        'after',
-        `
-Examples:
-  $ ess-scale-in ${c.name} ess-scale-in/cn-hangzhou/asg-bp1dk4nm0o5ldvzcpe2v --by alice --note "${c.name === 'approve' ? 'plan checked' : 'change window'}"
-  $ ess-scale-in ${c.name} --region cn-hangzhou --group asg-bp1dk4nm0o5ldvzcpe2v --json`,
-      )
-      .action(async (id: string | undefined, flags: ControlFlags, self: Command) => {
-        const g = globalsOf(self);
-        const workflowId = resolveWorkflowId(id, flags);
-        done(
-          await withClient(g, async (client) => {
-            const state = await invoke(client, c.method, workflowId, controlArgs(flags), c.name);
-            if (g.json) printJson(io, { ok: true, workflowId, action: c.name, state });
-            else io.out(`${workflowId}: ${c.past} (phase ${phaseLabel(state)} when the run took the request)`);
-            return EXIT.ok;
-          }),
-        );
-      });
-  }
+  for (const c of CONTROLS) registerControl(program, c, io, done);
+  registerCancel(program, io, done);
+}
 
+function registerControl(program: Command, c: (typeof CONTROLS)[number], io: Io, done: Done): void {
+  const cmd = program
+    .command(c.name)
+    .summary(c.summary)
+    .description(
+      `${c.description} The request is a Temporal update: it is refused (exit 1) when the run cannot take it, ` +
+        'e.g. after it ended.',
+    );
+  const note = c.name === 'approve' ? 'plan checked' : 'change window';
+  addRunRef(cmd)
+    .option('--by <who>', 'who does it, kept in the history (default: user@host)')
+    .option('--note <text>', 'why, kept in the history')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ ess-scale-in ${c.name} ess-scale-in/cn-hangzhou/asg-bp1dk4nm0o5ldvzcpe2v --by alice --note "${note}"
+  $ ess-scale-in ${c.name} --region cn-hangzhou --group asg-bp1dk4nm0o5ldvzcpe2v --json`,
+    )
+    .action(async (id: string | undefined, flags: ControlFlags, self: Command) => {
+      const g = globalsOf(self);
+      const workflowId = resolveWorkflowId(id, flags);
+      done(
+        await withClient(g, async (client) => {
+          const state = await invoke(client, c.method, workflowId, controlArgs(flags), c.name);
+          if (g.json) printJson(io, { ok: true, workflowId, action: c.name, state });
+          else io.out(`${workflowId}: ${c.past} (phase ${phaseLabel(state)} when the run took the request)`);
+          return EXIT.ok;
+        }),
+      );
+    });
+}
+
+function registerCancel(program: Command, io: Io, done: Done): void {
   const cancel = program
     .command('cancel')
     .summary('cancel a run; drained instances get their traffic back')
     .description(
-      'Cancel a run: no new batch starts, instances drained but not removed get their load-balancer weight back, and a RemoveInstances already accepted by ESS is followed to its end. With --wait, follow the run until it has stopped.',
+      'Cancel a run: no new batch starts, instances drained but not removed get their load-balancer weight ' +
+        'back, and a RemoveInstances already accepted by ESS is followed to its end. With --wait, follow the ' +
+        'run until it has stopped.',
     );
   addRunRef(cancel)
     .option('--wait', 'wait until the run has stopped and print what was done')
@@ -148,28 +157,28 @@ Examples:
     .action(async (id: string | undefined, flags: RunRef & { wait?: boolean }, self: Command) => {
       const g = globalsOf(self);
       const workflowId = resolveWorkflowId(id, flags);
-      done(
-        await withClient(g, async (client) => {
-          // The server accepts a cancel of a closed run without complaint; say it ended instead.
-          const desc = await client
-            .handle(workflowId)
-            .describe()
-            .catch((e: unknown) => {
-              throw e instanceof WorkflowNotFoundError ? new RunNotFoundError(workflowId) : e;
-            });
-          if (desc.status.name !== 'RUNNING') throw new RunEndedError(workflowId, desc.status.name, 'cancel');
-          await client.cancel(workflowId);
-          if (!flags.wait) {
-            if (g.json) printJson(io, { ok: true, workflowId, action: 'cancel', requested: true });
-            else io.out(`${workflowId}: cancellation requested; follow it with: ess-scale-in watch ${workflowId}`);
-            return EXIT.ok;
-          }
-          const end = await followRun(client, workflowId, io, { bar: g.json !== true });
-          // Asked to stop and it stopped: success for this command, whatever the run's own outcome.
-          if (g.json) printJson(io, { ok: true, workflowId, action: 'cancel', run: endJson(end) });
-          else reportEnd(io, end, false);
-          return EXIT.ok;
-        }),
-      );
+      done(await withClient(g, (client) => cancelRun(client, workflowId, flags.wait === true, io, g.json === true)));
     });
+}
+
+async function cancelRun(client: ScaleInClient, workflowId: string, wait: boolean, io: Io, json: boolean) {
+  // The server accepts a cancel of a closed run without complaint; say it ended instead.
+  const desc = await client
+    .handle(workflowId)
+    .describe()
+    .catch((e: unknown) => {
+      throw e instanceof WorkflowNotFoundError ? new RunNotFoundError(workflowId) : e;
+    });
+  if (desc.status.name !== 'RUNNING') throw new RunEndedError(workflowId, desc.status.name, 'cancel');
+  await client.cancel(workflowId);
+  if (!wait) {
+    if (json) printJson(io, { ok: true, workflowId, action: 'cancel', requested: true });
+    else io.out(`${workflowId}: cancellation requested; follow it with: ess-scale-in watch ${workflowId}`);
+    return EXIT.ok;
+  }
+  const end = await followRun(client, workflowId, io, { bar: !json });
+  // Asked to stop and it stopped: success for this command, whatever the run's own outcome.
+  if (json) printJson(io, { ok: true, workflowId, action: 'cancel', run: endJson(end) });
+  else reportEnd(io, end, false);
+  return EXIT.ok;
 }

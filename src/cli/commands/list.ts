@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { ScaleInClient } from '../../client';
 import {
   SA_INSTANCES_REMOVED,
   SA_INSTANCES_TOTAL,
@@ -37,7 +38,8 @@ export function registerList(program: Command, io: Io, done: Done): void {
     .command('list')
     .summary('list scale-in runs, newest first')
     .description(
-      'List scale-in runs (workflow type scaleIn) from Temporal visibility, newest first, with their status, phase (EssPhase) and start time. Filters use the EssScalingGroupId and EssRegionId search attributes.',
+      'List scale-in runs (workflow type scaleIn) from Temporal visibility, newest first, with their status, ' +
+        'phase (EssPhase) and start time. Filters use the EssScalingGroupId and EssRegionId search attributes.',
     )
     .option('--group <scalingGroupId>', 'only runs of this scaling group')
     .option('--region <regionId>', 'only runs in this region')
@@ -59,44 +61,54 @@ Examples:
       const query = visibilityQuery(flags);
       done(
         await withClient(g, async (client) => {
-          const runs: Array<{
-            workflowId: string;
-            runId: string;
-            status: string;
-            phase: string | null;
-            startTime: string;
-            closeTime: string | null;
-            removed: number | null;
-            total: number | null;
-          }> = [];
-          for await (const w of client.client.workflow.list({ query })) {
-            const sa = w.typedSearchAttributes;
-            runs.push({
-              workflowId: w.workflowId,
-              runId: w.runId,
-              status: w.status.name,
-              phase: sa.get(SA_PHASE) ?? null,
-              startTime: w.startTime.toISOString(),
-              closeTime: w.closeTime?.toISOString() ?? null,
-              removed: sa.get(SA_INSTANCES_REMOVED) ?? null,
-              total: sa.get(SA_INSTANCES_TOTAL) ?? null,
-            });
-            if (runs.length >= limit) break;
-          }
+          const runs = await listRuns(client, query, limit);
           if (g.json) printJson(io, { ok: true, query, runs });
           else if (!runs.length) io.err(`no scale-in runs match ${query}`);
-          else {
-            const rows = runs.map((r) => [
-              r.workflowId,
-              r.status,
-              r.phase ?? '-',
-              r.total === null ? '-' : `${r.removed ?? 0}/${r.total}`,
-              r.startTime.replace(/\.\d{3}Z$/, 'Z'),
-            ]);
-            io.out(renderTable(['ID', 'STATUS', 'PHASE', 'REMOVED', 'STARTED'], rows).join('\n'));
-          }
+          else io.out(runTable(runs));
           return EXIT.ok;
         }),
       );
     });
+}
+
+/** One run as `list --json` prints it. */
+interface ListedRun {
+  workflowId: string;
+  runId: string;
+  status: string;
+  phase: string | null;
+  startTime: string;
+  closeTime: string | null;
+  removed: number | null;
+  total: number | null;
+}
+
+async function listRuns(client: ScaleInClient, query: string, limit: number): Promise<ListedRun[]> {
+  const runs: ListedRun[] = [];
+  for await (const w of client.client.workflow.list({ query })) {
+    const sa = w.typedSearchAttributes;
+    runs.push({
+      workflowId: w.workflowId,
+      runId: w.runId,
+      status: w.status.name,
+      phase: sa.get(SA_PHASE) ?? null,
+      startTime: w.startTime.toISOString(),
+      closeTime: w.closeTime?.toISOString() ?? null,
+      removed: sa.get(SA_INSTANCES_REMOVED) ?? null,
+      total: sa.get(SA_INSTANCES_TOTAL) ?? null,
+    });
+    if (runs.length >= limit) break;
+  }
+  return runs;
+}
+
+function runTable(runs: readonly ListedRun[]): string {
+  const rows = runs.map((r) => [
+    r.workflowId,
+    r.status,
+    r.phase ?? '-',
+    r.total === null ? '-' : `${r.removed ?? 0}/${r.total}`,
+    r.startTime.replace(/\.\d{3}Z$/, 'Z'),
+  ]);
+  return renderTable(['ID', 'STATUS', 'PHASE', 'REMOVED', 'STARTED'], rows).join('\n');
 }

@@ -5,11 +5,19 @@ import { loadEmulatorCli, loadWorker } from '../lazy';
 
 /** `worker` and `emulator` run until a signal; loaded lazily so other commands start fast. */
 export function registerProcesses(program: Command, io: Io, done: Done): void {
+  registerWorker(program, io, done);
+  registerEmulator(program, io, done);
+}
+
+function registerWorker(program: Command, io: Io, done: Done): void {
   program
     .command('worker')
     .summary('run a worker (activities + workflows) until Ctrl-C')
     .description(
-      'Run the ess-scale-in worker on the configured task queue until SIGINT/SIGTERM (graceful: running activities get 30 s). Alibaba Cloud credentials come from the default chain (ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, CLI profile, ECS RAM role…); ESS_ENDPOINT, SLB_ENDPOINT, ALB_ENDPOINT override the endpoints (e.g. the emulator).',
+      'Run the ess-scale-in worker on the configured task queue until SIGINT/SIGTERM (graceful: running ' +
+        'activities get 30 s). Alibaba Cloud credentials come from the default chain ' +
+        '(ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, CLI profile, ECS RAM role…); ESS_ENDPOINT, SLB_ENDPOINT, ' +
+        'ALB_ENDPOINT override the endpoints (e.g. the emulator).',
     )
     .addHelpText(
       'after',
@@ -28,12 +36,15 @@ Examples:
       if (g.json) printJson(io, { ok: true, worker: 'running', ...where });
       else
         io.err(
-          `ess-scale-in worker polling task queue "${where.taskQueue}" in namespace "${where.namespace}" at ${where.address}; Ctrl-C stops it`,
+          `ess-scale-in worker polling task queue "${where.taskQueue}" in namespace "${where.namespace}" ` +
+            `at ${where.address}; Ctrl-C stops it`,
         );
       await stopped;
       done(EXIT.ok);
     });
+}
 
+function registerEmulator(program: Command, io: Io, done: Done): void {
   program
     .command('emulator')
     .summary('run the ESS / SLB / ALB API emulator (see `ess-scale-in emulator --help`)')

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { RunNotFoundError, type ProgressSnapshot } from '../../client';
+import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
+import { RunNotFoundError, type ProgressSnapshot, type ScaleInClient } from '../../client';
 import { globalsOf, withClient } from '../connect';
 import { queryProgress } from '../follow';
 import { statusLines, type ServerView } from '../format';
@@ -13,7 +13,8 @@ export function registerStatus(program: Command, io: Io, done: Done): void {
     .command('status')
     .summary('show where a run stands (progress query)')
     .description(
-      'Show the phase, counts and batches of a run, from its `progress` query. When no worker answers the query, the server-side status and search attributes are shown instead.',
+      'Show the phase, counts and batches of a run, from its `progress` query. When no worker answers the ' +
+        'query, the server-side status and search attributes are shown instead.',
     );
   addRunRef(cmd)
     .addHelpText(
@@ -26,62 +27,76 @@ Examples:
     .action(async (id: string | undefined, ref: RunRef, self: Command) => {
       const g = globalsOf(self);
       const workflowId = resolveWorkflowId(id, ref);
-      done(
-        await withClient(g, async (client) => {
-          const desc = await client
-            .handle(workflowId)
-            .describe()
-            .catch((e: unknown) => {
-              throw e instanceof WorkflowNotFoundError ? new RunNotFoundError(workflowId) : e;
-            });
-          const server: ServerView = {
-            status: desc.status.name,
-            startTime: desc.startTime,
-            closeTime: desc.closeTime,
-            taskQueue: desc.taskQueue,
-          };
-          const searchAttributes = Object.fromEntries(
-            desc.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]),
-          );
-          let progress: ProgressSnapshot | undefined;
-          let progressError: string | undefined;
-          try {
-            progress = await queryProgress(client, workflowId);
-          } catch (e) {
-            progressError = e instanceof Error ? e.message : String(e);
-          }
-          if (g.json) {
-            printJson(io, {
-              ok: true,
-              workflowId,
-              runId: desc.runId,
-              status: desc.status.name,
-              startTime: desc.startTime,
-              closeTime: desc.closeTime ?? null,
-              taskQueue: desc.taskQueue,
-              searchAttributes,
-              progress: progress ?? null,
-              progressError: progressError ?? null,
-            });
-          } else if (progress) {
-            io.out(statusLines(workflowId, progress, server).join('\n'));
-          } else {
-            io.out(
-              renderPairs([
-                ['Workflow', workflowId],
-                [
-                  'Execution',
-                  `${server.status}, started ${desc.startTime.toISOString()}, task queue ${desc.taskQueue}`,
-                ],
-                ...Object.entries(searchAttributes).map(([k, v]) => [k, String(v)] as [string, string]),
-              ]).join('\n'),
-            );
-            io.err(
-              `(no answer to the progress query: ${progressError ?? '?'}; is a worker polling task queue "${desc.taskQueue}"?)`,
-            );
-          }
-          return EXIT.ok;
-        }),
-      );
+      done(await withClient(g, (client) => showStatus(client, workflowId, io, g.json === true)));
     });
+}
+
+/** What the server knows of a run, and its progress query's answer when a worker gives one. */
+interface RunStatus {
+  workflowId: string;
+  desc: WorkflowExecutionDescription;
+  searchAttributes: Record<string, unknown>;
+  progress: ProgressSnapshot | undefined;
+  progressError: string | undefined;
+}
+
+async function showStatus(client: ScaleInClient, workflowId: string, io: Io, json: boolean): Promise<number> {
+  const desc = await client
+    .handle(workflowId)
+    .describe()
+    .catch((e: unknown) => {
+      throw e instanceof WorkflowNotFoundError ? new RunNotFoundError(workflowId) : e;
+    });
+  const searchAttributes = Object.fromEntries(desc.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]));
+  let progress: ProgressSnapshot | undefined;
+  let progressError: string | undefined;
+  try {
+    progress = await queryProgress(client, workflowId);
+  } catch (e) {
+    progressError = e instanceof Error ? e.message : String(e);
+  }
+  const run: RunStatus = { workflowId, desc, searchAttributes, progress, progressError };
+  if (json) printStatusJson(io, run);
+  else printStatus(io, run);
+  return EXIT.ok;
+}
+
+function printStatusJson(io: Io, { workflowId, desc, searchAttributes, progress, progressError }: RunStatus): void {
+  printJson(io, {
+    ok: true,
+    workflowId,
+    runId: desc.runId,
+    status: desc.status.name,
+    startTime: desc.startTime,
+    closeTime: desc.closeTime ?? null,
+    taskQueue: desc.taskQueue,
+    searchAttributes,
+    progress: progress ?? null,
+    progressError: progressError ?? null,
+  });
+}
+
+/** The progress when a worker answered; otherwise what the server knows, and why that is all. */
+function printStatus(io: Io, { workflowId, desc, searchAttributes, progress, progressError }: RunStatus): void {
+  const server: ServerView = {
+    status: desc.status.name,
+    startTime: desc.startTime,
+    closeTime: desc.closeTime,
+    taskQueue: desc.taskQueue,
+  };
+  if (progress) {
+    io.out(statusLines(workflowId, progress, server).join('\n'));
+    return;
+  }
+  io.out(
+    renderPairs([
+      ['Workflow', workflowId],
+      ['Execution', `${server.status}, started ${desc.startTime.toISOString()}, task queue ${desc.taskQueue}`],
+      ...Object.entries(searchAttributes).map(([k, v]) => [k, String(v)] as [string, string]),
+    ]).join('\n'),
+  );
+  io.err(
+    `(no answer to the progress query: ${progressError ?? '?'}; ` +
+      `is a worker polling task queue "${desc.taskQueue}"?)`,
+  );
 }
