@@ -1,0 +1,382 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
+import { createActivities } from '../../../src/activities';
+import { runPreflight } from '../../../src/activities/preflight';
+import type { ScalingGroup } from '../../../src/aliyun/types';
+import type { NormalizedInput } from '../../../src/shared/input';
+import type { Plan } from '../../../src/shared/progress';
+import { activityEnv, rejectionOf } from './activity-env';
+import { FakeCloud, apiError, instance, instances, loadBalancer, scalingGroup, vServerGroup } from './fake-cloud';
+
+const R = 'cn-hangzhou';
+const IDS = ['i-1', 'i-2', 'i-3'];
+const NO_LBS = { clbIds: [], vServerGroups: [], albServerGroupIds: [] };
+
+function input(over: Partial<NormalizedInput> = {}): NormalizedInput {
+  return {
+    regionId: R,
+    scalingGroupId: 'asg-1',
+    instanceIds: IDS,
+    removePolicy: 'release',
+    decreaseDesiredCapacity: true,
+    batchSize: 2,
+    drain: { strategy: 'weight', timeoutSeconds: 300, maxDrainedAhead: 100 },
+    dryRun: false,
+    requireApproval: false,
+    onBatchFailure: 'abort',
+    requestId: undefined,
+    reason: undefined,
+    advanced: {
+      pollMinIntervalMs: 2000,
+      pollMaxIntervalMs: 30_000,
+      retryInitialIntervalMs: 2000,
+      retryMaxIntervalMs: 60_000,
+      heartbeatTimeoutSeconds: 10,
+      maxBatchesPerRun: 100,
+    },
+    ...over,
+  };
+}
+
+/** A cloud with `group` and the instances; every attached load balancer exists and is active. */
+function cloudWith(group: Partial<ScalingGroup> | undefined, members = IDS.map((id) => instance(id))): FakeCloud {
+  return new FakeCloud()
+    .always('ess.describeScalingGroup', group && scalingGroup(group))
+    .always('ess.describeScalingInstances', instances(...members))
+    .always('clb.describeLoadBalancerAttribute', (_r, id) => loadBalancer(id))
+    .always('clb.describeVServerGroupAttribute', (_r, id) => vServerGroup(id))
+    .always('alb.listServerGroupServers', (_r, id) => ({ requestId: `req-${id}`, servers: [] }));
+}
+
+const preflight = (cloud: FakeCloud, over: Partial<NormalizedInput> = {}) =>
+  runPreflight(cloud.client, { input: input(over) }, undefined);
+
+describe('preflight: the happy plan', () => {
+  it('reads the group, its instances and each attached load balancer once, and plans the run', async () => {
+    const cloud = cloudWith(
+      {
+        minSize: 2,
+        totalCapacity: 10,
+        desiredCapacity: 10,
+        loadBalancerIds: ['lb-1'],
+        // A vserver group or ALB server group attached on two ports is one group to drain.
+        vServerGroups: [
+          { loadBalancerId: 'lb-1', vServerGroupId: 'rsp-1', port: 80, weight: 100 },
+          { loadBalancerId: 'lb-1', vServerGroupId: 'rsp-1', port: 443, weight: 100 },
+        ],
+        albServerGroups: [
+          { albServerGroupId: 'sgp-1', port: 80, weight: 100 },
+          { albServerGroupId: 'sgp-1', port: 443, weight: 100 },
+        ],
+      },
+      [instance('i-1'), instance('i-2', { lifecycleState: 'Standby' }), instance('i-3', { lifecycleState: 'Stopped' })],
+    );
+    const a = activityEnv();
+    const res = await a.env.run(createActivities({ cloud: cloud.client }).preflight, { input: input() });
+
+    expect(res).toEqual({
+      problems: [],
+      plan: {
+        group: {
+          scalingGroupId: 'asg-1',
+          scalingGroupName: 'web',
+          lifecycleState: 'Active',
+          minSize: 2,
+          maxSize: 100,
+          totalCapacity: 10,
+          desiredCapacity: 10,
+          scalingPolicy: 'release',
+        },
+        instanceCount: 3,
+        batchCount: 2,
+        batchSize: 2,
+        capacityAfter: 7,
+        drainStrategy: 'weight',
+        drainTimeoutSeconds: 300,
+        loadBalancers: {
+          clbIds: ['lb-1'],
+          vServerGroups: [{ loadBalancerId: 'lb-1', vServerGroupId: 'rsp-1' }],
+          albServerGroupIds: ['sgp-1'],
+        },
+        alreadyStandby: ['i-2'],
+        warnings: [],
+      } satisfies Plan,
+    });
+    const opts = { signal: a.signal };
+    expect(cloud.calls).toEqual([
+      { op: 'ess.describeScalingGroup', args: [R, 'asg-1', opts] },
+      { op: 'ess.describeScalingInstances', args: [{ regionId: R, scalingGroupId: 'asg-1', instanceIds: IDS }, opts] },
+      { op: 'clb.describeLoadBalancerAttribute', args: [R, 'lb-1', opts] },
+      { op: 'clb.describeVServerGroupAttribute', args: [R, 'rsp-1', opts] },
+      { op: 'alb.listServerGroupServers', args: [R, 'sgp-1', opts] },
+    ]);
+  });
+
+  it('reads the whole group once for more than 200 instances instead of filtering by ID', async () => {
+    const ids = Array.from({ length: 201 }, (_, k) => `i-${k}`);
+    const cloud = cloudWith(
+      { totalCapacity: 300 },
+      ids.map((id) => instance(id)),
+    );
+    const res = await preflight(cloud, { instanceIds: ids, batchSize: 20 });
+
+    expect(res.problems).toEqual([]);
+    expect(res.plan).toMatchObject({ instanceCount: 201, batchCount: 11, capacityAfter: 99 });
+    expect(cloud.argsOf('ess.describeScalingInstances')).toEqual([
+      [{ regionId: R, scalingGroupId: 'asg-1' }, { signal: undefined }],
+    ]);
+
+    const twoHundred = cloudWith({ totalCapacity: 300 }, []);
+    await preflight(twoHundred, { instanceIds: ids.slice(0, 200), batchSize: 20 });
+    expect(twoHundred.argsOf('ess.describeScalingInstances')[0]?.[0].instanceIds).toEqual(ids.slice(0, 200));
+  });
+});
+
+describe('preflight: what it refuses', () => {
+  it('stops at a group that does not exist, with an empty plan', async () => {
+    const cloud = cloudWith(undefined);
+    const res = await preflight(cloud);
+
+    expect(res).toEqual({
+      problems: [
+        {
+          field: 'scalingGroupId',
+          problem: 'scaling group asg-1 does not exist in region cn-hangzhou',
+          fix: 'check regionId and scalingGroupId (DescribeScalingGroups)',
+        },
+      ],
+      plan: {
+        group: {
+          scalingGroupId: 'asg-1',
+          scalingGroupName: '',
+          lifecycleState: 'NotFound',
+          minSize: 0,
+          maxSize: 0,
+          totalCapacity: 0,
+          desiredCapacity: undefined,
+          scalingPolicy: '',
+        },
+        instanceCount: 3,
+        batchCount: 2,
+        batchSize: 2,
+        capacityAfter: 0,
+        drainStrategy: 'weight',
+        drainTimeoutSeconds: 300,
+        loadBalancers: NO_LBS,
+        alreadyStandby: [],
+        warnings: [],
+      },
+    });
+    expect(cloud.ops()).toEqual(['ess.describeScalingGroup']);
+  });
+
+  it('refuses a group that is not Active, and goes on checking the rest', async () => {
+    const cloud = cloudWith({ lifecycleState: 'Inactive' }, [instance('i-1'), instance('i-2')]);
+    const res = await preflight(cloud);
+
+    expect(res.problems).toEqual([
+      {
+        field: 'scalingGroupId',
+        problem: 'scaling group asg-1 is Inactive, not Active',
+        fix: 'enable the group (EnableScalingGroup) and start again',
+      },
+      expect.objectContaining({ field: 'instanceIds', instanceIds: ['i-3'] }),
+    ]);
+    expect(res.plan.group.lifecycleState).toBe('Inactive');
+  });
+
+  it('names the instances not in the group, counting members of another group as not in it', async () => {
+    const cloud = cloudWith({}, [
+      instance('i-1', { scalingGroupId: 'asg-other' }),
+      // The API leaves the group ID out in some answers: still a member.
+      instance('i-2', { scalingGroupId: '' }),
+    ]);
+    const res = await preflight(cloud);
+
+    expect(res.problems).toEqual([
+      {
+        field: 'instanceIds',
+        instanceIds: ['i-1', 'i-3'],
+        problem: '2 instance(s) are not in scaling group asg-1: i-1, i-3',
+        fix: 'remove them from the request (DescribeScalingInstances lists the members)',
+      },
+    ]);
+  });
+
+  it('shows the first ten of a long list and counts the rest', async () => {
+    const ids = Array.from({ length: 12 }, (_, k) => `i-${k}`);
+    const res = await preflight(cloudWith({ totalCapacity: 20 }, []), { instanceIds: ids });
+
+    expect(res.problems[0]?.problem).toBe(
+      '12 instance(s) are not in scaling group asg-1: i-0, i-1, i-2, i-3, i-4, i-5, i-6, i-7, i-8, i-9 and 2 more',
+    );
+  });
+
+  it('refuses instances in a state RemoveInstances rejects, one problem per state with its own fix', async () => {
+    const ids = ['i-1', 'i-2', 'i-3', 'i-4', 'i-5', 'i-6'];
+    const cloud = cloudWith({}, [
+      instance('i-1', { lifecycleState: 'Protected' }),
+      instance('i-2', { lifecycleState: 'Removing' }),
+      instance('i-3', { lifecycleState: 'Pending' }),
+      instance('i-4', { lifecycleState: 'Protected' }),
+      instance('i-5', { lifecycleState: 'Removing:Wait' }),
+      instance('i-6', { lifecycleState: 'InService' }),
+    ]);
+    const res = await preflight(cloud, { instanceIds: ids });
+
+    expect(res.problems).toEqual([
+      {
+        field: 'instanceIds',
+        instanceIds: ['i-1', 'i-4'],
+        problem: '2 instance(s) are Protected, which cannot be removed: i-1, i-4',
+        fix: 'remove the protection (SetInstancesProtection) first, or leave them out',
+      },
+      {
+        field: 'instanceIds',
+        instanceIds: ['i-2'],
+        problem: '1 instance(s) are Removing, which cannot be removed: i-2',
+        fix: 'they are already being removed; leave them out',
+      },
+      {
+        field: 'instanceIds',
+        instanceIds: ['i-3'],
+        problem: '1 instance(s) are Pending, which cannot be removed: i-3',
+        fix: 'wait until they are InService, or leave them out',
+      },
+      {
+        field: 'instanceIds',
+        instanceIds: ['i-5'],
+        problem: '1 instance(s) are Removing:Wait, which cannot be removed: i-5',
+        fix: 'they are already being removed; leave them out',
+      },
+    ]);
+  });
+
+  it('refuses to take TotalCapacity below MinSize, saying how many may go', async () => {
+    const res = await preflight(cloudWith({ totalCapacity: 4, minSize: 2 }));
+    expect(res.problems).toEqual([
+      {
+        field: 'instanceIds',
+        problem: 'removing 3 instance(s) would take TotalCapacity from 4 to 1, below MinSize 2',
+        fix: 'remove at most 2 instance(s), or lower MinSize first',
+      },
+    ]);
+    expect(res.plan.capacityAfter).toBe(1);
+
+    const under = await preflight(cloudWith({ totalCapacity: 3, minSize: 5 }));
+    expect(under.problems[0]?.fix).toBe('remove at most 0 instance(s), or lower MinSize first');
+  });
+
+  it('refuses removePolicy recycle on a group whose ScalingPolicy is not recycle', async () => {
+    const res = await preflight(cloudWith({ scalingPolicy: 'release' }), { removePolicy: 'recycle' });
+    expect(res.problems).toEqual([
+      {
+        field: 'removePolicy',
+        problem: '"recycle" needs a group whose ScalingPolicy is recycle; asg-1 has "release"',
+        fix: 'use removePolicy "release", or change the group\'s ScalingPolicy',
+      },
+    ]);
+    const ok = await preflight(cloudWith({ scalingPolicy: 'recycle' }), { removePolicy: 'recycle' });
+    expect(ok.problems).toEqual([]);
+  });
+});
+
+describe('preflight: attached load balancers', () => {
+  const attached = {
+    loadBalancerIds: ['lb-1', 'lb-2'],
+    vServerGroups: [{ loadBalancerId: 'lb-1', vServerGroupId: 'rsp-1', port: 80, weight: 100 }],
+    albServerGroups: [{ albServerGroupId: 'sgp-1', port: 80, weight: 100 }],
+  };
+
+  it('refuses a CLB that is not active, and any attached group that does not exist', async () => {
+    const cloud = cloudWith(attached)
+      .script('clb.describeLoadBalancerAttribute', loadBalancer('lb-1', [], 'inactive'))
+      .script('clb.describeLoadBalancerAttribute', apiError('InvalidLoadBalancerId.NotFound', 400))
+      .script('clb.describeVServerGroupAttribute', apiError('InvalidVServerGroupId.NotFound', 400))
+      .script('alb.listServerGroupServers', apiError('ResourceNotFound.ServerGroup', 404));
+    const res = await preflight(cloud);
+
+    expect(res.problems).toEqual([
+      {
+        field: 'drain',
+        problem:
+          'load balancer lb-1 is inactive; ESS rejects removals while it is not active (IncorrectLoadBalancerStatus)',
+        fix: 'start lb-1 or detach it from the group',
+      },
+      {
+        field: 'drain',
+        problem: 'load balancer lb-2 attached to the group was not found',
+        fix: 'detach lb-2 from the group (DetachLoadBalancers)',
+      },
+      {
+        field: 'drain',
+        problem: 'vserver group rsp-1 attached to the group was not found',
+        fix: 'detach it from the group (DetachVServerGroups)',
+      },
+      {
+        field: 'drain',
+        problem: 'ALB server group sgp-1 attached to the group was not found',
+        fix: 'detach it from the group (DetachAlbServerGroups)',
+      },
+    ]);
+  });
+
+  it.each([
+    ['InvalidParameter.VServerGroupId', 400],
+    ['ResourceNotFound.VServerGroup', 404],
+    ['SomeOther.NotFound', 404],
+  ])('takes %s (HTTP %i) for a missing group', async (code, status) => {
+    const cloud = cloudWith(attached).script('clb.describeVServerGroupAttribute', apiError(code, status));
+    const res = await preflight(cloud);
+    expect(res.problems.map((p) => p.problem)).toEqual(['vserver group rsp-1 attached to the group was not found']);
+  });
+
+  it.each([
+    [
+      'clb.describeLoadBalancerAttribute',
+      apiError('Throttling.User', 400, { action: 'DescribeLoadBalancerAttribute' }),
+    ],
+    ['clb.describeVServerGroupAttribute', apiError('InternalError', 500, { action: 'DescribeVServerGroupAttribute' })],
+    ['alb.listServerGroupServers', apiError('Forbidden', 403, { action: 'ListServerGroupServers' })],
+  ] as const)('lets other errors of %s through, for the retry policy', async (op, error) => {
+    const cloud = cloudWith(attached).script(op, error);
+    expect(await rejectionOf(preflight(cloud))).toBe(error);
+  });
+
+  it('translates them at the activity boundary', async () => {
+    const cloud = cloudWith(attached).script(
+      'clb.describeLoadBalancerAttribute',
+      apiError('Throttling.User', 400, { action: 'DescribeLoadBalancerAttribute' }),
+    );
+    const a = activityEnv();
+    const failure = await rejectionOf(
+      a.env.run(createActivities({ cloud: cloud.client }).preflight, { input: input() }),
+    );
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: 'Throttling.User', nonRetryable: false, nextRetryDelay: 5000 });
+  });
+});
+
+describe('preflight: warnings', () => {
+  it('warns that a weight drain has nothing to drain without load balancers (a standby drain has)', async () => {
+    expect((await preflight(cloudWith({}))).plan.warnings).toEqual([
+      'the group has no attached load balancer: nothing to drain',
+    ]);
+    const standby = { strategy: 'standby', timeoutSeconds: 300, maxDrainedAhead: 100 } as const;
+    expect((await preflight(cloudWith({}), { drain: standby })).plan.warnings).toEqual([]);
+  });
+
+  it('warns about attached RDS instances and about replacements when DesiredCapacity is kept', async () => {
+    const cloud = cloudWith({ loadBalancerIds: ['lb-1'], dbInstanceIds: ['rm-1', 'rm-2'], desiredCapacity: 10 });
+    const res = await preflight(cloud, { decreaseDesiredCapacity: false });
+    expect(res.problems).toEqual([]);
+    expect(res.plan.warnings).toEqual([
+      'the group has RDS instances attached (rm-1, rm-2); if one is not Running, ESS answers ' +
+        'IncorrectDBInstanceStatus and the run retries',
+      'decreaseDesiredCapacity is false: ESS will launch replacements to keep DesiredCapacity',
+    ]);
+    // No DesiredCapacity on the group: nothing to replace.
+    const noDesired = await preflight(cloudWith({ loadBalancerIds: ['lb-1'] }), { decreaseDesiredCapacity: false });
+    expect(noDesired.plan.warnings).toEqual([]);
+  });
+});
