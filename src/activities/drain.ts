@@ -12,6 +12,16 @@ interface PlannedChanges {
   alb: Array<{ sgId: string; servers: Array<{ serverId: string; serverType: string; port: number; weight: number }> }>;
 }
 
+/** What reading one kind of load balancer needs: the batch, where to record originals, where to plan changes. */
+interface BackendReader {
+  cloud: CloudClient;
+  req: DrainRequest;
+  ids: Set<string>;
+  signal: AbortSignal;
+  record: (r: RestoreRecord) => void;
+  out: PlannedChanges;
+}
+
 /** Reads the batch's backends on every load balancer: what each weighs now, and the changes that set them to 0. */
 async function readBackends(
   cloud: CloudClient,
@@ -19,17 +29,29 @@ async function readBackends(
   signal: AbortSignal,
   record: (r: RestoreRecord) => void,
 ): Promise<PlannedChanges> {
-  const ids = new Set(req.instanceIds);
-  const { clbIds, vServerGroups, albServerGroupIds } = req.loadBalancers;
-  const out: PlannedChanges = { clb: [], vsg: [], alb: [] };
-  for (const lbId of clbIds) {
+  const reader: BackendReader = { cloud, req, ids: new Set(req.instanceIds), signal, record, out: emptyChanges() };
+  await readClbBackends(reader);
+  await readVServerGroupBackends(reader);
+  await readAlbBackends(reader);
+  return reader.out;
+}
+
+function emptyChanges(): PlannedChanges {
+  return { clb: [], vsg: [], alb: [] };
+}
+
+async function readClbBackends({ cloud, req, ids, signal, record, out }: BackendReader): Promise<void> {
+  for (const lbId of req.loadBalancers.clbIds) {
     const lb = await cloud.clb.describeLoadBalancerAttribute(req.regionId, lbId, { signal });
     const mine = lb.backendServers.filter((b) => ids.has(b.serverId));
     for (const b of mine) record({ kind: 'clb', loadBalancerId: lbId, serverId: b.serverId, weight: b.weight });
     if (mine.some((b) => b.weight !== 0))
       out.clb.push({ lbId, servers: mine.map((b) => ({ serverId: b.serverId, weight: 0, type: b.type || 'ecs' })) });
   }
-  for (const v of vServerGroups) {
+}
+
+async function readVServerGroupBackends({ cloud, req, ids, signal, record, out }: BackendReader): Promise<void> {
+  for (const v of req.loadBalancers.vServerGroups) {
     const g = await cloud.clb.describeVServerGroupAttribute(req.regionId, v.vServerGroupId, { signal });
     const mine = g.backendServers.filter((b) => ids.has(b.serverId));
     for (const b of mine)
@@ -46,7 +68,10 @@ async function readBackends(
         servers: mine.map((b) => ({ serverId: b.serverId, weight: 0, type: b.type || 'ecs', port: b.port ?? 0 })),
       });
   }
-  for (const sgId of albServerGroupIds) {
+}
+
+async function readAlbBackends({ cloud, req, ids, signal, record, out }: BackendReader): Promise<void> {
+  for (const sgId of req.loadBalancers.albServerGroupIds) {
     const { servers } = await cloud.alb.listServerGroupServers(req.regionId, sgId, {
       signal,
       serverIds: req.instanceIds,
@@ -67,7 +92,6 @@ async function readBackends(
         servers: mine.map((s) => ({ serverId: s.serverId, serverType: s.serverType, port: s.port, weight: 0 })),
       });
   }
-  return out;
 }
 
 /**
@@ -85,6 +109,25 @@ export async function runSnapshotWeights(
   return { restore };
 }
 
+/** The restore records a drain has collected, the first one for each backend winning, and its checkpoint. */
+class RestoreRecords {
+  private readonly known = new Map<string, RestoreRecord>();
+
+  constructor(private readonly hb: Heartbeat) {}
+
+  readonly record = (r: RestoreRecord): void => {
+    if (!this.known.has(restoreKey(r))) this.known.set(restoreKey(r), r);
+  };
+
+  records(): RestoreRecord[] {
+    return [...this.known.values()];
+  }
+
+  checkpoint(): void {
+    this.hb.beat({ restore: this.records() });
+  }
+}
+
 /**
  * Takes traffic away from a batch of instances. The original weights come from the workflow's
  * snapshot (`originals`) or, for runs from before it existed, from this activity's heartbeat,
@@ -93,68 +136,91 @@ export async function runSnapshotWeights(
  */
 export async function runDrain(cloud: CloudClient, req: DrainRequest, hb: Heartbeat): Promise<DrainResponse> {
   const signal = Context.current().cancellationSignal;
-  const previous = [
-    ...(req.originals ?? []),
-    ...((hb.resumedFrom as { restore?: RestoreRecord[] } | undefined)?.restore ?? []),
-  ];
-  const known = new Map<string, RestoreRecord>();
+  const restore = new RestoreRecords(hb);
+  const resumed = (hb.resumedFrom as { restore?: RestoreRecord[] } | undefined)?.restore ?? [];
+  for (const r of [...(req.originals ?? []), ...resumed]) restore.record(r);
+  const requestIds =
+    req.strategy === 'standby'
+      ? await enterStandby(cloud, req, signal, restore)
+      : await setWeightsToZero(cloud, req, signal, restore, hb);
+  return { restore: restore.records(), requestIds, drainedAt: new Date().toISOString() };
+}
+
+async function enterStandby(
+  cloud: CloudClient,
+  req: DrainRequest,
+  signal: AbortSignal,
+  restore: RestoreRecords,
+): Promise<string[]> {
+  const already = new Set(req.alreadyStandby);
+  const targets = req.instanceIds.filter((id) => !already.has(id));
+  for (const id of targets) restore.record({ kind: 'standby', instanceId: id });
+  restore.checkpoint();
+  // Re-entering standby is harmless, but skip instances an earlier attempt already moved.
+  const current = await cloud.ess.describeScalingInstances(
+    { regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: targets },
+    { signal },
+  );
+  const toMove = current.instances.filter((i) => i.lifecycleState === 'InService').map((i) => i.instanceId);
   const requestIds: string[] = [];
-  const record = (r: RestoreRecord) => {
-    if (!known.has(restoreKey(r))) known.set(restoreKey(r), r);
-  };
-  for (const r of previous) record(r);
-  const checkpoint = () => hb.beat({ restore: [...known.values()] });
-
-  if (req.strategy === 'standby') {
-    const already = new Set(req.alreadyStandby);
-    const targets = req.instanceIds.filter((id) => !already.has(id));
-    for (const id of targets) record({ kind: 'standby', instanceId: id });
-    checkpoint();
-    // Re-entering standby is harmless, but skip instances an earlier attempt already moved.
-    const current = await cloud.ess.describeScalingInstances(
-      { regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: targets },
-      { signal },
-    );
-    const toMove = current.instances.filter((i) => i.lifecycleState === 'InService').map((i) => i.instanceId);
-    for (const part of chunk(toMove, 20)) {
-      const r = await cloud.ess.enterStandby(req.regionId, req.scalingGroupId, part, undefined, { signal });
-      requestIds.push(r.requestId);
-    }
-    return { restore: [...known.values()], requestIds, drainedAt: new Date().toISOString() };
+  for (const part of chunk(toMove, 20)) {
+    const r = await cloud.ess.enterStandby(req.regionId, req.scalingGroupId, part, undefined, { signal });
+    requestIds.push(r.requestId);
   }
+  return requestIds;
+}
 
+async function setWeightsToZero(
+  cloud: CloudClient,
+  req: DrainRequest,
+  signal: AbortSignal,
+  restore: RestoreRecords,
+  hb: Heartbeat,
+): Promise<string[]> {
   // Read everything first and checkpoint, then change.
-  const { clb: clbChanges, vsg: vsgChanges, alb: albChanges } = await readBackends(cloud, req, signal, record);
-  checkpoint();
-
+  const changes = await readBackends(cloud, req, signal, restore.record);
+  restore.checkpoint();
+  const requestIds: string[] = [];
   try {
-    // A heartbeat after every call: a group behind many load balancers must not time out mid-drain.
-    for (const c of clbChanges) {
-      requestIds.push((await cloud.clb.setBackendServers(req.regionId, c.lbId, c.servers, { signal })).requestId);
-      checkpoint();
-    }
-    for (const c of vsgChanges) {
-      requestIds.push(
-        (await cloud.clb.setVServerGroupAttribute(req.regionId, c.vsgId, c.servers, { signal })).requestId,
-      );
-      checkpoint();
-    }
-    for (const c of albChanges) {
-      const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(
-        req.regionId,
-        c.sgId,
-        c.servers,
-        undefined,
-        { signal },
-      );
-      requestIds.push(requestId);
-      await waitForAlbJob(cloud, req.regionId, jobId, hb);
-    }
+    await applyChanges(cloud, req.regionId, changes, { signal, restore, hb, requestIds });
   } catch (e) {
     // Some weights may already be 0: the failure carries the originals so the workflow can restore them.
-    throw new DrainInterruptedError(e, [...known.values()]);
+    throw new DrainInterruptedError(e, restore.records());
   }
-  return { restore: [...known.values()], requestIds, drainedAt: new Date().toISOString() };
+  return requestIds;
+}
+
+async function applyChanges(
+  cloud: CloudClient,
+  regionId: string,
+  { clb, vsg, alb }: PlannedChanges,
+  {
+    signal,
+    restore,
+    hb,
+    requestIds,
+  }: { signal: AbortSignal; restore: RestoreRecords; hb: Heartbeat; requestIds: string[] },
+): Promise<void> {
+  // A heartbeat after every call: a group behind many load balancers must not time out mid-drain.
+  for (const c of clb) {
+    requestIds.push((await cloud.clb.setBackendServers(regionId, c.lbId, c.servers, { signal })).requestId);
+    restore.checkpoint();
+  }
+  for (const c of vsg) {
+    requestIds.push((await cloud.clb.setVServerGroupAttribute(regionId, c.vsgId, c.servers, { signal })).requestId);
+    restore.checkpoint();
+  }
+  for (const c of alb) {
+    const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(
+      regionId,
+      c.sgId,
+      c.servers,
+      undefined,
+      { signal },
+    );
+    requestIds.push(requestId);
+    await waitForAlbJob(cloud, regionId, jobId, hb);
+  }
 }
 
 /** A drain that failed part-way: `restore` says how to undo whatever it changed. */
@@ -193,98 +259,121 @@ async function waitForAlbJob(cloud: CloudClient, regionId: string, jobId: string
   }
 }
 
+/** What an undrain has done so far, shared by the steps for each kind of record. */
+interface UndrainProgress {
+  cloud: CloudClient;
+  req: UndrainRequest;
+  signal: AbortSignal;
+  hb: Heartbeat;
+  restored: Set<string>;
+  gone: Set<string>;
+  requestIds: string[];
+}
+
 /**
  * Puts weights back (or leaves standby) for instances that were drained but not removed.
  * Idempotent: it sets absolute values and skips backends that are gone.
  */
 export async function runUndrain(cloud: CloudClient, req: UndrainRequest, hb: Heartbeat): Promise<UndrainResponse> {
   const signal = Context.current().cancellationSignal;
-  const restored = new Set<string>();
-  const gone = new Set<string>();
-  const requestIds: string[] = [];
-  const group = <K extends RestoreRecord['kind']>(kind: K) =>
-    req.restore.filter((r): r is Extract<RestoreRecord, { kind: K }> => r.kind === kind);
-  const by = <T, K>(items: T[], key: (t: T) => K) => {
-    const m = new Map<K, T[]>();
-    for (const i of items) m.set(key(i), [...(m.get(key(i)) ?? []), i]);
-    return m;
-  };
+  const p: UndrainProgress = { cloud, req, signal, hb, restored: new Set(), gone: new Set(), requestIds: [] };
+  await restoreClbWeights(p);
+  await restoreVServerGroupWeights(p);
+  await restoreAlbWeights(p);
+  await exitStandby(p);
+  // Gone from one load balancer but restored on another: not gone.
+  for (const id of p.restored) p.gone.delete(id);
+  return { restoredInstanceIds: [...p.restored], goneInstanceIds: [...p.gone], requestIds: p.requestIds };
+}
 
-  for (const [lbId, recs] of by(group('clb'), (r) => r.loadBalancerId)) {
+function recordsOf<K extends RestoreRecord['kind']>(
+  restore: RestoreRecord[],
+  kind: K,
+): Array<Extract<RestoreRecord, { kind: K }>> {
+  return restore.filter((r): r is Extract<RestoreRecord, { kind: K }> => r.kind === kind);
+}
+
+function groupBy<T, K>(items: T[], key: (t: T) => K): Map<K, T[]> {
+  const m = new Map<K, T[]>();
+  for (const i of items) m.set(key(i), [...(m.get(key(i)) ?? []), i]);
+  return m;
+}
+
+/** Splits `recs` into those whose backend is still there and notes the others' instances as gone. */
+function presentOnly<R extends { serverId: string }>(p: UndrainProgress, recs: R[], isPresent: (r: R) => boolean): R[] {
+  const todo = recs.filter(isPresent);
+  for (const r of recs) if (!isPresent(r)) p.gone.add(r.serverId);
+  return todo;
+}
+
+async function restoreClbWeights(p: UndrainProgress): Promise<void> {
+  const { cloud, req, signal } = p;
+  for (const [lbId, recs] of groupBy(recordsOf(req.restore, 'clb'), (r) => r.loadBalancerId)) {
     const lb = await cloud.clb.describeLoadBalancerAttribute(req.regionId, lbId, { signal });
     const present = new Map(lb.backendServers.map((b) => [b.serverId, b]));
-    const todo = recs.filter((r) => present.has(r.serverId));
-    for (const r of recs) if (!present.has(r.serverId)) gone.add(r.serverId);
-    if (todo.length) {
-      requestIds.push(
-        (
-          await cloud.clb.setBackendServers(
-            req.regionId,
-            lbId,
-            todo.map((r) => ({ serverId: r.serverId, weight: r.weight, type: present.get(r.serverId)?.type || 'ecs' })),
-            { signal },
-          )
-        ).requestId,
-      );
-      for (const r of todo) restored.add(r.serverId);
-    }
+    const todo = presentOnly(p, recs, (r) => present.has(r.serverId));
+    if (!todo.length) continue;
+    const servers = todo.map((r) => ({
+      serverId: r.serverId,
+      weight: r.weight,
+      type: present.get(r.serverId)?.type || 'ecs',
+    }));
+    p.requestIds.push((await cloud.clb.setBackendServers(req.regionId, lbId, servers, { signal })).requestId);
+    for (const r of todo) p.restored.add(r.serverId);
   }
-  for (const [vsgId, recs] of by(group('vsg'), (r) => r.vServerGroupId)) {
+}
+
+async function restoreVServerGroupWeights(p: UndrainProgress): Promise<void> {
+  const { cloud, req, signal } = p;
+  for (const [vsgId, recs] of groupBy(recordsOf(req.restore, 'vsg'), (r) => r.vServerGroupId)) {
     const g = await cloud.clb.describeVServerGroupAttribute(req.regionId, vsgId, { signal });
     const present = new Set(g.backendServers.map((b) => `${b.serverId}/${b.port ?? 0}`));
-    const todo = recs.filter((r) => present.has(`${r.serverId}/${r.port}`));
-    for (const r of recs) if (!present.has(`${r.serverId}/${r.port}`)) gone.add(r.serverId);
-    if (todo.length) {
-      requestIds.push(
-        (
-          await cloud.clb.setVServerGroupAttribute(
-            req.regionId,
-            vsgId,
-            todo.map((r) => ({ serverId: r.serverId, weight: r.weight, type: 'ecs', port: r.port })),
-            { signal },
-          )
-        ).requestId,
-      );
-      for (const r of todo) restored.add(r.serverId);
-    }
+    const todo = presentOnly(p, recs, (r) => present.has(`${r.serverId}/${r.port}`));
+    if (!todo.length) continue;
+    const servers = todo.map((r) => ({ serverId: r.serverId, weight: r.weight, type: 'ecs', port: r.port }));
+    p.requestIds.push((await cloud.clb.setVServerGroupAttribute(req.regionId, vsgId, servers, { signal })).requestId);
+    for (const r of todo) p.restored.add(r.serverId);
   }
-  for (const [sgId, recs] of by(group('alb'), (r) => r.serverGroupId)) {
+}
+
+async function restoreAlbWeights(p: UndrainProgress): Promise<void> {
+  const { cloud, req, signal } = p;
+  for (const [sgId, recs] of groupBy(recordsOf(req.restore, 'alb'), (r) => r.serverGroupId)) {
     const { servers } = await cloud.alb.listServerGroupServers(req.regionId, sgId, {
       signal,
       serverIds: [...new Set(recs.map((r) => r.serverId))],
     });
     const present = new Set(servers.map((s) => `${s.serverId}/${s.port}`));
-    const todo = recs.filter((r) => present.has(`${r.serverId}/${r.port}`));
-    for (const r of recs) if (!present.has(`${r.serverId}/${r.port}`)) gone.add(r.serverId);
-    if (todo.length) {
-      const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(
-        req.regionId,
-        sgId,
-        todo.map((r) => ({ serverId: r.serverId, serverType: r.serverType, port: r.port, weight: r.weight })),
-        undefined,
-        { signal },
-      );
-      requestIds.push(requestId);
-      await waitForAlbJob(cloud, req.regionId, jobId, hb);
-      for (const r of todo) restored.add(r.serverId);
-    }
-  }
-  const standby = group('standby').map((r) => r.instanceId);
-  if (standby.length) {
-    const { instances } = await cloud.ess.describeScalingInstances(
-      { regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: standby },
+    const todo = presentOnly(p, recs, (r) => present.has(`${r.serverId}/${r.port}`));
+    if (!todo.length) continue;
+    const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(
+      req.regionId,
+      sgId,
+      todo.map((r) => ({ serverId: r.serverId, serverType: r.serverType, port: r.port, weight: r.weight })),
+      undefined,
       { signal },
     );
-    const inStandby = instances.filter((i) => i.lifecycleState === 'Standby').map((i) => i.instanceId);
-    const present = new Set(instances.map((i) => i.instanceId));
-    for (const id of standby) if (!present.has(id)) gone.add(id);
-    for (const part of chunk(inStandby, 20)) {
-      requestIds.push(
-        (await cloud.ess.exitStandby(req.regionId, req.scalingGroupId, part, undefined, { signal })).requestId,
-      );
-    }
-    for (const id of standby) if (present.has(id)) restored.add(id);
+    p.requestIds.push(requestId);
+    await waitForAlbJob(cloud, req.regionId, jobId, p.hb);
+    for (const r of todo) p.restored.add(r.serverId);
   }
-  for (const id of restored) gone.delete(id);
-  return { restoredInstanceIds: [...restored], goneInstanceIds: [...gone], requestIds };
+}
+
+async function exitStandby(p: UndrainProgress): Promise<void> {
+  const { cloud, req, signal } = p;
+  const standby = recordsOf(req.restore, 'standby').map((r) => r.instanceId);
+  if (!standby.length) return;
+  const { instances } = await cloud.ess.describeScalingInstances(
+    { regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: standby },
+    { signal },
+  );
+  const inStandby = instances.filter((i) => i.lifecycleState === 'Standby').map((i) => i.instanceId);
+  const present = new Set(instances.map((i) => i.instanceId));
+  for (const id of standby) if (!present.has(id)) p.gone.add(id);
+  for (const part of chunk(inStandby, 20)) {
+    p.requestIds.push(
+      (await cloud.ess.exitStandby(req.regionId, req.scalingGroupId, part, undefined, { signal })).requestId,
+    );
+  }
+  for (const id of standby) if (present.has(id)) p.restored.add(id);
 }

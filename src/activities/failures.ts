@@ -21,61 +21,66 @@ export interface FailureDetails {
  */
 export function toApplicationFailure(err: unknown, retryDelayCapMs?: number): unknown {
   if (err instanceof ApplicationFailure) return err;
-  if (err instanceof DrainInterruptedError) {
-    const inner = toApplicationFailure(err.cause, retryDelayCapMs);
-    if (inner instanceof ApplicationFailure) {
-      const first = (inner.details?.[0] ?? {}) as Partial<FailureDetails>;
-      return ApplicationFailure.create({
-        type: inner.type ?? 'DrainFailed',
-        message: inner.message,
-        nonRetryable: inner.nonRetryable ?? undefined,
-        nextRetryDelay: inner.nextRetryDelay ?? undefined,
-        details: [{ ...first, restore: err.restore }],
-      });
-    }
+  if (err instanceof DrainInterruptedError) return fromInterruptedDrain(err, retryDelayCapMs);
+  if (err instanceof AliyunError) return fromCloudError(err, retryDelayCapMs);
+  if (err instanceof RangeError || err instanceof TypeError) {
+    return ApplicationFailure.create({ type: 'BadRequest', message: err.message, nonRetryable: true, cause: err });
+  }
+  return err;
+}
+
+/** The failure of the drain's cause, with what to restore added to its details. */
+function fromInterruptedDrain(err: DrainInterruptedError, retryDelayCapMs: number | undefined): ApplicationFailure {
+  const inner = toApplicationFailure(err.cause, retryDelayCapMs);
+  if (inner instanceof ApplicationFailure) {
+    const first = (inner.details?.[0] ?? {}) as Partial<FailureDetails>;
     return ApplicationFailure.create({
-      type: 'DrainFailed',
-      message: err.message,
-      details: [
-        {
-          code: 'DrainFailed',
-          action: undefined,
-          requestId: undefined,
-          httpStatus: undefined,
-          recommend: undefined,
-          advice: 'retried',
-          restore: err.restore,
-        } satisfies FailureDetails,
-      ],
+      type: inner.type ?? 'DrainFailed',
+      message: inner.message,
+      nonRetryable: inner.nonRetryable ?? undefined,
+      nextRetryDelay: inner.nextRetryDelay ?? undefined,
+      details: [{ ...first, restore: err.restore }],
     });
   }
-  if (!(err instanceof AliyunError)) {
-    if (err instanceof RangeError || err instanceof TypeError) {
-      return ApplicationFailure.create({ type: 'BadRequest', message: err.message, nonRetryable: true, cause: err });
-    }
-    return err;
-  }
+  const details: FailureDetails = {
+    code: 'DrainFailed',
+    action: undefined,
+    requestId: undefined,
+    httpStatus: undefined,
+    recommend: undefined,
+    advice: 'retried',
+    restore: err.restore,
+  };
+  return ApplicationFailure.create({ type: 'DrainFailed', message: err.message, details: [details] });
+}
+
+/** Retryable, next delay and advice as the policy table says for the error's code. */
+function fromCloudError(err: AliyunError, retryDelayCapMs: number | undefined): ApplicationFailure {
   const api = err instanceof AliyunApiError ? err : undefined;
   const policy = errorPolicyFor(err.code, api?.httpStatus);
   const attempt = safeAttempt();
   const exhausted = policy.maxAttempts !== undefined && attempt >= policy.maxAttempts;
-  const details: FailureDetails = {
-    code: err.code,
-    action: 'action' in err ? String((err as { action: unknown }).action) : undefined,
-    requestId: api?.requestId,
-    httpStatus:
-      api?.httpStatus ?? ('httpStatus' in err ? Number((err as { httpStatus: unknown }).httpStatus) : undefined),
-    recommend: api?.recommend,
-    advice: policy.advice,
-  };
   const suffix = exhausted ? ` Gave up after ${attempt} attempts.` : '';
   return ApplicationFailure.create({
     type: err.code,
     message: `${err.message}. ${policy.advice}${suffix}`,
     nonRetryable: policy.handling === 'fail' || exhausted,
     nextRetryDelay: policy.delayMs === undefined ? undefined : Math.min(policy.delayMs, retryDelayCapMs ?? Infinity),
-    details: [details],
+    details: [detailsOf(err, api, policy.advice)],
   });
+}
+
+/** Only what names the call: never the request, the cause or anything else that may hold a secret. */
+function detailsOf(err: AliyunError, api: AliyunApiError | undefined, advice: string): FailureDetails {
+  return {
+    code: err.code,
+    action: 'action' in err ? String((err as { action: unknown }).action) : undefined,
+    requestId: api?.requestId,
+    httpStatus:
+      api?.httpStatus ?? ('httpStatus' in err ? Number((err as { httpStatus: unknown }).httpStatus) : undefined),
+    recommend: api?.recommend,
+    advice,
+  };
 }
 
 function safeAttempt(): number {
@@ -86,7 +91,10 @@ function safeAttempt(): number {
   }
 }
 
-/** Runs an activity body and translates whatever it throws; `retryDelayCapMs` bounds the table's fixed delays (tests shrink them). */
+/**
+ * Runs an activity body and translates whatever it throws; `retryDelayCapMs` bounds the table's
+ * fixed delays (tests shrink them).
+ */
 export async function translated<T>(fn: () => Promise<T>, retryDelayCapMs?: number): Promise<T> {
   try {
     return await fn();

@@ -59,7 +59,10 @@ export function createActivities({ cloud }: ActivityDeps) {
   };
 }
 
-/** The scale-in workflow's activities (what test fakes implement); the window's two are kept apart so fakes need not grow. */
+/**
+ * The scale-in workflow's activities (what test fakes implement); the window's two are kept apart
+ * so fakes need not grow.
+ */
 export type ScaleInActivities = Omit<ReturnType<typeof createActivities>, keyof WindowActivities>;
 /** The scheduled window's activities (src/activities/select-instances.ts). */
 export type WindowActivities = Pick<

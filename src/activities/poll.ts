@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import type { CloudClient } from '../aliyun/types';
+import type { CloudClient, ScalingActivity } from '../aliyun/types';
 import type { Heartbeat } from './heartbeat';
 import { initialPace, nextPace } from './poll-pacing';
 import type { PollRequest, PollResponse } from './types';
@@ -27,18 +27,7 @@ export async function runPoll(cloud: CloudClient, req: PollRequest, hb: Heartbea
     const { activities } = await cloud.ess.describeScalingActivities(req.regionId, [req.scalingActivityId], { signal });
     polls++;
     const act = activities.find((a) => a.scalingActivityId === req.scalingActivityId);
-    if (act && TERMINAL.has(act.statusCode)) {
-      return finish(
-        cloud,
-        req,
-        act.statusCode,
-        act.statusMessage || act.errorMessage || '',
-        act.progress,
-        act.failedInstanceIds,
-        polls,
-        signal,
-      );
-    }
+    if (act && TERMINAL.has(act.statusCode)) return finish(cloud, req, act, polls, signal);
     const progress = act?.progress ?? 0;
     hb.beat({ polls, progress } satisfies PollCheckpoint);
     pace = nextPace(pacing, pace, progress, Date.now(), freshSinceMs);
@@ -49,13 +38,12 @@ export async function runPoll(cloud: CloudClient, req: PollRequest, hb: Heartbea
 async function finish(
   cloud: CloudClient,
   req: PollRequest,
-  statusCode: string,
-  statusMessage: string,
-  progress: number,
-  reportedFailed: string[],
+  act: ScalingActivity,
   polls: number,
   signal: AbortSignal,
 ): Promise<PollResponse> {
+  const { statusCode, progress } = act;
+  const statusMessage = act.statusMessage || act.errorMessage || '';
   // The group itself is the truth about what left it: an instance still there (and not on its way
   // out) was not removed, whatever the activity's summary says.
   const { instances } = await cloud.ess.describeScalingInstances(
@@ -63,7 +51,27 @@ async function finish(
     { signal },
   );
   const stillThere = new Map(instances.map((i) => [i.instanceId, i.lifecycleState]));
-  const reported = new Set(reportedFailed);
+  return {
+    scalingActivityId: req.scalingActivityId,
+    statusCode,
+    statusMessage,
+    progress,
+    ...removedOrNot(req, act, statusMessage, stillThere),
+    polls,
+    endedAt: new Date().toISOString(),
+  };
+}
+
+/** Each instance of the batch: removed if it left the group, failed (and why) if it is still there. */
+function removedOrNot(
+  req: PollRequest,
+  act: ScalingActivity,
+  statusMessage: string,
+  stillThere: Map<string, string>,
+): Pick<PollResponse, 'removedInstanceIds' | 'failedInstances'> {
+  const reported = new Set(act.failedInstanceIds);
+  const because = statusMessage ? ` (${statusMessage})` : '';
+  const ended = `scaling activity ${req.scalingActivityId} ended ${act.statusCode}${because}`;
   const failedInstances: PollResponse['failedInstances'] = [];
   const removedInstanceIds: string[] = [];
   for (const id of req.instanceIds) {
@@ -72,17 +80,10 @@ async function finish(
     else
       failedInstances.push({
         instanceId: id,
-        why: `scaling activity ${req.scalingActivityId} ended ${statusCode}${statusMessage ? ` (${statusMessage})` : ''}; the instance is still in the group as ${state}${reported.has(id) ? ', listed among its failed instances' : ''}`,
+        why:
+          `${ended}; the instance is still in the group as ${state}` +
+          (reported.has(id) ? ', listed among its failed instances' : ''),
       });
   }
-  return {
-    scalingActivityId: req.scalingActivityId,
-    statusCode,
-    statusMessage,
-    progress,
-    removedInstanceIds,
-    failedInstances,
-    polls,
-    endedAt: new Date().toISOString(),
-  };
+  return { removedInstanceIds, failedInstances };
 }

@@ -1,7 +1,7 @@
 import { AliyunApiError } from '../aliyun/errors';
-import type { CloudClient, ScalingInstance } from '../aliyun/types';
-import { chunk } from '../shared/input';
-import type { Plan, PreflightProblem } from '../shared/progress';
+import type { CloudClient, ScalingGroup, ScalingInstance } from '../aliyun/types';
+import { chunk, type NormalizedInput } from '../shared/input';
+import type { LoadBalancerPlan, Plan, PreflightProblem } from '../shared/progress';
 import type { PreflightRequest, PreflightResponse } from './types';
 
 /** States from which RemoveInstances may take an instance. */
@@ -14,6 +14,9 @@ const NOT_FOUND_CODES = new Set([
   'ResourceNotFound.VServerGroup',
 ]);
 
+/** Small requests filter by ID (20 per call); larger ones read the whole group once. */
+const MAX_FILTERED_IDS = 200;
+
 /**
  * Reads the group, its instances and its load balancers, and says everything that would make the
  * run fail, before anything is changed. Cloud errors (throttling…) propagate and are retried.
@@ -23,11 +26,40 @@ export async function runPreflight(
   { input }: PreflightRequest,
   signal?: AbortSignal,
 ): Promise<PreflightResponse> {
-  const problems: PreflightProblem[] = [];
-  const warnings: string[] = [];
-  const { regionId, scalingGroupId, instanceIds } = input;
+  const { regionId, scalingGroupId } = input;
   const group = await cloud.ess.describeScalingGroup(regionId, scalingGroupId, { signal });
-  const emptyPlan = (): Plan => ({
+  if (!group) return { plan: emptyPlan(input), problems: [groupNotFound(input)] };
+  const problems: PreflightProblem[] = [];
+  if (group.lifecycleState !== 'Active') problems.push(groupNotActive(input, group));
+  const members = await readMembers(cloud, input, signal);
+  problems.push(...instanceProblems(input, members), ...groupProblems(input, group));
+  const loadBalancers = loadBalancerPlanOf(group);
+  problems.push(...(await loadBalancerProblems(cloud, regionId, loadBalancers, signal)));
+  const alreadyStandby = input.instanceIds.filter((id) => members.get(id)?.lifecycleState === 'Standby');
+  const plan = planOf(input, group, loadBalancers, alreadyStandby, warningsFor(input, group, loadBalancers));
+  return { plan, problems };
+}
+
+function groupNotFound({ regionId, scalingGroupId }: NormalizedInput): PreflightProblem {
+  return {
+    field: 'scalingGroupId',
+    problem: `scaling group ${scalingGroupId} does not exist in region ${regionId}`,
+    fix: 'check regionId and scalingGroupId (DescribeScalingGroups)',
+  };
+}
+
+function groupNotActive({ scalingGroupId }: NormalizedInput, group: ScalingGroup): PreflightProblem {
+  return {
+    field: 'scalingGroupId',
+    problem: `scaling group ${scalingGroupId} is ${group.lifecycleState}, not Active`,
+    fix: 'enable the group (EnableScalingGroup) and start again',
+  };
+}
+
+/** The plan of a group that does not exist: the request's own numbers, nothing else. */
+function emptyPlan(input: NormalizedInput): Plan {
+  const { scalingGroupId, instanceIds } = input;
+  return {
     group: {
       scalingGroupId,
       scalingGroupName: '',
@@ -46,33 +78,32 @@ export async function runPreflight(
     drainTimeoutSeconds: input.drain.timeoutSeconds,
     loadBalancers: { clbIds: [], vServerGroups: [], albServerGroupIds: [] },
     alreadyStandby: [],
-    warnings,
-  });
-  if (!group) {
-    problems.push({
-      field: 'scalingGroupId',
-      problem: `scaling group ${scalingGroupId} does not exist in region ${regionId}`,
-      fix: 'check regionId and scalingGroupId (DescribeScalingGroups)',
-    });
-    return { plan: emptyPlan(), problems };
-  }
-  if (group.lifecycleState !== 'Active') {
-    problems.push({
-      field: 'scalingGroupId',
-      problem: `scaling group ${scalingGroupId} is ${group.lifecycleState}, not Active`,
-      fix: 'enable the group (EnableScalingGroup) and start again',
-    });
-  }
+    warnings: [],
+  };
+}
 
-  // Small requests filter by ID (20 per call); large ones read the whole group once.
-  const members = new Map<string, ScalingInstance>();
+/** The requested instances that are members of the group (an instance without a group ID counts). */
+async function readMembers(
+  cloud: CloudClient,
+  { regionId, scalingGroupId, instanceIds }: NormalizedInput,
+  signal: AbortSignal | undefined,
+): Promise<Map<string, ScalingInstance>> {
   const listed =
-    instanceIds.length <= 200
+    instanceIds.length <= MAX_FILTERED_IDS
       ? await cloud.ess.describeScalingInstances({ regionId, scalingGroupId, instanceIds }, { signal })
       : await cloud.ess.describeScalingInstances({ regionId, scalingGroupId }, { signal });
+  const members = new Map<string, ScalingInstance>();
   for (const inst of listed.instances)
     if (inst.scalingGroupId === scalingGroupId || !inst.scalingGroupId) members.set(inst.instanceId, inst);
+  return members;
+}
 
+/** Instances not in the group, then one problem per state RemoveInstances refuses. */
+function instanceProblems(
+  { scalingGroupId, instanceIds }: NormalizedInput,
+  members: Map<string, ScalingInstance>,
+): PreflightProblem[] {
+  const problems: PreflightProblem[] = [];
   const missing = instanceIds.filter((id) => !members.has(id));
   if (missing.length)
     problems.push({
@@ -81,115 +112,158 @@ export async function runPreflight(
       problem: `${missing.length} instance(s) are not in scaling group ${scalingGroupId}: ${preview(missing)}`,
       fix: 'remove them from the request (DescribeScalingInstances lists the members)',
     });
+  for (const [state, ids] of unremovableByState(instanceIds, members))
+    problems.push({
+      field: 'instanceIds',
+      instanceIds: ids,
+      problem: `${ids.length} instance(s) are ${state}, which cannot be removed: ${preview(ids)}`,
+      fix: unremovableFix(state),
+    });
+  return problems;
+}
+
+function unremovableByState(instanceIds: string[], members: Map<string, ScalingInstance>): Map<string, string[]> {
   const byState = new Map<string, string[]>();
   for (const id of instanceIds) {
     const inst = members.get(id);
     if (inst && !REMOVABLE.has(inst.lifecycleState))
       byState.set(inst.lifecycleState, [...(byState.get(inst.lifecycleState) ?? []), id]);
   }
-  for (const [state, ids] of byState) {
-    const fix =
-      state === 'Protected'
-        ? 'remove the protection (SetInstancesProtection) first, or leave them out'
-        : state.startsWith('Removing')
-          ? 'they are already being removed; leave them out'
-          : 'wait until they are InService, or leave them out';
-    problems.push({
-      field: 'instanceIds',
-      instanceIds: ids,
-      problem: `${ids.length} instance(s) are ${state}, which cannot be removed: ${preview(ids)}`,
-      fix,
-    });
-  }
-  const alreadyStandby = instanceIds.filter((id) => members.get(id)?.lifecycleState === 'Standby');
+  return byState;
+}
 
-  const capacityAfter = group.totalCapacity - instanceIds.length;
+function unremovableFix(state: string): string {
+  if (state === 'Protected') return 'remove the protection (SetInstancesProtection) first, or leave them out';
+  if (state.startsWith('Removing')) return 'they are already being removed; leave them out';
+  return 'wait until they are InService, or leave them out';
+}
+
+/** What the group's size and scaling policy allow. */
+function groupProblems(input: NormalizedInput, group: ScalingGroup): PreflightProblem[] {
+  const problems: PreflightProblem[] = [];
+  const count = input.instanceIds.length;
+  const capacityAfter = group.totalCapacity - count;
   if (capacityAfter < group.minSize) {
     const max = Math.max(0, group.totalCapacity - group.minSize);
     problems.push({
       field: 'instanceIds',
-      problem: `removing ${instanceIds.length} instance(s) would take TotalCapacity from ${group.totalCapacity} to ${capacityAfter}, below MinSize ${group.minSize}`,
+      problem:
+        `removing ${count} instance(s) would take TotalCapacity from ${group.totalCapacity} to ${capacityAfter}, ` +
+        `below MinSize ${group.minSize}`,
       fix: `remove at most ${max} instance(s), or lower MinSize first`,
     });
   }
   if (input.removePolicy === 'recycle' && group.scalingPolicy !== 'recycle') {
     problems.push({
       field: 'removePolicy',
-      problem: `"recycle" needs a group whose ScalingPolicy is recycle; ${scalingGroupId} has "${group.scalingPolicy}"`,
+      problem:
+        `"recycle" needs a group whose ScalingPolicy is recycle; ` +
+        `${input.scalingGroupId} has "${group.scalingPolicy}"`,
       fix: 'use removePolicy "release", or change the group\'s ScalingPolicy',
     });
   }
+  return problems;
+}
 
-  const loadBalancers = {
+function loadBalancerPlanOf(group: ScalingGroup): LoadBalancerPlan {
+  const vServerGroups = group.vServerGroups.map((v) => ({
+    loadBalancerId: v.loadBalancerId,
+    vServerGroupId: v.vServerGroupId,
+  }));
+  return {
     clbIds: [...group.loadBalancerIds],
-    vServerGroups: group.vServerGroups.map((v) => ({
-      loadBalancerId: v.loadBalancerId,
-      vServerGroupId: v.vServerGroupId,
-    })),
-    albServerGroupIds: group.albServerGroups.map((a) => a.albServerGroupId),
+    // Dedupe: a vserver group can be attached on several ports.
+    vServerGroups: [...new Map(vServerGroups.map((v) => [v.vServerGroupId, v])).values()],
+    albServerGroupIds: [...new Set(group.albServerGroups.map((a) => a.albServerGroupId))],
   };
-  // Dedupe: a vserver group can be attached on several ports.
-  loadBalancers.vServerGroups = [...new Map(loadBalancers.vServerGroups.map((v) => [v.vServerGroupId, v])).values()];
-  loadBalancers.albServerGroupIds = [...new Set(loadBalancers.albServerGroupIds)];
-  const lbProblem = (what: string, fix: string) => problems.push({ field: 'drain', problem: what, fix });
-  const notFound = (e: unknown) => e instanceof AliyunApiError && (NOT_FOUND_CODES.has(e.code) || e.httpStatus === 404);
-  for (const lbId of loadBalancers.clbIds) {
-    try {
-      const lb = await cloud.clb.describeLoadBalancerAttribute(regionId, lbId, { signal });
-      if (lb.loadBalancerStatus !== 'active')
-        lbProblem(
-          `load balancer ${lbId} is ${lb.loadBalancerStatus}; ESS rejects removals while it is not active (IncorrectLoadBalancerStatus)`,
-          `start ${lbId} or detach it from the group`,
-        );
-    } catch (e) {
-      if (notFound(e))
-        lbProblem(
-          `load balancer ${lbId} attached to the group was not found`,
-          `detach ${lbId} from the group (DetachLoadBalancers)`,
-        );
-      else throw e;
-    }
+}
+
+const isNotFound = (e: unknown) => e instanceof AliyunApiError && (NOT_FOUND_CODES.has(e.code) || e.httpStatus === 404);
+
+/** What `read` answers, or undefined when the API says the resource does not exist; other errors propagate. */
+async function unlessNotFound<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
   }
-  for (const v of loadBalancers.vServerGroups) {
-    try {
-      await cloud.clb.describeVServerGroupAttribute(regionId, v.vServerGroupId, { signal });
-    } catch (e) {
-      if (notFound(e))
-        lbProblem(
-          `vserver group ${v.vServerGroupId} attached to the group was not found`,
+}
+
+const drainProblem = (problem: string, fix: string): PreflightProblem => ({ field: 'drain', problem, fix });
+
+/** Every attached load balancer must exist, and a CLB must be active. */
+async function loadBalancerProblems(
+  cloud: CloudClient,
+  regionId: string,
+  lbs: LoadBalancerPlan,
+  signal: AbortSignal | undefined,
+): Promise<PreflightProblem[]> {
+  const problems: PreflightProblem[] = [];
+  for (const lbId of lbs.clbIds) {
+    const lb = await unlessNotFound(() => cloud.clb.describeLoadBalancerAttribute(regionId, lbId, { signal }));
+    if (!lb) problems.push(clbNotFound(lbId));
+    else if (lb.loadBalancerStatus !== 'active') problems.push(clbNotActive(lbId, lb.loadBalancerStatus));
+  }
+  for (const { vServerGroupId } of lbs.vServerGroups) {
+    if (!(await unlessNotFound(() => cloud.clb.describeVServerGroupAttribute(regionId, vServerGroupId, { signal }))))
+      problems.push(
+        drainProblem(
+          `vserver group ${vServerGroupId} attached to the group was not found`,
           `detach it from the group (DetachVServerGroups)`,
-        );
-      else throw e;
-    }
+        ),
+      );
   }
-  for (const sg of loadBalancers.albServerGroupIds) {
-    try {
-      await cloud.alb.listServerGroupServers(regionId, sg, { signal });
-    } catch (e) {
-      if (notFound(e))
-        lbProblem(
+  for (const sg of lbs.albServerGroupIds) {
+    if (!(await unlessNotFound(() => cloud.alb.listServerGroupServers(regionId, sg, { signal }))))
+      problems.push(
+        drainProblem(
           `ALB server group ${sg} attached to the group was not found`,
           'detach it from the group (DetachAlbServerGroups)',
-        );
-      else throw e;
-    }
+        ),
+      );
   }
-  if (
-    input.drain.strategy === 'weight' &&
-    !loadBalancers.clbIds.length &&
-    !loadBalancers.vServerGroups.length &&
-    !loadBalancers.albServerGroupIds.length
-  ) {
+  return problems;
+}
+
+function clbNotActive(lbId: string, status: string): PreflightProblem {
+  return drainProblem(
+    `load balancer ${lbId} is ${status}; ESS rejects removals while it is not active (IncorrectLoadBalancerStatus)`,
+    `start ${lbId} or detach it from the group`,
+  );
+}
+
+function clbNotFound(lbId: string): PreflightProblem {
+  return drainProblem(
+    `load balancer ${lbId} attached to the group was not found`,
+    `detach ${lbId} from the group (DetachLoadBalancers)`,
+  );
+}
+
+function warningsFor(input: NormalizedInput, group: ScalingGroup, lbs: LoadBalancerPlan): string[] {
+  const warnings: string[] = [];
+  const noLoadBalancer = !lbs.clbIds.length && !lbs.vServerGroups.length && !lbs.albServerGroupIds.length;
+  if (input.drain.strategy === 'weight' && noLoadBalancer)
     warnings.push('the group has no attached load balancer: nothing to drain');
-  }
   if (group.dbInstanceIds.length)
     warnings.push(
-      `the group has RDS instances attached (${group.dbInstanceIds.join(', ')}); if one is not Running, ESS answers IncorrectDBInstanceStatus and the run retries`,
+      `the group has RDS instances attached (${group.dbInstanceIds.join(', ')}); ` +
+        'if one is not Running, ESS answers IncorrectDBInstanceStatus and the run retries',
     );
   if (group.desiredCapacity !== undefined && !input.decreaseDesiredCapacity)
     warnings.push('decreaseDesiredCapacity is false: ESS will launch replacements to keep DesiredCapacity');
+  return warnings;
+}
 
-  const plan: Plan = {
+function planOf(
+  input: NormalizedInput,
+  group: ScalingGroup,
+  loadBalancers: LoadBalancerPlan,
+  alreadyStandby: string[],
+  warnings: string[],
+): Plan {
+  const { scalingGroupId, instanceIds } = input;
+  return {
     group: {
       scalingGroupId,
       scalingGroupName: group.scalingGroupName,
@@ -203,14 +277,13 @@ export async function runPreflight(
     instanceCount: instanceIds.length,
     batchCount: chunk(instanceIds, input.batchSize).length,
     batchSize: input.batchSize,
-    capacityAfter,
+    capacityAfter: group.totalCapacity - instanceIds.length,
     drainStrategy: input.drain.strategy,
     drainTimeoutSeconds: input.drain.timeoutSeconds,
     loadBalancers,
     alreadyStandby,
     warnings,
   };
-  return { plan, problems };
 }
 
 function preview(ids: string[]): string {

@@ -2,7 +2,10 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { CloudClient, ScalingGroup, ScalingInstance } from '../aliyun/types';
 import type { SelectionPick, SelectionPolicy, WindowSelection } from '../shared/window';
 
-/** Activity request/response shapes of the scheduled-window activities (workflow code imports them as types). */
+/**
+ * Activity request/response shapes of the scheduled-window activities (workflow code imports
+ * them as types).
+ */
 
 export interface SelectInstancesRequest {
   regionId: string;
@@ -68,35 +71,9 @@ export function orderByPolicy(
       basis: undefined,
     };
   }
-  const NONE = '(none)';
-  const configOf = (i: ScalingInstance) => i.scalingConfigurationId ?? NONE;
-  let rank: (cfg: string) => number;
-  let describe: (cfg: string, r: number) => string;
-  let basis: string;
-  if (activeConfigurationId) {
-    basis = `the group's active scaling configuration is ${activeConfigurationId}: instances of any other configuration go first, oldest first`;
-    rank = (cfg) => (cfg === NONE ? 2 : cfg === activeConfigurationId ? 1 : 0);
-    describe = (cfg) =>
-      cfg === NONE
-        ? 'no scaling configuration (attached), after every configuration'
-        : cfg === activeConfigurationId
-          ? `the active configuration ${cfg}`
-          : `configuration ${cfg}, not the active ${activeConfigurationId}`;
-  } else {
-    const oldest = new Map<string, number>();
-    for (const i of eligible) {
-      const cfg = configOf(i);
-      if (cfg === NONE) continue;
-      oldest.set(cfg, Math.min(oldest.get(cfg) ?? Number.POSITIVE_INFINITY, createdMs(i)));
-    }
-    const order = [...oldest.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)).map(([cfg]) => cfg);
-    basis = `the group's active scaling configuration is not known, so a configuration's age is that of its oldest instance: ${order.length ? order.map((c, i) => `${i + 1}. ${c}`).join(', ') : 'no configurations'}`;
-    rank = (cfg) => (cfg === NONE ? order.length : order.indexOf(cfg));
-    describe = (cfg, r) =>
-      cfg === NONE
-        ? 'no scaling configuration (attached), after every configuration'
-        : `configuration ${cfg}, the ${ordinal(r + 1)} oldest of ${order.length}`;
-  }
+  const { rank, describe, basis } = activeConfigurationId
+    ? rankAgainstActive(activeConfigurationId)
+    : rankByOldestInstance(eligible);
   const sorted = [...eligible].sort((a, b) => rank(configOf(a)) - rank(configOf(b)) || byAge(a, b));
   return {
     ordered: sorted.map((inst) => ({
@@ -104,6 +81,52 @@ export function orderByPolicy(
       reason: `${describe(configOf(inst), rank(configOf(inst)))}; created ${inst.creationTime}`,
     })),
     basis,
+  };
+}
+
+/** Stands for "no scaling configuration" (an attached instance). */
+const NONE = '(none)';
+const configOf = (i: ScalingInstance) => i.scalingConfigurationId ?? NONE;
+const ATTACHED_LAST = 'no scaling configuration (attached), after every configuration';
+
+/** How configurations rank (lower goes first), how each is explained, and the basis of it all. */
+interface ConfigurationRanking {
+  rank: (cfg: string) => number;
+  describe: (cfg: string, rank: number) => string;
+  basis: string;
+}
+
+function rankAgainstActive(activeConfigurationId: string): ConfigurationRanking {
+  return {
+    basis:
+      `the group's active scaling configuration is ${activeConfigurationId}: ` +
+      'instances of any other configuration go first, oldest first',
+    rank: (cfg) => (cfg === NONE ? 2 : cfg === activeConfigurationId ? 1 : 0),
+    describe: (cfg) =>
+      cfg === NONE
+        ? ATTACHED_LAST
+        : cfg === activeConfigurationId
+          ? `the active configuration ${cfg}`
+          : `configuration ${cfg}, not the active ${activeConfigurationId}`,
+  };
+}
+
+function rankByOldestInstance(eligible: ScalingInstance[]): ConfigurationRanking {
+  const oldest = new Map<string, number>();
+  for (const i of eligible) {
+    const cfg = configOf(i);
+    if (cfg === NONE) continue;
+    oldest.set(cfg, Math.min(oldest.get(cfg) ?? Number.POSITIVE_INFINITY, createdMs(i)));
+  }
+  const order = [...oldest.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)).map(([cfg]) => cfg);
+  const listed = order.length ? order.map((c, i) => `${i + 1}. ${c}`).join(', ') : 'no configurations';
+  return {
+    basis:
+      "the group's active scaling configuration is not known, so a configuration's age is that of its " +
+      `oldest instance: ${listed}`,
+    rank: (cfg) => (cfg === NONE ? order.length : order.indexOf(cfg)),
+    describe: (cfg, r) =>
+      cfg === NONE ? ATTACHED_LAST : `configuration ${cfg}, the ${ordinal(r + 1)} oldest of ${order.length}`,
   };
 }
 
@@ -131,7 +154,9 @@ export async function runSelectInstances(
     throw ApplicationFailure.create({
       type: 'InvalidScalingGroupId.NotFound',
       nonRetryable: true,
-      message: `scaling group ${scalingGroupId} does not exist in region ${regionId}; check the window's regionId and scalingGroupId, or delete the schedule`,
+      message:
+        `scaling group ${scalingGroupId} does not exist in region ${regionId}; ` +
+        "check the window's regionId and scalingGroupId, or delete the schedule",
     });
   }
   const listed = await cloud.ess.describeScalingInstances({ regionId, scalingGroupId }, { signal });
@@ -150,31 +175,15 @@ export function selectFrom(
   req: Pick<SelectInstancesRequest, 'policy' | 'count' | 'targetCapacity'>,
   requestIds: string[] = [],
 ): WindowSelection {
-  const excluded: Record<string, number> = {};
-  const bump = (k: string, n = 1) => {
-    if (n > 0) excluded[k] = (excluded[k] ?? 0) + n;
-  };
-  const eligible: ScalingInstance[] = [];
-  for (const i of instances) {
-    if (i.lifecycleState === 'InService') eligible.push(i);
-    else if (i.lifecycleState === 'Protected' || i.lifecycleState === 'Standby') bump(i.lifecycleState);
-    else bump(`state ${i.lifecycleState}`);
-  }
+  const { eligible, excluded } = eligibleOf(instances);
   const requested =
     req.count !== undefined
       ? req.count
       : Math.max(0, group.totalCapacity - (req.targetCapacity ?? group.totalCapacity));
   const maxRemovable = Math.max(0, group.totalCapacity - group.minSize);
   const n = Math.min(requested, maxRemovable, eligible.length);
-  let capped: string | undefined;
-  if (n < requested) {
-    const why: string[] = [];
-    if (maxRemovable < requested)
-      why.push(`MinSize ${group.minSize} allows at most ${maxRemovable} of TotalCapacity ${group.totalCapacity} to go`);
-    if (eligible.length < Math.min(requested, maxRemovable))
-      why.push(`only ${eligible.length} instance(s) are InService and unprotected`);
-    capped = `asked for ${requested}${req.targetCapacity !== undefined ? ` (TotalCapacity ${group.totalCapacity} → targetCapacity ${req.targetCapacity})` : ''}, picked ${n}: ${why.join('; ')}`;
-  }
+  const capped =
+    n < requested ? cappedReason(group, req, { requested, maxRemovable, eligible: eligible.length, n }) : undefined;
   const { ordered, basis } = orderByPolicy(eligible, req.policy, activeConfigurationOf(group));
   const picks: SelectionPick[] = ordered.slice(0, n).map(({ inst, reason }, k) => ({
     instanceId: inst.instanceId,
@@ -183,7 +192,7 @@ export function selectFrom(
     scalingConfigurationId: inst.scalingConfigurationId,
     why: `#${k + 1} of ${eligible.length} eligible by ${req.policy}: ${reason}; InService, not protected`,
   }));
-  bump('not needed (later in the policy order)', eligible.length - n);
+  count(excluded, 'not needed (later in the policy order)', eligible.length - n);
   return {
     policy: req.policy,
     group: {
@@ -201,6 +210,40 @@ export function selectFrom(
     configurationBasis: basis,
     requestIds: requestIds.filter(Boolean),
   };
+}
+
+function count(excluded: Record<string, number>, why: string, n = 1): void {
+  if (n > 0) excluded[why] = (excluded[why] ?? 0) + n;
+}
+
+/** The InService instances, and how many of the others were left out, by why. */
+function eligibleOf(instances: ScalingInstance[]): { eligible: ScalingInstance[]; excluded: Record<string, number> } {
+  const excluded: Record<string, number> = {};
+  const eligible: ScalingInstance[] = [];
+  for (const i of instances) {
+    if (i.lifecycleState === 'InService') eligible.push(i);
+    else if (i.lifecycleState === 'Protected' || i.lifecycleState === 'Standby') count(excluded, i.lifecycleState);
+    else count(excluded, `state ${i.lifecycleState}`);
+  }
+  return { eligible, excluded };
+}
+
+/** Why fewer than `requested` were picked: MinSize, too few eligible instances, or both. */
+function cappedReason(
+  group: ScalingGroup,
+  req: Pick<SelectInstancesRequest, 'targetCapacity'>,
+  { requested, maxRemovable, eligible, n }: { requested: number; maxRemovable: number; eligible: number; n: number },
+): string {
+  const why: string[] = [];
+  if (maxRemovable < requested)
+    why.push(`MinSize ${group.minSize} allows at most ${maxRemovable} of TotalCapacity ${group.totalCapacity} to go`);
+  if (eligible < Math.min(requested, maxRemovable))
+    why.push(`only ${eligible} instance(s) are InService and unprotected`);
+  const target =
+    req.targetCapacity !== undefined
+      ? ` (TotalCapacity ${group.totalCapacity} → targetCapacity ${req.targetCapacity})`
+      : '';
+  return `asked for ${requested}${target}, picked ${n}: ${why.join('; ')}`;
 }
 
 /** Which of the given instances are still in the group, and in which state (after a window closed). */

@@ -4,7 +4,10 @@ import type { NormalizedInput } from '../shared/input';
 
 /** Activity request/response shapes. Workflow code imports this file as types only. */
 
-/** Every request may bound the fixed retry delays of the error-policy table (e.g. 10 s for ScalingActivityInProgress). */
+/**
+ * Every request may bound the fixed retry delays of the error-policy table (e.g. 10 s for
+ * ScalingActivityInProgress).
+ */
 interface Retrying {
   retryDelayCapMs?: number;
 }

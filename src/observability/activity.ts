@@ -10,7 +10,7 @@ import type {
   UndrainRequest,
   UndrainResponse,
 } from '../activities/types';
-import type { ScaleInMetrics } from './metrics';
+import type { InstanceTags, ScaleInMetrics } from './metrics';
 
 /**
  * Worker interceptors that observe activities from the outside, so the activity code stays about
@@ -58,80 +58,85 @@ function requestAttributes(arg: unknown): Record<string, unknown> {
   return out;
 }
 
+type Observer = (ctx: Context, metrics: ScaleInMetrics | undefined, arg: unknown, result: unknown) => void;
+
+/** What each finished activity adds to the metrics and the log; activities not listed add nothing. */
+const OBSERVERS: ReadonlyMap<string, Observer> = new Map([
+  ['drain', observeDrain],
+  ['undrain', observeUndrain],
+  ['removeBatch', observeRemoveBatch],
+  ['pollScalingActivity', observePoll],
+]);
+
 function observe(ctx: Context, metrics: ScaleInMetrics | undefined, arg: unknown, result: unknown): void {
-  const info = ctx.info;
-  const sinceScheduled = (Date.now() - info.scheduledTimestampMs) / 1000;
-  switch (info.activityType) {
-    case 'drain': {
-      const req = arg as DrainRequest;
-      const res = result as DrainResponse;
-      const instances = new Set(res.restore.map((r) => ('instanceId' in r ? r.instanceId : r.serverId))).size;
-      metrics?.drained(
-        { regionId: req.regionId, scalingGroupId: req.scalingGroupId, taskQueue: info.taskQueue },
-        { strategy: req.strategy, instances, durationSeconds: sinceScheduled },
-      );
-      ctx.log.info(`drained batch ${req.batchIndex}: ${instances} instance(s) out of traffic (${req.strategy})`, {
-        requestIds: res.requestIds,
-        durationMs: Math.round(sinceScheduled * 1000),
-      });
-      break;
-    }
-    case 'undrain': {
-      const req = arg as UndrainRequest;
-      const res = result as UndrainResponse;
-      metrics?.restored(
-        { regionId: req.regionId, scalingGroupId: req.scalingGroupId, taskQueue: info.taskQueue },
-        res.restoredInstanceIds.length,
-      );
-      ctx.log.info(`restored traffic to ${res.restoredInstanceIds.length} instance(s)`, {
-        instanceIds: res.restoredInstanceIds,
-        goneInstanceIds: res.goneInstanceIds,
-        requestIds: res.requestIds,
-      });
-      break;
-    }
-    case 'removeBatch': {
-      const res = result as RemoveBatchResponse;
-      for (const r of res.removals) {
-        ctx.log.info(
-          `RemoveInstances ${r.adopted ? 'adopted' : 'accepted'}: scaling activity ${r.scalingActivityId} for ${r.instanceIds.length} instance(s)`,
-          {
-            action: 'RemoveInstances',
-            requestId: r.requestId,
-            scalingActivityId: r.scalingActivityId,
-            instanceIds: r.instanceIds,
-          },
-        );
-      }
-      break;
-    }
-    case 'pollScalingActivity': {
-      const req = arg as PollRequest;
-      const res = result as PollResponse;
-      const ended = Date.parse(res.endedAt);
-      const durationSeconds = ((Number.isFinite(ended) ? ended : Date.now()) - info.scheduledTimestampMs) / 1000;
-      metrics?.scalingActivityEnded(
-        { regionId: req.regionId, scalingGroupId: req.scalingGroupId, taskQueue: info.taskQueue },
-        {
-          status: res.statusCode,
-          removed: res.removedInstanceIds.length,
-          failed: res.failedInstances.length,
-          polls: res.polls,
-          durationSeconds,
-        },
-      );
-      const msg = `scaling activity ${res.scalingActivityId} ended ${res.statusCode}: ${res.removedInstanceIds.length} removed, ${res.failedInstances.length} not removed`;
-      const meta = {
-        scalingActivityId: res.scalingActivityId,
-        statusCode: res.statusCode,
-        polls: res.polls,
-        durationMs: Math.round(durationSeconds * 1000),
-      };
-      if (res.failedInstances.length) ctx.log.warn(msg, { ...meta, failedInstances: res.failedInstances });
-      else ctx.log.info(msg, meta);
-      break;
-    }
-    default:
-      break;
+  OBSERVERS.get(ctx.info.activityType)?.(ctx, metrics, arg, result);
+}
+
+function tagsOf(ctx: Context, req: { regionId: string; scalingGroupId: string }): InstanceTags {
+  return { regionId: req.regionId, scalingGroupId: req.scalingGroupId, taskQueue: ctx.info.taskQueue };
+}
+
+function observeDrain(ctx: Context, metrics: ScaleInMetrics | undefined, arg: unknown, result: unknown): void {
+  const req = arg as DrainRequest;
+  const res = result as DrainResponse;
+  const sinceScheduled = (Date.now() - ctx.info.scheduledTimestampMs) / 1000;
+  const instances = new Set(res.restore.map((r) => ('instanceId' in r ? r.instanceId : r.serverId))).size;
+  metrics?.drained(tagsOf(ctx, req), { strategy: req.strategy, instances, durationSeconds: sinceScheduled });
+  ctx.log.info(`drained batch ${req.batchIndex}: ${instances} instance(s) out of traffic (${req.strategy})`, {
+    requestIds: res.requestIds,
+    durationMs: Math.round(sinceScheduled * 1000),
+  });
+}
+
+function observeUndrain(ctx: Context, metrics: ScaleInMetrics | undefined, arg: unknown, result: unknown): void {
+  const req = arg as UndrainRequest;
+  const res = result as UndrainResponse;
+  metrics?.restored(tagsOf(ctx, req), res.restoredInstanceIds.length);
+  ctx.log.info(`restored traffic to ${res.restoredInstanceIds.length} instance(s)`, {
+    instanceIds: res.restoredInstanceIds,
+    goneInstanceIds: res.goneInstanceIds,
+    requestIds: res.requestIds,
+  });
+}
+
+function observeRemoveBatch(ctx: Context, _metrics: ScaleInMetrics | undefined, _arg: unknown, result: unknown): void {
+  const res = result as RemoveBatchResponse;
+  for (const r of res.removals) {
+    const how = r.adopted ? 'adopted' : 'accepted';
+    ctx.log.info(
+      `RemoveInstances ${how}: scaling activity ${r.scalingActivityId} for ${r.instanceIds.length} instance(s)`,
+      {
+        action: 'RemoveInstances',
+        requestId: r.requestId,
+        scalingActivityId: r.scalingActivityId,
+        instanceIds: r.instanceIds,
+      },
+    );
   }
+}
+
+function observePoll(ctx: Context, metrics: ScaleInMetrics | undefined, arg: unknown, result: unknown): void {
+  const req = arg as PollRequest;
+  const res = result as PollResponse;
+  const ended = Date.parse(res.endedAt);
+  const durationSeconds = ((Number.isFinite(ended) ? ended : Date.now()) - ctx.info.scheduledTimestampMs) / 1000;
+  const removed = res.removedInstanceIds.length;
+  const failed = res.failedInstances.length;
+  metrics?.scalingActivityEnded(tagsOf(ctx, req), {
+    status: res.statusCode,
+    removed,
+    failed,
+    polls: res.polls,
+    durationSeconds,
+  });
+  const msg =
+    `scaling activity ${res.scalingActivityId} ended ${res.statusCode}: ` + `${removed} removed, ${failed} not removed`;
+  const meta = {
+    scalingActivityId: res.scalingActivityId,
+    statusCode: res.statusCode,
+    polls: res.polls,
+    durationMs: Math.round(durationSeconds * 1000),
+  };
+  if (failed) ctx.log.warn(msg, { ...meta, failedInstances: res.failedInstances });
+  else ctx.log.info(msg, meta);
 }

@@ -48,17 +48,39 @@ export const SECRET_VARIABLES = [
 ] as const;
 
 /** Keys whose values are dropped wherever they appear in log metadata. */
-const SECRET_KEY =
-  /secret|passw(or)?d|api[-_]?key|authorization|signature|security[-_]?token|session[-_]?token|access[-_]?token|private[-_]?key|credential|^token$/i;
+const SECRET_KEY = new RegExp(
+  [
+    'secret',
+    'passw(or)?d',
+    'api[-_]?key',
+    'authorization',
+    'signature',
+    'security[-_]?token',
+    'session[-_]?token',
+    'access[-_]?token',
+    'private[-_]?key',
+    'credential',
+    '^token$',
+  ].join('|'),
+  'i',
+);
+
+/** Names whose value, written `name=value` or `"name": "value"` in free text, is a secret. */
+const SECRET_NAMES_IN_TEXT = [
+  'AccessKeySecret',
+  'SecurityToken',
+  'Signature',
+  'api[-_]?key',
+  'password',
+  'secret',
+  'x-acs-security-token',
+].join('|');
 
 /** Secret-looking fragments inside free text: `key=value`, `"key": "value"`, bearer tokens, PEM keys. */
 const SECRET_TEXT: ReadonlyArray<[RegExp, string]> = [
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[REDACTED PRIVATE KEY]'],
   [/(\bBearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, '$1[REDACTED]'],
-  [
-    /((?:AccessKeySecret|SecurityToken|Signature|api[-_]?key|password|secret|x-acs-security-token)"?\s*[:=]\s*"?)[^\s"&,;}]+/gi,
-    '$1[REDACTED]',
-  ],
+  [new RegExp(String.raw`((?:${SECRET_NAMES_IN_TEXT})"?\s*[:=]\s*"?)[^\s"&,;}]+`, 'gi'), '$1[REDACTED]'],
 ];
 
 const REDACTED = '[REDACTED]';
@@ -189,7 +211,10 @@ export interface CreateLoggerOptions extends LoggingConfig {
   redactor?: Redactor;
 }
 
-/** A Temporal `DefaultLogger` that writes our lines: used as the Runtime logger, so SDK, workflow and activity logs all pass through it. */
+/**
+ * A Temporal `DefaultLogger` that writes our lines: used as the Runtime logger, so SDK, workflow
+ * and activity logs all pass through it.
+ */
 export function createLogger(opts: CreateLoggerOptions): DefaultLogger {
   const redactor = opts.redactor ?? Redactor.fromEnv();
   const write = opts.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
