@@ -8,6 +8,8 @@ import {
   type Client,
   type ScheduleDescription,
   type ScheduleExecutionResult,
+  type ScheduleOptions,
+  type ScheduleOptionsStartWorkflowAction,
   type ScheduleOverlapPolicy,
 } from '@temporalio/client';
 import { ApplicationFailure, type Duration } from '@temporalio/common';
@@ -182,62 +184,10 @@ export function validateCreateWindow(opts: CreateWindowOptions): {
   normalized: NormalizedWindowInput;
   scheduleId: string;
 } {
-  const problems: InputProblem[] = [];
   const spec = opts.spec as Partial<WindowSpec> | undefined;
-  if (!spec || typeof spec !== 'object')
-    problems.push({ field: 'spec', problem: 'is missing', fix: 'give spec.cron or spec.calendars, and spec.timezone' });
-  else {
-    if (!(spec.cron?.length ?? 0) && !(spec.calendars?.length ?? 0))
-      problems.push({
-        field: 'spec',
-        problem: 'has neither cron nor calendars: the window would never fire',
-        fix: 'e.g. spec.cron ["0 2 * * SAT"] (or trigger it by hand)',
-      });
-    if (spec.cron?.some((c) => typeof c !== 'string' || !c.trim()))
-      problems.push({
-        field: 'spec.cron',
-        problem: 'has an empty expression',
-        fix: 'cron expressions have 5 to 7 fields, e.g. "0 2 * * SAT"',
-      });
-    if (spec.cron?.some((c) => /^\s*(CRON_TZ|TZ)=/.test(c)))
-      problems.push({
-        field: 'spec.cron',
-        problem: 'sets its own time zone (CRON_TZ=/TZ=)',
-        fix: 'use spec.timezone instead, so blackout dates use the same zone',
-      });
-    if (typeof spec.timezone !== 'string' || !isValidTimeZone(spec.timezone))
-      problems.push({
-        field: 'spec.timezone',
-        problem: `must be an IANA time zone, got ${JSON.stringify(spec.timezone)}`,
-        fix: 'e.g. "Asia/Shanghai" or "UTC"',
-      });
-  }
-  const raw = opts.window as ScaleInWindowInput | undefined;
-  const window: ScaleInWindowInput | undefined = raw && typeof raw === 'object' ? { ...raw } : raw;
-  if (window && typeof window === 'object' && typeof spec?.timezone === 'string') {
-    if (window.timezone === undefined) window.timezone = spec.timezone;
-    else if (window.timezone !== spec.timezone)
-      problems.push({
-        field: 'window.timezone',
-        problem: `is ${JSON.stringify(window.timezone)} but spec.timezone is ${JSON.stringify(spec.timezone)}`,
-        fix: 'use one time zone for both, so blackout dates mean the same days as the schedule',
-      });
-  }
-  if (opts.overlap !== undefined && !(OVERLAP_POLICIES as readonly string[]).includes(opts.overlap))
-    problems.push({
-      field: 'overlap',
-      problem: `must be one of ${OVERLAP_POLICIES.join(', ')}, got ${JSON.stringify(opts.overlap)}`,
-      fix: 'omit it for SKIP',
-    });
-  if (
-    opts.scheduleId !== undefined &&
-    (typeof opts.scheduleId !== 'string' || !opts.scheduleId.trim() || opts.scheduleId.length > 200)
-  )
-    problems.push({
-      field: 'scheduleId',
-      problem: 'must be a non-empty string of at most 200 characters',
-      fix: 'omit it for ess-scale-in-window/<region>/<group>',
-    });
+  const problems: InputProblem[] = specProblems(spec);
+  const window = windowInZone(opts.window as ScaleInWindowInput | undefined, spec, problems);
+  problems.push(...scheduleOptionProblems(opts));
   let normalized: NormalizedWindowInput | undefined;
   try {
     normalized = validateWindowInput(window);
@@ -253,6 +203,77 @@ export function validateCreateWindow(opts: CreateWindowOptions): {
   };
 }
 
+function specProblems(spec: Partial<WindowSpec> | undefined): InputProblem[] {
+  if (!spec || typeof spec !== 'object')
+    return [{ field: 'spec', problem: 'is missing', fix: 'give spec.cron or spec.calendars, and spec.timezone' }];
+  const problems: InputProblem[] = [];
+  if (!(spec.cron?.length ?? 0) && !(spec.calendars?.length ?? 0))
+    problems.push({
+      field: 'spec',
+      problem: 'has neither cron nor calendars: the window would never fire',
+      fix: 'e.g. spec.cron ["0 2 * * SAT"] (or trigger it by hand)',
+    });
+  if (spec.cron?.some((c) => typeof c !== 'string' || !c.trim()))
+    problems.push({
+      field: 'spec.cron',
+      problem: 'has an empty expression',
+      fix: 'cron expressions have 5 to 7 fields, e.g. "0 2 * * SAT"',
+    });
+  if (spec.cron?.some((c) => /^\s*(CRON_TZ|TZ)=/.test(c)))
+    problems.push({
+      field: 'spec.cron',
+      problem: 'sets its own time zone (CRON_TZ=/TZ=)',
+      fix: 'use spec.timezone instead, so blackout dates use the same zone',
+    });
+  if (typeof spec.timezone !== 'string' || !isValidTimeZone(spec.timezone))
+    problems.push({
+      field: 'spec.timezone',
+      problem: `must be an IANA time zone, got ${JSON.stringify(spec.timezone)}`,
+      fix: 'e.g. "Asia/Shanghai" or "UTC"',
+    });
+  return problems;
+}
+
+/**
+ * A copy of the window input with the schedule's time zone made explicit; a different zone of its
+ * own is a problem, since blackout dates must mean the days the schedule fires on.
+ */
+function windowInZone(
+  raw: ScaleInWindowInput | undefined,
+  spec: Partial<WindowSpec> | undefined,
+  problems: InputProblem[],
+): ScaleInWindowInput | undefined {
+  const window: ScaleInWindowInput | undefined = raw && typeof raw === 'object' ? { ...raw } : raw;
+  if (window && typeof window === 'object' && typeof spec?.timezone === 'string') {
+    if (window.timezone === undefined) window.timezone = spec.timezone;
+    else if (window.timezone !== spec.timezone)
+      problems.push({
+        field: 'window.timezone',
+        problem: `is ${JSON.stringify(window.timezone)} but spec.timezone is ${JSON.stringify(spec.timezone)}`,
+        fix: 'use one time zone for both, so blackout dates mean the same days as the schedule',
+      });
+  }
+  return window;
+}
+
+function scheduleOptionProblems(opts: CreateWindowOptions): InputProblem[] {
+  const problems: InputProblem[] = [];
+  if (opts.overlap !== undefined && !(OVERLAP_POLICIES as readonly string[]).includes(opts.overlap))
+    problems.push({
+      field: 'overlap',
+      problem: `must be one of ${OVERLAP_POLICIES.join(', ')}, got ${JSON.stringify(opts.overlap)}`,
+      fix: 'omit it for SKIP',
+    });
+  const id = opts.scheduleId;
+  if (id !== undefined && (typeof id !== 'string' || !id.trim() || id.length > 200))
+    problems.push({
+      field: 'scheduleId',
+      problem: 'must be a non-empty string of at most 200 characters',
+      fix: 'omit it for ess-scale-in-window/<region>/<group>',
+    });
+  return problems;
+}
+
 function runOf(r: ScheduleExecutionResult): WindowRun {
   return {
     workflowId: r.action.workflow.workflowId,
@@ -260,6 +281,11 @@ function runOf(r: ScheduleExecutionResult): WindowRun {
     scheduledAt: r.scheduledAt.toISOString(),
     takenAt: r.takenAt.toISOString(),
   };
+}
+
+function staticSummary(n: NormalizedWindowInput): string {
+  const howMany = n.target.kind === 'count' ? `remove ${n.target.count}` : `down to ${n.target.targetCapacity}`;
+  return `Scale-in window for ${n.scalingGroupId} (${n.regionId}): ${howMany}, ${n.selection} first`;
 }
 
 function staticDetails(n: NormalizedWindowInput, spec: WindowSpec): string {
@@ -292,48 +318,10 @@ export class ScaleInWindows {
 
   /** Validates, then creates the schedule. Throws InvalidWindowInputError (nothing created) or WindowScheduleExistsError. */
   async createWindow(opts: CreateWindowOptions): Promise<{ scheduleId: string; window: ScaleInWindowInput }> {
-    const { window, normalized: n, scheduleId } = validateCreateWindow(opts);
-    const skip = blackoutSkipCalendars(n.blackoutDates);
+    const checked = validateCreateWindow(opts);
+    const { window, scheduleId } = checked;
     try {
-      await this.client.schedule.create<typeof scaleInWindow>({
-        scheduleId,
-        spec: {
-          ...(opts.spec.cron?.length ? { cronExpressions: opts.spec.cron } : {}),
-          ...(opts.spec.calendars?.length ? { calendars: opts.spec.calendars } : {}),
-          ...(skip.length ? { skip } : {}),
-          timezone: opts.spec.timezone,
-        },
-        action: {
-          type: 'startWorkflow',
-          workflowType: WINDOW_WORKFLOW_TYPE,
-          taskQueue: opts.taskQueue ?? this.opts.taskQueue,
-          args: [window],
-          workflowId: windowIdFor(n.regionId, n.scalingGroupId),
-          typedSearchAttributes: [
-            { key: SA_SCALING_GROUP_ID, value: n.scalingGroupId },
-            { key: SA_REGION_ID, value: n.regionId },
-          ],
-          staticSummary: `Scale-in window for ${n.scalingGroupId} (${n.regionId}): ${n.target.kind === 'count' ? `remove ${n.target.count}` : `down to ${n.target.targetCapacity}`}, ${n.selection} first`,
-          staticDetails: staticDetails(n, opts.spec),
-        },
-        policies: {
-          overlap: opts.overlap ?? DEFAULT_OVERLAP,
-          catchupWindow: opts.catchupWindow ?? DEFAULT_CATCHUP_WINDOW,
-          pauseOnFailure: opts.pauseOnFailure ?? true,
-        },
-        // The server turns cron strings into calendars; the memo keeps them as written, for describe.
-        memo: {
-          kind: 'ess-scale-in-window',
-          regionId: n.regionId,
-          scalingGroupId: n.scalingGroupId,
-          cron: opts.spec.cron ?? [],
-        },
-        typedSearchAttributes: [
-          { key: SA_SCALING_GROUP_ID, value: n.scalingGroupId },
-          { key: SA_REGION_ID, value: n.regionId },
-        ],
-        state: { paused: opts.paused ?? false, ...(opts.note ? { note: opts.note } : {}) },
-      });
+      await this.client.schedule.create<typeof scaleInWindow>(this.scheduleOptions(opts, checked));
     } catch (e) {
       if (e instanceof ScheduleAlreadyRunning) throw new WindowScheduleExistsError(scheduleId);
       // The server's cron / calendar parser said no ("Invalid schedule spec: ...").
@@ -348,6 +336,50 @@ export class ScaleInWindows {
       throw e;
     }
     return { scheduleId, window };
+  }
+
+  private scheduleOptions(
+    opts: CreateWindowOptions,
+    { window, normalized: n, scheduleId }: ReturnType<typeof validateCreateWindow>,
+  ): ScheduleOptions<ScheduleOptionsStartWorkflowAction<typeof scaleInWindow>> {
+    const skip = blackoutSkipCalendars(n.blackoutDates);
+    const searchAttributes = () => [
+      { key: SA_SCALING_GROUP_ID, value: n.scalingGroupId },
+      { key: SA_REGION_ID, value: n.regionId },
+    ];
+    return {
+      scheduleId,
+      spec: {
+        ...(opts.spec.cron?.length ? { cronExpressions: opts.spec.cron } : {}),
+        ...(opts.spec.calendars?.length ? { calendars: opts.spec.calendars } : {}),
+        ...(skip.length ? { skip } : {}),
+        timezone: opts.spec.timezone,
+      },
+      action: {
+        type: 'startWorkflow',
+        workflowType: WINDOW_WORKFLOW_TYPE,
+        taskQueue: opts.taskQueue ?? this.opts.taskQueue,
+        args: [window],
+        workflowId: windowIdFor(n.regionId, n.scalingGroupId),
+        typedSearchAttributes: searchAttributes(),
+        staticSummary: staticSummary(n),
+        staticDetails: staticDetails(n, opts.spec),
+      },
+      policies: {
+        overlap: opts.overlap ?? DEFAULT_OVERLAP,
+        catchupWindow: opts.catchupWindow ?? DEFAULT_CATCHUP_WINDOW,
+        pauseOnFailure: opts.pauseOnFailure ?? true,
+      },
+      // The server turns cron strings into calendars; the memo keeps them as written, for describe.
+      memo: {
+        kind: 'ess-scale-in-window',
+        regionId: n.regionId,
+        scalingGroupId: n.scalingGroupId,
+        cron: opts.spec.cron ?? [],
+      },
+      typedSearchAttributes: searchAttributes(),
+      state: { paused: opts.paused ?? false, ...(opts.note ? { note: opts.note } : {}) },
+    };
   }
 
   /** Every schedule whose action starts scaleInWindow; listing is eventually consistent (a new schedule may take a moment). */
