@@ -112,7 +112,7 @@ export class RpcClient {
     opts: RpcCallOptions,
   ): Promise<T> {
     const started = performance.now();
-    const seen: { requestId?: string | undefined; httpStatus?: number | undefined } = {};
+    const seen: Seen = {};
     try {
       const body = await this.exchange(product, action, params, opts, seen);
       let value: T;
@@ -157,14 +157,25 @@ export class RpcClient {
     action: string,
     params: RpcCallParams,
     opts: RpcCallOptions,
-    seen: { requestId?: string | undefined; httpStatus?: number | undefined },
+    seen: Seen,
   ): Promise<WireObject> {
     if (opts.signal?.aborted) throw new AliyunAbortedError(action);
     if (this.closing) throw new AliyunNetworkError(action, false, 'the client is closed');
+    const request = await this.signedRequest(product, action, params, opts);
+    const answer = await this.send(request, action, opts, seen);
+    return readAnswer(answer, action, request.redact, seen);
+  }
+
+  /** The signed request: everything signed, the form body's fields sent in the body, the rest in the query. */
+  private async signedRequest(
+    product: Product,
+    action: string,
+    params: RpcCallParams,
+    opts: RpcCallOptions,
+  ): Promise<SignedRequest> {
     const method = opts.method ?? 'POST';
     if (method === 'GET' && opts.body) throw new TypeError(`${action}: a GET request cannot carry a form body`);
     const creds = await this.loadCredentials();
-    const redact = redactor(creds);
     const bodyParams = defined(opts.body ?? {});
     const signed = signRpcParams(
       { ...defined(params), ...bodyParams, Action: action, Version: API_VERSIONS[product] },
@@ -176,16 +187,17 @@ export class RpcClient {
       },
     );
     const query = Object.entries(signed).filter(([k]) => !(k in bodyParams));
-    const origin = this.endpoint(product, opts.regionId);
+    return { method, query, bodyParams, origin: this.endpoint(product, opts.regionId), redact: redactor(creds) };
+  }
 
+  /** One HTTP exchange under the call's timeout (and the caller's signal); transport errors are translated. */
+  private async send(request: SignedRequest, action: string, opts: RpcCallOptions, seen: Seen): Promise<HttpAnswer> {
+    const { method, query, bodyParams, origin, redact } = request;
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     const timer = new AbortController();
     const timeoutReason = new Error('timeout');
     const handle = setTimeout(() => timer.abort(timeoutReason), timeoutMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, timer.signal]) : timer.signal;
-    let status: number;
-    let text: string;
-    let contentType: string;
     try {
       const hasBody = Object.keys(bodyParams).length > 0;
       const res = await this.agent.request({
@@ -202,34 +214,16 @@ export class RpcClient {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-      status = res.statusCode;
+      const status = res.statusCode;
       seen.httpStatus = status;
       seen.requestId = headerValue(res.headers['x-acs-request-id']);
-      contentType = headerValue(res.headers['content-type']) ?? 'no content-type';
-      text = await res.body.text();
+      const contentType = headerValue(res.headers['content-type']) ?? 'no content-type';
+      return { status, contentType, text: await res.body.text() };
     } catch (e) {
       throw toTransportError(e, action, timeoutMs, signal, timeoutReason, redact);
     } finally {
       clearTimeout(handle);
     }
-    const body = parseObject(text);
-    if (typeof body?.RequestId === 'string') seen.requestId = body.RequestId;
-    if (status >= 200 && status < 300) {
-      // The server accepted the request, so an unreadable answer may hide a completed mutation.
-      if (!body) throw new AliyunBadResponseError(action, status, true, describeBody(text, contentType, redact));
-      return body;
-    }
-    if (body && typeof body.Code === 'string' && body.Code !== '') {
-      throw new AliyunApiError(
-        body.Code,
-        redact(asString(body.Message) ?? ''),
-        status,
-        asString(body.RequestId),
-        optional(redact, asString(body.Recommend)),
-        action,
-      );
-    }
-    throw new AliyunBadResponseError(action, status, status >= 500, describeBody(text, contentType, redact));
   }
 
   private async loadCredentials(): Promise<AliyunCredentials> {
@@ -254,6 +248,50 @@ export class RpcClient {
       // A failing metrics hook must not turn a finished call into a failure.
     }
   }
+}
+
+/** What the call learned before it failed, for the metrics and the error: filled in as the answer comes. */
+interface Seen {
+  requestId?: string | undefined;
+  httpStatus?: number | undefined;
+}
+
+interface SignedRequest {
+  method: 'GET' | 'POST';
+  query: Array<[string, string]>;
+  bodyParams: Record<string, string>;
+  origin: string;
+  /** Removes the credentials from text that may echo them (error messages, bodies). */
+  redact: (s: string) => string;
+}
+
+interface HttpAnswer {
+  status: number;
+  contentType: string;
+  text: string;
+}
+
+/** The JSON object of a 2xx answer; an error answer (or an unreadable one) is thrown as the matching error. */
+function readAnswer(answer: HttpAnswer, action: string, redact: (s: string) => string, seen: Seen): WireObject {
+  const { status, text, contentType } = answer;
+  const body = parseObject(text);
+  if (typeof body?.RequestId === 'string') seen.requestId = body.RequestId;
+  if (status >= 200 && status < 300) {
+    // The server accepted the request, so an unreadable answer may hide a completed mutation.
+    if (!body) throw new AliyunBadResponseError(action, status, true, describeBody(text, contentType, redact));
+    return body;
+  }
+  if (body && typeof body.Code === 'string' && body.Code !== '') {
+    throw new AliyunApiError(
+      body.Code,
+      redact(asString(body.Message) ?? ''),
+      status,
+      asString(body.RequestId),
+      optional(redact, asString(body.Recommend)),
+      action,
+    );
+  }
+  throw new AliyunBadResponseError(action, status, status >= 500, describeBody(text, contentType, redact));
 }
 
 function defined(params: RpcCallParams): Record<string, string> {
