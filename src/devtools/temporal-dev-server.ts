@@ -23,7 +23,8 @@ export function resolveTemporalCli(): string {
     }).trim();
   } catch {
     throw new Error(
-      'No Temporal CLI available. Run `npm run setup` (builds it with Go), or set TEMPORAL_CLI_PATH to a `temporal` binary.',
+      'No Temporal CLI available. Run `npm run setup` (builds it with Go), ' +
+        'or set TEMPORAL_CLI_PATH to a `temporal` binary.',
     );
   }
 }
@@ -73,6 +74,26 @@ export interface RunningDevServer {
 export async function startDevServer(opts: DevServerOptions = {}): Promise<RunningDevServer> {
   const cli = opts.cliPath ?? resolveTemporalCli();
   const port = opts.port ?? (await freePort());
+  const args = devServerArgs(port, opts);
+  const server = spawnDevServer(cli, args, opts.logFile);
+  const address = `127.0.0.1:${port}`;
+  await waitUntilReady(address, server, args, opts.readyTimeoutMs ?? 60_000);
+  const { child } = server;
+  return {
+    address,
+    uiUrl: opts.uiPort !== undefined ? `http://127.0.0.1:${opts.uiPort}` : undefined,
+    process: child,
+    async stop() {
+      if (server.hasExited()) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await server.exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function devServerArgs(port: number, opts: DevServerOptions): string[] {
   const args = [
     'server',
     'start-dev',
@@ -93,8 +114,19 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
   if (opts.uiPort !== undefined) args.push('--ui-port', String(opts.uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
   if (opts.dbFilename) args.push('--db-filename', opts.dbFilename);
+  return args;
+}
 
-  const out = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
+interface DevServerProcess {
+  child: ChildProcess;
+  hasExited: () => boolean;
+  /** Resolves once the process has exited. */
+  exited: Promise<void>;
+}
+
+/** The server's output goes to `logFile` (appended), or nowhere. */
+function spawnDevServer(cli: string, args: string[], logFile: string | undefined): DevServerProcess {
+  const out = logFile ? openSync(logFile, 'a') : 'ignore';
   const child = spawn(cli, args, { stdio: ['ignore', out, out], detached: false });
   let exited = false;
   // A parent that exits without stop() (a crash, an uncaught error) must not leave the server holding its port.
@@ -109,12 +141,22 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
       resolve();
     }),
   );
+  return { child, hasExited: () => exited, exited: exitPromise };
+}
 
-  const address = `127.0.0.1:${port}`;
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
+/** Polls until the frontend answers and the default namespace is ready; kills the server if it never is. */
+async function waitUntilReady(
+  address: string,
+  server: DevServerProcess,
+  args: string[],
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (exited)
-      throw new Error(`temporal dev server exited during start (exit code ${child.exitCode}); args: ${args.join(' ')}`);
+    if (server.hasExited())
+      throw new Error(
+        `temporal dev server exited during start (exit code ${server.child.exitCode}); args: ${args.join(' ')}`,
+      );
     try {
       const conn = await Connection.connect({ address, connectTimeout: 1000 });
       try {
@@ -124,30 +166,15 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
       } finally {
         await conn.close();
       }
-      break;
+      return;
     } catch (e) {
       if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(
-          `temporal dev server at ${address} not ready after ${opts.readyTimeoutMs ?? 60_000} ms: ${String(e)}`,
-        );
+        server.child.kill('SIGKILL');
+        throw new Error(`temporal dev server at ${address} not ready after ${timeoutMs} ms: ${String(e)}`);
       }
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-
-  return {
-    address,
-    uiUrl: opts.uiPort !== undefined ? `http://127.0.0.1:${opts.uiPort}` : undefined,
-    process: child,
-    async stop() {
-      if (exited) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exitPromise;
-      clearTimeout(timer);
-    },
-  };
 }
 
 /**
