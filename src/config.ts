@@ -261,6 +261,24 @@ export function temporalConfigFromEnv(env: Env = process.env): TemporalConfig {
   if (!ADDRESS.test(address)) throw new ConfigError('TEMPORAL_ADDRESS', `expected host:port, got "${address}"`);
   const apiKey = env.TEMPORAL_API_KEY?.trim() || profile?.apiKey || undefined;
 
+  const tls = tlsFromEnv(env, profile, apiKey);
+  const metadata = { ...profile?.grpcMeta, ...grpcMetaFromEnv(env) };
+  return {
+    address,
+    namespace: env.TEMPORAL_NAMESPACE?.trim() || profile?.namespace || DEFAULT_NAMESPACE,
+    taskQueue: env.TEMPORAL_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE,
+    apiKey,
+    tls,
+    ...(Object.keys(metadata).length ? { metadata } : {}),
+  };
+}
+
+/** TLS from the TEMPORAL_TLS* variables over the profile's; an API key alone turns it on. */
+function tlsFromEnv(
+  env: Env,
+  profile: ClientConfigProfile | undefined,
+  apiKey: string | undefined,
+): TemporalConfig['tls'] {
   const certPath = env.TEMPORAL_TLS_CLIENT_CERT_PATH?.trim();
   const keyPath = env.TEMPORAL_TLS_CLIENT_KEY_PATH?.trim();
   const caPath = env.TEMPORAL_TLS_SERVER_CA_CERT_PATH?.trim();
@@ -293,27 +311,15 @@ export function temporalConfigFromEnv(env: Env = process.env): TemporalConfig {
       'is false, but a client certificate or server CA is configured; remove one of them',
     );
   }
-  let tls: TemporalConfig['tls'];
-  if (crt || ca || serverName) {
-    tls = {
+  if (crt || ca || serverName)
+    return {
       ...(crt && key ? { clientCertPair: { crt, key } } : {}),
       ...(ca ? { serverRootCACertificate: ca } : {}),
       ...(serverName ? { serverNameOverride: serverName } : {}),
     };
-  } else if (explicit !== undefined) {
-    tls = explicit;
-  } else if (apiKey || profile?.tls) {
-    tls = true;
-  }
-  const metadata = { ...profile?.grpcMeta, ...grpcMetaFromEnv(env) };
-  return {
-    address,
-    namespace: env.TEMPORAL_NAMESPACE?.trim() || profile?.namespace || DEFAULT_NAMESPACE,
-    taskQueue: env.TEMPORAL_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE,
-    apiKey,
-    tls,
-    ...(Object.keys(metadata).length ? { metadata } : {}),
-  };
+  if (explicit !== undefined) return explicit;
+  if (apiKey || profile?.tls) return true;
+  return undefined;
 }
 
 function grpcMetaFromEnv(env: Env): Record<string, string> {
