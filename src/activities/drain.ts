@@ -327,10 +327,12 @@ async function restoreVServerGroupWeights(p: UndrainProgress): Promise<void> {
   const { cloud, req, signal } = p;
   for (const [vsgId, recs] of groupBy(recordsOf(req.restore, 'vsg'), (r) => r.vServerGroupId)) {
     const g = await cloud.clb.describeVServerGroupAttribute(req.regionId, vsgId, { signal });
-    const present = new Set(g.backendServers.map((b) => `${b.serverId}/${b.port ?? 0}`));
+    const present = new Map(g.backendServers.map((b) => [`${b.serverId}/${b.port ?? 0}`, b]));
     const todo = presentOnly(p, recs, (r) => present.has(`${r.serverId}/${r.port}`));
     if (!todo.length) continue;
-    const servers = todo.map((r) => ({ serverId: r.serverId, weight: r.weight, type: 'ecs', port: r.port }));
+    // The backend's own type (ecs, eni, eci), as the drain sent it: ENI and ECI backends need theirs.
+    const typeOf = (r: (typeof todo)[number]) => present.get(`${r.serverId}/${r.port}`)?.type || 'ecs';
+    const servers = todo.map((r) => ({ serverId: r.serverId, weight: r.weight, type: typeOf(r), port: r.port }));
     p.requestIds.push((await cloud.clb.setVServerGroupAttribute(req.regionId, vsgId, servers, { signal })).requestId);
     for (const r of todo) p.restored.add(r.serverId);
   }

@@ -485,10 +485,8 @@ describe('undrain', () => {
     expect(res).toEqual({ restoredInstanceIds: ['i-1'], goneInstanceIds: ['i-2'], requestIds: ['req-set-rsp-1'] });
   });
 
-  // BUG (reported, not fixed: this round is a pure refactor): undrain sends every vserver group
-  // backend back as type ecs, while drain keeps the type it read (eni, eci), so an ENI or ECI
-  // backend cannot get its weight back through SetVServerGroupAttribute.
-  it.skip("keeps a vserver group backend's type, as drain does", async () => {
+  // Found by these tests: undrain used to send every vserver group backend back as type ecs.
+  it("keeps a vserver group backend's type, as drain does", async () => {
     const cloud = loadBalancerCloud({ vsg: { 'rsp-1': [{ serverId: 'i-1', weight: 0, type: 'eni', port: 80 }] } });
     const a = activityEnv();
     await a.run((hb) =>
