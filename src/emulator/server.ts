@@ -288,7 +288,9 @@ export class EmulatorServer {
     if (call.url.pathname !== '/') throw apiError('InvalidAction.NotFound');
     if (!call.action) throw missingParameter('Action');
     if (!call.version) throw missingParameter('Version');
-    const handler = call.route?.actions[call.action];
+    const actions = call.route?.actions;
+    // Own properties only: Action=constructor or toString must not reach Object.prototype.
+    const handler = actions && Object.hasOwn(actions, call.action) ? actions[call.action] : undefined;
     if (!handler) throw apiError('InvalidAction.NotFound');
     return handler;
   }

@@ -141,7 +141,10 @@ describe('signature V1 and the gateway checks', () => {
     const a = await rawCall(emu.url, { ...describeGroups, Action: 'DescribeNothing' }, TEST_KEY);
     const v = await rawCall(emu.url, { ...describeGroups, Version: '2099-01-01' }, TEST_KEY);
     const crossProduct = await rawCall(emu.url, { ...describeGroups, Version: '2014-05-15' }, TEST_KEY);
-    for (const r of [a, v, crossProduct]) {
+    // Names of Object.prototype members are unknown actions too, not a 500.
+    const inherited = await rawCall(emu.url, { ...describeGroups, Action: 'constructor' }, TEST_KEY);
+    const toString = await rawCall(emu.url, { ...describeGroups, Action: 'toString' }, TEST_KEY);
+    for (const r of [a, v, crossProduct, inherited, toString]) {
       expect(r.status).toBe(404);
       expect(r.json.Code).toBe('InvalidAction.NotFound');
     }
