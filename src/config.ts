@@ -56,7 +56,8 @@ export const WORKER_ENVIRONMENT: readonly EnvVariable[] = [
     secret: false,
     default: '127.0.0.1:7233',
     description:
-      'Temporal frontend, host:port (Temporal Cloud: <namespace>.<account>.tmprl.cloud:7233, or the regional API-key endpoint)',
+      'Temporal frontend, host:port ' +
+      '(Temporal Cloud: <namespace>.<account>.tmprl.cloud:7233, or the regional API-key endpoint)',
   },
   {
     name: 'TEMPORAL_NAMESPACE',
@@ -152,7 +153,8 @@ export const WORKER_ENVIRONMENT: readonly EnvVariable[] = [
     readBy: '@alicloud/credentials',
     secret: false,
     description:
-      'RAM role to assume with an OIDC token (ACK RRSA); with ALIBABA_CLOUD_OIDC_PROVIDER_ARN and ALIBABA_CLOUD_OIDC_TOKEN_FILE',
+      'RAM role to assume with an OIDC token (ACK RRSA); ' +
+      'with ALIBABA_CLOUD_OIDC_PROVIDER_ARN and ALIBABA_CLOUD_OIDC_TOKEN_FILE',
   },
   {
     name: 'ALIBABA_CLOUD_OIDC_PROVIDER_ARN',

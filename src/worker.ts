@@ -23,7 +23,10 @@ export interface StartWorkerOptions {
   temporal?: TemporalConfig;
   credentials?: CredentialsProvider;
   endpoints?: ReturnType<typeof endpointsFromEnv>;
-  /** A prebuilt bundle (tests, production images); otherwise `WORKFLOW_BUNDLE_PATH`, else the workflows are bundled at start. */
+  /**
+   * A prebuilt bundle (tests, production images); otherwise `WORKFLOW_BUNDLE_PATH`, else the
+   * workflows are bundled at start.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** How long running activities get to finish or heartbeat out on shutdown. */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
@@ -44,7 +47,10 @@ export interface RunningWorker {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Where the workflow code comes from: an explicit bundle, `WORKFLOW_BUNDLE_PATH`, or the sources (bundled at start). */
+/**
+ * Where the workflow code comes from: an explicit bundle, `WORKFLOW_BUNDLE_PATH`, or the sources
+ * (bundled at start).
+ */
 export function workflowSource(
   explicit: WorkerOptions['workflowBundle'] | undefined,
   env: Env = process.env,

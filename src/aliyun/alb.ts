@@ -34,7 +34,10 @@ const MAX_PAGES = 1_000;
 
 type Wire<T> = Partial<T>;
 
-/** Application Load Balancer 2020-06-16 over the RPC client. ALB takes no RegionId parameter: the endpoint is regional. */
+/**
+ * Application Load Balancer 2020-06-16 over the RPC client. ALB takes no RegionId parameter: the
+ * endpoint is regional.
+ */
 export class AlbClient implements AlbApi {
   constructor(private readonly rpc: RpcClient) {}
 

@@ -21,8 +21,10 @@ export interface CredentialsProvider {
 }
 
 const HOW_TO_FIX =
-  'set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (plus ALIBABA_CLOUD_SECURITY_TOKEN for an STS token), ' +
-  'or configure an aliyun CLI profile in ~/.aliyun/config.json, or run on ECS with a RAM role (ALIBABA_CLOUD_ECS_METADATA names it)';
+  'set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET ' +
+  '(plus ALIBABA_CLOUD_SECURITY_TOKEN for an STS token), ' +
+  'or configure an aliyun CLI profile in ~/.aliyun/config.json, ' +
+  'or run on ECS with a RAM role (ALIBABA_CLOUD_ECS_METADATA names it)';
 
 /** Fixed credentials; the values live only in this closure, so the provider object itself serialises to nothing. */
 export function staticCredentials(

@@ -2,7 +2,10 @@ import type { BatchProgress, Counts, ProgressSnapshot, ScaleInResult } from '../
 import { renderPairs, renderTable } from './table';
 
 export function countsLine(c: Counts): string {
-  return `removed ${c.removed}, failed ${c.failed}, restored ${c.restored}, skipped ${c.skipped}, pending ${c.pending} (of ${c.total})`;
+  return (
+    `removed ${c.removed}, failed ${c.failed}, restored ${c.restored}, skipped ${c.skipped}, ` +
+    `pending ${c.pending} (of ${c.total})`
+  );
 }
 
 /** `i-a … i-z (15)`: enough to recognise a batch without flooding the terminal. */
@@ -43,32 +46,38 @@ export interface ServerView {
 
 export function statusLines(workflowId: string, p: ProgressSnapshot, server: ServerView | undefined): string[] {
   const plan = p.plan;
-  const drain = `${p.input.drain.strategy}, ${p.input.drain.timeoutSeconds}s, at most ${p.input.drain.maxDrainedAhead} ahead`;
+  const { drain: d } = p.input;
+  const drain = `${d.strategy}, ${d.timeoutSeconds}s, at most ${d.maxDrainedAhead} ahead`;
+  const closed = server?.closeTime ? `, closed ${iso(server.closeTime)}` : '';
+  const groupPlan = plan
+    ? `, ${plan.group.scalingGroupName || 'unnamed'}: TotalCapacity ${plan.group.totalCapacity} → ` +
+      `${plan.capacityAfter}, MinSize ${plan.group.minSize}`
+    : '';
   const pairs: Array<[string, string]> = [
     ['Workflow', workflowId],
     ...(server
       ? [
           [
             'Execution',
-            `${server.status}, started ${iso(server.startTime)}${server.closeTime ? `, closed ${iso(server.closeTime)}` : ''}, task queue ${server.taskQueue}`,
+            `${server.status}, started ${iso(server.startTime)}${closed}, task queue ${server.taskQueue}`,
           ] as [string, string],
         ]
       : []),
     [
       'Phase',
-      `${phaseLabel(p)}${p.drainEndedEarly ? ' (drain ended early by an operator)' : ''}${p.input.dryRun ? ' [dry run]' : ''}`,
+      `${phaseLabel(p)}${p.drainEndedEarly ? ' (drain ended early by an operator)' : ''}` +
+        `${p.input.dryRun ? ' [dry run]' : ''}`,
     ],
-    [
-      'Group',
-      `${p.input.scalingGroupId} (${p.input.regionId})${plan ? `, ${plan.group.scalingGroupName || 'unnamed'}: TotalCapacity ${plan.group.totalCapacity} → ${plan.capacityAfter}, MinSize ${plan.group.minSize}` : ''}`,
-    ],
+    ['Group', `${p.input.scalingGroupId} (${p.input.regionId})${groupPlan}`],
     [
       'Settings',
-      `batches of ${p.input.batchSize}, remove policy ${p.input.removePolicy}, drain ${drain}, on batch failure ${p.input.onBatchFailure}`,
+      `batches of ${p.input.batchSize}, remove policy ${p.input.removePolicy}, drain ${drain}, ` +
+        `on batch failure ${p.input.onBatchFailure}`,
     ],
     [
       'Batches',
-      `${p.counts.batchesDone}/${p.counts.batchesTotal} done${p.continuedAsNew ? `, continued as new ${p.continuedAsNew}×` : ''}`,
+      `${p.counts.batchesDone}/${p.counts.batchesTotal} done` +
+        `${p.continuedAsNew ? `, continued as new ${p.continuedAsNew}×` : ''}`,
     ],
     ['Instances', countsLine(p.counts)],
     ['Last error', p.lastError ?? '-'],

@@ -15,7 +15,11 @@ export function progressText(p: ProgressSnapshot): string {
   const total = p.counts.batchesTotal || p.plan?.batchCount || 0;
   const c = p.counts;
   const active = p.batches.find((b) => !DONE_STATES.has(b.state) && b.state !== 'pending');
-  return `${renderBar(c.batchesDone, total)} ${c.batchesDone}/${total} batches | removed ${c.removed}/${c.total} | failed ${c.failed} | ${phaseLabel(p)}${active ? ` (batch ${active.index} ${active.state})` : ''}`;
+  const where = active ? ` (batch ${active.index} ${active.state})` : '';
+  return (
+    `${renderBar(c.batchesDone, total)} ${c.batchesDone}/${total} batches | removed ${c.removed}/${c.total} | ` +
+    `failed ${c.failed} | ${phaseLabel(p)}${where}`
+  );
 }
 
 /**

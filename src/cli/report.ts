@@ -42,7 +42,8 @@ export function reportEnd(io: Io, end: RunEnd, json: boolean, extra: Record<stri
     if (end.error.result) io.out(['', ...resultLines(end.error.result)].join('\n'));
     else if (end.progress)
       io.out(
-        `When it stopped: ${countsLine(end.progress.counts)}; batches ${end.progress.counts.batchesDone}/${end.progress.counts.batchesTotal}`,
+        `When it stopped: ${countsLine(end.progress.counts)}; ` +
+          `batches ${end.progress.counts.batchesDone}/${end.progress.counts.batchesTotal}`,
       );
   }
   return isSuccess(outcome) ? EXIT.ok : EXIT.failed;

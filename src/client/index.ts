@@ -40,7 +40,8 @@ export class RunAlreadyActiveError extends Error {
     readonly activeRequestId: string | undefined,
   ) {
     super(
-      `A scale-in is already running for this scaling group: workflow ${workflowId}${runId ? ` (run ${runId})` : ''}. Wait for it (ess-scale-in watch ${workflowId}), or cancel it first.`,
+      `A scale-in is already running for this scaling group: workflow ${workflowId}` +
+        `${runId ? ` (run ${runId})` : ''}. Wait for it (ess-scale-in watch ${workflowId}), or cancel it first.`,
     );
   }
 }
@@ -76,7 +77,8 @@ export class RunNotFoundError extends Error {
   readonly code = 'RunNotFound' as const;
   constructor(readonly workflowId: string) {
     super(
-      `No scale-in run ${workflowId}. List runs with: ess-scale-in list (or filter EssScalingGroupId in the Temporal UI).`,
+      `No scale-in run ${workflowId}. ` +
+        'List runs with: ess-scale-in list (or filter EssScalingGroupId in the Temporal UI).',
     );
   }
 }
@@ -138,7 +140,9 @@ export class ScaleInClient {
           { key: SA_PHASE, value: 'Preflight' },
           { key: SA_INSTANCES_TOTAL, value: normalized.instanceIds.length },
         ],
-        staticSummary: `Scale in ${normalized.scalingGroupId} (${normalized.regionId}): remove ${normalized.instanceIds.length} instance(s)${normalized.dryRun ? ' [dry run]' : ''}`,
+        staticSummary:
+          `Scale in ${normalized.scalingGroupId} (${normalized.regionId}): ` +
+          `remove ${normalized.instanceIds.length} instance(s)${normalized.dryRun ? ' [dry run]' : ''}`,
         staticDetails: staticDetails(normalized),
       });
       return { workflowId, runId: handle.firstExecutionRunId, existing: false };

@@ -60,9 +60,15 @@ export interface CreateWindowOptions {
   window: ScaleInWindowInput;
   /** A firing while the previous window still runs: SKIP (default) does not start another. */
   overlap?: ScheduleOverlapPolicy;
-  /** How late a missed firing (server down) may still start. Default `10m`, set explicitly (the SDK's own default is unclear). */
+  /**
+   * How late a missed firing (server down) may still start. Default `10m`, set explicitly (the
+   * SDK's own default is unclear).
+   */
   catchupWindow?: Duration;
-  /** Pause the schedule when a window fails (default true: an unattended scale-in should stop after a failure until someone looks). */
+  /**
+   * Pause the schedule when a window fails (default true: an unattended scale-in should stop after
+   * a failure until someone looks).
+   */
   pauseOnFailure?: boolean;
   /** Kept on the schedule, e.g. who set it up and why. */
   note?: string;
@@ -118,7 +124,8 @@ export class WindowScheduleExistsError extends Error {
   readonly code = 'WindowScheduleExists' as const;
   constructor(readonly scheduleId: string) {
     super(
-      `A schedule ${scheduleId} already exists. Look at it (ess-scale-in schedule describe ${scheduleId}), delete it first (schedule delete), or pass another scheduleId.`,
+      `A schedule ${scheduleId} already exists. Look at it (ess-scale-in schedule describe ${scheduleId}), ` +
+        'delete it first (schedule delete), or pass another scheduleId.',
     );
   }
 }
@@ -289,16 +296,22 @@ function staticSummary(n: NormalizedWindowInput): string {
 }
 
 function staticDetails(n: NormalizedWindowInput, spec: WindowSpec): string {
+  const when = [...(spec.cron ?? []), ...(spec.calendars ?? []).map((c) => JSON.stringify(c))]
+    .join('; ')
+    .replace(/\|/g, '/');
+  const howMany =
+    n.target.kind === 'count' ? `${n.target.count} instance(s)` : `down to TotalCapacity ${n.target.targetCapacity}`;
+  const { drain } = n.scaleIn;
   return [
     '| field | value |',
     '|---|---|',
     `| scaling group | ${n.scalingGroupId} (${n.regionId}) |`,
-    `| when | ${[...(spec.cron ?? []), ...(spec.calendars ?? []).map((c) => JSON.stringify(c))].join('; ').replace(/\|/g, '/')} (${spec.timezone}) |`,
+    `| when | ${when} (${spec.timezone}) |`,
     `| window | ${n.windowMs / 1000}s |`,
-    `| how many | ${n.target.kind === 'count' ? `${n.target.count} instance(s)` : `down to TotalCapacity ${n.target.targetCapacity}`}, never below MinSize |`,
+    `| how many | ${howMany}, never below MinSize |`,
     `| selection | ${n.selection} (InService only; never Protected or Standby) |`,
     `| blackout dates | ${n.blackoutDates.join(', ') || '-'} |`,
-    `| batches / drain | ${n.scaleIn.batchSize} per batch; ${n.scaleIn.drain.strategy}, ${n.scaleIn.drain.timeoutSeconds}s |`,
+    `| batches / drain | ${n.scaleIn.batchSize} per batch; ${drain.strategy}, ${drain.timeoutSeconds}s |`,
   ].join('\n');
 }
 
@@ -316,7 +329,10 @@ export class ScaleInWindows {
     return new ScaleInWindows(c.client, { taskQueue: c.config.taskQueue });
   }
 
-  /** Validates, then creates the schedule. Throws InvalidWindowInputError (nothing created) or WindowScheduleExistsError. */
+  /**
+   * Validates, then creates the schedule. Throws InvalidWindowInputError (nothing created) or
+   * WindowScheduleExistsError.
+   */
   async createWindow(opts: CreateWindowOptions): Promise<{ scheduleId: string; window: ScaleInWindowInput }> {
     const checked = validateCreateWindow(opts);
     const { window, scheduleId } = checked;
@@ -382,7 +398,10 @@ export class ScaleInWindows {
     };
   }
 
-  /** Every schedule whose action starts scaleInWindow; listing is eventually consistent (a new schedule may take a moment). */
+  /**
+   * Every schedule whose action starts scaleInWindow; listing is eventually consistent (a new
+   * schedule may take a moment).
+   */
   async listWindows(filter: { regionId?: string; scalingGroupId?: string } = {}): Promise<WindowScheduleSummary[]> {
     const out: WindowScheduleSummary[] = [];
     for await (const s of this.client.schedule.list()) {

@@ -54,12 +54,14 @@ export const ERROR_POLICY: Readonly<Record<string, ErrorPolicy>> = {
   InvalidParameter: {
     handling: 'fail',
     advice:
-      'A parameter was rejected (e.g. removePolicy "recycle" on a group whose ScalingPolicy is not recycle); fix the input.',
+      'A parameter was rejected (e.g. removePolicy "recycle" on a group whose ScalingPolicy is not recycle); ' +
+      'fix the input.',
   },
   'Forbidden.Unauthorized': {
     handling: 'fail',
     advice:
-      "Grant the worker's RAM identity the ESS permissions in docs/ram-policy.json, and authorize ESS (AliyunServiceRoleForAutoScaling).",
+      "Grant the worker's RAM identity the ESS permissions in docs/ram-policy.json, " +
+      'and authorize ESS (AliyunServiceRoleForAutoScaling).',
   },
   IncorrectScalingGroupStatus: {
     handling: 'retry',
@@ -168,7 +170,8 @@ export const ERROR_POLICY: Readonly<Record<string, ErrorPolicy>> = {
     handling: 'retry',
     maxAttempts: 5,
     advice:
-      'No Alibaba Cloud credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET, a CLI profile, or an ECS RAM role on the worker.',
+      'No Alibaba Cloud credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET, a CLI profile, ' +
+      'or an ECS RAM role on the worker.',
   },
 };
 

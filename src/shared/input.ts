@@ -12,7 +12,10 @@ export interface ScaleInInput {
   scalingGroupId: string;
   /** ECS instance IDs to remove; any number, no duplicates. */
   instanceIds: string[];
-  /** `release` (default) deletes auto-created instances; `recycle` stops them (economical mode), only if the group's ScalingPolicy is recycle. */
+  /**
+   * `release` (default) deletes auto-created instances; `recycle` stops them (economical mode),
+   * only if the group's ScalingPolicy is recycle.
+   */
   removePolicy?: 'release' | 'recycle';
   /** Lower DesiredCapacity with the removal (default true) so ESS does not replace the instances. */
   decreaseDesiredCapacity?: boolean;
@@ -34,7 +37,10 @@ export interface ScaleInInput {
 }
 
 export interface DrainOptions {
-  /** `weight` (default): weight 0 on every attached CLB backend, vserver group and ALB server group; `standby`: EnterStandby; `none`. */
+  /**
+   * `weight` (default): weight 0 on every attached CLB backend, vserver group and ALB server group;
+   * `standby`: EnterStandby; `none`.
+   */
   strategy?: 'weight' | 'standby' | 'none';
   /** How long traffic drains before removal, in seconds (default 300, max 3600). */
   timeoutSeconds?: number;

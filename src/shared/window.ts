@@ -30,9 +30,15 @@ export interface ScaleInWindowInput {
   regionId: string;
   /** The ESS scaling group, e.g. `asg-bp1dk4nm0o5ldvzcpe2v`. */
   scalingGroupId: string;
-  /** Length of the window, 1–10080 minutes, counted from the firing's scheduled time. Exactly one of windowMinutes / windowSeconds. */
+  /**
+   * Length of the window, 1–10080 minutes, counted from the firing's scheduled time. Exactly one of
+   * windowMinutes / windowSeconds.
+   */
   windowMinutes?: number;
-  /** Length of the window in seconds, 1–604800: for tests and short windows. Exactly one of windowMinutes / windowSeconds. */
+  /**
+   * Length of the window in seconds, 1–604800: for tests and short windows. Exactly one of
+   * windowMinutes / windowSeconds.
+   */
   windowSeconds?: number;
   /** Remove instances until TotalCapacity is this (never below MinSize). Exactly one of targetCapacity / count. */
   targetCapacity?: number;
@@ -55,7 +61,10 @@ export interface ScaleInWindowInput {
   advanced?: AdvancedOptions;
 }
 
-/** Every top-level field, in the order of the interface; the JSON schema's properties must match (test/unit/window-schema.test.ts). */
+/**
+ * Every top-level field, in the order of the interface; the JSON schema's properties must match
+ * (test/unit/window-schema.test.ts).
+ */
 export const WINDOW_FIELDS = [
   'regionId',
   'scalingGroupId',
@@ -117,7 +126,8 @@ export interface NormalizedWindowInput {
 export class InvalidWindowInputError extends InvalidInputError {
   constructor(problems: InputProblem[]) {
     super(problems);
-    this.message = `Invalid scale-in window input: ${problems.map((p) => `${p.field}: ${p.problem} (${p.fix})`).join('; ')}`;
+    const listed = problems.map((p) => `${p.field}: ${p.problem} (${p.fix})`).join('; ');
+    this.message = `Invalid scale-in window input: ${listed}`;
   }
 }
 
@@ -312,7 +322,8 @@ function checkBlackoutDates(dates: unknown, add: AddProblem): string[] {
 function checkPassthrough(raw: Record<string, unknown>, add: AddProblem, problems: InputProblem[]) {
   const passthrough: Record<string, unknown> = {};
   for (const f of PASSTHROUGH_FIELDS) {
-    // validateInput reads null as "use the default"; the window's JSON schema does not allow null, so neither does this.
+    // validateInput reads null as "use the default"; the window's JSON schema does not allow null,
+    // so neither does this.
     if (raw[f] === null) add(f, 'is null', 'omit it to use the default');
     else if (raw[f] !== undefined) passthrough[f] = raw[f];
   }

@@ -53,12 +53,15 @@ describe('error policy table', () => {
     }
   });
 
-  it('classifies unknown codes by status: throttling-like and 5xx retry, other 4xx fail, no status is ambiguous', () => {
-    expect(errorPolicyFor('Throttling.Whatever', 400).handling).toBe('retry');
-    expect(errorPolicyFor('SomethingBroke', 502).handling).toBe('retry');
-    expect(errorPolicyFor('SomethingWrong', 400).handling).toBe('fail');
-    expect(errorPolicyFor('SomethingOdd')).toBe(ERROR_POLICY.RequestTimeout);
-  });
+  it(
+    'classifies unknown codes by status: throttling-like and 5xx retry, other 4xx fail, ' + 'no status is ambiguous',
+    () => {
+      expect(errorPolicyFor('Throttling.Whatever', 400).handling).toBe('retry');
+      expect(errorPolicyFor('SomethingBroke', 502).handling).toBe('retry');
+      expect(errorPolicyFor('SomethingWrong', 400).handling).toBe('fail');
+      expect(errorPolicyFor('SomethingOdd')).toBe(ERROR_POLICY.RequestTimeout);
+    },
+  );
 
   it('derives the non-retryable failure types from the same table', () => {
     const fails = Object.entries(ERROR_POLICY)

@@ -21,20 +21,24 @@ describe('lint guard on src/workflows', () => {
     'export const x = [fs, request, createActivities, createCloudClient, Date.now(), process.env.X];',
   ].join('\n');
 
-  it('rejects Node built-ins, undici, activity implementations, the cloud client, Date.now and env in workflows', async () => {
-    const [res] = await eslint.lintText(probe, { filePath: path.join(__dirname, '../../src/workflows/probe.ts') });
-    const rules = (res?.messages ?? []).map((m) => `${m.ruleId}@${m.line}`);
-    expect(rules).toEqual(
-      expect.arrayContaining([
-        'no-restricted-imports@1',
-        'no-restricted-imports@2',
-        'no-restricted-imports@3',
-        'no-restricted-imports@4',
-        'no-restricted-properties@5',
-        'no-restricted-globals@5',
-      ]),
-    );
-  }, 30_000);
+  it(
+    'rejects Node built-ins, undici, activity implementations, the cloud client, ' + 'Date.now and env in workflows',
+    async () => {
+      const [res] = await eslint.lintText(probe, { filePath: path.join(__dirname, '../../src/workflows/probe.ts') });
+      const rules = (res?.messages ?? []).map((m) => `${m.ruleId}@${m.line}`);
+      expect(rules).toEqual(
+        expect.arrayContaining([
+          'no-restricted-imports@1',
+          'no-restricted-imports@2',
+          'no-restricted-imports@3',
+          'no-restricted-imports@4',
+          'no-restricted-properties@5',
+          'no-restricted-globals@5',
+        ]),
+      );
+    },
+    30_000,
+  );
 
   it('allows type-only activity imports in workflows, and anything outside workflows', async () => {
     const [wf] = await eslint.lintText(

@@ -170,7 +170,8 @@ describe('redaction', () => {
 
   it('redacts secret-looking fragments of free text even when the value is unknown', () => {
     const out = redactor.text(
-      'GET /?AccessKeyId=LTAI1&Signature=Zm9vYmFy%3D&SecurityToken=abc123&Action=X {"AccessKeySecret":"s3cr3t"} Authorization: Bearer abcdefgh12345678 ' +
+      'GET /?AccessKeyId=LTAI1&Signature=Zm9vYmFy%3D&SecurityToken=abc123&Action=X ' +
+        '{"AccessKeySecret":"s3cr3t"} Authorization: Bearer abcdefgh12345678 ' +
         '-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY----- api_key=zzz password: hunter2',
     );
     expect(out).toContain('AccessKeyId=LTAI1');

@@ -3,7 +3,10 @@ import { initialPace, nextPace, type PaceState } from '../../src/activities/poll
 
 const P = { minIntervalMs: 2000, maxIntervalMs: 30_000 };
 
-/** Polls an activity whose Progress grows linearly over `durationMs`, from `startAtMs` on, as pacing dictates; returns the poll times. */
+/**
+ * Polls an activity whose Progress grows linearly over `durationMs`, from `startAtMs` on, as pacing
+ * dictates; returns the poll times.
+ */
 function simulate(durationMs: number, startAtMs: number): number[] {
   const progressAt = (t: number) => (t >= durationMs ? 100 : Math.floor((t / durationMs) * 100));
   let s: PaceState = initialPace(P);

@@ -32,7 +32,8 @@ function actionsSentByClient(): Set<string> {
     const out = parts.filter((t): t is ts.StringLiteralType => t.isStringLiteral()).map((t) => t.value);
     if (out.length !== parts.length)
       throw new Error(
-        `cannot tell which action ${node.getText()} is (${checker.typeToString(type)}) at ${node.getSourceFile().fileName}`,
+        `cannot tell which action ${node.getText()} is (${checker.typeToString(type)}) ` +
+          `at ${node.getSourceFile().fileName}`,
       );
     return out;
   };

@@ -20,7 +20,10 @@ import {
 import type { ScaleInWindowResult } from '../../src/shared/window';
 import type { Io } from '../../src/cli/io';
 
-/** The `schedule` commands on the real program, over a fake client: flags → client-library calls, output, exit codes. */
+/**
+ * The `schedule` commands on the real program, over a fake client: flags → client-library calls,
+ * output, exit codes.
+ */
 
 const describeStub = (scheduleId: string, recent = 0): WindowScheduleDescription => ({
   scheduleId,

@@ -253,23 +253,28 @@ describe('selectFrom (the selection activity decision)', () => {
     expect(s.capped).toMatch(/only 2 instance\(s\) are InService and unprotected/);
   });
 
-  it('oldestScalingConfiguration without the active configuration: the configuration of the oldest instances goes first', () => {
-    // asc-b's oldest instance (1) is older than asc-a's (2); attached instances (no configuration) go last.
-    const list = [
-      inst(1, { scalingConfigurationId: 'asc-b' }),
-      inst(2, { scalingConfigurationId: 'asc-a' }),
-      inst(3, { scalingConfigurationId: undefined, creationType: 'Attached' }),
-      inst(4, { scalingConfigurationId: 'asc-b' }),
-      inst(5, { scalingConfigurationId: 'asc-a' }),
-    ];
-    const s = selectFrom(group({ totalCapacity: 5 }), list, { policy: 'oldestScalingConfiguration', count: 5 });
-    expect(ids(s)).toEqual([1, 4, 2, 5, 3]);
-    expect(s.configurationBasis).toBe(
-      "the group's active scaling configuration is not known, so a configuration's age is that of its oldest instance: 1. asc-b, 2. asc-a",
-    );
-    expect(s.picks[2]?.why).toMatch(/configuration asc-a, the 2nd oldest of 2; created 2026-01-05T02:02Z/);
-    expect(s.picks[4]?.why).toMatch(/no scaling configuration \(attached\)/);
-  });
+  it(
+    'oldestScalingConfiguration without the active configuration: ' +
+      'the configuration of the oldest instances goes first',
+    () => {
+      // asc-b's oldest instance (1) is older than asc-a's (2); attached instances (no configuration) go last.
+      const list = [
+        inst(1, { scalingConfigurationId: 'asc-b' }),
+        inst(2, { scalingConfigurationId: 'asc-a' }),
+        inst(3, { scalingConfigurationId: undefined, creationType: 'Attached' }),
+        inst(4, { scalingConfigurationId: 'asc-b' }),
+        inst(5, { scalingConfigurationId: 'asc-a' }),
+      ];
+      const s = selectFrom(group({ totalCapacity: 5 }), list, { policy: 'oldestScalingConfiguration', count: 5 });
+      expect(ids(s)).toEqual([1, 4, 2, 5, 3]);
+      expect(s.configurationBasis).toBe(
+        "the group's active scaling configuration is not known, " +
+          "so a configuration's age is that of its oldest instance: 1. asc-b, 2. asc-a",
+      );
+      expect(s.picks[2]?.why).toMatch(/configuration asc-a, the 2nd oldest of 2; created 2026-01-05T02:02Z/);
+      expect(s.picks[4]?.why).toMatch(/no scaling configuration \(attached\)/);
+    },
+  );
 
   it('oldestScalingConfiguration with the active configuration known: every other configuration first', () => {
     const g = group({ totalCapacity: 4, activeScalingConfigurationId: 'asc-b' });

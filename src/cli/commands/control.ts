@@ -18,7 +18,8 @@ const CONTROLS: ReadonlyArray<{ name: string; method: Control; summary: string; 
     method: 'pause',
     summary: 'no new batch starts until resumed',
     description:
-      'Pause a run: no new batch starts until `resume`; batches already removing finish, and drained instances stay drained.',
+      'Pause a run: no new batch starts until `resume`; batches already removing finish, ' +
+      'and drained instances stay drained.',
     past: 'paused',
   },
   {
@@ -33,7 +34,8 @@ const CONTROLS: ReadonlyArray<{ name: string; method: Control; summary: string; 
     method: 'approve',
     summary: 'let a --require-approval run go past its preflight',
     description:
-      'Approve a run started with --require-approval: it goes past the preflight and starts changing things. Check the plan first with `status`.',
+      'Approve a run started with --require-approval: it goes past the preflight and starts changing things. ' +
+      'Check the plan first with `status`.',
     past: 'approved',
   },
   {
@@ -41,7 +43,8 @@ const CONTROLS: ReadonlyArray<{ name: string; method: Control; summary: string; 
     method: 'endDrain',
     summary: 'end the current drain waits now',
     description:
-      'End the current drain waits now: the instances drained so far may be removed at once, without waiting for --drain-timeout.',
+      'End the current drain waits now: the instances drained so far may be removed at once, ' +
+      'without waiting for --drain-timeout.',
     past: 'drain ended',
   },
 ];

@@ -30,7 +30,11 @@ export function registerDemo(program: Command, io: Io, done: Done): void {
     .command('demo')
     .summary('local Temporal + UI, the emulator, a worker, and a 45-instance scale-in (same as npm run demo)')
     .description(
-      `Start everything on 127.0.0.1: a Temporal dev server with its Web UI (port 7233/8233 when free; state kept in <data-dir>/temporal.db, so runs survive restarts), the API emulator with the "demo" scenario (port 18080 when free) and an in-process worker; then scale in the oldest instances of the demo group, show the progress bar, the link to the run in the UI, the per-batch table and the counts. It keeps running until Ctrl-C, which stops the worker, the emulator and the server (exit 0).`,
+      'Start everything on 127.0.0.1: a Temporal dev server with its Web UI (port 7233/8233 when free; ' +
+        'state kept in <data-dir>/temporal.db, so runs survive restarts), the API emulator with the "demo" ' +
+        'scenario (port 18080 when free) and an in-process worker; then scale in the oldest instances of the ' +
+        'demo group, show the progress bar, the link to the run in the UI, the per-batch table and the counts. ' +
+        'It keeps running until Ctrl-C, which stops the worker, the emulator and the server (exit 0).',
     )
     .option('--exit-when-done', 'stop everything once the run has ended; exit 0 only if it completed')
     .option('--instances <n>', 'how many instances to remove', '45')

@@ -10,7 +10,8 @@ export function registerWatch(program: Command, io: Io, done: Done): void {
     .command('watch')
     .summary('follow a run with a progress bar until it ends')
     .description(
-      'Follow a run: a progress bar on stderr (batches done/total, removed, failed, phase), refreshed every second, then the final summary. Exit 0 only if the run completed or was a dry run.',
+      'Follow a run: a progress bar on stderr (batches done/total, removed, failed, phase), refreshed every ' +
+        'second, then the final summary. Exit 0 only if the run completed or was a dry run.',
     );
   addRunRef(watch)
     .addHelpText(
@@ -38,7 +39,8 @@ Examples:
     .command('result')
     .summary('wait for a run to end and print its result')
     .description(
-      'Wait for the end of a run (immediately, if it has ended) and print the result: per-batch table, counts, and every instance not removed with why. Exit 0 only if the run completed or was a dry run.',
+      'Wait for the end of a run (immediately, if it has ended) and print the result: per-batch table, ' +
+        'counts, and every instance not removed with why. Exit 0 only if the run completed or was a dry run.',
     );
   addRunRef(result)
     .addHelpText(

@@ -35,7 +35,9 @@ export function pickDemoTarget(snap: EmulatorStateSnapshot, n: number): DemoTarg
   const maxRemovable = Math.min(eligible.length, group.totalCapacity - group.minSize);
   if (!Number.isInteger(n) || n < 1 || n > maxRemovable) {
     throw new CliUsageError(
-      `--instances must be 1..${maxRemovable}: the demo group ${group.scalingGroupId} has ${eligible.length} instance(s) behind its load balancer and MinSize ${group.minSize} (TotalCapacity ${group.totalCapacity})`,
+      `--instances must be 1..${maxRemovable}: the demo group ${group.scalingGroupId} has ` +
+        `${eligible.length} instance(s) behind its load balancer and MinSize ${group.minSize} ` +
+        `(TotalCapacity ${group.totalCapacity})`,
     );
   }
   return {

@@ -266,7 +266,9 @@ function sayKeepsRunning(demo: DemoSession, { server, cloud, workflowId }: DemoS
 /** Worker chatter goes to worker.log; only errors reach the terminal, so the demo output stays readable. */
 function installQuietRuntime(log: NodeJS.WritableStream, io: Io): void {
   const logger = new DefaultLogger('INFO', (entry) => {
-    const line = `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${entry.meta ? ` ${JSON.stringify(entry.meta)}` : ''}`;
+    const at = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
+    const meta = entry.meta ? ` ${JSON.stringify(entry.meta)}` : '';
+    const line = `${at} [${entry.level}] ${entry.message}${meta}`;
     log.write(`${line}\n`);
     if (entry.level === 'ERROR') io.err(`worker: ${line}`);
   });
@@ -288,6 +290,7 @@ async function retireLeftover(client: ScaleInClient, workflowId: string, say: (l
     "superseded: the demo restarted with a fresh emulator, so this run's view of the group is stale",
   );
   say(
-    `  terminated ${workflowId} (run ${desc.runId}), left running by an earlier demo: the emulator starts fresh each time`,
+    `  terminated ${workflowId} (run ${desc.runId}), left running by an earlier demo: ` +
+      'the emulator starts fresh each time',
   );
 }

@@ -91,37 +91,40 @@ describe('listServerGroupServers', () => {
 });
 
 describe('updateServerGroupServersAttribute', () => {
-  it('puts ServerGroupId and ClientToken in the query, Servers.N.* in a signed form body, and returns the JobId', async () => {
-    const { server, client } = await setup((_req, res) => json(res, 200, { RequestId: 'RU', JobId: 'job-1' }));
-    const result = await client.alb.updateServerGroupServersAttribute(
-      'cn-hangzhou',
-      'sgp-1',
-      [
-        { serverId: 'i-1', serverType: 'Ecs', port: 80, weight: 0 },
-        { serverId: 'i-2', serverType: 'Ecs', port: 8080, weight: 0 },
-      ],
-      'tok-1',
-    );
-    expect(result).toEqual({ requestId: 'RU', jobId: 'job-1' });
-    const [req] = server.requests;
-    expect(req?.signatureValid).toBe(true);
-    expect(req?.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    expect(req?.query).toMatchObject({
-      Action: 'UpdateServerGroupServersAttribute',
-      ServerGroupId: 'sgp-1',
-      ClientToken: 'tok-1',
-    });
-    expect(req?.body).toEqual({
-      'Servers.1.ServerId': 'i-1',
-      'Servers.1.ServerType': 'Ecs',
-      'Servers.1.Port': '80',
-      'Servers.1.Weight': '0',
-      'Servers.2.ServerId': 'i-2',
-      'Servers.2.ServerType': 'Ecs',
-      'Servers.2.Port': '8080',
-      'Servers.2.Weight': '0',
-    });
-  });
+  it(
+    'puts ServerGroupId and ClientToken in the query, Servers.N.* in a signed form body, ' + 'and returns the JobId',
+    async () => {
+      const { server, client } = await setup((_req, res) => json(res, 200, { RequestId: 'RU', JobId: 'job-1' }));
+      const result = await client.alb.updateServerGroupServersAttribute(
+        'cn-hangzhou',
+        'sgp-1',
+        [
+          { serverId: 'i-1', serverType: 'Ecs', port: 80, weight: 0 },
+          { serverId: 'i-2', serverType: 'Ecs', port: 8080, weight: 0 },
+        ],
+        'tok-1',
+      );
+      expect(result).toEqual({ requestId: 'RU', jobId: 'job-1' });
+      const [req] = server.requests;
+      expect(req?.signatureValid).toBe(true);
+      expect(req?.headers['content-type']).toBe('application/x-www-form-urlencoded');
+      expect(req?.query).toMatchObject({
+        Action: 'UpdateServerGroupServersAttribute',
+        ServerGroupId: 'sgp-1',
+        ClientToken: 'tok-1',
+      });
+      expect(req?.body).toEqual({
+        'Servers.1.ServerId': 'i-1',
+        'Servers.1.ServerType': 'Ecs',
+        'Servers.1.Port': '80',
+        'Servers.1.Weight': '0',
+        'Servers.2.ServerId': 'i-2',
+        'Servers.2.ServerType': 'Ecs',
+        'Servers.2.Port': '8080',
+        'Servers.2.Weight': '0',
+      });
+    },
+  );
 
   it('treats a 2xx without JobId as an ambiguous bad response', async () => {
     const { client } = await setup((_req, res) => json(res, 200, { RequestId: 'RU' }));

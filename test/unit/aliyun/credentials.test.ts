@@ -77,14 +77,17 @@ describe('staticCredentials', () => {
 });
 
 describe('defaultCredentialChain', () => {
-  it('takes the ALIBABA_CLOUD_* environment variables without touching the network (metadata lookup left enabled)', async () => {
-    process.env.ALIBABA_CLOUD_ACCESS_KEY_ID = 'env-id';
-    process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = 'env-secret';
-    process.env.ALIBABA_CLOUD_SECURITY_TOKEN = 'env-token';
-    const creds = await defaultCredentialChain().getCredentials();
-    expect(creds).toEqual({ accessKeyId: 'env-id', accessKeySecret: 'env-secret', securityToken: 'env-token' });
-    expect(connectAttempts).toEqual([]);
-  });
+  it(
+    'takes the ALIBABA_CLOUD_* environment variables without touching the network ' + '(metadata lookup left enabled)',
+    async () => {
+      process.env.ALIBABA_CLOUD_ACCESS_KEY_ID = 'env-id';
+      process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = 'env-secret';
+      process.env.ALIBABA_CLOUD_SECURITY_TOKEN = 'env-token';
+      const creds = await defaultCredentialChain().getCredentials();
+      expect(creds).toEqual({ accessKeyId: 'env-id', accessKeySecret: 'env-secret', securityToken: 'env-token' });
+      expect(connectAttempts).toEqual([]);
+    },
+  );
 
   it('reads the aliyun CLI profile from ~/.aliyun/config.json', async () => {
     process.env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = 'true';

@@ -338,7 +338,9 @@ describe('secret hygiene', () => {
             RequestId: 'R',
             HostId: 'ess.aliyuncs.com',
             Code: 'SignatureDoesNotMatch',
-            Message: `Specified signature is not matched with our calculation. server string to sign is:${echoed} token=${STS_TOKEN} secret=${AK_SECRET}`,
+            Message:
+              'Specified signature is not matched with our calculation. ' +
+              `server string to sign is:${echoed} token=${STS_TOKEN} secret=${AK_SECRET}`,
             Recommend: `https://example.test/?t=${percentEncode(STS_TOKEN)}`,
           });
         } else if (mode === 1) {

@@ -49,7 +49,9 @@ function shuffle<T>(items: T[], seed: number): T[] {
 describe('published V1 vectors', () => {
   it('reproduces the ECS DescribeRegions example (GET) byte for byte', () => {
     expect(stringToSign('GET', ECS_PARAMS)).toBe(
-      'GET&%2F&AccessKeyId%3Dtestid%26Action%3DDescribeRegions%26Format%3DXML%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3D3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf%26SignatureVersion%3D1.0%26Timestamp%3D2016-02-23T12%253A46%253A24Z%26Version%3D2014-05-26',
+      'GET&%2F&AccessKeyId%3Dtestid%26Action%3DDescribeRegions%26Format%3DXML%26SignatureMethod%3DHMAC-SHA1' +
+        '%26SignatureNonce%3D3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf%26SignatureVersion%3D1.0' +
+        '%26Timestamp%3D2016-02-23T12%253A46%253A24Z%26Version%3D2014-05-26',
     );
     expect(computeSignature('GET', ECS_PARAMS, 'testsecret')).toBe('OLeaidS1JvxuMvnyHOwuJ+uX5qY=');
     expect(percentEncode('OLeaidS1JvxuMvnyHOwuJ+uX5qY=')).toBe('OLeaidS1JvxuMvnyHOwuJ%2BuX5qY%3D');
