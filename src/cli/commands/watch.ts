@@ -34,7 +34,10 @@ Examples:
         }),
       );
     });
+  registerResult(program, io, done);
+}
 
+function registerResult(program: Command, io: Io, done: Done): void {
   const result = program
     .command('result')
     .summary('wait for a run to end and print its result')
