@@ -74,4 +74,16 @@ export default tseslint.config(
   },
   // Layout belongs to Prettier (npm run format); ESLint keeps only rules about meaning.
   prettier,
+  {
+    // After eslint-config-prettier, which turns max-len off: Prettier does not split strings,
+    // template literals or comments, so this keeps those within Prettier's width too.
+    files: ['**/*.ts', '**/*.mts', '**/*.mjs', '**/*.js', '**/*.cjs'],
+    rules: { 'max-len': ['error', { code: 120, tabWidth: 2, ignoreUrls: true }] },
+  },
+  {
+    // Short functions with names that say what they hold. Data tables are object literals, not
+    // functions, so they are not counted.
+    files: ['src/**/*.ts'],
+    rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }] },
+  },
 );
