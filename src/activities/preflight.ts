@@ -34,10 +34,66 @@ export async function runPreflight(
   const members = await readMembers(cloud, input, signal);
   problems.push(...instanceProblems(input, members), ...groupProblems(input, group));
   const loadBalancers = loadBalancerPlanOf(group);
-  problems.push(...(await loadBalancerProblems(cloud, regionId, loadBalancers, signal)));
+  const zeroWeight = new ZeroWeights(input.instanceIds);
+  problems.push(...(await loadBalancerProblems(cloud, regionId, loadBalancers, zeroWeight, signal)));
   const alreadyStandby = input.instanceIds.filter((id) => members.get(id)?.lifecycleState === 'Standby');
-  const plan = planOf(input, group, loadBalancers, alreadyStandby, warningsFor(input, group, loadBalancers));
-  return { plan, problems };
+  const drained = alreadyDrained(input, zeroWeight, alreadyStandby);
+  problems.push(...drained.problems);
+  const warnings = [...warningsFor(input, group, loadBalancers), ...drained.warnings];
+  return { plan: planOf(input, group, loadBalancers, alreadyStandby, warnings), problems };
+}
+
+/** Requested instances whose backend already weighs 0, with where (read from the calls preflight makes anyway). */
+class ZeroWeights {
+  readonly places = new Map<string, string[]>();
+  private readonly requested: Set<string>;
+
+  constructor(instanceIds: string[]) {
+    this.requested = new Set(instanceIds);
+  }
+
+  note(backends: ReadonlyArray<{ serverId: string; weight: number }>, place: string): void {
+    for (const b of backends)
+      if (b.weight === 0 && this.requested.has(b.serverId))
+        this.places.set(b.serverId, [...(this.places.get(b.serverId) ?? []), place]);
+  }
+}
+
+/**
+ * Instances already drained before the run (by an earlier run that was terminated, or by hand):
+ * a drain would snapshot weight 0 as their original and "restore" them to 0. A dry run is told;
+ * a real run is refused unless the request says to go on with them as they are.
+ */
+function alreadyDrained(
+  input: NormalizedInput,
+  zeroWeight: ZeroWeights,
+  alreadyStandby: string[],
+): { warnings: string[]; problems: PreflightProblem[] } {
+  const atZero = input.instanceIds.filter((id) => zeroWeight.places.has(id));
+  const warnings: string[] = [];
+  if (atZero.length) {
+    const where = atZero.slice(0, 10).map((id) => `${id} (${(zeroWeight.places.get(id) ?? []).join(', ')})`);
+    const more = atZero.length > 10 ? ` and ${atZero.length - 10} more` : '';
+    warnings.push(
+      `${atZero.length} instance(s) are already at weight 0 on an attached load balancer: ` +
+        `${where.join(', ')}${more}; a drain would record 0 as their original weight`,
+    );
+  }
+  if (alreadyStandby.length)
+    warnings.push(`${alreadyStandby.length} instance(s) are already in Standby: ${preview(alreadyStandby)}`);
+  const ids = [...new Set([...atZero, ...alreadyStandby])];
+  if (!ids.length || input.dryRun || input.allowDrainedInstances) return { warnings, problems: [] };
+  const problem: PreflightProblem = {
+    field: 'allowDrainedInstances',
+    instanceIds: ids,
+    problem:
+      `${ids.length} instance(s) are already drained (weight 0 on an attached load balancer, or in Standby) ` +
+      `before this run: ${preview(ids)}`,
+    fix:
+      'give their traffic back first (ess-scale-in repair <workflowId> when an earlier run left them drained, ' +
+      'else in the CLB/ALB console), or set allowDrainedInstances: true (--allow-drained) to remove them as they are',
+  };
+  return { warnings, problems: [problem] };
 }
 
 function groupNotFound({ regionId, scalingGroupId }: NormalizedInput): PreflightProblem {
@@ -197,6 +253,7 @@ async function loadBalancerProblems(
   cloud: CloudClient,
   regionId: string,
   lbs: LoadBalancerPlan,
+  zeroWeight: ZeroWeights,
   signal: AbortSignal | undefined,
 ): Promise<PreflightProblem[]> {
   const problems: PreflightProblem[] = [];
@@ -204,9 +261,14 @@ async function loadBalancerProblems(
     const lb = await unlessNotFound(() => cloud.clb.describeLoadBalancerAttribute(regionId, lbId, { signal }));
     if (!lb) problems.push(clbNotFound(lbId));
     else if (lb.loadBalancerStatus !== 'active') problems.push(clbNotActive(lbId, lb.loadBalancerStatus));
+    if (lb) zeroWeight.note(lb.backendServers, `CLB ${lbId}`);
   }
   for (const { vServerGroupId } of lbs.vServerGroups) {
-    if (!(await unlessNotFound(() => cloud.clb.describeVServerGroupAttribute(regionId, vServerGroupId, { signal }))))
+    const vsg = await unlessNotFound(() =>
+      cloud.clb.describeVServerGroupAttribute(regionId, vServerGroupId, { signal }),
+    );
+    if (vsg) zeroWeight.note(vsg.backendServers, `vserver group ${vServerGroupId}`);
+    else
       problems.push(
         drainProblem(
           `vserver group ${vServerGroupId} attached to the group was not found`,
@@ -215,7 +277,9 @@ async function loadBalancerProblems(
       );
   }
   for (const sg of lbs.albServerGroupIds) {
-    if (!(await unlessNotFound(() => cloud.alb.listServerGroupServers(regionId, sg, { signal }))))
+    const alb = await unlessNotFound(() => cloud.alb.listServerGroupServers(regionId, sg, { signal }));
+    if (alb) zeroWeight.note(alb.servers, `ALB server group ${sg}`);
+    else
       problems.push(
         drainProblem(
           `ALB server group ${sg} attached to the group was not found`,

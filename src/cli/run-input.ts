@@ -27,6 +27,7 @@ export interface RunSettingFlags {
   drainTimeout?: string;
   maxDrainedAhead?: string;
   onBatchFailure?: string;
+  allowDrained?: boolean;
   reason?: string;
   pollMinIntervalMs?: string;
   pollMaxIntervalMs?: string;
@@ -104,6 +105,13 @@ export const RUN_INPUT_OPTIONS: readonly RunInputOption[] = [
     flags: '--require-approval',
     description: 'wait for `ess-scale-in approve` after the preflight, before any change',
     field: 'requireApproval',
+  },
+  {
+    flags: '--allow-drained',
+    description:
+      'go on with instances already at weight 0 or in Standby (e.g. left by a terminated run; ' +
+      'see ess-scale-in repair); without it a run refuses them',
+    field: 'allowDrainedInstances',
   },
   {
     flags: '--on-batch-failure <mode>',
@@ -216,6 +224,7 @@ export function setRunSettings(
   setGiven(out, 'removePolicy', f.removePolicy);
   if (given('decreaseDesiredCapacity') && f.decreaseDesiredCapacity === false) out.decreaseDesiredCapacity = false;
   setGiven(out, 'onBatchFailure', f.onBatchFailure);
+  if (f.allowDrained) out.allowDrainedInstances = true;
   setGiven(out, 'reason', f.reason);
   setNested(out, base, 'drain', {
     strategy: f.drainStrategy,

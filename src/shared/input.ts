@@ -26,6 +26,11 @@ export interface ScaleInInput {
   dryRun?: boolean;
   /** Wait for an `approve` update after the preflight, before any change. */
   requireApproval?: boolean;
+  /**
+   * Go on with instances that are already drained (weight 0 on an attached load balancer, or in
+   * Standby) before the run; without it a real run refuses them (default false).
+   */
+  allowDrainedInstances?: boolean;
   /** What to do when a batch's scaling activity fails: stop and restore (`abort`, default) or go on (`continue`). */
   onBatchFailure?: 'abort' | 'continue';
   /** Caller's idempotency key: starting again with the same requestId returns the same run. */
@@ -74,6 +79,7 @@ export interface NormalizedInput {
   drain: { strategy: 'weight' | 'standby' | 'none'; timeoutSeconds: number; maxDrainedAhead: number };
   dryRun: boolean;
   requireApproval: boolean;
+  allowDrainedInstances: boolean;
   onBatchFailure: 'abort' | 'continue';
   requestId: string | undefined;
   reason: string | undefined;
@@ -136,6 +142,7 @@ const KNOWN_FIELDS = new Set([
   'drain',
   'dryRun',
   'requireApproval',
+  'allowDrainedInstances',
   'onBatchFailure',
   'requestId',
   'reason',
@@ -183,6 +190,7 @@ export function validateInput(raw: unknown): NormalizedInput {
     },
     dryRun: raw.dryRun === true,
     requireApproval: raw.requireApproval === true,
+    allowDrainedInstances: raw.allowDrainedInstances === true,
     onBatchFailure: onBatchFailure as 'abort' | 'continue',
     requestId: raw.requestId as string | undefined,
     reason: raw.reason as string | undefined,
@@ -296,9 +304,9 @@ function checkDrain(drainRaw: unknown, batchSize: unknown, add: AddProblem) {
   return { strategy, timeoutSeconds, maxAhead };
 }
 
-/** dryRun, requireApproval, onBatchFailure, requestId and reason; returns onBatchFailure, default filled. */
+/** dryRun, requireApproval, allowDrainedInstances, onBatchFailure, requestId and reason; returns onBatchFailure. */
 function checkRunControls(raw: Record<string, unknown>, add: AddProblem): unknown {
-  for (const f of ['dryRun', 'requireApproval'] as const)
+  for (const f of ['dryRun', 'requireApproval', 'allowDrainedInstances'] as const)
     if (raw[f] !== undefined && typeof raw[f] !== 'boolean') add(f, 'must be a boolean', 'use true or false');
   const onBatchFailure = raw.onBatchFailure ?? DEFAULTS.onBatchFailure;
   if (onBatchFailure !== 'abort' && onBatchFailure !== 'continue')

@@ -84,6 +84,7 @@ describe('input JSON Schema and validateInput agree', () => {
       'drain',
       'dryRun',
       'requireApproval',
+      'allowDrainedInstances',
       'onBatchFailure',
       'requestId',
       'reason',

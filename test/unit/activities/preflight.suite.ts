@@ -6,7 +6,16 @@ import type { ScalingGroup } from '../../../src/aliyun/types';
 import type { NormalizedInput } from '../../../src/shared/input';
 import type { Plan } from '../../../src/shared/progress';
 import { activityEnv, rejectionOf } from './activity-env';
-import { FakeCloud, apiError, instance, instances, loadBalancer, scalingGroup, vServerGroup } from './fake-cloud';
+import {
+  FakeCloud,
+  albServer,
+  apiError,
+  instance,
+  instances,
+  loadBalancer,
+  scalingGroup,
+  vServerGroup,
+} from './fake-cloud';
 
 const R = 'cn-hangzhou';
 const IDS = ['i-1', 'i-2', 'i-3'];
@@ -23,6 +32,7 @@ function input(over: Partial<NormalizedInput> = {}): NormalizedInput {
     drain: { strategy: 'weight', timeoutSeconds: 300, maxDrainedAhead: 100 },
     dryRun: false,
     requireApproval: false,
+    allowDrainedInstances: false,
     onBatchFailure: 'abort',
     requestId: undefined,
     reason: undefined,
@@ -72,7 +82,10 @@ describe('preflight: the happy plan', () => {
       [instance('i-1'), instance('i-2', { lifecycleState: 'Standby' }), instance('i-3', { lifecycleState: 'Stopped' })],
     );
     const a = activityEnv();
-    const res = await a.env.run(createActivities({ cloud: cloud.client }).preflight, { input: input() });
+    // i-2 is already in Standby: the request says to go on with it (see "instances already drained").
+    const res = await a.env.run(createActivities({ cloud: cloud.client }).preflight, {
+      input: input({ allowDrainedInstances: true }),
+    });
 
     expect(res).toEqual({
       problems: [],
@@ -99,7 +112,7 @@ describe('preflight: the happy plan', () => {
           albServerGroupIds: ['sgp-1'],
         },
         alreadyStandby: ['i-2'],
-        warnings: [],
+        warnings: ['1 instance(s) are already in Standby: i-2'],
       } satisfies Plan,
     });
     const opts = { signal: a.signal };
@@ -378,5 +391,78 @@ describe('preflight: warnings', () => {
     // No DesiredCapacity on the group: nothing to replace.
     const noDesired = await preflight(cloudWith({ loadBalancerIds: ['lb-1'] }), { decreaseDesiredCapacity: false });
     expect(noDesired.plan.warnings).toEqual([]);
+  });
+});
+
+describe('preflight: instances already drained', () => {
+  const backend = (serverId: string, weight: number, port?: number) => ({ serverId, weight, type: 'ecs', port });
+  /** i-1 at weight 0 on the CLB and the ALB group, i-3 at 0 on the vserver group; i-2 serves everywhere. */
+  function drainedCloud(members = IDS.map((id) => instance(id))): FakeCloud {
+    return cloudWith(
+      {
+        loadBalancerIds: ['lb-1'],
+        vServerGroups: [{ loadBalancerId: 'lb-1', vServerGroupId: 'rsp-1', port: 80, weight: 100 }],
+        albServerGroups: [{ albServerGroupId: 'sgp-1', port: 80, weight: 100 }],
+      },
+      members,
+    )
+      .always('clb.describeLoadBalancerAttribute', (_r, id) =>
+        loadBalancer(id, [backend('i-1', 0), backend('i-2', 100), backend('i-3', 100), backend('i-other', 0)]),
+      )
+      .always('clb.describeVServerGroupAttribute', (_r, id) =>
+        vServerGroup(id, [backend('i-1', 100, 80), backend('i-2', 50, 80), backend('i-3', 0, 80)]),
+      )
+      .always('alb.listServerGroupServers', (_r, id) => ({
+        requestId: `req-${id}`,
+        servers: [albServer('i-1', 80, 0), albServer('i-2', 80, 100), albServer('i-3', 80, 100)],
+      }));
+  }
+
+  it('refuses a real run on instances at weight 0, naming them, where, and the flag', async () => {
+    const res = await preflight(drainedCloud());
+
+    expect(res.problems).toEqual([
+      {
+        field: 'allowDrainedInstances',
+        instanceIds: ['i-1', 'i-3'],
+        problem:
+          '2 instance(s) are already drained (weight 0 on an attached load balancer, or in Standby) ' +
+          'before this run: i-1, i-3',
+        fix: expect.stringMatching(/ess-scale-in repair .*allowDrainedInstances: true \(--allow-drained\)/),
+      },
+    ]);
+    expect(res.plan.warnings).toEqual([
+      '2 instance(s) are already at weight 0 on an attached load balancer: ' +
+        'i-1 (CLB lb-1, ALB server group sgp-1), i-3 (vserver group rsp-1); ' +
+        'a drain would record 0 as their original weight',
+    ]);
+  });
+
+  it('refuses instances already in Standby the same way', async () => {
+    const res = await preflight(cloudWith({}, [instance('i-1'), instance('i-2', { lifecycleState: 'Standby' })]), {
+      instanceIds: ['i-1', 'i-2'],
+      drain: { strategy: 'standby', timeoutSeconds: 300, maxDrainedAhead: 100 },
+    });
+
+    expect(res.problems.map((p) => [p.field, p.instanceIds])).toEqual([['allowDrainedInstances', ['i-2']]]);
+    expect(res.plan.alreadyStandby).toEqual(['i-2']);
+    expect(res.plan.warnings).toEqual(['1 instance(s) are already in Standby: i-2']);
+  });
+
+  it('only warns in a dry run, and goes on with allowDrainedInstances', async () => {
+    const dry = await preflight(drainedCloud(), { dryRun: true });
+    expect(dry.problems).toEqual([]);
+    expect(dry.plan.warnings).toHaveLength(1);
+    expect(dry.plan.warnings[0]).toMatch(/^2 instance\(s\) are already at weight 0/);
+
+    const allowed = await preflight(drainedCloud(), { allowDrainedInstances: true });
+    expect(allowed.problems).toEqual([]);
+    expect(allowed.plan.warnings).toEqual(dry.plan.warnings);
+  });
+
+  it('says nothing about instances at weight 0 that the request does not name', async () => {
+    const res = await preflight(drainedCloud(), { instanceIds: ['i-2'] });
+    expect(res.problems).toEqual([]);
+    expect(res.plan.warnings).toEqual([]);
   });
 });
