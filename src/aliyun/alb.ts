@@ -28,8 +28,12 @@ import type {
 export const ALB_MAX_RESULTS = 100;
 /** IDs per ServerIds.N filter; kept small because the API's own limit is not documented. */
 export const ALB_SERVER_ID_FILTER_MAX = 20;
-/** Servers per UpdateServerGroupServersAttribute call. */
-export const ALB_MAX_SERVERS = 200;
+/**
+ * Servers per UpdateServerGroupServersAttribute call: the ALB API reference allows at most 40 (issue 12;
+ * docs/emulator.md, "ALB"). The limit is per operation: other ALB and NLB server-group calls have their
+ * own, so a caller that sends more (a drain, a restore) splits them into calls of at most this many.
+ */
+export const ALB_UPDATE_SERVERS_MAX_PER_CALL = 40;
 const MAX_PAGES = 1_000;
 
 type Wire<T> = Partial<T>;
@@ -97,7 +101,7 @@ export class AlbClient implements AlbApi {
     clientToken?: string,
     opts?: CallOptions,
   ): Promise<WithRequestId & { jobId: string }> {
-    checkCount('servers', servers, 1, ALB_MAX_SERVERS);
+    checkCount('servers', servers, 1, ALB_UPDATE_SERVERS_MAX_PER_CALL);
     const query: WireUpdateServerGroupServersAttributeQuery = {
       ServerGroupId: serverGroupId,
       ClientToken: clientToken,

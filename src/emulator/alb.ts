@@ -15,7 +15,11 @@ import type { AlbGroupState, JobState, ReadonlyDeep } from './state';
 
 type UpdateResponse = Body<WireUpdateServerGroupServersAttributeResponse>;
 
-const MAX_SERVERS_PER_UPDATE = 200;
+/**
+ * `Servers.N` entries per UpdateServerGroupServersAttribute call (docs/emulator.md, "ALB"). Its own
+ * literal, not the client's constant: the emulator checks the client, it does not follow it.
+ */
+const MAX_SERVERS_PER_UPDATE = 40;
 const SERVER_TYPES = ['Ecs', 'Eni', 'Eci', 'Ip', 'Fc'];
 
 function findGroup(ctx: ActionContext): ReadonlyDeep<AlbGroupState> {
