@@ -1,4 +1,4 @@
-import { ApplicationFailure, activityInfo } from '@temporalio/activity';
+import { ApplicationFailure, activityInfo, log } from '@temporalio/activity';
 import { AliyunApiError, AliyunError } from '../aliyun/errors';
 import { errorPolicyFor } from '../shared/error-policy';
 import { DrainInterruptedError } from './drain';
@@ -23,10 +23,48 @@ export function toApplicationFailure(err: unknown, retryDelayCapMs?: number): un
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof DrainInterruptedError) return fromInterruptedDrain(err, retryDelayCapMs);
   if (err instanceof AliyunError) return fromCloudError(err, retryDelayCapMs);
-  if (err instanceof RangeError || err instanceof TypeError) {
-    return ApplicationFailure.create({ type: 'BadRequest', message: err.message, nonRetryable: true, cause: err });
-  }
+  if (isProgrammingError(err)) return fromBug(err);
   return err;
+}
+
+/** The failure type of a bug in ess-scale-in itself: never an Alibaba Cloud error code. */
+export const INTERNAL_BUG_TYPE = 'InternalBug';
+
+/** Errors the JavaScript engine throws for code that is wrong, not for anything the cloud answered. */
+const PROGRAMMING_ERRORS = [TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError];
+
+function isProgrammingError(err: unknown): err is Error {
+  return PROGRAMMING_ERRORS.some((cls) => err instanceof cls);
+}
+
+/**
+ * A bug: retrying runs the same code again, so it fails at once, named as ours. The stack goes to the
+ * worker log (through the activity logger), not into the failure users read.
+ */
+function fromBug(err: Error): ApplicationFailure {
+  const activity = safeActivityType();
+  const where = activity ? ` in activity ${activity}` : '';
+  const what = `${err.name}: ${err.message.length > 500 ? `${err.message.slice(0, 500)}…` : err.message}`;
+  try {
+    log.error(`bug in ess-scale-in${where}: ${what}`, { error: err, stack: err.stack });
+  } catch {
+    // Outside an activity (unit tests) there is no activity logger; the failure still says what happened.
+  }
+  return ApplicationFailure.create({
+    type: INTERNAL_BUG_TYPE,
+    message:
+      `A bug in ess-scale-in${where}: ${what}. ` +
+      'Not an Alibaba Cloud error and not retried; the worker log has the stack. Please report it.',
+    nonRetryable: true,
+  });
+}
+
+function safeActivityType(): string | undefined {
+  try {
+    return activityInfo().activityType;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The failure of the drain's cause, with what to restore added to its details. */

@@ -1,7 +1,12 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { DrainInterruptedError } from '../../../src/activities/drain';
-import { toApplicationFailure, translated, type FailureDetails } from '../../../src/activities/failures';
+import {
+  INTERNAL_BUG_TYPE,
+  toApplicationFailure,
+  translated,
+  type FailureDetails,
+} from '../../../src/activities/failures';
 import type { RestoreRecord } from '../../../src/activities/types';
 import {
   AliyunAbortedError,
@@ -194,13 +199,41 @@ describe('toApplicationFailure: errors that are not the cloud client’s', () =>
     expect(toApplicationFailure(f)).toBe(f);
   });
 
-  it.each([new TypeError('x is not a function'), new RangeError('Invalid time value')])(
-    'makes a programming error (%s) a non-retryable BadRequest',
-    (err) => {
-      const f = asFailure(toApplicationFailure(err));
-      expect(f).toMatchObject({ type: 'BadRequest', message: err.message, nonRetryable: true, cause: err });
-    },
-  );
+  it.each([
+    new TypeError('x is not a function'),
+    new RangeError('Invalid time value'),
+    new ReferenceError('y is not defined'),
+    new SyntaxError('Unexpected token'),
+    new URIError('URI malformed'),
+    new EvalError('eval'),
+  ])('makes a programming error (%s) a non-retryable InternalBug, never a cloud error code', (err) => {
+    const f = asFailure(toApplicationFailure(err));
+    expect(f).toMatchObject({ type: INTERNAL_BUG_TYPE, nonRetryable: true });
+    expect(INTERNAL_BUG_TYPE).toBe('InternalBug');
+    expect(ERROR_POLICY[INTERNAL_BUG_TYPE]).toBeUndefined();
+    expect(f.message).toContain(`A bug in ess-scale-in: ${err.name}: ${err.message}`);
+    expect(f.message).toMatch(/Not an Alibaba Cloud error .* the worker log has the stack/);
+    // The stack is for the worker log; the failure users read carries none of it.
+    expect(f.cause).toBeUndefined();
+    expect(f.details ?? []).toEqual([]);
+    expect(f.message).not.toContain('failures.suite.ts');
+  });
+
+  it('names the activity and logs the bug with its stack through the activity logger', async () => {
+    const { env, logs } = activityEnv({ activityType: 'removeBatch' });
+    const bug = new TypeError("Cannot read properties of undefined (reading 'scalingActivityId')");
+    const f = asFailure(await env.run(async () => toApplicationFailure(bug)));
+    expect(f.type).toBe('InternalBug');
+    expect(f.message).toContain('A bug in ess-scale-in in activity removeBatch: TypeError: Cannot read properties');
+    const line = logs.find((l) => l.level === 'ERROR');
+    expect(line?.message).toContain('bug in ess-scale-in in activity removeBatch: TypeError');
+    expect(String(line?.meta?.stack)).toContain(bug.stack?.split('\n')[1]?.trim() ?? 'no stack');
+  });
+
+  it('truncates a very long bug message', () => {
+    const f = asFailure(toApplicationFailure(new RangeError('x'.repeat(100_000))));
+    expect(f.message.length).toBeLessThan(1000);
+  });
 
   it.each([new Error('unexpected'), new CancelledFailure('cancelled'), 'a string'])(
     'leaves anything else (%s) to the SDK',
@@ -264,9 +297,10 @@ describe('toApplicationFailure: a drain interrupted part-way', () => {
     });
   });
 
-  it('is a non-retryable BadRequest with the restore records for a programming error', () => {
+  it('is a non-retryable InternalBug with the restore records for a programming error', () => {
     const f = asFailure(toApplicationFailure(new DrainInterruptedError(new TypeError('boom'), RESTORE)));
-    expect(f).toMatchObject({ type: 'BadRequest', message: 'boom', nonRetryable: true });
+    expect(f).toMatchObject({ type: 'InternalBug', nonRetryable: true });
+    expect(f.message).toContain('A bug in ess-scale-in: TypeError: boom');
     expect(f.details).toEqual([{ restore: RESTORE }]);
   });
 
