@@ -1,4 +1,5 @@
 import { MAX_BATCH_SIZE } from './constants';
+import { undecodableOf } from './payload-converter';
 
 /**
  * The scale-in workflow's input: plain JSON, so services in any language can start a run
@@ -92,13 +93,111 @@ export interface InputProblem {
   fix: string;
 }
 
-/** Thrown (client side) or turned into a non-retryable `InvalidInput` failure (workflow side). */
+/** At most this many problems are listed (in the failure details); the rest are counted. */
+export const MAX_PROBLEMS = 50;
+/** The error message lists this many; the details list up to MAX_PROBLEMS. */
+const MAX_PROBLEMS_IN_MESSAGE = 10;
+/** UTF-8 bytes of all problems listed, and of the message: the failure must fit in a Temporal message. */
+const PROBLEMS_BUDGET_BYTES = 32 * 1024;
+const MESSAGE_BUDGET_BYTES = 12 * 1024;
+/** Echoed input values are cut to this many characters. */
+export const ECHO_MAX = 200;
+const LIMITS = { field: 100, problem: 400, fix: 300 } as const;
+
+/** `s` cut to `max` characters, marked with an ellipsis when cut. */
+export function truncate(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+/** A value as the input gave it, for a message: JSON, cut to ECHO_MAX characters; never throws. */
+export function echo(v: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = Object.prototype.toString.call(v);
+  }
+  return truncate(text, ECHO_MAX);
+}
+
+/** UTF-8 length, counted by hand: workflow code has no Buffer. */
+function utf8Bytes(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    n += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c < 0xe000) ? 2 : 3;
+  }
+  return n;
+}
+
+function problemText(p: InputProblem): string {
+  return `${p.field}: ${p.problem} (${p.fix})`;
+}
+
+/** The problems as listed: each string cut, at most MAX_PROBLEMS within the byte budget, then "and N more". */
+export function capProblems(problems: readonly InputProblem[]): InputProblem[] {
+  const out: InputProblem[] = [];
+  let bytes = 0;
+  for (const p of problems) {
+    const cut = {
+      field: truncate(String(p.field), LIMITS.field),
+      problem: truncate(String(p.problem), LIMITS.problem),
+      fix: truncate(String(p.fix), LIMITS.fix),
+    };
+    bytes += utf8Bytes(problemText(cut)) + 40;
+    if (out.length === MAX_PROBLEMS || bytes > PROBLEMS_BUDGET_BYTES) break;
+    out.push(cut);
+  }
+  const more = problems.length - out.length;
+  if (more > 0)
+    out.push({
+      field: '(input)',
+      problem: `and ${more} more problem(s) not listed`,
+      fix: 'fix the problems listed, then validate again to see the rest',
+    });
+  return out;
+}
+
+/** One line naming the first problems; the failure details list the rest. */
+export function problemsMessage(prefix: string, problems: readonly InputProblem[]): string {
+  const listed: string[] = [];
+  let bytes = utf8Bytes(prefix);
+  for (const p of problems.slice(0, MAX_PROBLEMS_IN_MESSAGE)) {
+    const text = problemText(p);
+    bytes += utf8Bytes(text) + 2;
+    if (bytes > MESSAGE_BUDGET_BYTES) break;
+    listed.push(text);
+  }
+  const rest = problems.length - listed.length;
+  const more = rest > 0 ? `; and ${rest} more (listed in the failure details)` : '';
+  return `${prefix}${listed.join('; ')}${more}`;
+}
+
+/**
+ * Thrown (client side) or turned into a non-retryable `InvalidInput` failure (workflow side). The
+ * problems are capped and cut (capProblems), so the failure fits in a Temporal message whatever the input.
+ */
 export class InvalidInputError extends Error {
   override readonly name = 'InvalidInputError' as const;
   readonly code = 'InvalidInput' as const;
-  constructor(readonly problems: InputProblem[]) {
-    super(`Invalid scale-in input: ${problems.map((p) => `${p.field}: ${p.problem} (${p.fix})`).join('; ')}`);
+  readonly problems: InputProblem[];
+  constructor(problems: readonly InputProblem[]) {
+    const capped = capProblems(problems);
+    super(problemsMessage('Invalid scale-in input: ', capped));
+    this.problems = capped;
   }
+}
+
+/** The problem of a payload the worker could not decode (see payload-converter.ts), if `raw` is one. */
+export function undecodableProblem(raw: unknown, field: string): InputProblem | undefined {
+  const info = undecodableOf(raw);
+  if (!info) return undefined;
+  const what = `encoding ${echo(info.encoding)}, ${Number(info.bytes)} bytes`;
+  return {
+    field,
+    problem: `could not be decoded (${what}): ${echo(info.reason)}`,
+    fix: 'send the input as a JSON object (encoding json/plain)',
+  };
 }
 
 const REGION_RE = /^[a-z]{2,}(-[a-z0-9]+)+$/;
@@ -124,8 +223,9 @@ export const DEFAULTS = {
   },
 } as const;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A plain object, as JSON decodes one (not an array, a Uint8Array from a binary payload, or a class instance). */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return Object.prototype.toString.call(v) === '[object Object]';
 }
 
 function intInRange(v: unknown, min: number, max: number): v is number {
@@ -157,6 +257,8 @@ type AddProblem = (field: string, problem: string, fix: string) => void;
  * (input may come from any language).
  */
 export function validateInput(raw: unknown): NormalizedInput {
+  const undecoded = undecodableProblem(raw, '(input)');
+  if (undecoded) throw new InvalidInputError([undecoded]);
   if (!isObject(raw)) {
     throw new InvalidInputError([
       {
@@ -198,10 +300,15 @@ export function validateInput(raw: unknown): NormalizedInput {
   };
 }
 
+/** A field name from the input, cut for messages. */
+export function echoKey(k: string): string {
+  return truncate(k, LIMITS.field);
+}
+
 function checkFieldNames(raw: Record<string, unknown>, add: AddProblem): void {
   for (const k of Object.keys(raw)) {
     if (!KNOWN_FIELDS.has(k))
-      add(k, 'is not a known field', `remove it; known fields: ${[...KNOWN_FIELDS].join(', ')}`);
+      add(echoKey(k), 'is not a known field', `remove it; known fields: ${[...KNOWN_FIELDS].join(', ')}`);
     // null is not "use the default": the JSON Schema rejects it, so the validator does too.
     else if (raw[k] === null) add(k, 'must not be null', 'omit the field to use its default');
   }
@@ -209,11 +316,11 @@ function checkFieldNames(raw: Record<string, unknown>, add: AddProblem): void {
 
 function checkScalingGroup({ regionId, scalingGroupId }: Record<string, unknown>, add: AddProblem): void {
   if (typeof regionId !== 'string' || !REGION_RE.test(regionId))
-    add('regionId', `must be a region ID, got ${JSON.stringify(regionId)}`, 'use e.g. "cn-hangzhou"');
+    add('regionId', `must be a region ID, got ${echo(regionId)}`, 'use e.g. "cn-hangzhou"');
   if (typeof scalingGroupId !== 'string' || !GROUP_RE.test(scalingGroupId))
     add(
       'scalingGroupId',
-      `must be a scaling group ID, got ${JSON.stringify(scalingGroupId)}`,
+      `must be a scaling group ID, got ${echo(scalingGroupId)}`,
       'use the ScalingGroupId from the ESS console or DescribeScalingGroups',
     );
 }
@@ -233,7 +340,8 @@ function checkInstanceIds(instanceIds: unknown, add: AddProblem): string[] {
   const malformed: string[] = [];
   const dupes: string[] = [];
   for (const id of instanceIds) {
-    if (typeof id !== 'string' || !INSTANCE_ID_RE.test(id)) malformed.push(String(id));
+    if (typeof id !== 'string' || !INSTANCE_ID_RE.test(id))
+      malformed.push(typeof id === 'string' ? truncate(id, 40) : echo(id));
     else if (seen.has(id)) dupes.push(id);
     else {
       seen.add(id);
@@ -254,14 +362,14 @@ function checkInstanceIds(instanceIds: unknown, add: AddProblem): string[] {
 function checkRemoval(raw: Record<string, unknown>, add: AddProblem) {
   const removePolicy = raw.removePolicy ?? DEFAULTS.removePolicy;
   if (removePolicy !== 'release' && removePolicy !== 'recycle')
-    add('removePolicy', `must be "release" or "recycle", got ${JSON.stringify(removePolicy)}`, 'omit it for "release"');
+    add('removePolicy', `must be "release" or "recycle", got ${echo(removePolicy)}`, 'omit it for "release"');
   const decrease = raw.decreaseDesiredCapacity ?? DEFAULTS.decreaseDesiredCapacity;
   if (typeof decrease !== 'boolean') add('decreaseDesiredCapacity', 'must be a boolean', 'use true or false');
   const batchSize = raw.batchSize ?? DEFAULTS.batchSize;
   if (!intInRange(batchSize, 1, MAX_BATCH_SIZE))
     add(
       'batchSize',
-      `must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${JSON.stringify(batchSize)}`,
+      `must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${echo(batchSize)}`,
       `RemoveInstances takes at most ${MAX_BATCH_SIZE} instances per call`,
     );
   return { removePolicy, decrease, batchSize };
@@ -277,28 +385,25 @@ function checkDrain(drainRaw: unknown, batchSize: unknown, add: AddProblem) {
   if (!isObject(drainRaw)) add('drain', 'must be an object', 'e.g. {"strategy":"weight","timeoutSeconds":300}');
   else {
     for (const k of Object.keys(drainRaw))
-      if (!DRAIN_FIELDS.includes(k)) add(`drain.${k}`, 'is not a known field', `known: ${DRAIN_FIELDS.join(', ')}`);
+      if (!DRAIN_FIELDS.includes(k))
+        add(`drain.${echoKey(k)}`, 'is not a known field', `known: ${DRAIN_FIELDS.join(', ')}`);
     strategy = drainRaw.strategy ?? strategy;
     timeoutSeconds = drainRaw.timeoutSeconds ?? timeoutSeconds;
     maxAhead =
       drainRaw.maxDrainedAhead ?? Math.max(DEFAULTS.maxDrainedAhead, typeof batchSize === 'number' ? batchSize : 0);
   }
   if (strategy !== 'weight' && strategy !== 'standby' && strategy !== 'none')
-    add(
-      'drain.strategy',
-      `must be "weight", "standby" or "none", got ${JSON.stringify(strategy)}`,
-      'omit it for "weight"',
-    );
+    add('drain.strategy', `must be "weight", "standby" or "none", got ${echo(strategy)}`, 'omit it for "weight"');
   if (!intInRange(timeoutSeconds, 0, 3600))
     add(
       'drain.timeoutSeconds',
-      `must be an integer from 0 to 3600, got ${JSON.stringify(timeoutSeconds)}`,
+      `must be an integer from 0 to 3600, got ${echo(timeoutSeconds)}`,
       'seconds to let connections drain; 300 is the usual CLB default',
     );
   if (!intInRange(maxAhead, 1, 100_000) || (typeof batchSize === 'number' && (maxAhead as number) < batchSize))
     add(
       'drain.maxDrainedAhead',
-      `must be an integer of at least batchSize, got ${JSON.stringify(maxAhead)}`,
+      `must be an integer of at least batchSize, got ${echo(maxAhead)}`,
       'raise it to batchSize or more',
     );
   return { strategy, timeoutSeconds, maxAhead };
@@ -310,11 +415,7 @@ function checkRunControls(raw: Record<string, unknown>, add: AddProblem): unknow
     if (raw[f] !== undefined && typeof raw[f] !== 'boolean') add(f, 'must be a boolean', 'use true or false');
   const onBatchFailure = raw.onBatchFailure ?? DEFAULTS.onBatchFailure;
   if (onBatchFailure !== 'abort' && onBatchFailure !== 'continue')
-    add(
-      'onBatchFailure',
-      `must be "abort" or "continue", got ${JSON.stringify(onBatchFailure)}`,
-      'omit it for "abort"',
-    );
+    add('onBatchFailure', `must be "abort" or "continue", got ${echo(onBatchFailure)}`, 'omit it for "abort"');
   if (raw.requestId !== undefined && (typeof raw.requestId !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(raw.requestId)))
     add('requestId', 'must be 1–64 printable ASCII characters', 'use e.g. a UUID');
   if (raw.reason !== undefined && (typeof raw.reason !== 'string' || raw.reason.length > 500))
@@ -339,8 +440,12 @@ function checkAdvanced(advRaw: unknown, add: AddProblem): Record<string, number>
     return advanced;
   }
   for (const [k, v] of Object.entries(advRaw)) {
-    const lim = ADVANCED_LIMITS[k as keyof AdvancedOptions];
-    if (!lim) add(`advanced.${k}`, 'is not a known field', `known: ${Object.keys(ADVANCED_LIMITS).join(', ')}`);
+    // Own keys only: "constructor" or "__proto__" are unknown fields, not limits.
+    const lim = Object.prototype.hasOwnProperty.call(ADVANCED_LIMITS, k)
+      ? ADVANCED_LIMITS[k as keyof AdvancedOptions]
+      : undefined;
+    if (!lim)
+      add(`advanced.${echoKey(k)}`, 'is not a known field', `known: ${Object.keys(ADVANCED_LIMITS).join(', ')}`);
     else if (!intInRange(v, lim[0], lim[1]))
       add(`advanced.${k}`, `must be an integer from ${lim[0]} to ${lim[1]}`, 'omit it to use the default');
     else advanced[k] = v;

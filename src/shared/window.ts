@@ -4,7 +4,12 @@ import {
   WorkflowExecutionAlreadyStartedError,
 } from '@temporalio/common';
 import {
+  echo,
+  echoKey,
   InvalidInputError,
+  isObject,
+  problemsMessage,
+  undecodableProblem,
   validateInput,
   type AdvancedOptions,
   type DrainOptions,
@@ -124,15 +129,10 @@ export interface NormalizedWindowInput {
  * handles bad window input the same way.
  */
 export class InvalidWindowInputError extends InvalidInputError {
-  constructor(problems: InputProblem[]) {
+  constructor(problems: readonly InputProblem[]) {
     super(problems);
-    const listed = problems.map((p) => `${p.field}: ${p.problem} (${p.fix})`).join('; ');
-    this.message = `Invalid scale-in window input: ${listed}`;
+    this.message = problemsMessage('Invalid scale-in window input: ', this.problems);
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function intIn(v: unknown, [min, max]: readonly [number, number]): v is number {
@@ -180,6 +180,8 @@ type AddProblem = (field: string, problem: string, fix: string) => void;
  * The scale-in knobs are checked by validateInput itself, so both inputs share one set of rules.
  */
 export function validateWindowInput(raw: unknown): NormalizedWindowInput {
+  const undecoded = undecodableProblem(raw, '(input)');
+  if (undecoded) throw new InvalidWindowInputError([undecoded]);
   if (!isObject(raw)) {
     throw new InvalidWindowInputError([
       {
@@ -193,13 +195,13 @@ export function validateWindowInput(raw: unknown): NormalizedWindowInput {
   const add: AddProblem = (field, problem, fix) => problems.push({ field, problem, fix });
   const known = new Set<string>(WINDOW_FIELDS);
   for (const k of Object.keys(raw))
-    if (!known.has(k)) add(k, 'is not a known field', `remove it; known fields: ${WINDOW_FIELDS.join(', ')}`);
+    if (!known.has(k)) add(echoKey(k), 'is not a known field', `remove it; known fields: ${WINDOW_FIELDS.join(', ')}`);
   const windowMs = checkEitherOr(raw, WINDOW_LENGTH, add) ?? 0;
   const target = checkEitherOr(raw, WINDOW_TARGET, add);
   const selection = checkSelection(raw.selection, add);
   const timezone = raw.timezone === undefined ? DEFAULT_TIMEZONE : raw.timezone;
   if (typeof timezone !== 'string' || !isValidTimeZone(timezone))
-    add('timezone', `must be an IANA time zone, got ${JSON.stringify(timezone)}`, 'use e.g. "Asia/Shanghai" or "UTC"');
+    add('timezone', `must be an IANA time zone, got ${echo(timezone)}`, 'use e.g. "Asia/Shanghai" or "UTC"');
   const blackoutDates = raw.blackoutDates === undefined ? [] : checkBlackoutDates(raw.blackoutDates, add);
   const { passthrough, scaleIn } = checkPassthrough(raw, add, problems);
   if (problems.length || !scaleIn || !target) throw new InvalidWindowInputError(problems);
@@ -269,7 +271,7 @@ function checkEitherOr<T>(raw: Record<string, unknown>, rule: EitherOr<T>, add: 
   const v = raw[given.field];
   const [min, max] = WINDOW_LIMITS[given.field];
   if (intIn(v, [min, max])) return given.value(v);
-  add(given.field, `must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`, given.fix);
+  add(given.field, `must be an integer from ${min} to ${max}, got ${echo(v)}`, given.fix);
   return undefined;
 }
 
@@ -277,7 +279,7 @@ function checkSelection(selection: unknown, add: AddProblem): unknown {
   if (typeof selection !== 'string' || !(SELECTION_POLICIES as readonly string[]).includes(selection)) {
     add(
       'selection',
-      `must be one of ${SELECTION_POLICIES.map((s) => `"${s}"`).join(', ')}, got ${JSON.stringify(selection)}`,
+      `must be one of ${SELECTION_POLICIES.map((s) => `"${s}"`).join(', ')}, got ${echo(selection)}`,
       '"oldest" removes the oldest instances first',
     );
   }
@@ -295,7 +297,7 @@ function checkBlackoutDates(dates: unknown, add: AddProblem): string[] {
     add('blackoutDates', `has ${dates.length} dates; at most ${max}`, 'drop past dates');
     return [];
   }
-  const bad = dates.filter((d) => typeof d !== 'string' || !isCalendarDate(d)).map((d) => JSON.stringify(d));
+  const bad = dates.filter((d) => typeof d !== 'string' || !isCalendarDate(d)).map((d) => echo(d));
   if (bad.length) {
     const more = bad.length > 5 ? ` and ${bad.length - 5} more` : '';
     add(
@@ -311,7 +313,10 @@ function checkBlackoutDates(dates: unknown, add: AddProblem): string[] {
       if (seen.has(d)) dupes.push(d);
       else seen.add(d);
     }
-  if (dupes.length) add('blackoutDates', `duplicate dates: ${dupes.join(', ')}`, 'list each date once');
+  if (dupes.length) {
+    const more = dupes.length > 5 ? ` and ${dupes.length - 5} more` : '';
+    add('blackoutDates', `duplicate dates: ${dupes.slice(0, 5).map(echo).join(', ')}${more}`, 'list each date once');
+  }
   return [...seen];
 }
 
