@@ -1,10 +1,13 @@
 import { Context } from '@temporalio/activity';
-import { AliyunApiError } from '../aliyun/errors';
 import type { CloudClient } from '../aliyun/types';
 import { chunk } from '../shared/input';
 import { restoreKey } from '../shared/restore';
+import { ALB_SERVERS_PER_CALL, waitForAlbJob } from './alb-job';
 import type { Heartbeat } from './heartbeat';
-import type { DrainRequest, DrainResponse, RestoreRecord, UndrainRequest, UndrainResponse } from './types';
+import type { DrainRequest, DrainResponse, RestoreRecord } from './types';
+
+export { AlbJobFailedError } from './alb-job';
+export { runUndrain } from './undrain';
 
 interface PlannedChanges {
   clb: Array<{ lbId: string; servers: Array<{ serverId: string; weight: number; type: string }> }>;
@@ -211,15 +214,17 @@ async function applyChanges(
     restore.checkpoint();
   }
   for (const c of alb) {
-    const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(
-      regionId,
-      c.sgId,
-      c.servers,
-      undefined,
-      { signal },
-    );
-    requestIds.push(requestId);
-    await waitForAlbJob(cloud, regionId, jobId, hb);
+    for (const servers of chunk(c.servers, ALB_SERVERS_PER_CALL)) {
+      const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(
+        regionId,
+        c.sgId,
+        servers,
+        undefined,
+        { signal },
+      );
+      requestIds.push(requestId);
+      await waitForAlbJob(cloud, regionId, jobId, hb);
+    }
   }
 }
 
@@ -232,150 +237,4 @@ export class DrainInterruptedError extends Error {
   ) {
     super(cause instanceof Error ? cause.message : String(cause));
   }
-}
-
-/** ALB weight changes are asynchronous: traffic has moved only when the job has succeeded. */
-async function waitForAlbJob(cloud: CloudClient, regionId: string, jobId: string, hb: Heartbeat): Promise<void> {
-  const ctx = Context.current();
-  let delay = 200;
-  for (;;) {
-    const { jobs } = await cloud.alb.listAsynJobs(regionId, [jobId], { signal: ctx.cancellationSignal });
-    const job = jobs.find((j) => j.id === jobId);
-    if (job?.status === 'Succeeded') return;
-    if (job?.status === 'Failed') {
-      throw new AliyunApiError(
-        'AlbJobFailed',
-        `ALB job ${jobId} failed: ${job.errorCode ?? ''} ${job.errorMessage ?? ''}`.trim(),
-        200,
-        undefined,
-        undefined,
-        'UpdateServerGroupServersAttribute',
-      );
-    }
-    // Not the earlier attempt's details: that would drop this attempt's record of the original weights.
-    hb.beat();
-    await ctx.sleep(delay);
-    delay = Math.min(delay * 2, 2000);
-  }
-}
-
-/** What an undrain has done so far, shared by the steps for each kind of record. */
-interface UndrainProgress {
-  cloud: CloudClient;
-  req: UndrainRequest;
-  signal: AbortSignal;
-  hb: Heartbeat;
-  restored: Set<string>;
-  gone: Set<string>;
-  requestIds: string[];
-}
-
-/**
- * Puts weights back (or leaves standby) for instances that were drained but not removed.
- * Idempotent: it sets absolute values and skips backends that are gone.
- */
-export async function runUndrain(cloud: CloudClient, req: UndrainRequest, hb: Heartbeat): Promise<UndrainResponse> {
-  const signal = Context.current().cancellationSignal;
-  const p: UndrainProgress = { cloud, req, signal, hb, restored: new Set(), gone: new Set(), requestIds: [] };
-  await restoreClbWeights(p);
-  await restoreVServerGroupWeights(p);
-  await restoreAlbWeights(p);
-  await exitStandby(p);
-  // Gone from one load balancer but restored on another: not gone.
-  for (const id of p.restored) p.gone.delete(id);
-  return { restoredInstanceIds: [...p.restored], goneInstanceIds: [...p.gone], requestIds: p.requestIds };
-}
-
-function recordsOf<K extends RestoreRecord['kind']>(
-  restore: RestoreRecord[],
-  kind: K,
-): Array<Extract<RestoreRecord, { kind: K }>> {
-  return restore.filter((r): r is Extract<RestoreRecord, { kind: K }> => r.kind === kind);
-}
-
-function groupBy<T, K>(items: T[], key: (t: T) => K): Map<K, T[]> {
-  const m = new Map<K, T[]>();
-  for (const i of items) m.set(key(i), [...(m.get(key(i)) ?? []), i]);
-  return m;
-}
-
-/** Splits `recs` into those whose backend is still there and notes the others' instances as gone. */
-function presentOnly<R extends { serverId: string }>(p: UndrainProgress, recs: R[], isPresent: (r: R) => boolean): R[] {
-  const todo = recs.filter(isPresent);
-  for (const r of recs) if (!isPresent(r)) p.gone.add(r.serverId);
-  return todo;
-}
-
-async function restoreClbWeights(p: UndrainProgress): Promise<void> {
-  const { cloud, req, signal } = p;
-  for (const [lbId, recs] of groupBy(recordsOf(req.restore, 'clb'), (r) => r.loadBalancerId)) {
-    const lb = await cloud.clb.describeLoadBalancerAttribute(req.regionId, lbId, { signal });
-    const present = new Map(lb.backendServers.map((b) => [b.serverId, b]));
-    const todo = presentOnly(p, recs, (r) => present.has(r.serverId));
-    if (!todo.length) continue;
-    const servers = todo.map((r) => ({
-      serverId: r.serverId,
-      weight: r.weight,
-      type: present.get(r.serverId)?.type || 'ecs',
-    }));
-    p.requestIds.push((await cloud.clb.setBackendServers(req.regionId, lbId, servers, { signal })).requestId);
-    for (const r of todo) p.restored.add(r.serverId);
-  }
-}
-
-async function restoreVServerGroupWeights(p: UndrainProgress): Promise<void> {
-  const { cloud, req, signal } = p;
-  for (const [vsgId, recs] of groupBy(recordsOf(req.restore, 'vsg'), (r) => r.vServerGroupId)) {
-    const g = await cloud.clb.describeVServerGroupAttribute(req.regionId, vsgId, { signal });
-    const present = new Map(g.backendServers.map((b) => [`${b.serverId}/${b.port ?? 0}`, b]));
-    const todo = presentOnly(p, recs, (r) => present.has(`${r.serverId}/${r.port}`));
-    if (!todo.length) continue;
-    // The backend's own type (ecs, eni, eci), as the drain sent it: ENI and ECI backends need theirs.
-    const typeOf = (r: (typeof todo)[number]) => present.get(`${r.serverId}/${r.port}`)?.type || 'ecs';
-    const servers = todo.map((r) => ({ serverId: r.serverId, weight: r.weight, type: typeOf(r), port: r.port }));
-    p.requestIds.push((await cloud.clb.setVServerGroupAttribute(req.regionId, vsgId, servers, { signal })).requestId);
-    for (const r of todo) p.restored.add(r.serverId);
-  }
-}
-
-async function restoreAlbWeights(p: UndrainProgress): Promise<void> {
-  const { cloud, req, signal } = p;
-  for (const [sgId, recs] of groupBy(recordsOf(req.restore, 'alb'), (r) => r.serverGroupId)) {
-    const { servers } = await cloud.alb.listServerGroupServers(req.regionId, sgId, {
-      signal,
-      serverIds: [...new Set(recs.map((r) => r.serverId))],
-    });
-    const present = new Set(servers.map((s) => `${s.serverId}/${s.port}`));
-    const todo = presentOnly(p, recs, (r) => present.has(`${r.serverId}/${r.port}`));
-    if (!todo.length) continue;
-    const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(
-      req.regionId,
-      sgId,
-      todo.map((r) => ({ serverId: r.serverId, serverType: r.serverType, port: r.port, weight: r.weight })),
-      undefined,
-      { signal },
-    );
-    p.requestIds.push(requestId);
-    await waitForAlbJob(cloud, req.regionId, jobId, p.hb);
-    for (const r of todo) p.restored.add(r.serverId);
-  }
-}
-
-async function exitStandby(p: UndrainProgress): Promise<void> {
-  const { cloud, req, signal } = p;
-  const standby = recordsOf(req.restore, 'standby').map((r) => r.instanceId);
-  if (!standby.length) return;
-  const { instances } = await cloud.ess.describeScalingInstances(
-    { regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: standby },
-    { signal },
-  );
-  const inStandby = instances.filter((i) => i.lifecycleState === 'Standby').map((i) => i.instanceId);
-  const present = new Set(instances.map((i) => i.instanceId));
-  for (const id of standby) if (!present.has(id)) p.gone.add(id);
-  for (const part of chunk(inStandby, 20)) {
-    p.requestIds.push(
-      (await cloud.ess.exitStandby(req.regionId, req.scalingGroupId, part, undefined, { signal })).requestId,
-    );
-  }
-  for (const id of standby) if (present.has(id)) p.restored.add(id);
 }

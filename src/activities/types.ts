@@ -1,5 +1,5 @@
 import type { RestoreRecord } from '../shared/restore';
-import type { LoadBalancerPlan, PreflightResult } from '../shared/progress';
+import type { DrainedPlace, LoadBalancerPlan, PreflightResult } from '../shared/progress';
 import type { NormalizedInput } from '../shared/input';
 
 /** Activity request/response shapes. Workflow code imports this file as types only. */
@@ -47,10 +47,22 @@ export interface UndrainRequest extends Retrying {
 }
 
 export interface UndrainResponse {
+  /** Given back, and read back, on every place of their records. */
   restoredInstanceIds: string[];
   /** Instances whose backends no longer exist (e.g. removed meanwhile): nothing to restore. */
   goneInstanceIds: string[];
   requestIds: string[];
+  /**
+   * Instances still drained somewhere: where, why, and where they were given back. Absent from the
+   * answers of workers before best-effort restore (which failed instead), so readers take it as [].
+   */
+  notRestored?: NotRestored[];
+}
+
+export interface NotRestored {
+  instanceId: string;
+  restoredOn: string[];
+  drainedOn: DrainedPlace[];
 }
 
 export interface RemoveBatchRequest extends Retrying {

@@ -1,11 +1,29 @@
-import type { BatchProgress, Counts, ProgressSnapshot, ScaleInResult } from '../client';
+import type { BatchProgress, Counts, InstanceReport, ProgressSnapshot, ScaleInResult } from '../client';
+import { INSTANCE_OUTCOMES } from '../shared/progress';
 import { renderPairs, renderTable } from './table';
 
 export function countsLine(c: Counts): string {
+  const drained = c.drainedNotRestored ? `, still drained ${c.drainedNotRestored}` : '';
   return (
-    `removed ${c.removed}, failed ${c.failed}, restored ${c.restored}, skipped ${c.skipped}, ` +
+    `removed ${c.removed}, failed ${c.failed}, restored ${c.restored}${drained}, skipped ${c.skipped}, ` +
     `pending ${c.pending} (of ${c.total})`
   );
+}
+
+/** Where an instance stays drained and where its traffic came back, for the not-removed table. */
+function whereCell(n: InstanceReport): string {
+  const drained = (n.drainedOn ?? []).map((d) => `${d.place} (${d.code})`);
+  const parts = [
+    ...(drained.length ? [`drained on ${drained.join(', ')}`] : []),
+    ...(n.restoredOn?.length ? [`restored on ${n.restoredOn.join(', ')}`] : []),
+  ];
+  return parts.join('; ') || '-';
+}
+
+/** One line per outcome shown, from the shared vocabulary. */
+function outcomeLegend(reports: readonly InstanceReport[]): string[] {
+  const shown = [...new Set(reports.map((n) => n.outcome))];
+  return shown.map((o) => `  ${o}: ${INSTANCE_OUTCOMES[o]}`);
 }
 
 /** `i-a … i-z (15)`: enough to recognise a batch without flooding the terminal. */
@@ -93,15 +111,21 @@ export function resultLines(r: ScaleInResult, maxNotRemoved = 20): string[] {
   if (r.batches.length) lines.push(...batchTable(r.batches, r), '');
   lines.push(countsLine(r.counts));
   if (r.notRemoved.length) {
+    // Those left drained first: they need an operator.
+    const ordered = [
+      ...r.notRemoved.filter((n) => n.outcome === 'drained-not-restored'),
+      ...r.notRemoved.filter((n) => n.outcome !== 'drained-not-restored'),
+    ].slice(0, maxNotRemoved);
     lines.push('', 'Not removed:');
     lines.push(
       ...renderTable(
-        ['instance', 'outcome', 'why'],
-        r.notRemoved.slice(0, maxNotRemoved).map((n) => [n.instanceId, n.outcome, n.why]),
+        ['instance', 'outcome', 'where', 'why'],
+        ordered.map((n) => [n.instanceId, n.outcome, whereCell(n), n.why]),
       ).map((l) => `  ${l}`),
     );
     if (r.notRemoved.length > maxNotRemoved)
       lines.push(`  … and ${r.notRemoved.length - maxNotRemoved} more (use --json for all)`);
+    lines.push('', 'Outcomes:', ...outcomeLegend(ordered));
   }
   return lines;
 }

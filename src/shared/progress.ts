@@ -1,4 +1,5 @@
 import type { NormalizedInput } from './input';
+import type { RestoreRecord } from './restore';
 
 /** The phases a run goes through; also the `EssPhase` search attribute. */
 export type Phase =
@@ -12,8 +13,22 @@ export type Phase =
   | 'Failed'
   | 'Cancelled';
 
-export type BatchState =
-  'pending' | 'draining' | 'drained' | 'removing' | 'polling' | 'succeeded' | 'warning' | 'failed' | 'skipped';
+/**
+ * The states of a batch, each with its one-line meaning: the one vocabulary the CLI, the Temporal
+ * UI and the result use (the CLI and the UI print these lines as their legend).
+ */
+export const BATCH_STATES = {
+  pending: 'not started yet',
+  draining: 'its load-balancer traffic is being taken away',
+  drained: 'traffic taken away; waiting out the drain timeout before RemoveInstances',
+  removing: 'RemoveInstances is being sent (and reconciled with the group)',
+  polling: 'RemoveInstances was accepted; following its scaling activity to its end',
+  succeeded: 'every instance of the batch was removed',
+  warning: 'some instances were removed, others failed (scaling activity ended Warning)',
+  failed: 'no instance of the batch was removed',
+  skipped: 'not attempted',
+} as const;
+export type BatchState = keyof typeof BATCH_STATES;
 
 export interface BatchProgress {
   /** 1-based, across continue-as-new. */
@@ -33,7 +48,25 @@ export interface BatchProgress {
   errors: string[];
 }
 
-export type InstanceOutcome = 'removed' | 'failed' | 'skipped' | 'restored' | 'pending';
+/** What became of one requested instance, each with its one-line meaning (see BATCH_STATES). */
+export const INSTANCE_OUTCOMES = {
+  removed: 'removed from the scaling group by this run',
+  failed: 'RemoveInstances or its scaling activity failed; still in the group, its traffic given back',
+  skipped: 'not removed by this run (left the group, or never reached); see why',
+  restored: 'drained, then not removed: its traffic was given back and its weights read back as before',
+  'drained-not-restored': 'drained and not removed, and its traffic could not be given back where drainedOn says',
+  pending: 'the outcome is not known yet (run in progress, terminated, or a removal whose end was not seen)',
+} as const;
+export type InstanceOutcome = keyof typeof INSTANCE_OUTCOMES;
+
+/** One place an instance stays drained (weight 0 or Standby) and the error that kept it so. */
+export interface DrainedPlace {
+  /** `CLB lb-…`, `vserver group rsp-…`, `ALB server group sgp-…` or `standby` (restorePlace). */
+  place: string;
+  /** The cloud error code, or one of ours (e.g. `WeightNotRestored`). */
+  code: string;
+  message: string;
+}
 
 export interface InstanceReport {
   instanceId: string;
@@ -41,6 +74,24 @@ export interface InstanceReport {
   why: string;
   scalingActivityId?: string | undefined;
   batch?: number | undefined;
+  /** Where its traffic could not be given back: only with `drained-not-restored`. */
+  drainedOn?: DrainedPlace[] | undefined;
+  /** Where its traffic was given back and read back, when a restore was attempted. */
+  restoredOn?: string[] | undefined;
+}
+
+/** Where a restore record puts traffic back, as reports name it. */
+export function restorePlace(r: RestoreRecord): string {
+  switch (r.kind) {
+    case 'clb':
+      return `CLB ${r.loadBalancerId}`;
+    case 'vsg':
+      return `vserver group ${r.vServerGroupId}`;
+    case 'alb':
+      return `ALB server group ${r.serverGroupId}`;
+    case 'standby':
+      return 'standby';
+  }
 }
 
 export interface LoadBalancerPlan {
@@ -85,9 +136,17 @@ export interface PreflightResult {
   problems: PreflightProblem[];
 }
 
-/** `in-progress` only ever comes from the `result` query of a run that has not ended. */
-export type Outcome =
-  'completed' | 'completed-with-failures' | 'dry-run' | 'aborted' | 'failed' | 'cancelled' | 'in-progress';
+/** How a run ended, each with its one-line meaning. */
+export const RUN_OUTCOMES = {
+  completed: 'every requested instance was removed (or skipped with a reason)',
+  'completed-with-failures': 'the run went through every batch, but some instances failed, stay drained or pending',
+  'dry-run': 'preflight only: the plan, nothing changed',
+  aborted: 'a batch failed with onBatchFailure "abort": the run stopped and gave back traffic',
+  failed: 'the run failed before or outside its batches',
+  cancelled: 'cancelled by an operator: no new batch started, traffic of the rest given back',
+  'in-progress': 'the run has not ended (only from the result query)',
+} as const;
+export type Outcome = keyof typeof RUN_OUTCOMES;
 
 /** Instances removed together by one scaling activity (grouped so 10,000 instances stay small). */
 export interface RemovedGroup {
@@ -104,6 +163,8 @@ export interface Counts {
   failed: number;
   skipped: number;
   restored: number;
+  /** Drained, not removed, and not given back everywhere (`drained-not-restored`); absent in older results. */
+  drainedNotRestored?: number;
   pending: number;
 }
 
@@ -156,4 +217,9 @@ export interface ProgressSnapshot {
   batches: BatchProgress[];
   continuedAsNew: number;
   lastError: string | undefined;
+  /** Instances that stay drained (`drained-not-restored`), the first STILL_DRAINED_SHOWN of them. */
+  stillDrained?: InstanceReport[] | undefined;
 }
+
+/** How many still-drained instances a progress snapshot (and the UI) lists; the result has them all. */
+export const STILL_DRAINED_SHOWN = 50;

@@ -19,7 +19,7 @@ import { DrainPipeline } from './drain-pipeline';
 import { registerHandlers } from './handlers';
 import { Ledger, tally, type Batch } from './ledger';
 import { checkBeforeChanging } from './preflight';
-import { restoreFailedBatch, restoreUnremoved } from './restore';
+import { restoreFailedBatch, restoreInstancesThatLeft, restoreUnremoved } from './restore';
 import { ScaleInRun, type Patches } from './run';
 
 export type { ScaleInCarry } from './carry';
@@ -32,6 +32,8 @@ const PATCHES: Patches = {
   noTimerForZeroDrain: () => patched('no-timer-for-zero-drain'),
   followAcceptedRemovalsOnCancel: () => patched('follow-accepted-removals-on-cancel'),
   restoreFailedBatchOnce: () => patched('restore-failed-batch-once'),
+  bestEffortRestore: () => patched('best-effort-restore'),
+  restoreInstancesThatLeft: () => patched('restore-instances-that-left'),
 };
 
 type Handover = [ScaleInInput, ScaleInCarry];
@@ -79,7 +81,9 @@ async function runBatches(
     await condition(() => !run.paused);
     await batch.ready;
     await condition(() => !run.paused);
-    if (!(await runBatch(run, batch))) {
+    const ok = await runBatch(run, batch);
+    await restoreInstancesThatLeft(run, batch);
+    if (!ok) {
       await restoreFailedBatch(run, batch);
       if (input.onBatchFailure === 'abort') {
         batch.done = true;
@@ -134,7 +138,7 @@ async function complete(run: ScaleInRun): Promise<ScaleInResult> {
   const c = run.ledger.counts();
   run.setPhase('Completed');
   await condition(allHandlersFinished);
-  const outcome = c.failed || c.pending ? 'completed-with-failures' : 'completed';
+  const outcome = c.failed || c.pending || c.drainedNotRestored ? 'completed-with-failures' : 'completed';
   const verdict = outcome === 'completed' ? 'Completed' : 'Completed with failures';
   return run.result(outcome, `${verdict}: ${tally(c)} instance(s) in ${run.ledger.batchesTotal} batch(es).`);
 }

@@ -1,4 +1,4 @@
-import type { AcceptedRemoval, PollResponse, RemoveBatchResponse } from '../../activities';
+import type { AcceptedRemoval, NotRestored, PollResponse, RemoveBatchResponse } from '../../activities';
 import { chunk, type NormalizedInput } from '../../shared/input';
 import type {
   BatchProgress,
@@ -82,15 +82,16 @@ export class Ledger {
   }
 
   counts(): Counts {
-    const c: Counts = { total: this.totalInstances, removed: 0, failed: 0, skipped: 0, restored: 0, pending: 0 };
+    const c = { total: this.totalInstances, removed: 0, failed: 0, skipped: 0, restored: 0, drainedNotRestored: 0 };
     for (const g of this.removed) c.removed += g.instanceIds.length;
     for (const r of this.notRemoved.values()) {
       if (r.outcome === 'failed') c.failed++;
       else if (r.outcome === 'skipped') c.skipped++;
       else if (r.outcome === 'restored') c.restored++;
+      else if (r.outcome === 'drained-not-restored') c.drainedNotRestored++;
     }
-    c.pending = c.total - c.removed - c.failed - c.skipped - c.restored;
-    return c;
+    const pending = c.total - c.removed - c.failed - c.skipped - c.restored - c.drainedNotRestored;
+    return { ...c, pending };
   }
 
   /** Finished batches of earlier runs (the newest kept), then this run's. */
@@ -254,6 +255,44 @@ export class Ledger {
     }
   }
 
+  /**
+   * After a restore of instances that already have a report (a failed removal, or left the group):
+   * where their traffic came back, and where it stays drained (outcome `drained-not-restored`).
+   */
+  noteRestore(r: RestoreOutcome): void {
+    for (const id of r.restoredIds) {
+      const prior = this.notRemoved.get(id);
+      if (!prior) continue;
+      const on = r.restoredOn.get(id) ?? [];
+      prior.why = `${prior.why}; its traffic was restored${on.length ? ` on ${on.join(', ')}` : ''}`;
+      prior.restoredOn = on;
+    }
+    for (const n of r.notRestored) {
+      const prior = this.notRemoved.get(n.instanceId);
+      if (!prior) continue;
+      this.notRemoved.set(n.instanceId, { ...prior, ...stillDrained(n, prior.why) });
+    }
+    for (const id of r.goneIds) {
+      const prior = this.notRemoved.get(id);
+      if (prior) prior.why = `${prior.why}; no longer behind its load balancers, nothing to restore`;
+    }
+  }
+
+  /** Instances that stay drained, for the progress view and the UI. */
+  stillDrained(): InstanceReport[] {
+    return [...this.notRemoved.values()].filter((r) => r.outcome === 'drained-not-restored');
+  }
+
+  /** Instances of the batch that left the group on their own (not removed by this run): reported skipped. */
+  leftGroupIds(batch: Batch): string[] {
+    return batch.ids.filter((id) => batch.sentToRemoval.has(id) && this.notRemoved.get(id)?.outcome === 'skipped');
+  }
+
+  /** The 1-based index of the batch an instance belongs to in this run, if any. */
+  batchOf(id: string): number | undefined {
+    return this.batches.find((b) => b.ids.includes(id))?.progress.index;
+  }
+
   /** What the next run of a continue-as-new needs; only batches not yet done go on. */
   carry(remaining: readonly Batch[], paused: boolean): ScaleInCarry {
     if (!this.plan) throw new Error('a run continues as new only after its preflight');
@@ -278,7 +317,34 @@ export class Ledger {
 
 /** "removed 3, failed 1, restored 0, skipped 2 of 6": the counts as results and failures say them. */
 export function tally(c: Counts): string {
-  return `removed ${c.removed}, failed ${c.failed}, restored ${c.restored}, skipped ${c.skipped} of ${c.total}`;
+  const drained = c.drainedNotRestored ? `, still drained ${c.drainedNotRestored}` : '';
+  const restored = `restored ${c.restored}${drained}`;
+  return `removed ${c.removed}, failed ${c.failed}, ${restored}, skipped ${c.skipped} of ${c.total}`;
+}
+
+/** What a restore (the undrain activity, or its failure) did, per instance, as the ledger records it. */
+export interface RestoreOutcome {
+  restoredIds: string[];
+  /** Where each restored instance was given back (and read back). */
+  restoredOn: Map<string, string[]>;
+  notRestored: NotRestored[];
+  /** Not behind any of its load balancers any more: nothing to restore. */
+  goneIds: string[];
+}
+
+/** The report fields of an instance that stays drained, `before` being what was known of it. */
+export function stillDrained(
+  n: NotRestored,
+  before: string,
+): Pick<InstanceReport, 'outcome' | 'why' | 'drainedOn' | 'restoredOn'> {
+  const where = n.drainedOn.map((d) => `${d.place} (${d.code})`).join(', ');
+  const back = n.restoredOn.length ? `; restored on ${n.restoredOn.join(', ')}` : '';
+  return {
+    outcome: 'drained-not-restored',
+    why: `${before}; its traffic could not be restored: it stays drained on ${where}${back}`,
+    drainedOn: n.drainedOn,
+    restoredOn: n.restoredOn,
+  };
 }
 
 function newBatch(index: number, ids: string[]): Batch {

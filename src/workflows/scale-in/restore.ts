@@ -1,8 +1,10 @@
-import { CancellationScope } from '@temporalio/workflow';
+import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import type { UndrainResponse } from '../../activities';
+import { restorePlace } from '../../shared/progress';
 import { restoreInstanceId, type RestoreRecord } from '../../shared/restore';
+import { describeFailure, failureType } from '../failures';
 import type { DrainPipeline } from './drain-pipeline';
-import type { Batch, Ledger } from './ledger';
+import { stillDrained, type Batch, type Ledger, type RestoreOutcome } from './ledger';
 import type { ScaleInRun } from './run';
 
 export interface RestorePlan {
@@ -25,9 +27,9 @@ export function planRestore(ledger: Ledger): RestorePlan {
   return plan;
 }
 
-/** Writes what a stop left: restored, skipped, or still being removed by ESS. */
-export function recordStop(ledger: Ledger, plan: RestorePlan, restoredIds: readonly string[], why: string): void {
-  for (const id of restoredIds) {
+/** Writes what a stop left: restored, still drained, skipped, or still being removed by ESS. */
+export function recordStop(ledger: Ledger, plan: RestorePlan, restored: RestoreOutcome, why: string): void {
+  for (const id of restored.restoredIds) {
     const prior = ledger.notRemoved.get(id);
     const failed = prior?.outcome === 'failed';
     ledger.notRemoved.set(id, {
@@ -35,12 +37,25 @@ export function recordStop(ledger: Ledger, plan: RestorePlan, restoredIds: reado
       outcome: failed ? 'failed' : 'restored',
       why: `${failed ? `${prior.why}; ` : ''}drained then restored: ${why}`,
       batch: prior?.batch,
+      restoredOn: restored.restoredOn.get(id),
     });
+  }
+  for (const n of restored.notRestored) {
+    const prior = ledger.notRemoved.get(n.instanceId);
+    const before =
+      prior?.outcome === 'failed' ? `${prior.why}; drained, not removed (${why})` : `drained, not removed: ${why}`;
+    const batch = prior?.batch ?? ledger.batchOf(n.instanceId);
+    ledger.notRemoved.set(n.instanceId, { instanceId: n.instanceId, batch, ...stillDrained(n, before) });
   }
   for (const id of plan.notRemovedIds) {
     if (!ledger.notRemoved.has(id))
       ledger.notRemoved.set(id, { instanceId: id, outcome: 'skipped', why: `not removed: ${why}` });
   }
+  recordAcceptedRemovals(ledger, why);
+}
+
+/** Accepted by RemoveInstances before the stop and not seen to end: ESS finishes them. */
+function recordAcceptedRemovals(ledger: Ledger, why: string): void {
   for (const b of ledger.batches) {
     for (const id of b.sentToRemoval) {
       if (ledger.notRemoved.has(id) || ledger.isRemoved(id)) continue;
@@ -62,14 +77,15 @@ export function recordStop(ledger: Ledger, plan: RestorePlan, restoredIds: reado
 export async function restoreUnremoved(run: ScaleInRun, drains: DrainPipeline, why: string): Promise<void> {
   await drains.settled();
   const plan = planRestore(run.ledger);
-  let restoredIds: string[] = [];
+  let restored = NOTHING_RESTORED;
   if (plan.records.length) {
     run.setPhase('Restoring');
     const instances = new Set(plan.records.map(restoreInstanceId)).size;
-    const res = await undrain(run, plan.records, `Restore traffic to ${instances} drained instance(s)`);
-    restoredIds = res.restoredInstanceIds;
+    restored = await undrain(run, plan.records, `Restore traffic to ${instances} drained instance(s)`);
   }
-  recordStop(run.ledger, plan, restoredIds, why);
+  recordStop(run.ledger, plan, restored, why);
+  // A stop during a batch's poll comes before that batch could give back instances that left the group.
+  for (const b of run.ledger.batches) await restoreInstancesThatLeft(run, b);
 }
 
 /** The instances of a failed batch that stayed in the group are still drained: give them back. */
@@ -79,7 +95,11 @@ export async function restoreFailedBatch(run: ScaleInRun, batch: Batch): Promise
   if (!back.length) return;
   const summary = `Restore traffic to ${failedIds.size} instance(s) of failed batch ${batch.progress.index}`;
   const res = await CancellationScope.nonCancellable(() => undrain(run, back, summary));
-  run.ledger.noteTrafficRestored(res.restoredInstanceIds);
+  run.ledger.noteTrafficRestored(res.restoredIds);
+  for (const n of res.notRestored) {
+    const prior = run.ledger.notRemoved.get(n.instanceId);
+    if (prior) run.ledger.notRemoved.set(n.instanceId, { ...prior, ...stillDrained(n, prior.why) });
+  }
   // Restored once is enough: a later abort must not restore (and report) them again.
   // Versioned: runs recorded before this change restored them twice (test/fixtures/histories).
   if (run.patches.restoreFailedBatchOnce()) {
@@ -87,6 +107,71 @@ export async function restoreFailedBatch(run: ScaleInRun, batch: Batch): Promise
   }
 }
 
-function undrain(run: ScaleInRun, restore: RestoreRecord[], summary: string): Promise<UndrainResponse> {
-  return run.acts.restores.undrain.executeWithOptions({ summary }, [{ ...run.where, restore }]);
+/**
+ * Instances that left the group (another actor detached them) while this run had them drained:
+ * their traffic comes back wherever they are still behind the load balancer, and their report
+ * says so. Once: their records are dropped from the batch afterwards.
+ */
+export async function restoreInstancesThatLeft(run: ScaleInRun, batch: Batch): Promise<void> {
+  const left = new Set(run.ledger.leftGroupIds(batch));
+  const back = batch.restore.filter((r) => left.has(restoreInstanceId(r)));
+  // Versioned: runs before this change left them drained (test/fixtures/histories).
+  if (!back.length || !run.patches.restoreInstancesThatLeft()) return;
+  const summary = `Restore traffic to ${left.size} instance(s) that left the group (batch ${batch.progress.index})`;
+  const res = await CancellationScope.nonCancellable(() => undrain(run, back, summary));
+  batch.restore = batch.restore.filter((r) => !left.has(restoreInstanceId(r)));
+  run.ledger.noteRestore(res);
+  run.publish();
+}
+
+const NOTHING_RESTORED: RestoreOutcome = { restoredIds: [], restoredOn: new Map(), notRestored: [], goneIds: [] };
+
+/**
+ * Gives back traffic and says, per instance, where it came back and where not. Best effort: a
+ * restore that fails for good (retries spent) leaves every instance of it drained where its
+ * records are, reported so, instead of failing the run with its phase stuck at Restoring.
+ */
+async function undrain(run: ScaleInRun, restore: RestoreRecord[], summary: string): Promise<RestoreOutcome> {
+  try {
+    const res = await run.acts.restores.undrain.executeWithOptions({ summary }, [{ ...run.where, restore }]);
+    return outcomeOf(res, restore);
+  } catch (e) {
+    // Versioned: before best-effort restore a failed undrain failed the run (test/fixtures/histories).
+    if (isCancellation(e) || !run.patches.bestEffortRestore()) throw e;
+    return failedRestore(restore, e);
+  }
+}
+
+/** The activity's answer as the ledger needs it; answers of workers before best-effort restore lack notRestored. */
+export function outcomeOf(res: UndrainResponse, records: readonly RestoreRecord[]): RestoreOutcome {
+  const placesOf = placesByInstance(records);
+  const restoredOn = new Map(res.restoredInstanceIds.map((id) => [id, placesOf.get(id) ?? []]));
+  return {
+    restoredIds: res.restoredInstanceIds,
+    restoredOn,
+    notRestored: res.notRestored ?? [],
+    goneIds: res.goneInstanceIds,
+  };
+}
+
+/** A restore that failed for good: every instance stays drained wherever it has records. */
+export function failedRestore(records: readonly RestoreRecord[], e: unknown): RestoreOutcome {
+  const code = failureType(e) ?? 'RestoreFailed';
+  const message = describeFailure(e);
+  const notRestored = [...placesByInstance(records)].map(([instanceId, places]) => ({
+    instanceId,
+    restoredOn: [],
+    drainedOn: places.map((place) => ({ place, code, message })),
+  }));
+  return { ...NOTHING_RESTORED, restoredOn: new Map(), notRestored };
+}
+
+function placesByInstance(records: readonly RestoreRecord[]): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const r of records) {
+    const places = m.get(restoreInstanceId(r)) ?? [];
+    if (!places.includes(restorePlace(r))) places.push(restorePlace(r));
+    m.set(restoreInstanceId(r), places);
+  }
+  return m;
 }

@@ -1,6 +1,12 @@
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { NormalizedInput } from '../../shared/input';
-import type { Outcome, Phase, ProgressSnapshot, ScaleInResult } from '../../shared/progress';
+import {
+  STILL_DRAINED_SHOWN,
+  type Outcome,
+  type Phase,
+  type ProgressSnapshot,
+  type ScaleInResult,
+} from '../../shared/progress';
 import {
   SA_INSTANCES_FAILED,
   SA_INSTANCES_REMOVED,
@@ -25,6 +31,10 @@ export interface Patches {
   noTimerForZeroDrain(): boolean;
   followAcceptedRemovalsOnCancel(): boolean;
   restoreFailedBatchOnce(): boolean;
+  /** A restore that fails for good is reported per instance and place instead of failing the run. */
+  bestEffortRestore(): boolean;
+  /** Instances detached from the group while drained get their traffic back. */
+  restoreInstancesThatLeft(): boolean;
 }
 
 /** What the result query reports while, or after, a run is in a phase. */
@@ -90,6 +100,7 @@ export class ScaleInRun {
       batches: ledger.allBatches(),
       continuedAsNew: ledger.continuedAsNew,
       lastError: ledger.lastError,
+      stillDrained: ledger.stillDrained().slice(0, STILL_DRAINED_SHOWN),
     };
   }
 

@@ -1,8 +1,16 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { createActivities } from '../../../src/activities';
-import { DrainInterruptedError, runDrain, runSnapshotWeights, runUndrain } from '../../../src/activities/drain';
-import type { DrainRequest, RestoreRecord, UndrainRequest } from '../../../src/activities/types';
+import { ALB_SERVERS_PER_CALL } from '../../../src/activities/alb-job';
+import {
+  AlbJobFailedError,
+  DrainInterruptedError,
+  runDrain,
+  runSnapshotWeights,
+  runUndrain,
+} from '../../../src/activities/drain';
+import { UNDRAIN_GIVE_UP_ATTEMPT } from '../../../src/activities/undrain';
+import type { DrainRequest, RestoreRecord, UndrainRequest, UndrainResponse } from '../../../src/activities/types';
 import { AliyunApiError } from '../../../src/aliyun/errors';
 import { ERROR_POLICY } from '../../../src/shared/error-policy';
 import { activityEnv, rejectionOf } from './activity-env';
@@ -10,6 +18,7 @@ import {
   albJob,
   albServer,
   apiError,
+  type FakeCloud,
   instance,
   instances,
   loadBalancerCloud,
@@ -255,7 +264,7 @@ describe('drain that fails part-way', () => {
     });
   });
 
-  it('fails with AlbJobFailed when the ALB job fails, still reporting what to restore', async () => {
+  it('fails with our own AlbJobFailedError (not an invented API answer) when the ALB job fails', async () => {
     const cloud = loadBalancerCloud(STATE);
     cloud.script('alb.listAsynJobs', {
       requestId: 'req-jobs',
@@ -266,24 +275,58 @@ describe('drain that fails part-way', () => {
 
     expect(err).toBeInstanceOf(DrainInterruptedError);
     const cause = (err as DrainInterruptedError).cause;
-    expect(cause).toBeInstanceOf(AliyunApiError);
+    expect(cause).toBeInstanceOf(AlbJobFailedError);
+    expect(cause).not.toBeInstanceOf(AliyunApiError);
+    expect(cause).not.toHaveProperty('httpStatus');
     expect(cause).toMatchObject({
+      name: 'AlbJobFailedError',
       code: 'AlbJobFailed',
-      httpStatus: 200,
-      action: 'UpdateServerGroupServersAttribute',
-      apiMessage: 'ALB job job-sgp-1 failed: Conflict.Lock locked by another job',
+      jobId: 'job-sgp-1',
+      jobErrorCode: 'Conflict.Lock',
+      jobErrorMessage: 'locked by another job',
+      message: 'ALB job job-sgp-1 of UpdateServerGroupServersAttribute failed: Conflict.Lock locked by another job',
     });
     expect((err as DrainInterruptedError).restore).toEqual(ORIGINALS);
 
     const b = activityEnv();
     cloud.script('alb.listAsynJobs', { requestId: 'req-jobs', jobs: [albJob('job-sgp-1', 'Failed')] });
     const failure = await rejectionOf(b.env.run(createActivities({ cloud: cloud.client }).drain, drainRequest()));
-    expect(failure).toMatchObject({ type: 'AlbJobFailed', nonRetryable: false, details: [{ restore: ORIGINALS }] });
-    // A job without ErrorCode or ErrorMessage leaves a bare colon before the advice (as it is today).
+    expect(failure).toMatchObject({
+      type: 'AlbJobFailed',
+      nonRetryable: false,
+      details: [
+        {
+          code: 'AlbJobFailed',
+          action: 'UpdateServerGroupServersAttribute',
+          httpStatus: undefined,
+          restore: ORIGINALS,
+        },
+      ],
+    });
     expect((failure as ApplicationFailure).message).toBe(
-      'UpdateServerGroupServersAttribute failed: AlbJobFailed: ALB job job-sgp-1 failed:. ' +
-        ERROR_POLICY.AlbJobFailed?.advice,
+      'ALB job job-sgp-1 of UpdateServerGroupServersAttribute failed. ' + ERROR_POLICY.AlbJobFailed?.advice,
     );
+  });
+
+  it('drains an ALB server group in calls of at most 40 servers, each job waited for', async () => {
+    const ids = Array.from({ length: 60 }, (_, k) => `i-${k}`);
+    const cloud = loadBalancerCloud({ alb: { 'sgp-1': ids.map((id) => albServer(id, 80, 100)) } });
+    const req = drainRequest({
+      instanceIds: ids,
+      loadBalancers: { clbIds: [], vServerGroups: [], albServerGroupIds: ['sgp-1'] },
+    });
+    const a = activityEnv();
+    await a.run((hb) => runDrain(cloud.client, req, hb));
+    expect(ALB_SERVERS_PER_CALL).toBe(40);
+    expect(cloud.argsOf('alb.updateServerGroupServersAttribute').map(([, , servers]) => servers.length)).toEqual([
+      40, 20,
+    ]);
+    expect(cloud.ops().filter((o) => o !== 'alb.listServerGroupServers')).toEqual([
+      'alb.updateServerGroupServersAttribute',
+      'alb.listAsynJobs',
+      'alb.updateServerGroupServersAttribute',
+      'alb.listAsynJobs',
+    ]);
   });
 
   it('becomes DrainFailed, with the restore records, when the error is not a cloud error', async () => {
@@ -366,11 +409,78 @@ describe('drain, standby strategy', () => {
   });
 });
 
+/**
+ * A cloud whose weight changes take effect, so what undrain reads back after a change is the change
+ * (the plain loadBalancerCloud answers every read from the state it was given).
+ */
+function liveCloud(given: LoadBalancerState): FakeCloud {
+  const state = structuredClone(given);
+  const setWeight = <B extends { serverId: string; weight: number; port?: number | undefined }>(
+    list: B[] | undefined,
+    s: { serverId: string; weight: number; port?: number | undefined },
+  ) => {
+    const b = list?.find((x) => x.serverId === s.serverId && (s.port === undefined || (x.port ?? 0) === s.port));
+    if (b) b.weight = s.weight;
+  };
+  return loadBalancerCloud(state)
+    .always('clb.setBackendServers', (_r, id, servers) => {
+      for (const s of servers) setWeight(state.clb?.[id], { serverId: s.serverId, weight: s.weight });
+      return { requestId: `req-set-${id}`, backendServers: servers };
+    })
+    .always('clb.setVServerGroupAttribute', (_r, id, servers) => {
+      for (const s of servers) setWeight(state.vsg?.[id], s);
+      return { requestId: `req-set-${id}`, backendServers: servers };
+    })
+    .always('alb.updateServerGroupServersAttribute', (_r, id, servers) => {
+      for (const s of servers) setWeight(state.alb?.[id], s);
+      return { requestId: `req-set-${id}`, jobId: `job-${id}` };
+    });
+}
+
 describe('undrain', () => {
   const undrain = (restore: RestoreRecord[]): UndrainRequest => ({ regionId: R, scalingGroupId: 'asg-1', restore });
+  const clbRec = (serverId: string, weight = 100, loadBalancerId = 'lb-1'): RestoreRecord => ({
+    kind: 'clb',
+    loadBalancerId,
+    serverId,
+    weight,
+  });
+  const vsgRec = (serverId: string, port = 80, weight = 100): RestoreRecord => ({
+    kind: 'vsg',
+    vServerGroupId: 'rsp-1',
+    serverId,
+    port,
+    weight,
+  });
+  const albRec = (serverId: string, port = 8080, weight = 100, serverType = 'Ecs'): RestoreRecord => ({
+    kind: 'alb',
+    serverGroupId: 'sgp-1',
+    serverId,
+    serverType,
+    port,
+    weight,
+  });
+  /** i-1 and i-2 at weight 0 behind lb-1, rsp-1 and sgp-1. */
+  const DRAINED: LoadBalancerState = {
+    clb: {
+      'lb-1': [
+        { serverId: 'i-1', weight: 0, type: 'ecs' },
+        { serverId: 'i-2', weight: 0, type: 'ecs' },
+      ],
+    },
+    vsg: {
+      'rsp-1': [
+        { serverId: 'i-1', weight: 0, type: 'ecs', port: 80 },
+        { serverId: 'i-2', weight: 0, type: 'ecs', port: 80 },
+      ],
+    },
+    alb: { 'sgp-1': [albServer('i-1', 8080, 0), albServer('i-2', 8080, 0)] },
+  };
+  const ALL = ['i-1', 'i-2'].flatMap((id) => [clbRec(id), vsgRec(id), albRec(id)]);
+  const denied = () => apiError('Forbidden.Unauthorized', 403, { action: 'SetBackendServers', requestId: 'req-403' });
 
-  it('puts back every kind of record, skipping backends that are gone', async () => {
-    const cloud = loadBalancerCloud({
+  it('puts back every kind of record, reads each place back, and skips backends that are gone', async () => {
+    const cloud = liveCloud({
       clb: {
         'lb-1': [
           { serverId: 'i-1', weight: 0, type: 'eni' },
@@ -384,6 +494,7 @@ describe('undrain', () => {
       .script(
         'ess.describeScalingInstances',
         instances(instance('i-3', { lifecycleState: 'Standby' }), instance('i-4', { lifecycleState: 'InService' })),
+        instances(instance('i-3'), instance('i-4')),
       )
       .script('ess.exitStandby', { requestId: 'req-exit' });
     const a = activityEnv();
@@ -391,14 +502,14 @@ describe('undrain', () => {
       runUndrain(
         cloud.client,
         undrain([
-          { kind: 'clb', loadBalancerId: 'lb-1', serverId: 'i-1', weight: 100 },
-          { kind: 'clb', loadBalancerId: 'lb-1', serverId: 'i-2', weight: 50 },
-          { kind: 'clb', loadBalancerId: 'lb-1', serverId: 'i-9', weight: 100 },
-          { kind: 'clb', loadBalancerId: 'lb-2', serverId: 'i-1', weight: 80 },
-          { kind: 'vsg', vServerGroupId: 'rsp-1', serverId: 'i-1', port: 80, weight: 100 },
-          { kind: 'vsg', vServerGroupId: 'rsp-1', serverId: 'i-2', port: 80, weight: 100 },
-          { kind: 'alb', serverGroupId: 'sgp-1', serverId: 'i-1', serverType: 'Eni', port: 8080, weight: 100 },
-          { kind: 'alb', serverGroupId: 'sgp-1', serverId: 'i-1', serverType: 'Eni', port: 8081, weight: 60 },
+          clbRec('i-1'),
+          clbRec('i-2', 50),
+          clbRec('i-9'),
+          clbRec('i-1', 80, 'lb-2'),
+          vsgRec('i-1'),
+          vsgRec('i-2'),
+          albRec('i-1', 8080, 100, 'Eni'),
+          albRec('i-1', 8081, 60, 'Eni'),
           { kind: 'standby', instanceId: 'i-3' },
           { kind: 'standby', instanceId: 'i-4' },
           { kind: 'standby', instanceId: 'i-5' },
@@ -408,6 +519,7 @@ describe('undrain', () => {
     );
 
     const opts = { signal: a.signal };
+    const standbyIds = { regionId: R, scalingGroupId: 'asg-1', instanceIds: ['i-3', 'i-4', 'i-5'] };
     expect(cloud.calls).toEqual([
       { op: 'clb.describeLoadBalancerAttribute', args: [R, 'lb-1', opts] },
       {
@@ -422,12 +534,14 @@ describe('undrain', () => {
           opts,
         ],
       },
+      { op: 'clb.describeLoadBalancerAttribute', args: [R, 'lb-1', opts] },
       { op: 'clb.describeLoadBalancerAttribute', args: [R, 'lb-2', opts] },
       { op: 'clb.describeVServerGroupAttribute', args: [R, 'rsp-1', opts] },
       {
         op: 'clb.setVServerGroupAttribute',
         args: [R, 'rsp-1', [{ serverId: 'i-1', weight: 100, type: 'ecs', port: 80 }], opts],
       },
+      { op: 'clb.describeVServerGroupAttribute', args: [R, 'rsp-1', opts] },
       { op: 'alb.listServerGroupServers', args: [R, 'sgp-1', { ...opts, serverIds: ['i-1'] }] },
       {
         op: 'alb.updateServerGroupServersAttribute',
@@ -443,11 +557,11 @@ describe('undrain', () => {
         ],
       },
       { op: 'alb.listAsynJobs', args: [R, ['job-sgp-1'], opts] },
-      {
-        op: 'ess.describeScalingInstances',
-        args: [{ regionId: R, scalingGroupId: 'asg-1', instanceIds: ['i-3', 'i-4', 'i-5'] }, opts],
-      },
+      // Read back after the job: the weights, not the call, say it is restored.
+      { op: 'alb.listServerGroupServers', args: [R, 'sgp-1', { ...opts, serverIds: ['i-1'] }] },
+      { op: 'ess.describeScalingInstances', args: [standbyIds, opts] },
       { op: 'ess.exitStandby', args: [R, 'asg-1', ['i-3'], undefined, opts] },
+      { op: 'ess.describeScalingInstances', args: [standbyIds, opts] },
     ]);
     expect(res).toEqual({
       // i-4 is in the group but not in Standby: nothing to do, its traffic is back.
@@ -455,11 +569,12 @@ describe('undrain', () => {
       // i-1 and i-2 are gone from lb-2 and rsp-1, but were restored elsewhere.
       goneInstanceIds: ['i-9', 'i-5'],
       requestIds: ['req-set-lb-1', 'req-set-rsp-1', 'req-set-sgp-1', 'req-exit'],
+      notRestored: [],
     });
   });
 
   it('matches vserver group backends by server and port (a backend without a port is port 0)', async () => {
-    const cloud = loadBalancerCloud({
+    const cloud = liveCloud({
       vsg: {
         'rsp-1': [
           { serverId: 'i-1', weight: 0, type: 'ecs' },
@@ -469,71 +584,202 @@ describe('undrain', () => {
     });
     const a = activityEnv();
     const res = await a.run((hb) =>
-      runUndrain(
-        cloud.client,
-        undrain([
-          { kind: 'vsg', vServerGroupId: 'rsp-1', serverId: 'i-1', port: 0, weight: 10 },
-          { kind: 'vsg', vServerGroupId: 'rsp-1', serverId: 'i-2', port: 80, weight: 20 },
-        ]),
-        hb,
-      ),
+      runUndrain(cloud.client, undrain([vsgRec('i-1', 0, 10), vsgRec('i-2', 80, 20)]), hb),
     );
 
     expect(cloud.argsOf('clb.setVServerGroupAttribute')[0]?.[2]).toEqual([
       { serverId: 'i-1', weight: 10, type: 'ecs', port: 0 },
     ]);
-    expect(res).toEqual({ restoredInstanceIds: ['i-1'], goneInstanceIds: ['i-2'], requestIds: ['req-set-rsp-1'] });
+    expect(res).toEqual({
+      restoredInstanceIds: ['i-1'],
+      goneInstanceIds: ['i-2'],
+      requestIds: ['req-set-rsp-1'],
+      notRestored: [],
+    });
   });
 
   // Found by these tests: undrain used to send every vserver group backend back as type ecs.
   it("keeps a vserver group backend's type, as drain does", async () => {
-    const cloud = loadBalancerCloud({ vsg: { 'rsp-1': [{ serverId: 'i-1', weight: 0, type: 'eni', port: 80 }] } });
+    const cloud = liveCloud({ vsg: { 'rsp-1': [{ serverId: 'i-1', weight: 0, type: 'eni', port: 80 }] } });
     const a = activityEnv();
-    await a.run((hb) =>
-      runUndrain(
-        cloud.client,
-        undrain([{ kind: 'vsg', vServerGroupId: 'rsp-1', serverId: 'i-1', port: 80, weight: 100 }]),
-        hb,
-      ),
-    );
+    await a.run((hb) => runUndrain(cloud.client, undrain([vsgRec('i-1')]), hb));
     expect(cloud.argsOf('clb.setVServerGroupAttribute')[0]?.[2]).toEqual([
       { serverId: 'i-1', weight: 100, type: 'eni', port: 80 },
     ]);
   });
 
-  it('waits for the ALB job, and fails with AlbJobFailed if it fails', async () => {
-    const alb: RestoreRecord = {
-      kind: 'alb',
-      serverGroupId: 'sgp-1',
-      serverId: 'i-1',
-      serverType: 'Ecs',
-      port: 8080,
-      weight: 100,
-    };
-    const cloud = loadBalancerCloud({ alb: { 'sgp-1': [albServer('i-1', 8080, 0)] } }).script(
+  it('changes nothing where the weights already read as the originals (a retry after a partial success)', async () => {
+    const cloud = liveCloud({
+      clb: { 'lb-1': [{ serverId: 'i-1', weight: 100, type: 'ecs' }] },
+      alb: { 'sgp-1': [albServer('i-1', 8080, 100)] },
+    });
+    const a = activityEnv();
+    const res = await a.run((hb) => runUndrain(cloud.client, undrain([clbRec('i-1'), albRec('i-1')]), hb));
+    expect(cloud.ops()).toEqual(['clb.describeLoadBalancerAttribute', 'alb.listServerGroupServers']);
+    expect(res).toMatchObject({ restoredInstanceIds: ['i-1'], notRestored: [] });
+  });
+
+  it('one load balancer refusing (403) does not stop the others; the answer says where each is drained', async () => {
+    const cloud = liveCloud(DRAINED);
+    cloud.script('clb.setBackendServers', denied());
+    const a = activityEnv();
+    const res = await a.run((hb) => runUndrain(cloud.client, undrain(ALL), hb));
+
+    expect(cloud.ops()).toEqual([
+      'clb.describeLoadBalancerAttribute',
+      'clb.setBackendServers',
+      'clb.describeVServerGroupAttribute',
+      'clb.setVServerGroupAttribute',
+      'clb.describeVServerGroupAttribute',
+      'alb.listServerGroupServers',
+      'alb.updateServerGroupServersAttribute',
+      'alb.listAsynJobs',
+      'alb.listServerGroupServers',
+    ]);
+    const drainedOn = [{ place: 'CLB lb-1', code: 'Forbidden.Unauthorized', message: denied().message }];
+    const restoredOn = ['vserver group rsp-1', 'ALB server group sgp-1'];
+    expect(res).toEqual({
+      restoredInstanceIds: [],
+      goneInstanceIds: [],
+      requestIds: ['req-set-rsp-1', 'req-set-sgp-1'],
+      notRestored: [
+        { instanceId: 'i-1', restoredOn, drainedOn },
+        { instanceId: 'i-2', restoredOn, drainedOn },
+      ],
+    });
+  });
+
+  it('answers (does not fail) through the activity boundary when a failure is not retried', async () => {
+    const cloud = liveCloud(DRAINED);
+    cloud.script('clb.setBackendServers', denied());
+    const a = activityEnv();
+    const res = (await a.env.run(createActivities({ cloud: cloud.client }).undrain, undrain(ALL))) as UndrainResponse;
+    expect(res.notRestored?.map((n) => n.instanceId)).toEqual(['i-1', 'i-2']);
+  });
+
+  it('never calls an instance restored when its weight does not read back as before', async () => {
+    const cloud = liveCloud(DRAINED);
+    // The change is accepted but does not take effect.
+    cloud.script('clb.setBackendServers', { requestId: 'req-lost', backendServers: [] });
+    const a = activityEnv();
+    const res = await a.run((hb) => runUndrain(cloud.client, undrain([clbRec('i-1'), clbRec('i-2')]), hb));
+    expect(res.restoredInstanceIds).toEqual([]);
+    expect(res.notRestored).toEqual(
+      ['i-1', 'i-2'].map((instanceId) => ({
+        instanceId,
+        restoredOn: [],
+        drainedOn: [
+          {
+            place: 'CLB lb-1',
+            code: 'WeightNotRestored',
+            message: 'the change was accepted but the weight did not read back as before',
+          },
+        ],
+      })),
+    );
+  });
+
+  it('restores the other places, then asks for a retry when one failed in a way the table retries', async () => {
+    const cloud = liveCloud(DRAINED);
+    cloud.script('clb.describeVServerGroupAttribute', apiError('Throttling.User', 400, { action: 'Describe' }));
+    const a = activityEnv({ attempt: 1 });
+    const failure = await rejectionOf(a.env.run(createActivities({ cloud: cloud.client }).undrain, undrain(ALL)));
+
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({
+      type: 'Throttling.User',
+      nonRetryable: false,
+      details: [{ code: 'Throttling.User', notRestored: [{ instanceId: 'i-1' }, { instanceId: 'i-2' }] }],
+    });
+    // The CLB and the ALB group were restored all the same; the retry finds them done.
+    expect(cloud.ops()).toContain('clb.setBackendServers');
+    expect(cloud.ops()).toContain('alb.updateServerGroupServersAttribute');
+    const b = activityEnv({ attempt: 2 });
+    const res = await b.env.run(createActivities({ cloud: cloud.client }).undrain, undrain(ALL));
+    expect(res).toMatchObject({ restoredInstanceIds: ['i-1', 'i-2'], notRestored: [] });
+    expect(cloud.argsOf('clb.setBackendServers')).toHaveLength(1);
+  });
+
+  it(`gives up retrying at attempt ${UNDRAIN_GIVE_UP_ATTEMPT}: answers with what stays drained`, async () => {
+    const cloud = liveCloud(DRAINED);
+    cloud.script('clb.describeVServerGroupAttribute', apiError('Throttling.User', 400, { action: 'Describe' }));
+    const a = activityEnv({ attempt: UNDRAIN_GIVE_UP_ATTEMPT });
+    const res = (await a.env.run(createActivities({ cloud: cloud.client }).undrain, undrain(ALL))) as UndrainResponse;
+    expect(res.restoredInstanceIds).toEqual([]);
+    expect(res.notRestored?.map((n) => [n.instanceId, n.restoredOn, n.drainedOn.map((d) => d.code)])).toEqual([
+      ['i-1', ['CLB lb-1', 'ALB server group sgp-1'], ['Throttling.User']],
+      ['i-2', ['CLB lb-1', 'ALB server group sgp-1'], ['Throttling.User']],
+    ]);
+  });
+
+  it('stops at a bug (not a cloud error) instead of recording it as a place that failed', async () => {
+    const cloud = liveCloud(DRAINED);
+    cloud.script('clb.setBackendServers', new TypeError('x is undefined'));
+    const a = activityEnv();
+    await expect(a.run((hb) => runUndrain(cloud.client, undrain(ALL), hb))).rejects.toThrow(TypeError);
+  });
+
+  it('restores an ALB group in calls of at most 40 servers; a failed job leaves only its servers drained', async () => {
+    const ids = Array.from({ length: 60 }, (_, k) => `i-${k}`);
+    const cloud = liveCloud({ alb: { 'sgp-1': ids.map((id) => albServer(id, 80, 0)) } });
+    // The first job (40 servers) fails and changes nothing; the second succeeds.
+    let calls = 0;
+    cloud.always('alb.updateServerGroupServersAttribute', (_r, id) => {
+      calls++;
+      return { requestId: `req-set-${id}-${calls}`, jobId: `job-${calls}` };
+    });
+    const applied = new Map<string, number>();
+    cloud.always('alb.listServerGroupServers', (_r, _id, opts) => ({
+      requestId: 'req-list',
+      servers: ids
+        .filter((id) => !opts?.serverIds || opts.serverIds.includes(id))
+        .map((id) => albServer(id, 80, applied.get(id) ?? 0)),
+    }));
+    cloud.script('alb.listAsynJobs', (_r, jobIds) => ({
+      requestId: 'req-jobs',
+      jobs: [albJob(jobIds[0] ?? '', 'Failed', { errorCode: 'Conflict.Lock' })],
+    }));
+    cloud.script('alb.listAsynJobs', (_r, jobIds) => {
+      for (const id of ids.slice(40)) applied.set(id, 100);
+      return { requestId: 'req-jobs', jobs: [albJob(jobIds[0] ?? '', 'Succeeded')] };
+    });
+    const a = activityEnv({ attempt: 5 });
+    const res = await a.run((hb) => runUndrain(cloud.client, undrain(ids.map((id) => albRec(id, 80))), hb));
+
+    expect(cloud.argsOf('alb.updateServerGroupServersAttribute').map(([, , servers]) => servers.length)).toEqual([
+      40, 20,
+    ]);
+    expect(res.restoredInstanceIds).toEqual(ids.slice(40));
+    expect(res.notRestored?.map((n) => n.instanceId)).toEqual(ids.slice(0, 40));
+    expect(res.notRestored?.[0]?.drainedOn).toEqual([
+      {
+        place: 'ALB server group sgp-1',
+        code: 'AlbJobFailed',
+        message: 'ALB job job-1 of UpdateServerGroupServersAttribute failed: Conflict.Lock',
+      },
+    ]);
+  });
+
+  it('waits for the ALB job with a doubling pause, then reads the weights back', async () => {
+    const cloud = liveCloud({ alb: { 'sgp-1': [albServer('i-1', 8080, 0)] } }).script(
       'alb.listAsynJobs',
       { requestId: 'req-jobs', jobs: [albJob('job-sgp-1', 'Processing')] },
       { requestId: 'req-jobs', jobs: [albJob('job-sgp-1', 'Succeeded')] },
-      { requestId: 'req-jobs', jobs: [albJob('job-sgp-1', 'Failed', { errorCode: 'Conflict.Lock' })] },
     );
     const a = activityEnv();
-    const res = await a.run((hb) => runUndrain(cloud.client, undrain([alb]), hb));
+    const res = await a.run((hb) => runUndrain(cloud.client, undrain([albRec('i-1')]), hb));
     expect(res.restoredInstanceIds).toEqual(['i-1']);
     expect(a.sleeps).toEqual([200]);
-    // Nothing checkpointed by undrain: the keep-alive re-sends the (empty) details.
-    expect(a.heartbeats).toEqual([undefined]);
-
-    const err = await rejectionOf(a.run((hb) => runUndrain(cloud.client, undrain([alb]), hb)));
-    expect(err).toBeInstanceOf(AliyunApiError);
-    expect(err).toMatchObject({ code: 'AlbJobFailed', apiMessage: 'ALB job job-sgp-1 failed: Conflict.Lock' });
   });
 
-  it('takes at most 20 instances out of Standby per call', async () => {
+  it('takes at most 20 instances out of Standby per call, and checks they left it', async () => {
     const ids = Array.from({ length: 21 }, (_, k) => `i-${k}`);
     const cloud = loadBalancerCloud({})
       .script(
         'ess.describeScalingInstances',
         instances(...ids.map((id) => instance(id, { lifecycleState: 'Standby' }))),
+        // i-0 is still in Standby when read back.
+        instances(...ids.map((id) => instance(id, { lifecycleState: id === 'i-0' ? 'Standby' : 'InService' }))),
       )
       .script('ess.exitStandby', { requestId: 'req-a' }, { requestId: 'req-b' });
     const a = activityEnv();
@@ -542,14 +788,27 @@ describe('undrain', () => {
     );
 
     expect(cloud.argsOf('ess.exitStandby').map(([, , part]) => part)).toEqual([ids.slice(0, 20), ids.slice(20)]);
-    expect(res).toEqual({ restoredInstanceIds: ids, goneInstanceIds: [], requestIds: ['req-a', 'req-b'] });
+    expect(res).toMatchObject({ restoredInstanceIds: ids.slice(1), requestIds: ['req-a', 'req-b'] });
+    expect(res.notRestored).toEqual([
+      {
+        instanceId: 'i-0',
+        restoredOn: [],
+        drainedOn: [
+          {
+            place: 'standby',
+            code: 'WeightNotRestored',
+            message: 'the change was accepted but the weight did not read back as before',
+          },
+        ],
+      },
+    ]);
   });
 
   it('does nothing without records', async () => {
     const cloud = loadBalancerCloud({});
     const a = activityEnv();
     const res = await a.env.run(createActivities({ cloud: cloud.client }).undrain, undrain([]));
-    expect(res).toEqual({ restoredInstanceIds: [], goneInstanceIds: [], requestIds: [] });
+    expect(res).toEqual({ restoredInstanceIds: [], goneInstanceIds: [], requestIds: [], notRestored: [] });
     expect(cloud.calls).toEqual([]);
   });
 });

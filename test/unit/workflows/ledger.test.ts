@@ -4,7 +4,7 @@ import { validateInput } from '../../../src/shared/input';
 import type { Plan } from '../../../src/shared/progress';
 import type { RestoreRecord } from '../../../src/shared/restore';
 import { Ledger, tally, type Batch } from '../../../src/workflows/scale-in/ledger';
-import { planRestore, recordStop } from '../../../src/workflows/scale-in/restore';
+import { failedRestore, outcomeOf, planRestore, recordStop } from '../../../src/workflows/scale-in/restore';
 
 // The ledger is the scale-in's bookkeeping as plain data: these tests need no Temporal server.
 
@@ -37,6 +37,11 @@ const polled = (removed: string[], failed: string[] = [], statusCode = 'Successf
   endedAt: '2026-12-02T00:01:00Z',
 });
 
+/** An undrain answer as workers before best-effort restore gave it: no notRestored. */
+function restoredOnly(records: RestoreRecord[], restoredInstanceIds: string[]) {
+  return outcomeOf({ restoredInstanceIds, goneInstanceIds: [], requestIds: [] }, records);
+}
+
 function batchOf(ledger: Ledger, n: number): Batch {
   const b = ledger.batches[n];
   if (!b) throw new Error(`no batch ${n}`);
@@ -50,7 +55,15 @@ describe('Ledger: batches and counts', () => {
     expect(ledger.batches.map((b) => b.ids.length)).toEqual([2, 2, 1]);
     expect(ledger.runKey).toBe('run-1');
     expect(ledger.batchesTotal).toBe(3);
-    expect(ledger.counts()).toEqual({ total: 5, removed: 0, failed: 0, skipped: 0, restored: 0, pending: 5 });
+    expect(ledger.counts()).toEqual({
+      total: 5,
+      removed: 0,
+      failed: 0,
+      skipped: 0,
+      restored: 0,
+      drainedNotRestored: 0,
+      pending: 5,
+    });
   });
 
   it('counts every outcome, and what is not accounted for is pending', () => {
@@ -66,7 +79,15 @@ describe('Ledger: batches and counts', () => {
     ledger.notRemoved.set(all[2] ?? '', { instanceId: all[2] ?? '', outcome: 'failed', why: 'x' });
     ledger.notRemoved.set(all[3] ?? '', { instanceId: all[3] ?? '', outcome: 'restored', why: 'x' });
     ledger.skip([all[4] ?? ''], 'gone');
-    expect(ledger.counts()).toEqual({ total: 6, removed: 2, failed: 1, skipped: 1, restored: 1, pending: 1 });
+    expect(ledger.counts()).toEqual({
+      total: 6,
+      removed: 2,
+      failed: 1,
+      skipped: 1,
+      restored: 1,
+      drainedNotRestored: 0,
+      pending: 1,
+    });
     expect(tally(ledger.counts())).toBe('removed 2, failed 1, restored 1, skipped 1 of 6');
   });
 });
@@ -254,7 +275,7 @@ describe('restore after a stop', () => {
     expect(plan.records.map((r) => (r.kind === 'clb' ? r.serverId : ''))).toEqual([b2.ids[1], ...b3.ids]);
     expect(plan.notRemovedIds).toEqual([b2.ids[1], ...b3.ids]);
 
-    recordStop(ledger, plan, [b2.ids[1] ?? '', b3.ids[0] ?? ''], 'the run was cancelled');
+    recordStop(ledger, plan, restoredOnly(plan.records, [b2.ids[1] ?? '', b3.ids[0] ?? '']), 'the run was cancelled');
     expect(ledger.notRemoved.get(b2.ids[1] ?? '')).toMatchObject({ outcome: 'failed' });
     expect(ledger.notRemoved.get(b2.ids[1] ?? '')?.why).toMatch(/; drained then restored: the run was cancelled$/);
     expect(ledger.notRemoved.get(b3.ids[0] ?? '')).toMatchObject({
@@ -273,11 +294,137 @@ describe('restore after a stop', () => {
     ledger.recordRemovalAccepted(b, accepted(b, 'asa-9'));
     const plan = planRestore(ledger);
     expect(plan).toEqual({ records: [], notRemovedIds: [] });
-    recordStop(ledger, plan, [], 'the run was cancelled');
+    recordStop(ledger, plan, restoredOnly([], []), 'the run was cancelled');
     expect([...ledger.notRemoved.values()]).toEqual(
       b.ids.map((id) =>
         expect.objectContaining({ instanceId: id, outcome: 'pending', scalingActivityId: 'asa-9', batch: 1 }),
       ),
+    );
+  });
+});
+
+describe('best-effort restore', () => {
+  const vsg = (serverId: string): RestoreRecord => ({
+    kind: 'vsg',
+    vServerGroupId: 'rsp-1',
+    serverId,
+    port: 80,
+    weight: 100,
+  });
+  const denied = { place: 'CLB lb-1', code: 'Forbidden.Unauthorized', message: 'SetBackendServers failed' };
+
+  it('reports an instance still drained somewhere as drained-not-restored, where and why, and counts it', () => {
+    const all = ids(2);
+    const ledger = new Ledger(input(all), 'run-1');
+    const b = batchOf(ledger, 0);
+    b.restore = b.ids.flatMap((id) => [clb(id), vsg(id)]);
+    const plan = planRestore(ledger);
+    const answer = {
+      restoredInstanceIds: [all[1] ?? ''],
+      goneInstanceIds: [],
+      requestIds: [],
+      notRestored: [{ instanceId: all[0] ?? '', restoredOn: ['vserver group rsp-1'], drainedOn: [denied] }],
+    };
+    recordStop(ledger, plan, outcomeOf(answer, plan.records), 'the run was cancelled');
+
+    expect(ledger.notRemoved.get(all[0] ?? '')).toEqual({
+      instanceId: all[0],
+      outcome: 'drained-not-restored',
+      why:
+        'drained, not removed: the run was cancelled; its traffic could not be restored: it stays drained on ' +
+        'CLB lb-1 (Forbidden.Unauthorized); restored on vserver group rsp-1',
+      batch: 1,
+      drainedOn: [denied],
+      restoredOn: ['vserver group rsp-1'],
+    });
+    expect(ledger.notRemoved.get(all[1] ?? '')).toMatchObject({
+      outcome: 'restored',
+      restoredOn: ['CLB lb-1', 'vserver group rsp-1'],
+    });
+    expect(ledger.counts()).toMatchObject({ restored: 1, drainedNotRestored: 1, pending: 0 });
+    expect(tally(ledger.counts())).toBe('removed 0, failed 0, restored 1, still drained 1, skipped 0 of 2');
+    expect(ledger.stillDrained().map((r) => r.instanceId)).toEqual([all[0]]);
+  });
+
+  it('keeps a failed removal visible when its instance also stays drained', () => {
+    const all = ids(2);
+    const ledger = new Ledger(input(all), 'run-1');
+    const b = batchOf(ledger, 0);
+    b.restore = b.ids.map((id) => clb(id));
+    ledger.recordRemoveFailed(b, 'batch 1/1', 'Throttling: slow down', 'Throttling');
+    b.done = true;
+    const plan = planRestore(ledger);
+    recordStop(ledger, plan, failedRestore(plan.records, new Error('boom')), 'the run stopped');
+    const report = ledger.notRemoved.get(all[0] ?? '');
+    expect(report?.outcome).toBe('drained-not-restored');
+    expect(report?.why).toMatch(
+      /^RemoveInstances failed: Throttling: slow down; drained, not removed \(the run stopped\)/,
+    );
+    expect(report?.drainedOn).toEqual([{ place: 'CLB lb-1', code: 'RestoreFailed', message: 'Error: boom' }]);
+  });
+
+  it('a restore that failed for good leaves every instance drained on each place of its records', () => {
+    const records = [clb('i-1'), vsg('i-1'), { kind: 'standby', instanceId: 'i-2' } as RestoreRecord];
+    const out = failedRestore(records, new Error('gave up'));
+    expect(out.restoredIds).toEqual([]);
+    expect(out.notRestored).toEqual([
+      {
+        instanceId: 'i-1',
+        restoredOn: [],
+        drainedOn: [
+          { place: 'CLB lb-1', code: 'RestoreFailed', message: 'Error: gave up' },
+          { place: 'vserver group rsp-1', code: 'RestoreFailed', message: 'Error: gave up' },
+        ],
+      },
+      {
+        instanceId: 'i-2',
+        restoredOn: [],
+        drainedOn: [{ place: 'standby', code: 'RestoreFailed', message: 'Error: gave up' }],
+      },
+    ]);
+  });
+
+  it('reads answers of older workers (no notRestored) as everything listed restored', () => {
+    const out = restoredOnly([clb('i-1'), vsg('i-1')], ['i-1']);
+    expect(out).toEqual({
+      restoredIds: ['i-1'],
+      restoredOn: new Map([['i-1', ['CLB lb-1', 'vserver group rsp-1']]]),
+      notRestored: [],
+      goneIds: [],
+    });
+  });
+
+  it('says what happened to instances that left the group while drained', () => {
+    const all = ids(4);
+    const ledger = new Ledger(input(all, 4), 'run-1');
+    const b = batchOf(ledger, 0);
+    const gone = (id: string) => ({ instanceId: id, why: 'left the scaling group', removedByEarlierAttempt: false });
+    const removal = accepted(b, 'asa-1', { gone: [gone(all[0] ?? ''), gone(all[1] ?? ''), gone(all[2] ?? '')] });
+    removal.removals[0]!.instanceIds = [all[3] ?? ''];
+    ledger.recordRemovalAccepted(b, removal);
+    expect(ledger.leftGroupIds(b)).toEqual(all.slice(0, 3));
+
+    ledger.noteRestore({
+      restoredIds: [all[0] ?? ''],
+      restoredOn: new Map([[all[0] ?? '', ['CLB lb-1']]]),
+      notRestored: [{ instanceId: all[1] ?? '', restoredOn: [], drainedOn: [denied] }],
+      goneIds: [all[2] ?? ''],
+    });
+    expect(ledger.notRemoved.get(all[0] ?? '')).toMatchObject({
+      outcome: 'skipped',
+      why: 'left the scaling group; its traffic was restored on CLB lb-1',
+      restoredOn: ['CLB lb-1'],
+    });
+    expect(ledger.notRemoved.get(all[1] ?? '')).toMatchObject({
+      outcome: 'drained-not-restored',
+      why:
+        'left the scaling group; its traffic could not be restored: ' +
+        'it stays drained on CLB lb-1 (Forbidden.Unauthorized)',
+      drainedOn: [denied],
+      batch: 1,
+    });
+    expect(ledger.notRemoved.get(all[2] ?? '')?.why).toBe(
+      'left the scaling group; no longer behind its load balancers, nothing to restore',
     );
   });
 });
