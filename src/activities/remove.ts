@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { AliyunApiError } from '../aliyun/errors';
 import type { CloudClient, ScalingInstance } from '../aliyun/types';
 import type { Heartbeat } from './heartbeat';
@@ -17,11 +17,25 @@ export function clientTokenFor(idempotencyKey: string, instanceIds: string[]): s
 }
 
 /**
- * The checkpoint of a removeBatch attempt. `sent` is written before RemoveInstances goes out and
- * set back to false when the API answered with an error (nothing was accepted); `accepted` is
- * written as soon as an answer arrives, before the attempt can report it.
+ * A removal of this batch an attempt knows of: the instance set of a call (its ClientToken follows
+ * from it), with the scaling activity once the call was accepted or the instances were found
+ * `Removing` under one. Without an activity, the call went out and its answer is unknown.
  */
-interface SentMarker {
+export interface KnownRemoval {
+  ids: string[];
+  activity?: string;
+}
+
+/**
+ * The checkpoint of a removeBatch attempt: the attempt that wrote it and every removal of the batch
+ * it knew of (those of the checkpoint it resumed from, then its own). It is only a hint: a
+ * heartbeat may be held back by the SDK's throttling and die with the worker, so a retry never
+ * concludes from it that nothing was sent. `sent` and `accepted` are the shape written before
+ * exactly-once-by-construction; a retry of such an attempt still reads `accepted`.
+ */
+export interface RemoveCheckpoint {
+  attempt?: number;
+  removals?: KnownRemoval[];
   sent?: boolean;
   accepted?: string[];
 }
@@ -29,35 +43,35 @@ interface SentMarker {
 /** ESS reports activity times to the minute: look one minute further back than the first attempt. */
 const MINUTE = 60_000;
 
-/**
- * The scaling activity an earlier attempt's lost call created, found after it ended: its failed
- * instances are InService again and would otherwise be sent a second time. Only an activity that
- * names some of these instances among its failed ones counts: one that removed them all leaves
- * nothing to send, one still running shows them `Removing`, and a recent activity of another run
- * or actor must not be taken for ours. Unrelated activities of the same minute are skipped, as are
- * those this run already knows.
- */
-async function findLostActivity(
-  cloud: CloudClient,
-  req: RemoveBatchRequest,
-  instanceIds: string[],
-  since: number,
-  signal: AbortSignal,
-): Promise<string | undefined> {
-  const { activities } = await cloud.ess.recentScalingActivities(req.regionId, req.scalingGroupId, { signal });
-  const known = new Set(req.knownScalingActivityIds ?? []);
-  const notBefore = Math.floor(since / MINUTE) * MINUTE - MINUTE;
-  const ids = new Set(instanceIds);
-  return activities.find(
-    (a) =>
-      !known.has(a.scalingActivityId) &&
-      Date.parse(a.startTime) >= notBefore &&
-      a.failedInstanceIds.some((id) => ids.has(id)),
-  )?.scalingActivityId;
-}
-
 /** Rounds of check-then-send before giving up on a membership that keeps changing. */
 const MAX_ROUNDS = 5;
+
+/** Attempts after which a membership that keeps changing fails the batch (as InvalidInstanceId.NotFound did). */
+export const MEMBERSHIP_MAX_ATTEMPTS = 10;
+
+/**
+ * Instances kept leaving the group between our check and our call, round after round. A condition
+ * of our own, not an answer of the API: its type is `MembershipChanged`, never a cloud error code.
+ * Retryable until the attempt bound.
+ */
+export class MembershipChangedError extends ApplicationFailure {
+  static readonly code = 'MembershipChanged';
+  readonly code = MembershipChangedError.code;
+
+  constructor(
+    readonly instanceIds: string[],
+    attempt: number,
+  ) {
+    const exhausted = attempt >= MEMBERSHIP_MAX_ATTEMPTS;
+    super(
+      `instances kept leaving the scaling group while RemoveInstances was sent for them: ${instanceIds.join(', ')}` +
+        (exhausted ? `. Gave up after ${attempt} attempts.` : '; retried'),
+      MembershipChangedError.code,
+      exhausted,
+      [{ code: MembershipChangedError.code, instanceIds }],
+    );
+  }
+}
 
 /** One attempt of removeBatch: what it was given, what it resumed from, and what it has found so far. */
 interface Attempt {
@@ -66,20 +80,26 @@ interface Attempt {
   hb: Heartbeat;
   signal: AbortSignal;
   attempt: number;
-  /** When the first attempt was scheduled: a lost call's scaling activity started after it. */
+  /** When the first attempt was scheduled: an earlier attempt's scaling activity started after it. */
   scheduledMs: number;
-  resumed: SentMarker | undefined;
-  earlierAttemptSent: boolean;
+  /** Any attempt after the first: an earlier one may have been accepted, whatever its checkpoint says. */
+  possiblySent: boolean;
+  resumed: RemoveCheckpoint | undefined;
+  /** Removals of this batch known so far (the checkpoint's, then this attempt's), checkpointed. */
+  known: KnownRemoval[];
+  /** Instances no longer in the group; each is credited to an activity of this run only when one is found. */
+  vanished: string[];
+  /** Instances found `Removing` under a scaling activity. */
+  removing: Set<string>;
   startedAt: string;
   requestIds: string[];
-  gone: RemoveBatchResponse['gone'];
   removals: AcceptedRemoval[];
 }
 
 function startAttempt(cloud: CloudClient, req: RemoveBatchRequest, hb: Heartbeat): Attempt {
   const ctx = Context.current();
   const attempt = ctx.info.attempt;
-  const resumed = hb.resumedFrom as SentMarker | undefined;
+  const resumed = hb.resumedFrom as RemoveCheckpoint | undefined;
   return {
     cloud,
     req,
@@ -87,12 +107,13 @@ function startAttempt(cloud: CloudClient, req: RemoveBatchRequest, hb: Heartbeat
     signal: ctx.cancellationSignal,
     attempt,
     scheduledMs: ctx.info.scheduledTimestampMs,
+    possiblySent: attempt > 1,
     resumed,
-    // Unknown (the checkpoint may not have reached the server before a crash) counts as sent.
-    earlierAttemptSent: attempt > 1 && (resumed?.sent ?? true),
+    known: (resumed?.removals ?? []).map((k) => ({ ...k, ids: [...k.ids] })),
+    vanished: [],
+    removing: new Set(),
     startedAt: new Date().toISOString(),
     requestIds: [],
-    gone: [],
     removals: [],
   };
 }
@@ -106,22 +127,27 @@ export async function runRemoveBatch(
   let remaining = [...req.instanceIds];
   for (let round = 0; round < MAX_ROUNDS && remaining.length; round++) {
     remaining = await stillToSend(run, remaining);
+    // Before anything is sent again, whatever an earlier attempt may have had accepted is found and adopted.
+    if (round === 0 && run.possiblySent) remaining = await adoptEarlierCalls(run, remaining);
     if (!remaining.length) break;
-    if (round === 0 && run.earlierAttemptSent && (await adoptedLostCall(run, remaining))) {
-      remaining = [];
-      break;
-    }
     remaining = await sendRemoval(run, remaining);
   }
   // The membership kept changing under us; let the retry policy try again later.
-  if (remaining.length) throw keptDisappearing(remaining);
-  const { removals, gone, attempt, startedAt, requestIds } = run;
-  return { removals, gone, attempt, startedAt, requestIds };
+  if (remaining.length) throw new MembershipChangedError(remaining, run.attempt);
+  const { removals, attempt, startedAt, requestIds } = run;
+  return { removals, gone: goneEntries(run), attempt, startedAt, requestIds };
+}
+
+function checkpoint(run: Attempt): void {
+  // A copy: the SDK may convert the details after this attempt has changed them.
+  const removals = run.known.map((k) => ({ ...k, ids: [...k.ids] }));
+  run.hb.beat({ attempt: run.attempt, removals } satisfies RemoveCheckpoint);
 }
 
 /**
- * Reads the group and sorts `ids`: gone ones are reported, those already `Removing` are adopted
- * (one removal per scaling activity), the rest are returned, to be sent.
+ * Reads the group and sorts `ids`: gone ones are set aside (credited later only if an activity of
+ * this run is found for them), those already `Removing` are adopted (one removal per scaling
+ * activity), the rest are returned, to be sent.
  */
 async function stillToSend(run: Attempt, ids: string[]): Promise<string[]> {
   const { req, signal } = run;
@@ -131,74 +157,182 @@ async function stillToSend(run: Attempt, ids: string[]): Promise<string[]> {
   );
   const present = new Map<string, ScalingInstance>(instances.map((i) => [i.instanceId, i]));
   const toSend: string[] = [];
-  const adopted = new Map<string, string[]>();
   for (const id of ids) {
     const inst = present.get(id);
-    if (!inst) {
-      run.gone.push(goneEntry(id, run.earlierAttemptSent));
-    } else if (inst.lifecycleState.startsWith('Removing') && inst.scalingActivityId) {
-      adopted.set(inst.scalingActivityId, [...(adopted.get(inst.scalingActivityId) ?? []), id]);
-    } else {
-      toSend.push(id);
-    }
+    if (!inst) run.vanished.push(id);
+    else if (inst.lifecycleState.startsWith('Removing') && inst.scalingActivityId) {
+      run.removing.add(id);
+      adopt(run, inst.scalingActivityId, [id]);
+    } else toSend.push(id);
   }
-  for (const [scalingActivityId, instanceIds] of adopted)
-    run.removals.push({ scalingActivityId, instanceIds, adopted: true, requestId: undefined });
   return toSend;
 }
 
-function goneEntry(instanceId: string, earlierAttemptSent: boolean): RemoveBatchResponse['gone'][number] {
-  return {
-    instanceId,
-    removedByEarlierAttempt: earlierAttemptSent,
-    why: earlierAttemptSent
-      ? 'no longer in the group after an earlier attempt of this batch whose response was lost; ' +
-        'counted as removed by it'
-      : 'left the scaling group before this run removed it',
-  };
+/** The instances of `ids` no removal of this attempt covers yet. */
+function uncovered(run: Attempt, ids: readonly string[]): string[] {
+  const covered = new Set(run.removals.flatMap((r) => r.instanceIds));
+  return ids.filter((id) => !covered.has(id));
 }
 
-/** Adopts the scaling activity of an earlier attempt's call, if it was accepted; true if it was. */
-async function adoptedLostCall(run: Attempt, toSend: string[]): Promise<boolean> {
-  const lost =
-    run.resumed?.accepted?.[0] ?? (await findLostActivity(run.cloud, run.req, toSend, run.scheduledMs, run.signal));
-  if (!lost) return false;
-  run.removals.push({ scalingActivityId: lost, instanceIds: toSend, adopted: true, requestId: undefined });
-  return true;
+/** Adds `ids` to the adopted removal of `scalingActivityId` (one removal per activity). */
+function adopt(run: Attempt, scalingActivityId: string, ids: readonly string[]): void {
+  const fresh = uncovered(run, ids);
+  if (!fresh.length) return;
+  const existing = run.removals.find((r) => r.scalingActivityId === scalingActivityId);
+  if (existing) existing.instanceIds.push(...fresh);
+  else run.removals.push({ scalingActivityId, instanceIds: fresh, adopted: true, requestId: undefined });
+}
+
+/** Vanished instances no removal of this run covers: they left the group, and nothing says we removed them. */
+function goneEntries(run: Attempt): RemoveBatchResponse['gone'] {
+  const why = run.possiblySent
+    ? 'left the scaling group, and no scaling activity of this run was found that removed it'
+    : 'left the scaling group before this run removed it';
+  return uncovered(run, run.vanished).map((instanceId) => ({ instanceId, why }));
 }
 
 /**
- * One RemoveInstances call, checkpointed as sent before and accepted after. Returns what is left
- * to send: nothing once accepted, all of `toSend` when some instance left the group meanwhile.
+ * A retry: an earlier attempt may have been accepted even if no checkpoint says so (the
+ * checkpoint may have died with the worker). Before sending, it adopts, in this order, what
+ * proves an earlier call: a removal the checkpoint records with its activity, for the instances
+ * of that removal; a recent activity of ours that lists some of `toSend` among its failed
+ * instances; the answer to the same call made again with the same ClientToken. What it adopts is
+ * checkpointed. Returns what is still to send.
+ */
+async function adoptEarlierCalls(run: Attempt, toSend: string[]): Promise<string[]> {
+  const ours = new Set([...toSend, ...run.vanished]);
+  for (const k of run.known)
+    if (k.activity)
+      adopt(
+        run,
+        k.activity,
+        k.ids.filter((id) => ours.has(id)),
+      );
+  // A checkpoint of the older shape names the activity but not its instances: it covers those still to send.
+  const legacy = run.resumed?.accepted?.[0];
+  if (legacy) adopt(run, legacy, toSend);
+  if (uncovered(run, toSend).length) await adoptLostActivities(run, uncovered(run, toSend));
+  if (uncovered(run, [...ours]).length) await replayEarlierCalls(run, uncovered(run, toSend), ours);
+  for (const r of run.removals)
+    if (!run.known.some((k) => k.activity === r.scalingActivityId && setKey(k.ids) === setKey(r.instanceIds)))
+      run.known.push({ ids: [...r.instanceIds], activity: r.scalingActivityId });
+  if (run.removals.length) checkpoint(run);
+  return uncovered(run, toSend);
+}
+
+/**
+ * Adopts the scaling activities an earlier attempt's lost calls created, found after they ended.
+ * Only an activity that names some of these instances among its failed ones counts: one that
+ * removed them all leaves nothing to send, one still running shows them `Removing`, and a recent
+ * activity of another run or actor must not be taken for ours. Unrelated activities of the same
+ * minute are skipped, as are those this run already knows.
+ */
+async function adoptLostActivities(run: Attempt, toSend: string[]): Promise<void> {
+  const { req, signal } = run;
+  const { activities } = await run.cloud.ess.recentScalingActivities(req.regionId, req.scalingGroupId, { signal });
+  const known = new Set(req.knownScalingActivityIds ?? []);
+  const notBefore = Math.floor(run.scheduledMs / MINUTE) * MINUTE - MINUTE;
+  for (const a of activities) {
+    if (known.has(a.scalingActivityId) || Date.parse(a.startTime) < notBefore) continue;
+    const failed = new Set(a.failedInstanceIds);
+    adopt(
+      run,
+      a.scalingActivityId,
+      toSend.filter((id) => failed.has(id)),
+    );
+  }
+}
+
+/**
+ * DescribeScalingActivities may not list a just-accepted activity for a while, and a vanished
+ * instance names no activity at all. So the calls an earlier attempt may have made are made
+ * again, with the same instance set and so the same ClientToken: ESS answers a repeated
+ * ClientToken with the ScalingActivityId of the call that first used it, without doing anything
+ * (docs/emulator.md, RemoveInstances step 3), which both finds our activity and proves which
+ * instances it was given. If the token was never accepted, the call is judged afresh: with an
+ * instance gone or already Removing it is refused (4xx) and nothing happens; with all of them
+ * present it is a call this attempt would make anyway. A new token is never used for instances an
+ * earlier call may have covered before these calls are made. The candidates are the calls the
+ * checkpoint records without an answer, and the whole batch, which is what a first call sends
+ * unless instances had already left.
+ */
+async function replayEarlierCalls(run: Attempt, toSend: string[], ours: Set<string>): Promise<void> {
+  const seen = new Set<string>([setKey(toSend)]);
+  // A set the API could accept afresh must hold only what this attempt sends anyway (never an
+  // instance an activity already covers that is InService again, a failed one); a set with an
+  // instance gone or Removing is always refused unless it is a replay.
+  const sentAnyway = new Set(toSend);
+  const refusedAfresh = (id: string) => run.vanished.includes(id) || run.removing.has(id);
+  const safe = (ids: string[]) => ids.some(refusedAfresh) || ids.every((id) => sentAnyway.has(id));
+  const candidates = [...run.known.filter((k) => !k.activity).map((k) => k.ids), run.req.instanceIds];
+  for (const ids of candidates) {
+    const key = setKey(ids);
+    if (seen.has(key) || !safe(ids)) continue;
+    if (!uncovered(run, ids).some((id) => ours.has(id))) continue;
+    seen.add(key);
+    const activityId = await replay(run, ids);
+    if (activityId)
+      adopt(
+        run,
+        activityId,
+        ids.filter((id) => ours.has(id)),
+      );
+  }
+}
+
+function setKey(ids: readonly string[]): string {
+  return [...ids].sort().join(',');
+}
+
+/** The same call again: its activity if ESS remembers the token, undefined if the call is refused as new. */
+async function replay(run: Attempt, ids: string[]): Promise<string | undefined> {
+  try {
+    return await call(run, ids);
+  } catch (e) {
+    // A remembered token is answered before any check, so a refusal (other than throttling, which
+    // says nothing) means the token was not accepted before and nothing happened now.
+    if (e instanceof AliyunApiError && e.httpStatus < 500 && !/throttl/i.test(e.code)) {
+      if (e.requestId) run.requestIds.push(e.requestId);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+/** One RemoveInstances call, checkpointed before it goes out and again once it is accepted. */
+async function call(run: Attempt, ids: string[]): Promise<string> {
+  const { req, signal } = run;
+  const record: KnownRemoval = { ids: [...ids] };
+  run.known.push(record);
+  checkpoint(run);
+  const res = await run.cloud.ess.removeInstances(
+    {
+      regionId: req.regionId,
+      scalingGroupId: req.scalingGroupId,
+      instanceIds: ids,
+      removePolicy: req.removePolicy,
+      decreaseDesiredCapacity: req.decreaseDesiredCapacity,
+      clientToken: clientTokenFor(req.idempotencyKey, ids),
+    },
+    { signal },
+  );
+  run.requestIds.push(res.requestId);
+  record.activity = res.scalingActivityId;
+  checkpoint(run);
+  return res.scalingActivityId;
+}
+
+/**
+ * Sends `toSend`. Returns what is left to send: nothing once accepted, all of `toSend` when some
+ * instance left the group meanwhile.
  */
 async function sendRemoval(run: Attempt, toSend: string[]): Promise<string[]> {
-  const { req, hb, signal } = run;
-  hb.beat({ sent: true } satisfies SentMarker);
   try {
-    const res = await run.cloud.ess.removeInstances(
-      {
-        regionId: req.regionId,
-        scalingGroupId: req.scalingGroupId,
-        instanceIds: toSend,
-        removePolicy: req.removePolicy,
-        decreaseDesiredCapacity: req.decreaseDesiredCapacity,
-        clientToken: clientTokenFor(req.idempotencyKey, toSend),
-      },
-      { signal },
-    );
-    run.requestIds.push(res.requestId);
-    hb.beat({ sent: true, accepted: [res.scalingActivityId] } satisfies SentMarker);
-    run.removals.push({
-      scalingActivityId: res.scalingActivityId,
-      instanceIds: toSend,
-      adopted: false,
-      requestId: res.requestId,
-    });
+    const scalingActivityId = await call(run, toSend);
+    const requestId = run.requestIds[run.requestIds.length - 1];
+    run.removals.push({ scalingActivityId, instanceIds: toSend, adopted: false, requestId });
     return [];
   } catch (e) {
-    // An error answer from the API (not a lost or 5xx one): this call was not accepted, though an
-    // earlier attempt's may have been.
-    if (e instanceof AliyunApiError && e.httpStatus < 500) restoreSentMark(run);
     // Some instance left the group between our check and the call: check again, send the rest.
     if (e instanceof AliyunApiError && e.code === 'InvalidInstanceId.NotFound') {
       if (e.requestId) run.requestIds.push(e.requestId);
@@ -206,23 +340,4 @@ async function sendRemoval(run: Attempt, toSend: string[]): Promise<string[]> {
     }
     throw e;
   }
-}
-
-/** Puts back the checkpoint this attempt started from: its own call was not accepted. */
-function restoreSentMark(run: Attempt): void {
-  run.hb.beat({
-    sent: run.earlierAttemptSent,
-    ...(run.resumed?.accepted ? { accepted: run.resumed.accepted } : {}),
-  } satisfies SentMarker);
-}
-
-function keptDisappearing(remaining: string[]): AliyunApiError {
-  return new AliyunApiError(
-    'InvalidInstanceId.NotFound',
-    `instances kept disappearing from the group: ${remaining.join(', ')}`,
-    404,
-    undefined,
-    undefined,
-    'RemoveInstances',
-  );
 }

@@ -87,8 +87,12 @@ export interface AcceptedRemoval {
 
 export interface RemoveBatchResponse {
   removals: AcceptedRemoval[];
-  /** Not in the group any more. */
-  gone: Array<{ instanceId: string; why: string; removedByEarlierAttempt: boolean }>;
+  /**
+   * Not in the group any more, and no scaling activity of this run was found that removed them
+   * (an instance such an activity removed is in `removals`, under it). `removedByEarlierAttempt`
+   * is only in results recorded before that rule: such an instance was counted as removed.
+   */
+  gone: Array<{ instanceId: string; why: string; removedByEarlierAttempt?: boolean }>;
   attempt: number;
   startedAt: string;
   requestIds: string[];

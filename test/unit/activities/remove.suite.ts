@@ -1,9 +1,15 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { createActivities } from '../../../src/activities';
-import { clientTokenFor, runRemoveBatch } from '../../../src/activities/remove';
+import {
+  MEMBERSHIP_MAX_ATTEMPTS,
+  MembershipChangedError,
+  clientTokenFor,
+  runRemoveBatch,
+} from '../../../src/activities/remove';
 import type { RemoveBatchRequest } from '../../../src/activities/types';
-import { AliyunApiError, AliyunTimeoutError } from '../../../src/aliyun/errors';
+import { AliyunTimeoutError } from '../../../src/aliyun/errors';
+import type { ScalingActivity, ScalingInstance } from '../../../src/aliyun/types';
 import { ERROR_POLICY } from '../../../src/shared/error-policy';
 import { activityEnv, rejectionOf } from './activity-env';
 import { FakeCloud, activity, apiError, instance, instances } from './fake-cloud';
@@ -53,8 +59,13 @@ describe('clientTokenFor', () => {
   });
 });
 
+/** The checkpoint an attempt writes: its number and every removal of the batch it knows of. */
+const mark = (attempt: number, ...removals: Array<{ ids: string[]; activity?: string }>) => ({ attempt, removals });
+const LEFT_BEFORE = 'left the scaling group before this run removed it';
+const LEFT_NOT_OURS = 'left the scaling group, and no scaling activity of this run was found that removed it';
+
 describe('runRemoveBatch: a first attempt', () => {
-  it('sends RemoveInstances for the InService instances, checkpointing sent before and accepted after', async () => {
+  it('sends RemoveInstances for the InService instances, checkpointing the call and then its activity', async () => {
     const cloud = new FakeCloud()
       .script('ess.describeScalingInstances', instances(...IDS.map((id) => instance(id))))
       .script('ess.removeInstances', accepted('sa-1', 'req-rm'));
@@ -75,7 +86,7 @@ describe('runRemoveBatch: a first attempt', () => {
       },
       { op: 'ess.removeInstances', args: [removeCall(IDS), { signal: a.signal }] },
     ]);
-    expect(a.heartbeats).toEqual([{ sent: true }, { sent: true, accepted: ['sa-1'] }]);
+    expect(a.heartbeats).toEqual([mark(1, { ids: IDS }), mark(1, { ids: IDS, activity: 'sa-1' })]);
   });
 
   it('adopts instances already Removing under a scaling activity, one removal each, and sends none', async () => {
@@ -127,66 +138,84 @@ describe('runRemoveBatch: a first attempt', () => {
     const a = activityEnv();
     const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
 
-    expect(res.gone).toEqual([
-      { instanceId: 'i-2', removedByEarlierAttempt: false, why: 'left the scaling group before this run removed it' },
-    ]);
+    expect(res.gone).toEqual([{ instanceId: 'i-2', why: LEFT_BEFORE }]);
     expect(cloud.argsOf('ess.removeInstances')[0]?.[0]).toEqual(removeCall(['i-1', 'i-3']));
     expect(cloud.ops()).not.toContain('ess.recentScalingActivities');
   });
 });
 
 describe('runRemoveBatch: a retry after an earlier attempt', () => {
-  it('counts instances gone from the group as removed by the earlier attempt that sent the call', async () => {
-    const cloud = new FakeCloud().script('ess.describeScalingInstances', instances());
+  it('credits instances gone from the group to the activity that a repeat of the same call names', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingInstances', instances())
+      .script('ess.removeInstances', accepted('sa-lost', 'req-replay'));
     const a = retry({ sent: true });
     const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
 
     expect(res.attempt).toBe(2);
-    expect(res.removals).toEqual([]);
-    expect(res.gone).toEqual(
-      IDS.map((instanceId) => ({
-        instanceId,
-        removedByEarlierAttempt: true,
-        why:
-          'no longer in the group after an earlier attempt of this batch whose response was lost; ' +
-          'counted as removed by it',
-      })),
-    );
-    // Nothing left to send: no lookup, no call, no checkpoint.
-    expect(cloud.ops()).toEqual(['ess.describeScalingInstances']);
-    expect(a.heartbeats).toEqual([]);
+    expect(res.removals).toEqual([
+      { scalingActivityId: 'sa-lost', instanceIds: IDS, adopted: true, requestId: undefined },
+    ]);
+    expect(res.gone).toEqual([]);
+    // The same instance set, so the same ClientToken: ESS answers with the earlier call's activity.
+    expect(cloud.argsOf('ess.removeInstances').map(([r]) => r)).toEqual([removeCall(IDS)]);
   });
 
-  it('adopts the scaling activity the earlier attempt checkpointed as accepted, without asking the API', async () => {
+  it('reports instances gone from the group as skipped when no activity of this run removed them', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingInstances', instances())
+      .script('ess.removeInstances', apiError('InvalidInstanceId.NotFound', 404, { requestId: 'req-nf' }));
+    const a = retry({ sent: true });
+    const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
+
+    expect(res.removals).toEqual([]);
+    expect(res.gone).toEqual(IDS.map((instanceId) => ({ instanceId, why: LEFT_NOT_OURS })));
+    expect(res.requestIds).toEqual(['req-nf']);
+  });
+
+  it('adopts a removal the checkpoint records with its activity, for its instances, asking no API', async () => {
     const cloud = new FakeCloud().script('ess.describeScalingInstances', instances(instance('i-1'), instance('i-2')));
+    const a = retry(mark(1, { ids: IDS, activity: 'sa-acc' }));
+    const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
+
+    expect(res.removals).toEqual([
+      { scalingActivityId: 'sa-acc', instanceIds: ['i-1', 'i-2', 'i-3'], adopted: true, requestId: undefined },
+    ]);
+    expect(res.gone).toEqual([]);
+    expect(cloud.ops()).toEqual(['ess.describeScalingInstances']);
+    expect(a.heartbeats).toEqual([mark(2, { ids: IDS, activity: 'sa-acc' })]);
+  });
+
+  it('adopts the activity of a checkpoint of the older shape for what is still to send', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingInstances', instances(instance('i-1'), instance('i-2')))
+      .script('ess.removeInstances', apiError('InvalidInstanceId.NotFound', 404));
     const a = retry({ sent: true, accepted: ['sa-acc', 'sa-later'] });
     const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
 
     expect(res.removals).toEqual([
       { scalingActivityId: 'sa-acc', instanceIds: ['i-1', 'i-2'], adopted: true, requestId: undefined },
     ]);
-    expect(res.gone.map((g) => [g.instanceId, g.removedByEarlierAttempt])).toEqual([['i-3', true]]);
-    expect(cloud.ops()).toEqual(['ess.describeScalingInstances']);
-    expect(a.heartbeats).toEqual([]);
+    expect(res.gone).toEqual([{ instanceId: 'i-3', why: LEFT_NOT_OURS }]);
   });
 
-  it("without a checkpoint, counts the call as sent and finds the lost call's activity among recent ones", async () => {
+  it("without a checkpoint, adopts the lost call's activity for the instances it failed", async () => {
     const cloud = new FakeCloud()
       .script('ess.describeScalingInstances', instances(instance('i-2'), instance('i-3')))
       .script('ess.recentScalingActivities', {
         requestId: 'req-recent',
         activities: [activity('sa-lost', { statusCode: 'Warning', failedInstanceIds: ['i-3'] })],
-      });
+      })
+      .script('ess.removeInstances', accepted('sa-lost'));
     const a = retry(undefined);
     const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
 
     expect(res.removals).toEqual([
-      { scalingActivityId: 'sa-lost', instanceIds: ['i-2', 'i-3'], adopted: true, requestId: undefined },
+      { scalingActivityId: 'sa-lost', instanceIds: ['i-3', 'i-1', 'i-2'], adopted: true, requestId: undefined },
     ]);
-    expect(res.gone).toEqual([expect.objectContaining({ instanceId: 'i-1', removedByEarlierAttempt: true })]);
+    expect(res.gone).toEqual([]);
     expect(cloud.argsOf('ess.recentScalingActivities')).toEqual([['cn-hangzhou', 'asg-1', { signal: a.signal }]]);
-    expect(cloud.ops()).not.toContain('ess.removeInstances');
-    expect(a.heartbeats).toEqual([]);
+    expect(cloud.argsOf('ess.removeInstances').map(([r]) => r)).toEqual([removeCall(IDS)]);
   });
 
   it('takes as its own only an unknown, recent enough activity that failed some of these instances', async () => {
@@ -205,18 +234,22 @@ describe('runRemoveBatch: a retry after an earlier attempt', () => {
           activity('sa-clean', { startTime: '2024-05-01T10:06Z', failedInstanceIds: [] }),
           activity('sa-mine', { startTime: '2024-05-01T10:04Z', failedInstanceIds: ['i-9', 'i-2'] }),
         ],
-      });
+      })
+      .script('ess.removeInstances', accepted('sa-new'));
     const a = retry({ sent: true });
     const res = await a.run((hb) =>
       runRemoveBatch(cloud.client, request({ knownScalingActivityIds: ['sa-known'] }), hb),
     );
 
     expect(res.removals).toEqual([
-      { scalingActivityId: 'sa-mine', instanceIds: IDS, adopted: true, requestId: undefined },
+      { scalingActivityId: 'sa-mine', instanceIds: ['i-2'], adopted: true, requestId: undefined },
+      { scalingActivityId: 'sa-new', instanceIds: ['i-1', 'i-3'], adopted: false, requestId: 'req-sa-new' },
     ]);
+    // The whole batch is not repeated: the API could accept it afresh, and i-2 would be removed twice.
+    expect(cloud.argsOf('ess.removeInstances').map(([r]) => r)).toEqual([removeCall(['i-1', 'i-3'])]);
   });
 
-  it('sends the call again when no recent activity is the lost one', async () => {
+  it('sends the call again, under the same ClientToken, when no recent activity is the lost one', async () => {
     const cloud = new FakeCloud()
       .script('ess.describeScalingInstances', instances(...IDS.map((id) => instance(id))))
       .script('ess.recentScalingActivities', {
@@ -233,61 +266,151 @@ describe('runRemoveBatch: a retry after an earlier attempt', () => {
       { scalingActivityId: 'sa-new', instanceIds: IDS, adopted: false, requestId: 'req-sa-new' },
     ]);
     expect(cloud.ops()).toEqual(['ess.describeScalingInstances', 'ess.recentScalingActivities', 'ess.removeInstances']);
-    expect(a.heartbeats).toEqual([{ sent: true }, { sent: true, accepted: ['sa-new'] }]);
+    expect(cloud.argsOf('ess.removeInstances').map(([r]) => r)).toEqual([removeCall(IDS)]);
+    expect(a.heartbeats).toEqual([mark(3, { ids: IDS }), mark(3, { ids: IDS, activity: 'sa-new' })]);
   });
 
-  it('after an earlier attempt whose call was answered with an error (sent: false), starts afresh', async () => {
+  it('after an earlier attempt refused with a 4xx (sent: false), still looks for an accepted call first', async () => {
     const cloud = new FakeCloud()
       .script('ess.describeScalingInstances', instances(instance('i-1'), instance('i-2')))
-      .script('ess.removeInstances', accepted('sa-1'));
+      .script('ess.recentScalingActivities', { requestId: 'req-recent', activities: [] })
+      .script('ess.removeInstances', apiError('InvalidInstanceId.NotFound', 404), accepted('sa-1'));
     const a = retry({ sent: false });
     const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
 
-    expect(res.gone).toEqual([
-      { instanceId: 'i-3', removedByEarlierAttempt: false, why: 'left the scaling group before this run removed it' },
+    expect(res.gone).toEqual([{ instanceId: 'i-3', why: LEFT_NOT_OURS }]);
+    expect(cloud.ops()).toEqual([
+      'ess.describeScalingInstances',
+      'ess.recentScalingActivities',
+      'ess.removeInstances',
+      'ess.removeInstances',
     ]);
-    expect(cloud.ops()).toEqual(['ess.describeScalingInstances', 'ess.removeInstances']);
+    expect(cloud.argsOf('ess.removeInstances').map(([r]) => r)).toEqual([removeCall(IDS), removeCall(['i-1', 'i-2'])]);
+  });
+
+  it('repeats a call the checkpoint records without an answer, and the whole batch, before a new token', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingInstances', instances(instance('i-3')))
+      .script('ess.recentScalingActivities', { requestId: 'req-recent', activities: [] })
+      .script(
+        'ess.removeInstances',
+        apiError('InvalidInstanceId.NotFound', 404),
+        apiError('InvalidInstanceId.NotFound', 404),
+        accepted('sa-3'),
+      );
+    const a = retry(mark(1, { ids: ['i-2', 'i-3'] }), 2);
+    const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
+
+    expect(cloud.argsOf('ess.removeInstances').map(([r]) => r)).toEqual([
+      removeCall(['i-2', 'i-3']),
+      removeCall(IDS),
+      removeCall(['i-3']),
+    ]);
+    expect(res.gone.map((g) => g.instanceId)).toEqual(['i-1', 'i-2']);
+    expect(a.heartbeats.at(-1)).toEqual(
+      mark(2, { ids: ['i-2', 'i-3'] }, { ids: ['i-2', 'i-3'] }, { ids: IDS }, { ids: ['i-3'], activity: 'sa-3' }),
+    );
   });
 });
 
-describe('runRemoveBatch: the sent mark when the API answers with an error', () => {
+/**
+ * A small stateful ESS for one batch: membership, remembered ClientTokens, activities, an optional
+ * lag of DescribeScalingActivities, and the answers of RemoveInstances in order.
+ */
+function essModel(opts: { listingLags: boolean }) {
+  const members = new Map<string, ScalingInstance>(IDS.map((id) => [id, instance(id)]));
+  const tokens = new Map<string, string>();
+  const activities: ScalingActivity[] = [];
+  const created: Array<{ id: string; ids: string[] }> = [];
+  const refusals: Error[] = [];
+  const cloud = new FakeCloud()
+    .always('ess.describeScalingInstances', (req) =>
+      instances(...(req.instanceIds ?? []).flatMap((id) => members.get(id) ?? [])),
+    )
+    .always('ess.recentScalingActivities', () => ({
+      requestId: 'req-recent',
+      activities: opts.listingLags ? [] : [...activities],
+    }))
+    .always('ess.removeInstances', (req) => {
+      const refusal = refusals.shift();
+      if (refusal) throw refusal;
+      const prior = tokens.get(req.clientToken ?? '');
+      if (prior) return accepted(prior);
+      const missing = req.instanceIds.find((id) => !members.has(id));
+      if (missing) throw apiError('InvalidInstanceId.NotFound', 404);
+      const id = `sa-${created.length + 1}`;
+      created.push({ id, ids: [...req.instanceIds] });
+      tokens.set(req.clientToken ?? '', id);
+      return accepted(id);
+    });
+  /** The activity ends Warning: `failed` roll back, the others leave the group. */
+  const endWarning = (activityId: string, failed: string[]) => {
+    const ids = created.find((c) => c.id === activityId)?.ids ?? [];
+    for (const id of ids) if (!failed.includes(id)) members.delete(id);
+    activities.push(
+      activity(activityId, { statusCode: 'Warning', startTime: '2024-05-01T10:06Z', failedInstanceIds: failed }),
+    );
+  };
+  return { cloud, created, refusals, endWarning };
+}
+
+describe('runRemoveBatch: exactly once when a checkpoint is lost (issue 12, case 1)', () => {
+  it.each([
+    ['DescribeScalingActivities lists the activity', false],
+    ['DescribeScalingActivities lags behind the accepted call', true],
+  ])('attempt 3 sends nothing again and credits the removed instances to the activity (%s)', async (_, lags) => {
+    const ess = essModel({ listingLags: lags });
+    // Attempt 1: refused with Throttling (a 4xx); it checkpoints what it tried.
+    ess.refusals.push(apiError('Throttling', 400));
+    const first = activityEnv({ attempt: 1, scheduledTimestampMs: SCHEDULED });
+    await rejectionOf(first.run((hb) => runRemoveBatch(ess.cloud.client, request(), hb)));
+    const survivingCheckpoint = first.heartbeats.at(-1);
+
+    // Attempt 2: sent and accepted, but its checkpoints never reach the server (the worker is killed).
+    const second = activityEnv({ attempt: 2, heartbeatDetails: survivingCheckpoint, scheduledTimestampMs: SCHEDULED });
+    const lost = await second.run((hb) => runRemoveBatch(ess.cloud.client, request(), hb));
+    const activityId = lost.removals[0]?.scalingActivityId ?? '';
+    expect(ess.created).toEqual([{ id: activityId, ids: IDS }]);
+    // The activity ends Warning: i-1 and i-2 removed, i-3 failed (InService again).
+    ess.endWarning(activityId, ['i-3']);
+
+    // Attempt 3 resumes from attempt 1's checkpoint.
+    const third = activityEnv({ attempt: 3, heartbeatDetails: survivingCheckpoint, scheduledTimestampMs: SCHEDULED });
+    const res = await third.run((hb) => runRemoveBatch(ess.cloud.client, request(), hb));
+
+    expect(ess.created).toHaveLength(1);
+    expect(res.removals).toEqual([
+      { scalingActivityId: activityId, instanceIds: expect.arrayContaining(IDS), adopted: true, requestId: undefined },
+    ]);
+    expect(res.removals[0]?.instanceIds).toHaveLength(3);
+    expect(res.gone).toEqual([]);
+  });
+});
+
+describe('runRemoveBatch: the checkpoint when the API answers with an error', () => {
   const setUp = (error: Error) =>
     new FakeCloud()
       .script('ess.describeScalingInstances', instances(...IDS.map((id) => instance(id))))
       .script('ess.recentScalingActivities', { requestId: 'req-recent', activities: [] })
       .script('ess.removeInstances', error);
 
-  it('clears the mark on a 4xx answer of a first attempt (nothing was accepted) and rethrows the error', async () => {
-    const error = apiError('IncorrectCapacity.MinSize', 400, { requestId: 'req-err' });
-    const cloud = setUp(error);
-    const a = activityEnv();
-    expect(await rejectionOf(a.run((hb) => runRemoveBatch(cloud.client, request(), hb)))).toBe(error);
-    expect(a.heartbeats).toEqual([{ sent: true }, { sent: false }]);
-  });
-
-  it("keeps the mark on a 4xx answer of a retry: the earlier attempt's call may have been accepted", async () => {
-    const cloud = setUp(apiError('ScalingActivityInProgress', 400));
-    const a = retry({ sent: true });
-    await rejectionOf(a.run((hb) => runRemoveBatch(cloud.client, request(), hb)));
-    expect(a.heartbeats).toEqual([{ sent: true }, { sent: true }]);
-  });
-
-  it("keeps the earlier attempt's accepted activity in the checkpoint it writes after a 4xx answer", async () => {
-    const cloud = setUp(apiError('IncorrectScalingGroupStatus', 400));
-    const a = retry({ sent: false, accepted: ['sa-old'] });
-    await rejectionOf(a.run((hb) => runRemoveBatch(cloud.client, request(), hb)));
-    expect(a.heartbeats).toEqual([{ sent: true }, { sent: false, accepted: ['sa-old'] }]);
-  });
-
   it.each([
+    ['a 4xx answer', apiError('IncorrectCapacity.MinSize', 400, { requestId: 'req-err' })],
     ['a 5xx answer', apiError('InternalError', 500)],
     ['a 503 answer', apiError('ServiceUnavailable', 503)],
     ['a timeout', new AliyunTimeoutError('RemoveInstances', 10_000)],
-  ])('leaves the mark set on %s, whose call may have been accepted', async (_, error) => {
+  ])('keeps the call in the checkpoint on %s and rethrows the error', async (_, error) => {
     const cloud = setUp(error);
     const a = activityEnv();
     expect(await rejectionOf(a.run((hb) => runRemoveBatch(cloud.client, request(), hb)))).toBe(error);
-    expect(a.heartbeats).toEqual([{ sent: true }]);
+    expect(a.heartbeats).toEqual([mark(1, { ids: IDS })]);
+  });
+
+  it('a retry carries the removals of the checkpoint it resumed from into its own', async () => {
+    const cloud = setUp(apiError('IncorrectScalingGroupStatus', 400));
+    const a = retry(mark(1, { ids: IDS }));
+    await rejectionOf(a.run((hb) => runRemoveBatch(cloud.client, request(), hb)));
+    expect(a.heartbeats).toEqual([mark(2, { ids: IDS }, { ids: IDS })]);
   });
 });
 
@@ -308,15 +431,19 @@ describe('runRemoveBatch: InvalidInstanceId.NotFound', () => {
 
     expect(res).toMatchObject({
       removals: [{ scalingActivityId: 'sa-2', instanceIds: ['i-1', 'i-3'], adopted: false, requestId: 'req-rm' }],
-      gone: [{ instanceId: 'i-2', removedByEarlierAttempt: false }],
+      gone: [{ instanceId: 'i-2', why: LEFT_BEFORE }],
       requestIds: ['req-nf', 'req-rm'],
     });
     expect(cloud.argsOf('ess.describeScalingInstances').map(([r]) => r.instanceIds)).toEqual([IDS, IDS]);
     expect(cloud.argsOf('ess.removeInstances').map(([r]) => r)).toEqual([removeCall(IDS), removeCall(['i-1', 'i-3'])]);
-    expect(a.heartbeats).toEqual([{ sent: true }, { sent: false }, { sent: true }, { sent: true, accepted: ['sa-2'] }]);
+    expect(a.heartbeats).toEqual([
+      mark(1, { ids: IDS }),
+      mark(1, { ids: IDS }, { ids: ['i-1', 'i-3'] }),
+      mark(1, { ids: IDS }, { ids: ['i-1', 'i-3'], activity: 'sa-2' }),
+    ]);
   });
 
-  it('looks for a lost activity only before the first call of the attempt', async () => {
+  it('looks for an earlier call only before the first call of the attempt', async () => {
     const cloud = new FakeCloud()
       .always('ess.describeScalingInstances', instances(...IDS.map((id) => instance(id))))
       .script('ess.recentScalingActivities', { requestId: 'req-recent', activities: [] })
@@ -333,7 +460,6 @@ describe('runRemoveBatch: InvalidInstanceId.NotFound', () => {
     ]);
     // An answer without a RequestId adds none.
     expect(res.requestIds).toEqual(['req-sa-2']);
-    expect(a.heartbeats).toEqual([{ sent: true }, { sent: true }, { sent: true }, { sent: true, accepted: ['sa-2'] }]);
   });
 
   it('ends without a removal when the re-check finds every instance gone', async () => {
@@ -348,24 +474,35 @@ describe('runRemoveBatch: InvalidInstanceId.NotFound', () => {
     expect(res.requestIds).toEqual(['req-nf']);
   });
 
-  it('gives up after five rounds with InvalidInstanceId.NotFound naming the instances left', async () => {
+  it('gives up after five rounds with MembershipChanged (ours, not a cloud code) naming the rest', async () => {
     const cloud = new FakeCloud()
       .always('ess.describeScalingInstances', instances(instance('i-1'), instance('i-2')))
       .always('ess.removeInstances', notFound());
     const a = activityEnv();
     const err = await rejectionOf(a.run((hb) => runRemoveBatch(cloud.client, request(), hb)));
 
-    expect(err).toBeInstanceOf(AliyunApiError);
+    expect(err).toBeInstanceOf(MembershipChangedError);
+    expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({
-      code: 'InvalidInstanceId.NotFound',
-      httpStatus: 404,
-      action: 'RemoveInstances',
-      requestId: undefined,
-      message:
-        'RemoveInstances failed: InvalidInstanceId.NotFound: instances kept disappearing from the group: i-1, i-2',
+      code: 'MembershipChanged',
+      type: 'MembershipChanged',
+      nonRetryable: false,
+      instanceIds: ['i-1', 'i-2'],
+      message: 'instances kept leaving the scaling group while RemoveInstances was sent for them: i-1, i-2; retried',
     });
     expect(cloud.argsOf('ess.describeScalingInstances')).toHaveLength(5);
     expect(cloud.argsOf('ess.removeInstances')).toHaveLength(5);
+  });
+
+  it('MembershipChanged is not retried once its attempt bound is reached', async () => {
+    const cloud = new FakeCloud()
+      .always('ess.describeScalingInstances', instances(instance('i-1'), instance('i-2')))
+      .always('ess.recentScalingActivities', { requestId: 'req-recent', activities: [] })
+      .always('ess.removeInstances', notFound());
+    const a = activityEnv({ attempt: MEMBERSHIP_MAX_ATTEMPTS });
+    const failure = await rejectionOf(a.env.run(createActivities({ cloud: cloud.client }).removeBatch, request()));
+    expect(failure).toMatchObject({ type: 'MembershipChanged', nonRetryable: true });
+    expect((failure as ApplicationFailure).message).toMatch(/Gave up after 10 attempts\.$/);
   });
 });
 
@@ -376,7 +513,6 @@ describe('removeBatch activity: bounded retry per error code', () => {
     ['IncorrectScalingGroupStatus', 400],
     ['IncorrectLoadBalancerStatus', 400],
     ['IncorrectDBInstanceStatus', 400],
-    ['InvalidInstanceId.NotFound', 404],
   ] as const;
 
   const attemptWith = async (code: string, status: number, attempt: number) => {
