@@ -12,6 +12,7 @@ import {
   type CheckInstancesRequest,
   type SelectInstancesRequest,
 } from './select-instances';
+import { runRepairWeights, type RepairWeightsRequest } from './verify';
 import type { DrainRequest, PollRequest, PreflightRequest, RemoveBatchRequest, UndrainRequest } from './types';
 
 export interface ActivityDeps {
@@ -46,6 +47,10 @@ export function createActivities({ cloud }: ActivityDeps) {
     async pollScalingActivity(req: PollRequest) {
       return withHeartbeat((hb) => translated(() => runPoll(cloud, req, hb), req.retryDelayCapMs));
     },
+    /** `ess-scale-in repair`: puts back what a terminated run left drained, verifying each weight. */
+    async repairWeights(req: RepairWeightsRequest) {
+      return withHeartbeat((hb) => translated(() => runRepairWeights(cloud, req, hb), req.retryDelayCapMs));
+    },
     async selectInstancesForWindow(req: SelectInstancesRequest) {
       return withHeartbeat(() =>
         translated(() => runSelectInstances(cloud, req, Context.current().cancellationSignal), req.retryDelayCapMs),
@@ -63,11 +68,14 @@ export function createActivities({ cloud }: ActivityDeps) {
  * The scale-in workflow's activities (what test fakes implement); the window's two are kept apart
  * so fakes need not grow.
  */
-export type ScaleInActivities = Omit<ReturnType<typeof createActivities>, keyof WindowActivities>;
+export type ScaleInActivities = Omit<ReturnType<typeof createActivities>, keyof WindowActivities | 'repairWeights'>;
+/** The repair workflow's one activity (src/activities/verify.ts). */
+export type RepairActivities = Pick<ReturnType<typeof createActivities>, 'repairWeights'>;
 /** The scheduled window's activities (src/activities/select-instances.ts). */
 export type WindowActivities = Pick<
   ReturnType<typeof createActivities>,
   'selectInstancesForWindow' | 'checkWindowInstances'
 >;
 export type * from './types';
+export type { RepairOutcome, RepairPlace, RepairWeightsRequest, RepairWeightsResponse } from './verify';
 export type { CheckInstancesRequest, CheckInstancesResponse, SelectInstancesRequest } from './select-instances';

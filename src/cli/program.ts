@@ -3,6 +3,7 @@ import { registerControls } from './commands/control';
 import { registerDemo } from './commands/demo';
 import { registerList } from './commands/list';
 import { registerProcesses } from './commands/processes';
+import { registerRepair } from './commands/repair';
 import { registerStart } from './commands/start';
 import { registerStatus } from './commands/status';
 import { registerWatch } from './commands/watch';
@@ -49,6 +50,7 @@ export function buildProgram(io: Io, done: Done): Command {
   registerStatus(program, io, done);
   registerWatch(program, io, done);
   registerControls(program, io, done);
+  registerRepair(program, io, done);
   registerList(program, io, done);
   registerProcesses(program, io, done);
   registerDemo(program, io, done);

@@ -273,3 +273,4 @@ export type {
   WindowOutcome,
   WindowSelection,
 } from '../shared/window';
+export * from './repair';

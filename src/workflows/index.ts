@@ -2,3 +2,4 @@
 export { scaleIn } from './scale-in';
 export type { ScaleInCarry } from './scale-in';
 export { scaleInWindow } from './window';
+export { repairDrained } from './repair';

@@ -1,0 +1,154 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { describe, expect, it } from 'vitest';
+import { drainedFromHistories } from '../../src/client/repair-history';
+import { restoreInstanceId } from '../../src/shared/restore';
+
+const dir = path.join(__dirname, '../fixtures/histories/v5');
+const load = (name: string) => historyFromJSON(JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')));
+const read = (...names: string[]) => drainedFromHistories(names.map(load), defaultPayloadConverter);
+const instancesOf = (r: ReturnType<typeof read>) => [...new Set(r.restore.map(restoreInstanceId))].sort();
+const LB = 'lb-bp1small0000000000001';
+
+describe('drainedFromHistories: what a run drained and did not remove', () => {
+  it('a cancelled run: the original weights of its drained batch, on each of its three load balancers', () => {
+    const r = read('cancelled');
+    expect(r.regionId).toBe('cn-hangzhou');
+    expect(r.scalingGroupId).toBe('asg-bp1small000000000001');
+    expect(r.removed).toEqual([]);
+    expect(instancesOf(r)).toEqual(r.drainedInstanceIds.slice().sort());
+    expect(r.drainedInstanceIds).toHaveLength(5);
+    // One record per backend: CLB, vserver group and ALB server group, each at the weight read before the drain.
+    expect(r.restore).toHaveLength(15);
+    expect(new Set(r.restore.map((x) => x.kind))).toEqual(new Set(['clb', 'vsg', 'alb']));
+    expect(r.restore.find((x) => x.kind === 'clb')).toEqual({
+      kind: 'clb',
+      loadBalancerId: LB,
+      serverId: r.drainedInstanceIds[0],
+      weight: 100,
+    });
+  });
+
+  it('a completed run: everything drained was removed, so nothing to restore and every removal named', () => {
+    const r = read('happy-path');
+    expect(r.restore).toEqual([]);
+    expect(r.removed.map((x) => x.instanceId).sort()).toEqual(r.drainedInstanceIds.slice().sort());
+    expect(r.removed[0]?.why).toMatch(/^removed by the run \(scaling activity asa-[^)]+\): not touched$/);
+  });
+
+  it('a batch that failed: its instances stayed in the group and are restored, the removed ones are not', () => {
+    const r = read('batch-failed-continue');
+    const removed = new Set(r.removed.map((x) => x.instanceId));
+    expect(removed.size).toBe(5);
+    expect(instancesOf(r)).toHaveLength(5);
+    for (const id of instancesOf(r)) expect(removed.has(id)).toBe(false);
+    expect([...instancesOf(r), ...removed].sort()).toEqual(r.drainedInstanceIds.slice().sort());
+  });
+
+  it('a drain that failed: the weights it read before failing', () => {
+    const r = read('drain-failed');
+    expect(r.restore).toHaveLength(15);
+    expect(r.restore.every((x) => x.kind === 'standby' || x.weight > 0)).toBe(true);
+  });
+
+  it('a continue-as-new chain: what the first run drained and the final run removed is not restored', () => {
+    const first = read('continue-as-new-drained-first-run');
+    expect(instancesOf(first)).toHaveLength(10);
+    const chain = read('continue-as-new-drained-first-run', 'continue-as-new-drained-final-run');
+    expect(chain.restore).toEqual([]);
+    expect(chain.removed.map((x) => x.instanceId)).toEqual(expect.arrayContaining(instancesOf(first)));
+  });
+
+  it('a run that changed nothing: nothing to restore', () => {
+    for (const name of ['dry-run', 'preflight-failed']) {
+      const r = read(name);
+      expect(r.restore).toEqual([]);
+      expect(r.drainedInstanceIds).toEqual([]);
+    }
+  });
+});
+
+describe('drainedFromHistories: runs that ended abruptly (built event by event)', () => {
+  const p = (v: unknown) => ({ payloads: [defaultPayloadConverter.toPayload(v)] });
+  const started = (input: unknown, carry?: unknown) => ({
+    eventId: 1,
+    workflowExecutionStartedEventAttributes: {
+      input: carry ? { payloads: [...p(input).payloads, ...p(carry).payloads] } : p(input),
+    },
+  });
+  const scheduled = (eventId: number, name: string, input: unknown) => ({
+    eventId,
+    activityTaskScheduledEventAttributes: { activityType: { name }, input: p(input) },
+  });
+  const completed = (scheduledEventId: number, result: unknown) => ({
+    activityTaskCompletedEventAttributes: { scheduledEventId, result: p(result) },
+  });
+  const clb = (serverId: string, weight: number) => ({
+    kind: 'clb' as const,
+    loadBalancerId: 'lb-1',
+    serverId,
+    weight,
+  });
+  const where = { regionId: 'cn-hangzhou', scalingGroupId: 'asg-1' };
+  const run = (...events: object[]) => drainedFromHistories([{ events }], defaultPayloadConverter);
+
+  it('terminated mid-drain: the snapshot taken before the drain, first read winning over the drain’s own', () => {
+    const r = run(
+      started({ ...where, instanceIds: ['i-1', 'i-2'] }),
+      scheduled(5, 'snapshotWeights', { instanceIds: ['i-1', 'i-2'] }),
+      completed(5, { restore: [clb('i-1', 100), clb('i-2', 30)] }),
+      scheduled(8, 'drain', { strategy: 'weight', instanceIds: ['i-1', 'i-2'], originals: [clb('i-1', 100)] }),
+      // A drain attempt that read weights after an earlier attempt's change: 0 must not win.
+      {
+        activityTaskTimedOutEventAttributes: {
+          scheduledEventId: 8,
+          failure: { timeoutFailureInfo: { lastHeartbeatDetails: p({ restore: [clb('i-2', 0)] }) } },
+        },
+      },
+    );
+    expect(r.restore).toEqual([clb('i-1', 100), clb('i-2', 30)]);
+    expect(r.drainedInstanceIds).toEqual(['i-1', 'i-2']);
+  });
+
+  it('a standby drain: every instance it moved, not those already in Standby', () => {
+    const r = run(
+      started({ ...where }),
+      scheduled(5, 'drain', { strategy: 'standby', instanceIds: ['i-1', 'i-2'], alreadyStandby: ['i-2'] }),
+    );
+    expect(r.restore).toEqual([{ kind: 'standby', instanceId: 'i-1' }]);
+  });
+
+  it('removals: accepted ones are left alone unless their poll says the instance stayed', () => {
+    const r = run(
+      started({ ...where }),
+      scheduled(5, 'snapshotWeights', {}),
+      completed(5, { restore: [clb('i-1', 100), clb('i-2', 100), clb('i-3', 100), clb('i-4', 100)] }),
+      scheduled(9, 'removeBatch', {}),
+      completed(9, {
+        removals: [{ scalingActivityId: 'asa-1', instanceIds: ['i-1', 'i-2'] }],
+        gone: [
+          { instanceId: 'i-3', removedByEarlierAttempt: true },
+          { instanceId: 'i-4', removedByEarlierAttempt: false },
+        ],
+      }),
+      scheduled(12, 'pollScalingActivity', {}),
+      completed(12, {
+        scalingActivityId: 'asa-1',
+        removedInstanceIds: ['i-1'],
+        failedInstances: [{ instanceId: 'i-2' }],
+      }),
+    );
+    expect(r.restore).toEqual([clb('i-2', 100), clb('i-4', 100)]);
+    expect(r.removed).toEqual([
+      { instanceId: 'i-1', why: 'removed by the run (scaling activity asa-1): not touched' },
+      { instanceId: 'i-3', why: 'removed by the run: not touched' },
+    ]);
+  });
+
+  it('a continued run: its carry’s drained batches count even without the earlier history', () => {
+    const r = run(started({ ...where }, { drained: [{ restore: [clb('i-7', 60)] }], removed: [] }));
+    expect(r.restore).toEqual([clb('i-7', 60)]);
+  });
+});
