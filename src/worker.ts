@@ -54,17 +54,29 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function workflowSource(
   explicit: WorkerOptions['workflowBundle'] | undefined,
   env: Env = process.env,
-): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'dataConverter'> {
   if (explicit) return { workflowBundle: explicit };
   const codePath = env.WORKFLOW_BUNDLE_PATH?.trim();
   if (codePath) return { workflowBundle: { codePath: path.resolve(codePath) } };
-  return { workflowsPath: path.join(__dirname, 'workflows', 'index' + path.extname(__filename)) };
+  // Bundled at start: with the payload converter (a prebuilt bundle has it built in).
+  return {
+    workflowsPath: path.join(__dirname, 'workflows', 'index' + path.extname(__filename)),
+    dataConverter: { payloadConverterPath: PAYLOAD_CONVERTER_PATH },
+  };
 }
+
+/**
+ * The payload converter of the workflow code (src/shared/payload-converter.ts): every bundle of the
+ * workflows must include it, so a start request whose input cannot be decoded fails as InvalidInput
+ * instead of failing the workflow task forever.
+ */
+export const PAYLOAD_CONVERTER_PATH = path.join(__dirname, 'shared', 'payload-converter' + path.extname(__filename));
 
 /** Bundles the workflow code once (image build), for `WORKFLOW_BUNDLE_PATH`. */
 export async function writeWorkflowBundle(outFile: string): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: path.join(__dirname, 'workflows', 'index' + path.extname(__filename)),
+    payloadConverterPath: PAYLOAD_CONVERTER_PATH,
   });
   writeFileSync(outFile, code);
 }

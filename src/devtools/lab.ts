@@ -26,6 +26,8 @@ const quiet = { warn() {}, info() {}, debug() {}, trace() {}, error: console.err
 export async function bundleWorkflowsTo(file: string): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: path.resolve(__dirname, '../workflows/index.ts'),
+    // As every bundle of the workflows: see PAYLOAD_CONVERTER_PATH in src/worker.ts.
+    payloadConverterPath: path.resolve(__dirname, '../shared/payload-converter.ts'),
     logger: quiet,
   });
   writeFileSync(file, code);

@@ -19,6 +19,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     const bundle = await bundleWorkflowCode({
       workflowsPath: path.resolve(__dirname, '../../src/workflows/index.ts'),
+      payloadConverterPath: path.resolve(__dirname, '../../src/shared/payload-converter.ts'),
       logger: { warn() {}, info() {}, debug() {}, trace() {}, error: console.error, log() {} },
     });
     writeFileSync(bundlePath, bundle.code);

@@ -14,7 +14,7 @@ import type { ScaleInResult } from '../../shared/progress';
 import { describeFailure, failureType, validatedOrFail } from '../failures';
 import { scaleInActivities } from '../options';
 import { runBatch } from './batch';
-import type { ScaleInCarry } from './carry';
+import { carryOrFail, type ScaleInCarry } from './carry';
 import { DrainPipeline } from './drain-pipeline';
 import { registerHandlers } from './handlers';
 import { Ledger, tally, type Batch } from './ledger';
@@ -24,8 +24,14 @@ import { ScaleInRun, type Patches } from './run';
 
 export type { ScaleInCarry } from './carry';
 
+/** Versioned changes made before a run exists (ScaleInRun), so not part of its Patches. */
+interface StartPatches {
+  rejectForgedCarry(): boolean;
+}
+
 /** Every versioned change of the scale-in, by its patched() marker (test/fixtures/histories). */
-const PATCHES: Patches = {
+const PATCHES: Patches & StartPatches = {
+  rejectForgedCarry: () => patched('reject-forged-carry'),
   reportCancelBeforeRunning: () => patched('report-cancel-before-running'),
   stopDrainsAfterFailure: () => patched('stop-drains-after-failure'),
   snapshotWeightsBeforeDrain: () => patched('snapshot-weights-before-drain'),
@@ -43,9 +49,10 @@ type Handover = [ScaleInInput, ScaleInCarry];
  * (drained ahead, removed, polled to their end) → result. A cancel or an abort restores what was
  * drained but not removed; a long run continues as new with a compact carry.
  */
-export async function scaleIn(rawInput: ScaleInInput, carry?: ScaleInCarry): Promise<ScaleInResult> {
+export async function scaleIn(rawInput: ScaleInInput, rawCarry?: ScaleInCarry): Promise<ScaleInResult> {
   const input = validatedOrFail(validateInput, rawInput);
   const info = workflowInfo();
+  const carry = carryOrFail(rawCarry, info, PATCHES.rejectForgedCarry);
   const ledger = new Ledger(input, info.runId, carry);
   const run = new ScaleInRun(info.workflowId, input, ledger, scaleInActivities(input.advanced), PATCHES, carry);
   const drains = new DrainPipeline(run);
