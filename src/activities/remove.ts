@@ -284,14 +284,19 @@ function setKey(ids: readonly string[]): string {
   return [...ids].sort().join(',');
 }
 
+/**
+ * The refusals that say this instance set cannot be a new call: the token was never accepted, and
+ * nothing happened now. Any other answer (throttling, an activity in progress, a 5xx, a timeout)
+ * says nothing about the token, so the attempt fails and is retried before it concludes anything.
+ */
+const NOT_A_REPLAY = new Set(['InvalidInstanceId.NotFound', 'IncorrectInstanceStatus']);
+
 /** The same call again: its activity if ESS remembers the token, undefined if the call is refused as new. */
 async function replay(run: Attempt, ids: string[]): Promise<string | undefined> {
   try {
     return await call(run, ids);
   } catch (e) {
-    // A remembered token is answered before any check, so a refusal (other than throttling, which
-    // says nothing) means the token was not accepted before and nothing happened now.
-    if (e instanceof AliyunApiError && e.httpStatus < 500 && !/throttl/i.test(e.code)) {
+    if (e instanceof AliyunApiError && NOT_A_REPLAY.has(e.code)) {
       if (e.requestId) run.requestIds.push(e.requestId);
       return undefined;
     }

@@ -173,6 +173,15 @@ describe('runRemoveBatch: a retry after an earlier attempt', () => {
     expect(res.requestIds).toEqual(['req-nf']);
   });
 
+  it('fails the attempt, concluding nothing, when the repeated call gets ScalingActivityInProgress', async () => {
+    const busy = apiError('ScalingActivityInProgress', 400);
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingInstances', instances())
+      .script('ess.removeInstances', busy);
+    const a = retry({ sent: true });
+    expect(await rejectionOf(a.run((hb) => runRemoveBatch(cloud.client, request(), hb)))).toBe(busy);
+  });
+
   it('adopts a removal the checkpoint records with its activity, for its instances, asking no API', async () => {
     const cloud = new FakeCloud().script('ess.describeScalingInstances', instances(instance('i-1'), instance('i-2')));
     const a = retry(mark(1, { ids: IDS, activity: 'sa-acc' }));
