@@ -3,6 +3,7 @@ import { ApplicationFailure, defaultPayloadConverter, type Payload } from '@temp
 import { WorkflowFailedError } from '@temporalio/client';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WINDOW_WORKFLOW_TYPE } from '../../src/shared/window';
 import { SCALE_IN_WORKFLOW_TYPE } from '../../src/workflows/definitions';
 import { startStack, type Stack } from '../harness/stack';
 
@@ -34,13 +35,13 @@ async function callsSinceLastLook(): Promise<{ all: number; mutating: string[] }
   return { all: calls.length, mutating: calls.map((c) => c.action).filter((a) => !/^(Describe|List)/.test(a)) };
 }
 
-/** Starts scaleIn with these payloads as its arguments, exactly as a client of any language could. */
-async function startRaw(payloads: Payload[]): Promise<string> {
+/** Starts scaleIn (or `type`) with these payloads as its arguments, exactly as a client of any language could. */
+async function startRaw(payloads: Payload[], type = SCALE_IN_WORKFLOW_TYPE): Promise<string> {
   const workflowId = `bad-input-${randomUUID()}`;
   await stack.rawClient.workflowService.startWorkflowExecution({
     namespace: 'default',
     workflowId,
-    workflowType: { name: SCALE_IN_WORKFLOW_TYPE },
+    workflowType: { name: type },
     taskQueue: { name: stack.taskQueue },
     input: { payloads },
     requestId: randomUUID(),
@@ -131,6 +132,18 @@ describe('input that cannot be decoded or is far too big', () => {
     const problems = expectInvalidInput(failure);
     expect(problems[0]).toMatchObject({ field: '(input)' });
     expect(problems[0]?.problem).toMatch(/^could not be decoded/);
+    expect(status).toBe('FAILED');
+    expect(await callsSinceLastLook()).toEqual({ all: 0, mutating: [] });
+  });
+
+  it('the window workflow too: data that is not JSON fails InvalidInput at once', async () => {
+    await callsSinceLastLook();
+    const id = await startRaw(
+      [{ metadata: { encoding: enc('json/plain') }, data: enc('not json') }],
+      WINDOW_WORKFLOW_TYPE,
+    );
+    const { failure, status } = await outcomeOf(id);
+    expect(expectInvalidInput(failure)[0]?.problem).toMatch(/^could not be decoded/);
     expect(status).toBe('FAILED');
     expect(await callsSinceLastLook()).toEqual({ all: 0, mutating: [] });
   });
