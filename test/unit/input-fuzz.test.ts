@@ -12,6 +12,8 @@ import { InvalidWindowInputError, validateWindowInput } from '../../src/shared/w
  */
 const FAILURE_BOUND_BYTES = 64 * 1024;
 const RUNS = 1000;
+/** A 1,000-run property takes 0.5–3 s alone; the 2-core machine is shared. */
+const FUZZ_TIMEOUT_MS = 60_000;
 /** Problems listed at most, before the final "and N more". */
 const MAX_PROBLEMS = 50;
 
@@ -94,19 +96,27 @@ const SCALE_IN_FIELDS = [
 const WINDOW_FIELDS = [...SCALE_IN_FIELDS.filter((f) => f !== 'instanceIds'), 'windowMinutes', 'timezone', 'count'];
 
 describe('validateInput under generated malformed input', () => {
-  it(`${RUNS} arbitrary values: a typed InvalidInputError or a normalized input, never a crash`, () => {
-    fc.assert(
-      fc.property(fc.anything({ maxDepth: 3 }), (raw) => checkOne(validateInput, raw)),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    `${RUNS} arbitrary values: a typed InvalidInputError or a normalized input, never a crash`,
+    () => {
+      fc.assert(
+        fc.property(fc.anything({ maxDepth: 3 }), (raw) => checkOne(validateInput, raw)),
+        { numRuns: RUNS },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
-  it(`${RUNS} input-shaped objects with weird values and nasty keys`, () => {
-    fc.assert(
-      fc.property(inputLike(VALID, SCALE_IN_FIELDS), (raw) => checkOne(validateInput, raw)),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    `${RUNS} input-shaped objects with weird values and nasty keys`,
+    () => {
+      fc.assert(
+        fc.property(inputLike(VALID, SCALE_IN_FIELDS), (raw) => checkOne(validateInput, raw)),
+        { numRuns: RUNS },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
   it('15,000 unknown fields: at most 50 problems listed, then "and N more", in a failure under 64 KiB', () => {
     const raw: Record<string, unknown> = { ...VALID };
@@ -163,21 +173,29 @@ describe('validateInput under generated malformed input', () => {
 describe('validateWindowInput under generated malformed input', () => {
   const validateWindow = (raw: unknown) => validateWindowInput(raw);
 
-  it(`${RUNS} arbitrary values`, () => {
-    fc.assert(
-      fc.property(fc.anything({ maxDepth: 3 }), (raw) => checkOne(validateWindow, raw, InvalidWindowInputError)),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    `${RUNS} arbitrary values`,
+    () => {
+      fc.assert(
+        fc.property(fc.anything({ maxDepth: 3 }), (raw) => checkOne(validateWindow, raw, InvalidWindowInputError)),
+        { numRuns: RUNS },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
-  it(`${RUNS} window-shaped objects`, () => {
-    fc.assert(
-      fc.property(inputLike(WINDOW_VALID, WINDOW_FIELDS), (raw) =>
-        checkOne(validateWindow, raw, InvalidWindowInputError),
-      ),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    `${RUNS} window-shaped objects`,
+    () => {
+      fc.assert(
+        fc.property(inputLike(WINDOW_VALID, WINDOW_FIELDS), (raw) =>
+          checkOne(validateWindow, raw, InvalidWindowInputError),
+        ),
+        { numRuns: RUNS },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
   it('15,000 unknown fields and 300 duplicate blackout dates fit', () => {
     const raw: Record<string, unknown> = { ...WINDOW_VALID, blackoutDates: Array(300).fill('x'.repeat(1000)) };
@@ -201,27 +219,35 @@ describe('the payload converter under generated malformed payloads', () => {
     fc.constant(undefined),
   );
 
-  it(`${RUNS} payloads: decoded, or the undecodable marker, never an exception; validation then fails typed`, () => {
-    fc.assert(
-      fc.property(encodings, fc.option(fc.uint8Array({ maxLength: 3000 }), { nil: undefined }), (e, data) => {
-        const value = payloadConverter.fromPayload(payload(e, data));
-        checkOne(validateInput, value);
-        checkOne((raw) => validateWindowInput(raw), value, InvalidWindowInputError);
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    `${RUNS} payloads: decoded, or the undecodable marker, never an exception; validation then fails typed`,
+    () => {
+      fc.assert(
+        fc.property(encodings, fc.option(fc.uint8Array({ maxLength: 3000 }), { nil: undefined }), (e, data) => {
+          const value = payloadConverter.fromPayload(payload(e, data));
+          checkOne(validateInput, value);
+          checkOne((raw) => validateWindowInput(raw), value, InvalidWindowInputError);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
-  it(`${RUNS} JSON values: decoded exactly as the SDK's default converter decodes them, and encoded the same`, () => {
-    fc.assert(
-      fc.property(fc.jsonValue(), (v) => {
-        const p = defaultPayloadConverter.toPayload(v);
-        expect(payloadConverter.toPayload(v)).toEqual(p);
-        expect(payloadConverter.fromPayload(p)).toEqual(defaultPayloadConverter.fromPayload(p));
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    `${RUNS} JSON values: decoded exactly as the SDK's default converter decodes them, and encoded the same`,
+    () => {
+      fc.assert(
+        fc.property(fc.jsonValue(), (v) => {
+          const p = defaultPayloadConverter.toPayload(v);
+          expect(payloadConverter.toPayload(v)).toEqual(p);
+          expect(payloadConverter.fromPayload(p)).toEqual(defaultPayloadConverter.fromPayload(p));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
   it('data that is not JSON becomes the marker, and validation names it', () => {
     const value = payloadConverter.fromPayload(payload(enc('json/plain'), enc('{"regionId": nope')));
