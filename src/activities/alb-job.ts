@@ -4,12 +4,6 @@ import type { CloudClient } from '../aliyun/types';
 import type { Heartbeat } from './heartbeat';
 
 /**
- * Servers per UpdateServerGroupServersAttribute call: the ALB API reference allows at most 40
- * (docs/emulator.md cites the page). NLB allows 200, so the bound belongs to this API alone.
- */
-export const ALB_SERVERS_PER_CALL = 40;
-
-/**
  * An ALB weight change whose asynchronous job ended `Failed`. Not an API answer (the call itself
  * was accepted), so it is our own error with our own code, carrying the job's code and message.
  */

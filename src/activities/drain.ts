@@ -1,8 +1,9 @@
 import { Context } from '@temporalio/activity';
+import { ALB_UPDATE_SERVERS_MAX_PER_CALL } from '../aliyun/alb';
 import type { CloudClient } from '../aliyun/types';
 import { chunk } from '../shared/input';
 import { restoreKey } from '../shared/restore';
-import { ALB_SERVERS_PER_CALL, waitForAlbJob } from './alb-job';
+import { waitForAlbJob } from './alb-job';
 import type { Heartbeat } from './heartbeat';
 import type { DrainRequest, DrainResponse, RestoreRecord } from './types';
 
@@ -214,7 +215,7 @@ async function applyChanges(
     restore.checkpoint();
   }
   for (const c of alb) {
-    for (const servers of chunk(c.servers, ALB_SERVERS_PER_CALL)) {
+    for (const servers of chunk(c.servers, ALB_UPDATE_SERVERS_MAX_PER_CALL)) {
       const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(
         regionId,
         c.sgId,

@@ -1,10 +1,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { AliyunApiError, AliyunError } from '../aliyun/errors';
+import { ALB_UPDATE_SERVERS_MAX_PER_CALL } from '../aliyun/alb';
 import type { CloudClient } from '../aliyun/types';
 import { errorPolicyFor } from '../shared/error-policy';
 import { chunk } from '../shared/input';
 import { restorePlace, type DrainedPlace } from '../shared/progress';
-import { ALB_SERVERS_PER_CALL, waitForAlbJob } from './alb-job';
+import { waitForAlbJob } from './alb-job';
 import type { Heartbeat } from './heartbeat';
 import type { NotRestored, RestoreRecord, UndrainRequest, UndrainResponse } from './types';
 
@@ -212,7 +213,7 @@ async function restoreVsg(u: UndrainContext, vsgId: string, recs: VsgRecord[]): 
   return { restored: todo.filter((r) => after.get(key(r.serverId, r.port))?.weight === r.weight), gone };
 }
 
-/** In calls of at most ALB_SERVERS_PER_CALL, each waited for; a failed call does not stop the next ones. */
+/** In calls of at most ALB_UPDATE_SERVERS_MAX_PER_CALL (40), each job waited for; a failed call stops no other. */
 async function restoreAlb(u: UndrainContext, sgId: string, recs: AlbRecord[]): Promise<PlaceOutcome<AlbRecord>> {
   const { cloud, req, signal } = u;
   const key = (serverId: string, port: number) => `${serverId}/${port}`;
@@ -229,7 +230,7 @@ async function restoreAlb(u: UndrainContext, sgId: string, recs: AlbRecord[]): P
   const changes = todo.filter((r) => before.get(key(r.serverId, r.port))?.weight !== r.weight);
   if (!changes.length) return { restored: todo, gone };
   let error: AliyunError | undefined;
-  for (const part of chunk(changes, ALB_SERVERS_PER_CALL)) {
+  for (const part of chunk(changes, ALB_UPDATE_SERVERS_MAX_PER_CALL)) {
     try {
       await updateAlbWeights(u, sgId, part);
     } catch (e) {

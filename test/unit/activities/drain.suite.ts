@@ -1,7 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { createActivities } from '../../../src/activities';
-import { ALB_SERVERS_PER_CALL } from '../../../src/activities/alb-job';
 import {
   AlbJobFailedError,
   DrainInterruptedError,
@@ -11,6 +10,7 @@ import {
 } from '../../../src/activities/drain';
 import { UNDRAIN_GIVE_UP_ATTEMPT } from '../../../src/activities/undrain';
 import type { DrainRequest, RestoreRecord, UndrainRequest, UndrainResponse } from '../../../src/activities/types';
+import { ALB_UPDATE_SERVERS_MAX_PER_CALL } from '../../../src/aliyun/alb';
 import { AliyunApiError } from '../../../src/aliyun/errors';
 import { ERROR_POLICY } from '../../../src/shared/error-policy';
 import { activityEnv, rejectionOf } from './activity-env';
@@ -317,7 +317,7 @@ describe('drain that fails part-way', () => {
     });
     const a = activityEnv();
     await a.run((hb) => runDrain(cloud.client, req, hb));
-    expect(ALB_SERVERS_PER_CALL).toBe(40);
+    expect(ALB_UPDATE_SERVERS_MAX_PER_CALL).toBe(40);
     expect(cloud.argsOf('alb.updateServerGroupServersAttribute').map(([, , servers]) => servers.length)).toEqual([
       40, 20,
     ]);
