@@ -46,5 +46,27 @@ export function reportEnd(io: Io, end: RunEnd, json: boolean, extra: Record<stri
           `batches ${end.progress.counts.batchesDone}/${end.progress.counts.batchesTotal}`,
       );
   }
+  if (!json) {
+    const hint = repairHint(end, outcome);
+    if (hint) io.out(hint);
+  }
   return isSuccess(outcome) ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * A terminated run (or one that timed out) never ran its cleanup: what it drained may still be at
+ * weight 0. A cancelled run restores by itself, but says so when some of it stayed drained. Failed
+ * and completed runs carry the hint in their own message.
+ */
+function repairHint(end: RunEnd, outcome: string): string | undefined {
+  const cmd = `ess-scale-in repair ${end.workflowId}`;
+  if (outcome === 'terminated' || outcome === 'timed-out')
+    return (
+      '\nThe run ended without its cleanup: instances it drained may still be at weight 0. ' +
+      `Restore them with: ${cmd}`
+    );
+  const drained = end.kind === 'failed' ? (end.error.result?.counts.drainedNotRestored ?? 0) : 0;
+  if (outcome === 'cancelled' && drained)
+    return `\n${drained} instance(s) stay drained. Once the cause is fixed, restore them with: ${cmd}`;
+  return undefined;
 }

@@ -140,4 +140,35 @@ describe('ess-scale-in repair: what a terminated run left drained', () => {
     expect((JSON.parse(repaired.stdout) as RepairResult).counts.restored).toBe(3);
     expect(await stack.weights(ids)).toEqual({ clb: [100, 100, 100], vsg: [100, 100, 100], alb: [100, 100, 100] });
   });
+
+  it('a run that aborts with its restore refused offers repair in its message; repair ends the restore', async () => {
+    const ids = (await stack.instanceIds()).slice(9, 12);
+    const { workflowId } = await stack.client.start(stack.input(ids, { drain: { timeoutSeconds: 600 } }));
+    await waitFor(async () => (await stack.client.progress(workflowId)).batches[0]?.state === 'drained', 30_000, 100);
+    // Drained; now RemoveInstances is refused (the run aborts) and so is the CLB's restore.
+    await stack.admin.settings({ deniedActions: ['RemoveInstances', 'SetBackendServers'] });
+    await stack.client.endDrain(workflowId);
+    const err = await stack.client.result(workflowId).catch((e: unknown) => e);
+    await stack.admin.settings({ deniedActions: [] });
+
+    expect(err).toBeInstanceOf(ScaleInFailedError);
+    const failed = err as ScaleInFailedError;
+    expect(failed.result?.counts).toMatchObject({ removed: 0, drainedNotRestored: 3 });
+    expect(failed.message).toMatch(
+      new RegExp(`Once the cause is fixed, restore them with: ess-scale-in repair ${workflowId}$`),
+    );
+    expect(await stack.weights(ids)).toEqual({ clb: [0, 0, 0], vsg: [100, 100, 100], alb: [100, 100, 100] });
+
+    const repaired = await cli(['repair', workflowId, '--json']);
+    expect(repaired.code).toBe(0);
+    const r = JSON.parse(repaired.stdout) as RepairResult;
+    expect(r.counts).toEqual({ restored: 3, 'already-fine': 0, gone: 0, failed: 0 });
+    // Restored on the CLB; the vserver and ALB groups the run had already given back are only verified.
+    expect(r.instances[0]?.why).toEqual([
+      expect.stringMatching(new RegExp(`^CLB ${SMALL.lb}: restored, weight 0 → 100$`)),
+      expect.stringMatching(/^vserver group .*: already-fine, weight 100, as before the run$/),
+      expect.stringMatching(/^ALB server group .*: already-fine, weight 100, as before the run$/),
+    ]);
+    expect(await stack.weights(ids)).toEqual({ clb: [100, 100, 100], vsg: [100, 100, 100], alb: [100, 100, 100] });
+  });
 });

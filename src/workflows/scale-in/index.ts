@@ -136,7 +136,7 @@ async function stop(run: ScaleInRun, drains: DrainPipeline, err: unknown): Promi
   return ApplicationFailure.create({
     type: failureType(err) ?? 'ScaleInFailed',
     nonRetryable: true,
-    message: `${res.message}. ${upperFirst(tally(c))}.`,
+    message: `${res.message}. ${upperFirst(tally(c))}.${repairHint(run)}`,
     details: [res],
   });
 }
@@ -147,7 +147,14 @@ async function complete(run: ScaleInRun): Promise<ScaleInResult> {
   await condition(allHandlersFinished);
   const outcome = c.failed || c.pending || c.drainedNotRestored ? 'completed-with-failures' : 'completed';
   const verdict = outcome === 'completed' ? 'Completed' : 'Completed with failures';
-  return run.result(outcome, `${verdict}: ${tally(c)} instance(s) in ${run.ledger.batchesTotal} batch(es).`);
+  const message = `${verdict}: ${tally(c)} instance(s) in ${run.ledger.batchesTotal} batch(es).${repairHint(run)}`;
+  return run.result(outcome, message);
+}
+
+/** Instances left drained (`drained-not-restored`): the message says how to give their traffic back. */
+function repairHint(run: ScaleInRun): string {
+  if (!run.ledger.counts().drainedNotRestored) return '';
+  return ` Once the cause is fixed, restore them with: ess-scale-in repair ${run.workflowId}`;
 }
 
 function upperFirst(s: string): string {
