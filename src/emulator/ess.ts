@@ -322,7 +322,7 @@ const describeScalingActivities: ActionHandler = (ctx): Body<WireDescribeScaling
     .filter(
       (a) =>
         (groupId === undefined || a.groupId === groupId) &&
-        (idSet.size === 0 || idSet.has(a.id)) &&
+        (idSet.size === 0 ? ctx.state.activities.listedByGroup(a, now) : idSet.has(a.id)) &&
         ctx.state.scalingGroups.group(a.groupId)?.regionId === region &&
         (status === undefined || a.status === status) &&
         now - a.startMs <= RETENTION_MS,

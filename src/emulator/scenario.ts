@@ -21,7 +21,12 @@ export const BUILTIN_SCENARIOS: Readonly<Record<string, Scenario>> = {
   small: small as unknown as Scenario,
 };
 
-export const DEFAULT_TIMINGS = { activityDurationMs: 3000, essDrainWaitMs: 500, albJobDurationMs: 300 } as const;
+export const DEFAULT_TIMINGS = {
+  activityDurationMs: 3000,
+  essDrainWaitMs: 500,
+  albJobDurationMs: 300,
+  activityListingLagMs: 0,
+} as const;
 
 export const INSTANCE_LIFECYCLE_STATES = [
   'InService',
@@ -330,6 +335,7 @@ function validateTimings(s: Obj): void {
   int(t, 'activityDurationMs', '.timings', 0);
   int(t, 'essDrainWaitMs', '.timings', 0);
   int(t, 'albJobDurationMs', '.timings', 0);
+  int(t, 'activityListingLagMs', '.timings', 0);
 }
 
 function validateOutcomeRule(r: Obj, p: string): void {

@@ -183,6 +183,11 @@ export interface ScenarioTimings {
   essDrainWaitMs?: number;
   /** How long an ALB UpdateServerGroupServersAttribute job stays Processing. Default 300. */
   albJobDurationMs?: number;
+  /**
+   * How long a new scaling activity stays out of DescribeScalingActivities by group (asked by
+   * ScalingActivityId it is listed at once): a listing that lags behind an accepted call. Default 0.
+   */
+  activityListingLagMs?: number;
 }
 
 export type ActivityOutcomeStatus = 'Warning' | 'Failed' | 'Rejected';

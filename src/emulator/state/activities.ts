@@ -113,6 +113,11 @@ export class ScalingActivities implements EventSource {
     return undefined;
   }
 
+  /** Whether a listing by group shows the activity yet (`timings.activityListingLagMs`). */
+  listedByGroup(a: ReadonlyDeep<ActivityState>, now = this.scheduler.now()): boolean {
+    return now - a.startMs >= this.scheduler.scaled(this.settings.timings.activityListingLagMs);
+  }
+
   /** 0..99 by elapsed time while InProgress; 100 once ended; 0 when Rejected. */
   progressOf(a: ReadonlyDeep<ActivityState>, now = this.scheduler.now()): number {
     if (a.status === 'Rejected') return 0;

@@ -9,6 +9,7 @@ export interface Timings {
   activityDurationMs: number;
   essDrainWaitMs: number;
   albJobDurationMs: number;
+  activityListingLagMs: number;
 }
 
 /** An outcome rule with what is left of its `times`. */
