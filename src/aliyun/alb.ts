@@ -29,8 +29,8 @@ export const ALB_MAX_RESULTS = 100;
 /** IDs per ServerIds.N filter; kept small because the API's own limit is not documented. */
 export const ALB_SERVER_ID_FILTER_MAX = 20;
 /**
- * Servers per UpdateServerGroupServersAttribute call: the ALB API reference allows at most 40 (issue 12;
- * docs/emulator.md, "ALB"). The limit is per operation: other ALB and NLB server-group calls have their
+ * Servers per UpdateServerGroupServersAttribute call: "You can specify up to 40 servers in each call" (ALB
+ * API reference of the operation, cited in docs/emulator.md). The limit is per operation: other calls have their
  * own, so a caller that sends more (a drain, a restore) splits them into calls of at most this many.
  */
 export const ALB_UPDATE_SERVERS_MAX_PER_CALL = 40;
