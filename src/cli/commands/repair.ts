@@ -18,10 +18,10 @@ back to its recorded weight (or takes the instance out of Standby) and reads it 
 again: weights already right are only verified. Instances ESS removed, or that are no longer behind
 a load balancer, are reported gone and not touched.
 
-It works only while the run's history is kept (the namespace's retention, e.g. 3 days on the dev
-server). After that, find the instances at weight 0 with a dry run of a new scale-in (its preflight
-lists instances already at weight 0 or in Standby) and set their weights back by hand in the CLB/ALB
-console.
+It works only while the run's history is kept (the namespace's retention period, shown by
+temporal operator namespace describe). After that, find the instances at weight 0 with a dry run
+of a new scale-in (its preflight lists instances already at weight 0 or in Standby) and set their
+weights back by hand in the CLB/ALB console.
 
 Exit codes: 0 every instance restored, already fine or gone; 1 some instance failed (see its lines),
 the run is still active, or a repair of it is already running; 3 no history for the run.
