@@ -28,6 +28,38 @@ export interface InvariantInput {
   calls: readonly CallLogEntry[];
   /** Scaling group ID → the run's result (undefined when the run produced none). */
   results: ReadonlyMap<string, ScaleInResult | undefined>;
+  /** What other actors did, recorded as they did it, so their changes are not blamed on the runs. */
+  otherActors?: readonly OtherActorEvent[];
+  /**
+   * Terminated runs (group ID → what the harness, from the run's own account, reports left drained).
+   * A terminated run has no result; nothing may be left drained that this report does not name.
+   */
+  terminated?: ReadonlyMap<string, readonly LeftDrained[]>;
+  /** Group ID → the emulator's state read the moment that run's result came back. */
+  atEnd?: ReadonlyMap<string, EmulatorStateSnapshot>;
+  /**
+   * Group ID → the failure of a run that ended without a result (refused, e.g. by preflight). That is
+   * a reason for every instance only if the run changed none of them.
+   */
+  refused?: ReadonlyMap<string, string>;
+}
+
+export interface OtherActorEvent {
+  kind: 'detach' | 'manual-weight' | 'competing-activity';
+  groupId: string;
+  instanceId?: string;
+  /** Call-log entries that were this actor's own API calls (never blamed on a run). */
+  callSeqs?: number[];
+  /** manual-weight: the instance's backends right after the change, its new baseline. */
+  backendsAfter?: Record<string, number>;
+  /** competing-activity: the scaling activity it started. */
+  activityId?: string;
+}
+
+/** An instance a run left out of service, and where (place IDs: CLB, vserver group, ALB server group, `Standby`). */
+export interface LeftDrained {
+  instanceId: string;
+  places: string[];
 }
 
 const INSTANCE_ID = /\bi-[a-z0-9]{8,30}\b/g;
@@ -99,8 +131,14 @@ export function checkInvariants(input: InvariantInput): Violation[] {
     if (acts.length > 1) add('accepted-once', `${id} is in ${acts.length} scaling activities: ${acts.join(', ')}`);
 
   // 2. Nothing outside the request is touched: no change call names it, and its state is as it was.
+  const actors = input.otherActors ?? [];
+  const actorCalls = new Set(actors.flatMap((a) => a.callSeqs ?? []));
+  const baseline = new Map<string, string>();
+  for (const a of actors)
+    if (a.instanceId && a.backendsAfter)
+      baseline.set(a.instanceId, describeBackends(new Map(Object.entries(a.backendsAfter))));
   for (const c of input.calls) {
-    if (!isMutating(c.action)) continue;
+    if (!isMutating(c.action) || actorCalls.has(c.seq)) continue;
     const group = c.params.ScalingGroupId;
     for (const id of instancesNamedIn(c)) {
       if (!allRequested.has(id))
@@ -121,84 +159,173 @@ export function checkInvariants(input: InvariantInput): Violation[] {
         'only-requested-touched',
         `${id} was not requested but went from ${before.lifecycleState} to ${after.lifecycleState}`,
       );
-    const wb = describeBackends(initialBackends.get(id));
+    const wb = baseline.get(id) ?? describeBackends(initialBackends.get(id));
     const wa = describeBackends(finalBackends.get(id));
     if (wb !== wa) add('only-requested-touched', `${id} was not requested but its backends changed: ${wb} → ${wa}`);
   }
 
   // 3 and 5. Every requested instance is removed or reported with a reason, and the report agrees with the cloud.
+  const terminated = input.terminated ?? new Map<string, readonly LeftDrained[]>();
   for (const [group, ids] of input.requested) {
-    const result = input.results.get(group);
-    if (!result) {
-      add(
-        'every-instance-accounted',
-        `the run on ${group} produced no result, so ${ids.length} instance(s) are unaccounted for`,
+    if (terminated.has(group)) continue;
+    const refusal = input.refused?.get(group);
+    if (refusal && !input.results.get(group)) {
+      const changed = input.calls.filter(
+        (c) => isMutating(c.action) && !actorCalls.has(c.seq) && instancesNamedIn(c).some((id) => ids.includes(id)),
       );
+      if (changed.length)
+        add(
+          'every-instance-accounted',
+          `the run on ${group} failed without a result (${refusal}) after ${changed.length} change call(s) ` +
+            `on its instances (first: ${changed[0]?.action} #${changed[0]?.seq})`,
+        );
       continue;
     }
-    const reportedRemoved = new Map<string, number>();
-    for (const g of result.removed)
-      for (const id of g.instanceIds) reportedRemoved.set(id, (reportedRemoved.get(id) ?? 0) + 1);
-    const reportedNot = new Map<string, { why: string; count: number }>();
-    for (const r of result.notRemoved)
-      reportedNot.set(r.instanceId, { why: r.why, count: (reportedNot.get(r.instanceId)?.count ?? 0) + 1 });
-    const requested = new Set(ids);
-    for (const id of [...reportedRemoved.keys(), ...reportedNot.keys()]) {
-      if (!requested.has(id))
-        add('result-matches-cloud', `the result of ${group} reports ${id}, which it was not asked to remove`);
-    }
+    checkResult(group, ids, input.results.get(group), finalInstances, add);
+  }
+
+  // 4. Nothing is left out of service without being reported by instance and place, wherever it went
+  // (an instance another actor moved to another group included).
+  for (const [group, ids] of input.requested) {
     for (const id of ids) {
-      const goneFromGroup = finalInstances.get(id)?.scalingGroupId !== group;
-      const inRemoved = reportedRemoved.get(id) ?? 0;
-      const not = reportedNot.get(id);
-      if (inRemoved + (not?.count ?? 0) !== 1)
+      const drift = driftOf(id, initialInstances, finalInstances, initialBackends, finalBackends);
+      if (!drift.length) continue;
+      const where = drift.join(', ');
+      const leftBy = terminated.get(group);
+      if (leftBy) {
+        const said =
+          leftBy
+            .find((l) => l.instanceId === id)
+            ?.places.join(' ')
+            .toLowerCase() ?? '';
+        const missing = drift.filter((p) => !said.includes(p.toLowerCase()));
+        if (missing.length)
+          add(
+            'none-left-drained',
+            `${id} (terminated run on ${group}) is left out of service at ${missing.join(', ')}, ` +
+              'which the repair did not report',
+          );
+        continue;
+      }
+      const entry = input.results.get(group)?.notRemoved.find((r) => r.instanceId === id);
+      const text = entry ? JSON.stringify(entry).toLowerCase() : '';
+      const missing = drift.filter((p) => !text.includes(p.toLowerCase()));
+      if (!entry || (entry.outcome as string) !== 'drained-not-restored' || missing.length)
         add(
-          'result-matches-cloud',
-          `${id} appears ${inRemoved + (not?.count ?? 0)} times in the result of ${group} ` +
-            `(removed ${inRemoved}, not removed ${not?.count ?? 0})`,
-        );
-      if (!goneFromGroup && !not)
-        add('every-instance-accounted', `${id} is still in ${group} but the result gives no reason`);
-      if (not && !not.why.trim()) add('every-instance-accounted', `${id} is reported not removed with an empty reason`);
-      if (goneFromGroup && !inRemoved)
-        add('result-matches-cloud', `${id} left ${group} but the result says not removed: ${not?.why ?? '(absent)'}`);
-      if (!goneFromGroup && inRemoved)
-        add(
-          'result-matches-cloud',
-          `${id} is still in ${group} as ${finalInstances.get(id)?.lifecycleState} but the result says removed`,
+          'none-left-drained',
+          `${id} of ${group} is left out of service (${where}) but the result reports it ` +
+            (entry ? `${entry.outcome}${missing.length ? `, without naming ${missing.join(', ')}` : ''}` : 'nowhere'),
         );
     }
-    const removedCount = [...reportedRemoved.values()].reduce((a, b) => a + b, 0);
-    if (result.counts.removed !== removedCount)
-      add(
-        'result-matches-cloud',
-        `the result of ${group} counts ${result.counts.removed} removed but lists ${removedCount}`,
-      );
   }
 
-  // 4. No instance is left drained but not removed: whatever stayed in its group serves as before.
-  for (const id of allRequested) {
-    const before = initialInstances.get(id);
-    const after = finalInstances.get(id);
-    if (!before || !after || after.scalingGroupId !== before.scalingGroupId) continue;
-    if (after.lifecycleState !== before.lifecycleState)
-      add(
-        'none-left-drained',
-        `${id} stayed in ${after.scalingGroupId} but is ${after.lifecycleState}, was ${before.lifecycleState}`,
-      );
-    const wb = describeBackends(initialBackends.get(id));
-    const wa = describeBackends(finalBackends.get(id));
-    if (wb !== wa)
-      add('none-left-drained', `${id} stayed in ${after.scalingGroupId} but its backends are ${wa}, were ${wb}`);
+  // 6. A run that says it is done has no scaling activity of its own still running: judged on the state
+  // read the moment its result came back, and (for every run) after the cloud had 15 s to finish.
+  const created = new Set(input.calls.flatMap((c) => (c.createdActivityId ? [c.createdActivityId] : [])));
+  for (const [group, snap] of input.atEnd ?? new Map<string, EmulatorStateSnapshot>()) {
+    if (terminated.has(group)) continue;
+    for (const a of snap.activities)
+      if (a.scalingGroupId === group && a.statusCode === 'InProgress' && created.has(a.scalingActivityId))
+        add(
+          'activities-ended',
+          `scaling activity ${a.scalingActivityId} of ${group} was still InProgress when the run ended`,
+        );
   }
-
-  // 6. Nothing is still running in the cloud when the runs say they are done.
+  const injected = new Set(actors.flatMap((a) => (a.activityId ? [a.activityId] : [])));
   for (const a of input.final.activities) {
-    if (input.requested.has(a.scalingGroupId) && a.statusCode === 'InProgress')
+    if (input.requested.has(a.scalingGroupId) && a.statusCode === 'InProgress' && !injected.has(a.scalingActivityId))
       add(
         'activities-ended',
         `scaling activity ${a.scalingActivityId} of ${a.scalingGroupId} is still InProgress after the run ended`,
       );
   }
   return v;
+}
+
+type Add = (invariant: InvariantName, detail: string) => void;
+type Instances = ReadonlyMap<string, EmulatorStateSnapshot['instances'][number]>;
+
+/**
+ * Where a requested instance that still exists is no longer as it was: each load-balancer place whose
+ * weight changed (its ID), and `Standby` (or the new state) when its lifecycle changed. Empty when it
+ * was removed (it no longer exists) or serves exactly as before.
+ */
+export function driftOf(
+  id: string,
+  initial: Instances,
+  final: Instances,
+  initialBackends: Map<string, Map<string, number>>,
+  finalBackends: Map<string, Map<string, number>>,
+): string[] {
+  const before = initial.get(id);
+  const after = final.get(id);
+  if (!before || !after) return [];
+  const out: string[] = [];
+  if (after.lifecycleState !== before.lifecycleState) out.push(after.lifecycleState);
+  const b = initialBackends.get(id) ?? new Map<string, number>();
+  const a = finalBackends.get(id) ?? new Map<string, number>();
+  for (const [place, weight] of b) if (a.get(place) !== weight) out.push(placeId(place));
+  return [...new Set(out)];
+}
+
+/** `vsg rsp-x:8080` → `rsp-x`, `clb lb-x` → `lb-x`. */
+function placeId(key: string): string {
+  return (key.split(' ')[1] ?? key).split(':')[0] ?? key;
+}
+
+function checkResult(
+  group: string,
+  ids: readonly string[],
+  result: ScaleInResult | undefined,
+  finalInstances: Instances,
+  add: Add,
+): void {
+  if (!result) {
+    add(
+      'every-instance-accounted',
+      `the run on ${group} produced no result, so ${ids.length} instance(s) are unaccounted for`,
+    );
+    return;
+  }
+  const reportedRemoved = new Map<string, number>();
+  for (const g of result.removed)
+    for (const id of g.instanceIds) reportedRemoved.set(id, (reportedRemoved.get(id) ?? 0) + 1);
+  const reportedNot = new Map<string, { why: string; count: number }>();
+  for (const r of result.notRemoved)
+    reportedNot.set(r.instanceId, { why: r.why, count: (reportedNot.get(r.instanceId)?.count ?? 0) + 1 });
+  const requested = new Set(ids);
+  for (const id of [...reportedRemoved.keys(), ...reportedNot.keys()])
+    if (!requested.has(id))
+      add('result-matches-cloud', `the result of ${group} reports ${id}, which it was not asked to remove`);
+  for (const id of ids) {
+    // Removed: gone from the cloud's instances. An instance another actor moved elsewhere still exists.
+    const after = finalInstances.get(id);
+    const inRemoved = reportedRemoved.get(id) ?? 0;
+    const not = reportedNot.get(id);
+    if (inRemoved + (not?.count ?? 0) !== 1)
+      add(
+        'result-matches-cloud',
+        `${id} appears ${inRemoved + (not?.count ?? 0)} times in the result of ${group} ` +
+          `(removed ${inRemoved}, not removed ${not?.count ?? 0})`,
+      );
+    if (after && !not)
+      add('every-instance-accounted', `${id} is still in ${after.scalingGroupId} but the result gives no reason`);
+    if (not && !not.why.trim()) add('every-instance-accounted', `${id} is reported not removed with an empty reason`);
+    if (!after && !inRemoved)
+      add(
+        'result-matches-cloud',
+        `${id} was removed from ${group} but the result says not removed: ${not?.why ?? '(absent)'}`,
+      );
+    if (after && inRemoved)
+      add(
+        'result-matches-cloud',
+        `${id} is still in ${after.scalingGroupId} as ${after.lifecycleState} but the result says removed`,
+      );
+  }
+  const removedCount = [...reportedRemoved.values()].reduce((a, b) => a + b, 0);
+  if (result.counts.removed !== removedCount)
+    add(
+      'result-matches-cloud',
+      `the result of ${group} counts ${result.counts.removed} removed but lists ${removedCount}`,
+    );
 }

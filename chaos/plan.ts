@@ -21,11 +21,24 @@ export interface GroupPlan {
   input: ScaleInInput;
   /** An operator cancels the run this long after it started (its drained instances must come back). */
   cancelAfterMs?: number;
+  /** At the cancel, the emulator starts refusing this restore action for good (class `restore-denied`). */
+  denyOnCancel?: string;
+  /** Cancel this long after the cloud first accepted a drain of one of the group's instances (`restore-denied`). */
+  cancelAfterDrainMs?: number;
+  /** The run is terminated (no cleanup code runs) after this many API calls (class `terminate`). */
+  terminateAfterCalls?: number;
+  /** Requested instances set to `Protected` before the run starts (class `protected`). */
+  protectedIds?: string[];
 }
 
 export interface KillPlan {
   /** After the runs start. */
   afterMs: number;
+  /**
+   * Instead of `afterMs`: once the emulator has answered this many API calls since the start, so
+   * a kill can land anywhere in a run however long it lasts (class `late-kill`).
+   */
+  afterCalls?: number;
   /** How long the worker stays down. */
   downMs: number;
 }
@@ -39,8 +52,65 @@ export interface ChaosPlan {
   ignoreClientToken: boolean;
   activityOutcomes: ActivityOutcomeRule[];
   kills: KillPlan[];
+  /** SIGKILLs of the Temporal dev server, restarted on the same database file (class `server-restart`). */
+  serverRestarts: KillPlan[];
+  /** What another actor does to the groups while the runs go on. */
+  otherActors: OtherActorPlan[];
+  /** The classes drawn for this run (`base` is always there). */
+  classes: FaultClass[];
   /** One line: what this run does. */
   summary: string;
+}
+
+/**
+ * Fault classes beyond the base faults (API errors, lost answers, resets, latency, worker kills in the
+ * first seconds, cancels, Warning and Failed activities), which every run draws. Each class is drawn
+ * on its own dice, seeded from the run's seed and the class name, so enabling one leaves the others
+ * (and the base plan) as they were.
+ */
+export const FAULT_CLASSES = [
+  'late-kill',
+  'long-drain',
+  'server-restart',
+  'terminate',
+  'detach',
+  'manual-weight',
+  'competing-activity',
+  'restore-denied',
+  'rejected',
+  'protected',
+] as const;
+export type FaultClass = 'base' | (typeof FAULT_CLASSES)[number];
+
+export const CLASS_DESCRIPTIONS: Readonly<Record<(typeof FAULT_CLASSES)[number], string>> = {
+  'late-kill': 'worker SIGKILL after a drawn number of API calls, anywhere in the run',
+  'long-drain': 'one group drains for 10-40 s (weight strategy)',
+  'server-restart': 'Temporal dev server SIGKILLed and restarted on the same database (a server per run)',
+  terminate: 'one run is terminated (no cleanup); judged by what the harness finds left drained',
+  detach: 'another actor moves a requested instance out of its group (admin patch)',
+  'manual-weight': 'another actor sets a weight of an instance outside the request (signed API call)',
+  'competing-activity': 'another actor starts a scaling activity on a group (admin patch)',
+  'restore-denied': 'a run is cancelled and from then on a restore action is refused (403) for good',
+  rejected: 'a RemoveInstances activity ends Rejected',
+  protected: 'requested instances are Protected before the run',
+};
+
+/** Probability that an enabled class is drawn in a run. */
+export const CLASS_RATE = 0.35;
+
+export interface OtherActorPlan {
+  kind: 'detach' | 'manual-weight' | 'competing-activity';
+  groupId: string;
+  /** Acts once the emulator has answered this many API calls since the start. */
+  afterCalls: number;
+  instanceId?: string;
+  /** manual-weight: the vserver group and the weight to set. */
+  vServerGroupId?: string;
+  weight?: number;
+  /** detach: the group the instance is moved to. */
+  toGroupId?: string;
+  /** competing-activity: how long it runs. */
+  durationMs?: number;
 }
 
 interface Dice {
@@ -72,8 +142,33 @@ function dice(seed: number): Dice {
 
 const base36 = (n: number, width: number) => n.toString(36).padStart(width, '0').slice(-width);
 
-/** `nonce`: 5 lowercase alphanumerics. */
-export function planRun(seed: number, nonce: string): ChaosPlan {
+/**
+ * Default: the classes that pass today. Each passed alone on its first seed from 2000 (and in the
+ * 10-run measurement from seed 1000) with the product as of the exactly-once, best-effort restore
+ * and repair commits; a class that fails is taken out of here and listed with its violation.
+ */
+export const DEFAULT_CLASSES: ReadonlyArray<(typeof FAULT_CLASSES)[number]> = [...FAULT_CLASSES];
+
+/** `all`, `none`, or a comma-separated list of class names; unknown names are an error naming the valid ones. */
+export function parseClasses(v: string | undefined): Array<(typeof FAULT_CLASSES)[number]> {
+  if (v === undefined) return [...DEFAULT_CLASSES];
+  if (v === 'all') return [...FAULT_CLASSES];
+  if (v === 'none' || v === '') return [];
+  const names = v.split(',').map((x) => x.trim());
+  const unknown = names.filter((n) => !(FAULT_CLASSES as readonly string[]).includes(n));
+  if (unknown.length)
+    throw new Error(
+      `--classes: unknown class(es) ${unknown.join(', ')}; valid: ${FAULT_CLASSES.join(', ')}, all, none`,
+    );
+  return names as Array<(typeof FAULT_CLASSES)[number]>;
+}
+
+/** `nonce`: 5 lowercase alphanumerics; `classes`: the fault classes this run may draw. */
+export function planRun(
+  seed: number,
+  nonce: string,
+  classes: ReadonlyArray<(typeof FAULT_CLASSES)[number]> = DEFAULT_CLASSES,
+): ChaosPlan {
   if (!/^[a-z0-9]{5}$/.test(nonce)) throw new RangeError('nonce must be 5 lowercase alphanumerics');
   const d = dice(seed);
   const tag = `${nonce}${base36(seed, 6)}`;
@@ -194,13 +289,23 @@ export function planRun(seed: number, nonce: string): ChaosPlan {
   });
 
   const killCount = d.pick([0, 1, 1, 2, 2, 3]);
-  const kills = Array.from({ length: killCount }, () => ({ afterMs: d.int(300, 8000), downMs: d.int(0, 1500) })).sort(
-    (a, b) => a.afterMs - b.afterMs,
-  );
+  const kills: KillPlan[] = Array.from({ length: killCount }, () => ({
+    afterMs: d.int(300, 8000),
+    downMs: d.int(0, 1500),
+  })).sort((a, b) => a.afterMs - b.afterMs);
   const ignoreClientToken = d.chance(0.5);
   // Drawn last, so the rest of a seed's plan is what it was before cancels existed.
   for (const g of groups) if (d.chance(0.2)) g.cancelAfterMs = d.int(500, 6000);
-  const cancels = groups.filter((g) => g.cancelAfterMs !== undefined).length;
+  const extra: ClassDraws = { drawn: ['base'], serverRestarts: [], otherActors: [] };
+  const parkingGroupId = `asg-ch${tag}p`.padEnd(24, '0');
+  scenario.scalingGroups?.push({ id: parkingGroupId, name: `chaos-${seed}-parking`, regionId: CHAOS_REGION });
+  for (const c of FAULT_CLASSES) {
+    const cd = dice(classSeed(seed, c));
+    if (!classes.includes(c) || !cd.chance(CLASS_RATE)) continue;
+    if (DRAW[c]({ d: cd, groups, kills, activityOutcomes, extra, parkingGroupId })) extra.drawn.push(c);
+  }
+  kills.sort((a, b) => (a.afterCalls ?? 0) - (b.afterCalls ?? 0) || a.afterMs - b.afterMs);
+  const cancels = groups.filter((g) => g.cancelAfterMs !== undefined || g.cancelAfterDrainMs !== undefined).length;
   const groupSummary = groups
     .map((g) => {
       const standby = g.input.drain?.strategy === 'standby' ? ' (standby)' : '';
@@ -212,7 +317,8 @@ export function planRun(seed: number, nonce: string): ChaosPlan {
     `${groups.length} group(s), ${groupSummary}; ` +
     `${kills.length} kill(s)${cancels ? `, ${cancels} cancel(s)` : ''}; ` +
     `${faults.length} fault rules${ignoreClientToken ? ', ClientToken ignored' : ''}` +
-    `${failing ? `, ${failing} failing activit${failing > 1 ? 'ies' : 'y'}` : ''}`;
+    `${failing ? `, ${failing} failing activit${failing > 1 ? 'ies' : 'y'}` : ''}` +
+    `${extra.drawn.length > 1 ? `; classes ${extra.drawn.slice(1).join(', ')}` : ''}`;
   return {
     seed,
     scenario,
@@ -222,6 +328,118 @@ export function planRun(seed: number, nonce: string): ChaosPlan {
     ignoreClientToken,
     activityOutcomes,
     kills,
+    serverRestarts: extra.serverRestarts,
+    otherActors: extra.otherActors,
+    classes: extra.drawn,
     summary,
   };
 }
+
+interface ClassDraws {
+  drawn: FaultClass[];
+  serverRestarts: KillPlan[];
+  otherActors: OtherActorPlan[];
+}
+
+interface DrawContext {
+  d: Dice;
+  groups: GroupPlan[];
+  kills: KillPlan[];
+  activityOutcomes: ActivityOutcomeRule[];
+  extra: ClassDraws;
+  parkingGroupId: string;
+}
+
+/** FNV-1a of the class name, mixed with the seed: one independent stream per class. */
+function classSeed(seed: number, name: string): number {
+  let h = 0x811c9dc5;
+  for (const ch of name) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return (h ^ Math.imul(seed, 0x9e3779b1)) >>> 0;
+}
+
+/**
+ * Roughly how many API calls these groups' runs make (measured: about 2 per instance, plus the
+ * preflight), so call-count moments spread over a run; a moment past its end does not happen.
+ */
+function callSpan(groups: readonly GroupPlan[]): number {
+  return 10 + 2 * groups.reduce((n, g) => n + g.requested.length, 0);
+}
+
+/** Each returns false when the plan has nothing the class can act on (then it is not counted as drawn). */
+const DRAW: Readonly<Record<(typeof FAULT_CLASSES)[number], (c: DrawContext) => boolean>> = {
+  'late-kill': ({ d, groups, kills }) => {
+    kills.push({ afterMs: 0, afterCalls: d.int(5, callSpan(groups)), downMs: d.int(0, 3000) });
+    return true;
+  },
+  'long-drain': ({ d, groups }) => {
+    const g = d.pick(groups);
+    g.input = { ...g.input, drain: { strategy: 'weight', timeoutSeconds: d.int(10, 40) } };
+    return true;
+  },
+  'server-restart': ({ d, groups, extra }) => {
+    extra.serverRestarts.push({ afterMs: 0, afterCalls: d.int(5, callSpan(groups)), downMs: d.int(0, 3000) });
+    return true;
+  },
+  terminate: ({ d, groups }) => {
+    const g = d.pick(groups);
+    g.terminateAfterCalls = d.int(3, callSpan([g]));
+    return true;
+  },
+  detach: ({ d, groups, extra, parkingGroupId }) => {
+    const g = d.pick(groups);
+    extra.otherActors.push({
+      kind: 'detach',
+      groupId: g.groupId,
+      afterCalls: d.int(3, callSpan([g])),
+      instanceId: d.pick(g.requested),
+      toGroupId: parkingGroupId,
+    });
+    return true;
+  },
+  'manual-weight': ({ d, groups, extra }) => {
+    const g = d.pick(groups);
+    const others = g.instanceIds.filter((id) => !g.requested.includes(id));
+    if (!others.length) return false;
+    extra.otherActors.push({
+      kind: 'manual-weight',
+      groupId: g.groupId,
+      afterCalls: d.int(3, callSpan([g])),
+      instanceId: d.pick(others),
+      vServerGroupId: `rsp-ch${g.groupId.slice(6, 18)}`,
+      weight: d.int(1, 9),
+    });
+    return true;
+  },
+  'competing-activity': ({ d, groups, extra }) => {
+    const g = d.pick(groups);
+    extra.otherActors.push({
+      kind: 'competing-activity',
+      groupId: g.groupId,
+      afterCalls: d.int(3, callSpan([g])),
+      durationMs: d.int(1000, 8000),
+    });
+    return true;
+  },
+  'restore-denied': ({ d, groups }) => {
+    const g = d.pick(groups);
+    // While something is drained, so that there is something to restore.
+    g.cancelAfterMs = undefined;
+    g.cancelAfterDrainMs = d.int(0, 1500);
+    g.denyOnCancel =
+      g.input.drain?.strategy === 'standby'
+        ? 'ExitStandby'
+        : d.pick(['SetBackendServers', 'SetVServerGroupAttribute', 'UpdateServerGroupServersAttribute']);
+    return true;
+  },
+  rejected: ({ d, groups, activityOutcomes }) => {
+    const victim = d.pick(d.pick(groups).requested);
+    // First, so it decides before any Warning/Failed rule on the same instance.
+    activityOutcomes.unshift({ match: { instanceIds: [victim] }, status: 'Rejected', times: 1 });
+    return true;
+  },
+  protected: ({ d, groups }) => {
+    const g = d.pick(groups);
+    g.protectedIds = d.shuffle(g.requested).slice(0, d.int(1, Math.min(2, g.requested.length)));
+    return true;
+  },
+};

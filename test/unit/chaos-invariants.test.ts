@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkInvariants, instancesNamedIn, type InvariantInput } from '../../chaos/invariants';
+import { DEFAULT_CLASSES, FAULT_CLASSES, parseClasses, planRun } from '../../chaos/plan';
 import type { CallLogEntry, EmulatorStateSnapshot } from '../../src/emulator/types';
-import type { ScaleInResult } from '../../src/shared/progress';
+import type { InstanceOutcome, ScaleInResult } from '../../src/shared/progress';
 
 const G = 'asg-bp1chaosunit000000001';
 const [I1, I2, I3, I4] = [
@@ -12,8 +13,8 @@ const [I1, I2, I3, I4] = [
 ] as const;
 
 function snapshot(
-  instances: Array<{ id: string; state?: string; weight?: number }>,
-  activities: Array<{ id: string; ids: string[]; status?: string }> = [],
+  instances: Array<{ id: string; state?: string; weight?: number; group?: string }>,
+  activities: Array<{ id: string; ids: string[]; status?: string; kind?: 'RemoveInstances' | 'Injected' }> = [],
 ): EmulatorStateSnapshot {
   return {
     scenarioName: 'unit',
@@ -26,7 +27,7 @@ function snapshot(
     ecsRecords: [],
     instances: instances.map((i) => ({
       instanceId: i.id,
-      scalingGroupId: G,
+      scalingGroupId: i.group ?? G,
       lifecycleState: i.state ?? 'InService',
       creationType: 'AutoCreated',
       healthStatus: 'Healthy',
@@ -50,7 +51,7 @@ function snapshot(
     activities: activities.map((a) => ({
       scalingActivityId: a.id,
       scalingGroupId: G,
-      kind: 'RemoveInstances',
+      kind: a.kind ?? 'RemoveInstances',
       statusCode: a.status ?? 'Successful',
       progress: 100,
       instanceIds: a.ids,
@@ -81,7 +82,11 @@ function call(action: string, params: Record<string, string>, createdActivityId?
   };
 }
 
-function result(removed: string[], notRemoved: Array<[string, string]>, countRemoved = removed.length): ScaleInResult {
+function result(
+  removed: string[],
+  notRemoved: Array<[string, string] | [string, string, string]>,
+  countRemoved = removed.length,
+): ScaleInResult {
   return {
     workflowId: 'w',
     outcome: 'completed-with-failures',
@@ -99,7 +104,11 @@ function result(removed: string[], notRemoved: Array<[string, string]>, countRem
     removed: removed.length
       ? [{ batch: 1, scalingActivityId: 'asa-1', statusCode: 'Warning', instanceIds: removed, why: 'removed' }]
       : [],
-    notRemoved: notRemoved.map(([instanceId, why]) => ({ instanceId, outcome: 'failed' as const, why })),
+    notRemoved: notRemoved.map(([instanceId, why, outcome]) => ({
+      instanceId,
+      outcome: (outcome ?? 'failed') as InstanceOutcome,
+      why,
+    })),
   };
 }
 
@@ -278,5 +287,192 @@ describe('chaos invariants', () => {
       [{ id: 'asa-1', ids: [I1, I2, I3], status: 'InProgress' }],
     );
     expect(names(running)).toEqual(['activities-ended']);
+  });
+
+  it('a scaling activity of the run still running when the run said it was done, though it ended later', () => {
+    const early = good();
+    // By the final state the cloud had finished it; at the moment the result came back it had not.
+    early.atEnd = new Map([
+      [
+        G,
+        snapshot(
+          [
+            { id: I1, state: 'Removing' },
+            { id: I2, state: 'Removing' },
+            { id: I3, weight: 100 },
+            { id: I4, weight: 100 },
+          ],
+          [{ id: 'asa-1', ids: [I1, I2, I3], status: 'InProgress' }],
+        ),
+      ],
+    ]);
+    expect(names(early)).toEqual(['activities-ended']);
+    // Another actor's activity, or one the run never created, is not the run's to wait for.
+    const other = good();
+    other.atEnd = new Map([[G, snapshot([], [{ id: 'asa-other', ids: [], status: 'InProgress', kind: 'Injected' }])]]);
+    expect(checkInvariants(other)).toEqual([]);
+    other.final = snapshot(
+      [
+        { id: I3, weight: 100 },
+        { id: I4, weight: 100 },
+      ],
+      [
+        { id: 'asa-1', ids: [I1, I2, I3], status: 'Warning' },
+        { id: 'asa-other', ids: [], status: 'InProgress', kind: 'Injected' },
+      ],
+    );
+    expect(names(other)).toEqual(['activities-ended']);
+    other.otherActors = [{ kind: 'competing-activity', groupId: G, activityId: 'asa-other' }];
+    expect(checkInvariants(other)).toEqual([]);
+  });
+
+  it('an instance another actor moved out of the group while drained: left drained unless reported by place', () => {
+    const P = 'asg-bp1chaosunitparking0';
+    const detached = good();
+    detached.final = snapshot(
+      [
+        { id: I3, weight: 0, group: P },
+        { id: I4, weight: 100 },
+      ],
+      [{ id: 'asa-1', ids: [I1, I2], status: 'Successful' }],
+    );
+    detached.otherActors = [{ kind: 'detach', groupId: G, instanceId: I3 }];
+    detached.results = new Map([[G, result([I1, I2], [[I3, 'skipped: left the scaling group', 'skipped']])]]);
+    // The old check skipped instances whose group changed; this one does not.
+    expect(names(detached)).toEqual(['none-left-drained']);
+    detached.results = new Map([
+      [G, result([I1, I2], [[I3, 'left the scaling group; weight 0 at lb-unit', 'drained-not-restored']])],
+    ]);
+    expect(checkInvariants(detached)).toEqual([]);
+    // Reported, but without the place where it stays drained.
+    detached.results = new Map([
+      [G, result([I1, I2], [[I3, 'left the group, still drained', 'drained-not-restored']])],
+    ]);
+    expect(names(detached)).toEqual(['none-left-drained']);
+    // Reported as removed by this run: it still exists, in another group.
+    detached.results = new Map([[G, result([I1, I2, I3], [])]]);
+    expect(names(detached)).toEqual(['every-instance-accounted', 'none-left-drained', 'result-matches-cloud']);
+  });
+
+  it('an instance still in the group, drained, reported with another outcome', () => {
+    const drained = good();
+    drained.final = snapshot(
+      [
+        { id: I3, weight: 0 },
+        { id: I4, weight: 100 },
+      ],
+      [{ id: 'asa-1', ids: [I1, I2, I3], status: 'Warning' }],
+    );
+    drained.results = new Map([[G, result([I1, I2], [[I3, 'failed; weight 0 at lb-unit']])]]);
+    expect(names(drained)).toEqual(['none-left-drained']);
+    drained.results = new Map([[G, result([I1, I2], [[I3, 'weight 0 at lb-unit', 'drained-not-restored']])]]);
+    expect(checkInvariants(drained)).toEqual([]);
+  });
+
+  it('a terminated run: no result needed, but whatever it left drained must be in the harness report', () => {
+    const term = good();
+    term.final = snapshot(
+      [
+        { id: I2, weight: 0 },
+        { id: I3, weight: 0, state: 'Standby' },
+        { id: I4, weight: 100 },
+      ],
+      [{ id: 'asa-1', ids: [I1], status: 'Successful' }],
+    );
+    term.results = new Map([[G, undefined]]);
+    term.terminated = new Map([[G, [{ instanceId: I2, places: ['lb-unit'] }]]]);
+    const found = checkInvariants(term);
+    expect(found.map((v) => v.invariant)).toEqual(['none-left-drained']);
+    expect(found[0]?.detail).toContain(I3);
+    term.terminated = new Map([
+      [
+        G,
+        [
+          { instanceId: I2, places: ['lb-unit'] },
+          { instanceId: I3, places: ['lb-unit', 'Standby'] },
+        ],
+      ],
+    ]);
+    expect(checkInvariants(term)).toEqual([]);
+  });
+
+  it("another actor's weight change outside the request is not blamed on the run, once recorded", () => {
+    const manual = good();
+    const own = call('SetVServerGroupAttribute', {
+      VServerGroupId: 'rsp-unit',
+      BackendServers: JSON.stringify([{ ServerId: I4, Weight: '7', Port: '8080' }]),
+    });
+    manual.calls = [...manual.calls, own];
+    manual.final = snapshot(
+      [
+        { id: I3, weight: 100 },
+        { id: I4, weight: 7 },
+      ],
+      [{ id: 'asa-1', ids: [I1, I2, I3], status: 'Warning' }],
+    );
+    expect(names(manual)).toEqual(['only-requested-touched']);
+    manual.otherActors = [
+      { kind: 'manual-weight', groupId: G, instanceId: I4, callSeqs: [own.seq], backendsAfter: { 'clb lb-unit': 7 } },
+    ];
+    expect(checkInvariants(manual)).toEqual([]);
+    // The run setting it back to what it was before the other actor is a change outside the request.
+    manual.final = snapshot(
+      [
+        { id: I3, weight: 100 },
+        { id: I4, weight: 100 },
+      ],
+      [{ id: 'asa-1', ids: [I1, I2, I3], status: 'Warning' }],
+    );
+    expect(names(manual)).toEqual(['only-requested-touched']);
+  });
+});
+
+describe('chaos invariants: a run refused without a result', () => {
+  it('is accounted for only if it changed none of its instances', () => {
+    const refused = good();
+    refused.results = new Map([[G, undefined]]);
+    refused.final = refused.initial;
+    refused.calls = refused.calls.filter((c) => !/^(Set|Remove)/.test(c.action));
+    expect(names(refused)).toEqual(['every-instance-accounted']);
+    refused.refused = new Map([[G, 'PreflightFailed: instances are Protected']]);
+    expect(checkInvariants(refused)).toEqual([]);
+    refused.calls = [...refused.calls, call('EnterStandby', { ScalingGroupId: G, 'InstanceId.1': I1 })];
+    expect(checkInvariants(refused).map((v) => v.detail)).toEqual([
+      expect.stringContaining('failed without a result (PreflightFailed: instances are Protected) after 1 change call'),
+    ]);
+  });
+});
+
+describe('chaos plan', () => {
+  it('is the same for the same seed, and a class drawn leaves the base plan and the other classes as they were', () => {
+    const none = planRun(1000, 'abcde', []);
+    const all = planRun(1000, 'abcde', [...FAULT_CLASSES]);
+    expect(planRun(1000, 'abcde', [...FAULT_CLASSES])).toEqual(all);
+    expect(none.classes).toEqual(['base']);
+    expect(all.faults).toEqual(none.faults);
+    expect(all.groups.map((g) => g.requested)).toEqual(none.groups.map((g) => g.requested));
+    // Each class alone is drawn exactly when it is drawn among all of them.
+    for (const c of FAULT_CLASSES) {
+      const alone = planRun(1000, 'abcde', [c]).classes.includes(c);
+      expect(alone).toBe(all.classes.includes(c));
+    }
+  });
+
+  it('draws every class at a rate near CLASS_RATE over 200 seeds', () => {
+    for (const c of FAULT_CLASSES) {
+      const drawn = Array.from({ length: 200 }, (_, i) => planRun(5000 + i, 'abcde', [c])).filter((p) =>
+        p.classes.includes(c),
+      ).length;
+      expect(drawn, c).toBeGreaterThan(40);
+      expect(drawn, c).toBeLessThan(110);
+    }
+  });
+
+  it('parses --classes, naming the valid classes when one is unknown', () => {
+    expect(parseClasses('all')).toEqual([...FAULT_CLASSES]);
+    expect(parseClasses('none')).toEqual([]);
+    expect(parseClasses(undefined)).toEqual([...DEFAULT_CLASSES]);
+    expect(parseClasses('terminate, detach')).toEqual(['terminate', 'detach']);
+    expect(() => parseClasses('terminate,explode')).toThrow(/unknown class\(es\) explode; valid: late-kill, /);
   });
 });
