@@ -25,6 +25,9 @@ import {
 } from '../workflows/definitions';
 import type { scaleIn } from '../workflows/scale-in';
 
+/** About 15 s of asking for a cancelled run's result while its worker comes back. */
+const RESULT_QUERY_ATTEMPTS = 7;
+
 export { InvalidInputError, validateInput, workflowIdFor } from '../shared/input';
 export type { ScaleInInput } from '../shared/input';
 export type * from '../shared/progress';
@@ -184,12 +187,7 @@ export class ScaleInClient {
           throw new ScaleInFailedError(cause.type ?? 'Failed', cause.message, workflowId, result, cause.details);
         }
         // A cancelled run ends without details; its result query still has what was done.
-        const result =
-          cause instanceof CancelledFailure
-            ? await this.handle(workflowId)
-                .query(resultQuery)
-                .catch(() => undefined)
-            : undefined;
+        const result = cause instanceof CancelledFailure ? await this.cancelledResult(workflowId) : undefined;
         throw new ScaleInFailedError(
           cause?.name ?? 'Failed',
           cause?.message ?? e.message,
@@ -199,6 +197,22 @@ export class ScaleInClient {
         );
       }
       throw e;
+    }
+  }
+
+  /**
+   * A closed run's result query needs a worker to replay its history: a worker that is restarting
+   * or busy must not turn the report of a cancelled run into "no result", so it is asked again.
+   */
+  private async cancelledResult(workflowId: string): Promise<ScaleInResult | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.handle(workflowId).query(resultQuery);
+        return isScaleInResult(result) ? result : undefined;
+      } catch (e) {
+        if (attempt >= RESULT_QUERY_ATTEMPTS || e instanceof WorkflowNotFoundError) return undefined;
+        await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** (attempt - 1), 4000)));
+      }
     }
   }
 
