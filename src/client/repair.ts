@@ -6,9 +6,11 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
+import { restoreInstanceId, type RestoreRecord } from '../shared/restore';
 import { SCALE_IN_WORKFLOW_TYPE } from '../workflows/definitions';
 import {
   REPAIR_WORKFLOW_TYPE,
+  mergeRepairResults,
   repairWorkflowIdFor,
   type RepairInput,
   type RepairResult,
@@ -76,9 +78,34 @@ export async function repairRun(client: Client, opts: RepairOptions): Promise<Re
     removed: drained.removed,
   };
   const repairId = repairWorkflowIdFor(target);
+  const parts = byInstance(drained.restore, INSTANCES_PER_REPAIR);
+  if (parts.length <= 1) return startRepair(client, opts.taskQueue, repairId, input);
+  const results: RepairResult[] = [];
+  for (const [k, restore] of parts.entries()) {
+    const part = { ...input, restore, removed: k === 0 ? input.removed : [] };
+    results.push(await startRepair(client, opts.taskQueue, `${repairId}/part-${k + 1}`, part));
+  }
+  return mergeRepairResults(target, results);
+}
+
+/** Instances per repairDrained workflow: its input and report stay far below Temporal's 2 MB payload limit. */
+const INSTANCES_PER_REPAIR = 1000;
+
+/** The records in groups of at most `max` instances, every record of one instance in the same group. */
+function byInstance(records: RestoreRecord[], max: number): RestoreRecord[][] {
+  const ids = [...new Set(records.map(restoreInstanceId))];
+  const groupOf = new Map(ids.map((id, k) => [id, Math.floor(k / max)]));
+  const groups: RestoreRecord[][] = [];
+  for (const r of records) (groups[groupOf.get(restoreInstanceId(r)) ?? 0] ??= []).push(r);
+  return groups;
+}
+
+/** One repairDrained workflow; its ID is deterministic, so a second repair of the same run is refused. */
+async function startRepair(client: Client, taskQueue: string, repairId: string, input: RepairInput) {
+  const { target } = input;
   try {
     const handle = await client.workflow.start<typeof repairDrained>(REPAIR_WORKFLOW_TYPE, {
-      taskQueue: opts.taskQueue,
+      taskQueue,
       workflowId: repairId,
       args: [input],
       workflowIdConflictPolicy: 'FAIL',

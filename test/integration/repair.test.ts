@@ -67,7 +67,7 @@ describe('ess-scale-in repair: what a terminated run left drained', () => {
 
     const first = await cli(['repair', stack.workflowId, '--json']);
     expect(first.stderr).toBe('');
-    expect(first.code).toBe(0);
+    expect(first.code, `${first.stderr}${first.stdout}`).toBe(0);
     const repaired = JSON.parse(first.stdout) as RepairResult & { ok: boolean };
     expect(repaired).toMatchObject({ ok: true, outcome: 'repaired' });
     expect(repaired.counts).toEqual({ restored: 6, 'already-fine': 0, gone: 0, failed: 0 });
@@ -85,7 +85,7 @@ describe('ess-scale-in repair: what a terminated run left drained', () => {
 
     await stack.admin.clearCalls();
     const again = await cli(['repair', '--region', SMALL.region, '--group', stack.group]);
-    expect(again.code).toBe(0);
+    expect(again.code, `${again.stderr}${again.stdout}`).toBe(0);
     expect(again.stdout).toContain('restored 0, already fine 6, gone 0, failed 0 instance(s)');
     expect(again.stdout).toMatch(new RegExp(`${ids[0]}\\s+already-fine\\s+CLB ${SMALL.lb}: already-fine, weight 37`));
     expect(await mutatingCalls()).toEqual([]);
@@ -102,7 +102,7 @@ describe('ess-scale-in repair: what a terminated run left drained', () => {
     const { workflowId } = await stack.client.start(stack.input(ids, { drain: { timeoutSeconds: 600 } }));
     await waitFor(async () => (await stack.client.progress(workflowId)).batches[0]?.state === 'drained', 30_000, 100);
     const refused = await cli(['repair', workflowId]);
-    expect(refused.code).toBe(1);
+    expect(refused.code, `${refused.stderr}${refused.stdout}`).toBe(1);
     expect(refused.stderr).toMatch(/cannot repair .*still running; cancel it instead/);
     const { runId: drainedRun } = await stack.rawClient.workflow.getHandle(workflowId).describe();
     await stack.rawClient.workflow.getHandle(workflowId).terminate('test: terminated mid-drain');
@@ -136,7 +136,7 @@ describe('ess-scale-in repair: what a terminated run left drained', () => {
 
     // The latest run is the dry run: --run-id names the terminated one.
     const repaired = await cli(['repair', workflowId, '--run-id', drainedRun, '--json']);
-    expect(repaired.code).toBe(0);
+    expect(repaired.code, `${repaired.stderr}${repaired.stdout}`).toBe(0);
     expect((JSON.parse(repaired.stdout) as RepairResult).counts.restored).toBe(3);
     expect(await stack.weights(ids)).toEqual({ clb: [100, 100, 100], vsg: [100, 100, 100], alb: [100, 100, 100] });
   });
@@ -160,7 +160,7 @@ describe('ess-scale-in repair: what a terminated run left drained', () => {
     expect(await stack.weights(ids)).toEqual({ clb: [0, 0, 0], vsg: [100, 100, 100], alb: [100, 100, 100] });
 
     const repaired = await cli(['repair', workflowId, '--json']);
-    expect(repaired.code).toBe(0);
+    expect(repaired.code, `${repaired.stderr}${repaired.stdout}`).toBe(0);
     const r = JSON.parse(repaired.stdout) as RepairResult;
     expect(r.counts).toEqual({ restored: 3, 'already-fine': 0, gone: 0, failed: 0 });
     // Restored on the CLB; the vserver and ALB groups the run had already given back are only verified.

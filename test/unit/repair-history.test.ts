@@ -3,7 +3,9 @@ import path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { describe, expect, it } from 'vitest';
+import type { RepairOutcome } from '../../src/activities/verify';
 import { drainedFromHistories } from '../../src/client/repair-history';
+import { mergeRepairResults, summarizeRepair } from '../../src/workflows/repair/shape';
 import { restoreInstanceId } from '../../src/shared/restore';
 
 const dir = path.join(__dirname, '../fixtures/histories/v5');
@@ -150,5 +152,42 @@ describe('drainedFromHistories: runs that ended abruptly (built event by event)'
   it('a continued run: its carry’s drained batches count even without the earlier history', () => {
     const r = run(started({ ...where }, { drained: [{ restore: [clb('i-7', 60)] }], removed: [] }));
     expect(r.restore).toEqual([clb('i-7', 60)]);
+  });
+});
+
+describe('the repair report', () => {
+  const target = { workflowId: 'ess-scale-in/cn-hangzhou/asg-1', runId: 'run-1' };
+  const input = { regionId: 'cn-hangzhou', scalingGroupId: 'asg-1', target, restore: [] };
+  const at = (instanceId: string, place: string, outcome: RepairOutcome) => ({ instanceId, place, outcome, why: 'x' });
+
+  it('per instance, the worst of its places; removed instances are gone; counts add up', () => {
+    const r = summarizeRepair({ ...input, removed: [{ instanceId: 'i-0', why: 'removed by the run: not touched' }] }, [
+      at('i-2', 'CLB lb-1', 'restored'),
+      at('i-2', 'ALB server group sgp-1 port 80', 'failed'),
+      at('i-1', 'CLB lb-1', 'already-fine'),
+      at('i-1', 'vserver group rsp-1 port 80', 'restored'),
+      at('i-3', 'CLB lb-1', 'gone'),
+    ]);
+    expect(r.instances.map((i) => [i.instanceId, i.outcome])).toEqual([
+      ['i-0', 'gone'],
+      ['i-1', 'restored'],
+      ['i-2', 'failed'],
+      ['i-3', 'gone'],
+    ]);
+    expect(r.instances[2]?.why).toEqual(['CLB lb-1: restored, x', 'ALB server group sgp-1 port 80: failed, x']);
+    expect(r.counts).toEqual({ restored: 1, 'already-fine': 0, gone: 2, failed: 1 });
+    expect(r.outcome).toBe('incomplete');
+    expect(r.message).toBe(
+      'Repair of ess-scale-in/cn-hangzhou/asg-1 (run run-1): restored 1, already fine 0, gone 2, failed 1 instance(s)',
+    );
+  });
+
+  it('a repair done in parts is reported as one', () => {
+    const a = summarizeRepair({ ...input, removed: [] }, [at('i-1', 'CLB lb-1', 'restored')]);
+    const b = summarizeRepair({ ...input, removed: [] }, [at('i-0', 'CLB lb-1', 'already-fine')]);
+    const merged = mergeRepairResults(target, [a, b]);
+    expect(merged.instances.map((i) => i.instanceId)).toEqual(['i-0', 'i-1']);
+    expect(merged.counts).toEqual({ restored: 1, 'already-fine': 1, gone: 0, failed: 0 });
+    expect(merged.outcome).toBe('repaired');
   });
 });

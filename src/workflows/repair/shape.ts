@@ -58,14 +58,26 @@ export function summarizeRepair(input: RepairInput, places: readonly RepairPlace
   }));
   for (const r of input.removed)
     if (!byInstance.has(r.instanceId)) instances.push({ instanceId: r.instanceId, outcome: 'gone', why: [r.why] });
+  return resultOf(input.target, instances);
+}
+
+/** A repair split into parts (one workflow per part), reported as one. */
+export function mergeRepairResults(target: RepairTarget, parts: readonly RepairResult[]): RepairResult {
+  return resultOf(
+    target,
+    parts.flatMap((p) => p.instances),
+  );
+}
+
+function resultOf(target: RepairTarget, instances: RepairInstanceReport[]): RepairResult {
   instances.sort((a, b) => a.instanceId.localeCompare(b.instanceId));
   const counts: Record<RepairOutcome, number> = { restored: 0, 'already-fine': 0, gone: 0, failed: 0 };
   for (const i of instances) counts[i.outcome]++;
   const outcome = counts.failed ? 'incomplete' : 'repaired';
   const message =
-    `Repair of ${input.target.workflowId} (run ${input.target.runId}): restored ${counts.restored}, ` +
+    `Repair of ${target.workflowId} (run ${target.runId}): restored ${counts.restored}, ` +
     `already fine ${counts['already-fine']}, gone ${counts.gone}, failed ${counts.failed} instance(s)`;
-  return { target: input.target, outcome, message, counts, instances };
+  return { target, outcome, message, counts, instances };
 }
 
 /** Plain checks of a repair input (it may come from any client); each problem names its field. */
