@@ -439,25 +439,20 @@ const ACT: Readonly<
       credentials: staticCredentials(CHAOS_KEY.accessKeyId, CHAOS_KEY.accessKeySecret),
       endpoints: { ess: url, slb: url, alb: url },
     });
+    let refused: unknown;
     try {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await cloud.clb.setVServerGroupAttribute(CHAOS_REGION, a.vServerGroupId as string, [
-            { serverId: id, weight: a.weight as number, type: 'ecs', port: 8080 },
-          ]);
-          break;
-        } catch (e) {
-          if (attempt >= 10) throw e;
-          await sleep(200);
-        }
-      }
+      await setWeightWithRetries(cloud, a);
+    } catch (e) {
+      refused = e;
     } finally {
       await cloud.close();
     }
-    // Its own calls: those since it began that name only this instance (the runs never name it).
+    // Its own calls, refused ones included: those since it began that name only this instance
+    // (the runs never name it).
     const calls = await ctx.admin.calls({ sinceSeq: before, action: 'SetVServerGroupAttribute' });
     const own = calls.filter((c) => instancesNamedIn(c).every((x) => x === id)).map((c) => c.seq);
     const backendsAfter = Object.fromEntries(backendsOf(await ctx.admin.state()).get(id) ?? []);
+    if (refused) ctx.log(`  seed ${ctx.plan.seed}: other actor's weight change refused: ${(refused as Error).message}`);
     return { kind: 'manual-weight', groupId: a.groupId, instanceId: id, callSeqs: own, backendsAfter };
   },
   async 'competing-activity'(ctx, _url, a) {
@@ -473,6 +468,20 @@ const ACT: Readonly<
     return undefined;
   },
 };
+
+async function setWeightWithRetries(cloud: ClosableCloudClient, a: OtherActorPlan): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await cloud.clb.setVServerGroupAttribute(CHAOS_REGION, a.vServerGroupId as string, [
+        { serverId: a.instanceId as string, weight: a.weight as number, type: 'ecs', port: 8080 },
+      ]);
+      return;
+    } catch (e) {
+      if (attempt >= 10) throw e;
+      await sleep(200);
+    }
+  }
+}
 
 /** Waits for every run; a Temporal server away for a moment makes the wait fail, so it is retried. */
 async function awaitResults(ctx: RunContext, timeoutMs: number) {
