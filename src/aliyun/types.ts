@@ -102,6 +102,13 @@ export interface ScalingActivity {
   errorMessage: string | undefined;
   /** Instances the activity could not remove, from ErrorMessages[].FailedInstanceIds. */
   failedInstanceIds: string[];
+  /**
+   * Instances the activity removed from the group and released (`DestroyedInstances`, reference 2.2)
+   * or stopped (`StoppedInstances`, docs/emulator.md): the proof that this activity removed them.
+   * The client always sets both; optional only so that activities built by hand may leave them out.
+   */
+  destroyedInstanceIds?: string[];
+  stoppedInstanceIds?: string[];
 }
 
 export interface RemoveInstancesRequest {

@@ -554,6 +554,8 @@ export function toScalingActivity(w: Loose<WireScalingActivity>): ScalingActivit
     errorCode: str(w.ErrorCode),
     errorMessage: str(w.ErrorMessage),
     failedInstanceIds: [...new Set(failed)],
+    destroyedInstanceIds: unwrap<string>(w.DestroyedInstances, 'DestroyedInstance'),
+    stoppedInstanceIds: unwrap<string>(w.StoppedInstances, 'StoppedInstance'),
   };
 }
 

@@ -78,7 +78,8 @@ const ACTIVITY: WireScalingActivity = {
   TotalCapacity: '3',
   AttachedCapacity: '0',
   AutoCreatedCapacity: '3',
-  ScalingInstanceNumber: 2,
+  ScalingInstanceNumber: 3,
+  DestroyedInstances: { DestroyedInstance: ['i-7'] },
   ErrorCode: 'InstancesPartlyFailed',
   ErrorMessage: 'some failed',
   ErrorMessages: {
@@ -291,7 +292,30 @@ describe('describeScalingActivities', () => {
         errorCode: 'InstancesPartlyFailed',
         errorMessage: 'some failed',
         failedInstanceIds: ['i-9', 'i-8'],
+        destroyedInstanceIds: ['i-7'],
+        stoppedInstanceIds: [],
       },
+    ]);
+  });
+
+  it('reads the instances an activity removed: DestroyedInstances (released), StoppedInstances', async () => {
+    const { ErrorMessages: _ms, DestroyedInstances: _d, ...rest } = ACTIVITY;
+    const released: WireScalingActivity = {
+      ...rest,
+      ScalingActivityId: 'asa-rel',
+      StatusCode: 'Successful',
+      DestroyedInstances: { DestroyedInstance: ['i-1', 'i-2'] },
+    };
+    // A lone value (the XML-to-JSON artefact unwrap takes) is still one instance.
+    const recycled = { ...rest, ScalingActivityId: 'asa-rec', StoppedInstances: { StoppedInstance: 'i-3' } };
+    const { client } = await setup((_req, res) =>
+      json(res, 200, { RequestId: 'R', ScalingActivities: { ScalingActivity: [released, recycled, rest] } }),
+    );
+    const { activities } = await client.ess.recentScalingActivities('cn-hangzhou', 'asg-1');
+    expect(activities.map((a) => [a.scalingActivityId, a.destroyedInstanceIds, a.stoppedInstanceIds])).toEqual([
+      ['asa-rel', ['i-1', 'i-2'], []],
+      ['asa-rec', [], ['i-3']],
+      ['asa-1', [], []],
     ]);
   });
 
