@@ -16,6 +16,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { createActivities } from '../src/activities';
 import { createCloudClient, staticCredentials } from '../src/aliyun';
 import { ScaleInClient } from '../src/client';
+import { repairRun, repairWorkflowIdFor } from '../src/client/repair';
 import { EmulatorAdminClient, startEmulator, type Scenario } from '../src/emulator';
 import { execFileSync } from 'node:child_process';
 import { resolveTemporalCli, startDevServer } from '../src/devtools/temporal-dev-server';
@@ -23,6 +24,7 @@ import type { ScaleInInput } from '../src/shared/input';
 import { WINDOW_WORKFLOW_TYPE, windowIdFor, type ScaleInWindowInput } from '../src/shared/window';
 
 const GROUP = 'asg-bp1small000000000001';
+const ELSEWHERE = 'asg-bp1elsewhere0000001';
 const FAST = {
   pollMinIntervalMs: 50,
   pollMaxIntervalMs: 300,
@@ -45,11 +47,25 @@ async function main() {
   const scenario = JSON.parse(
     readFileSync(path.join(__dirname, '../src/emulator/scenarios/small.json'), 'utf8'),
   ) as Scenario;
-  for (const g of scenario.instanceGenerators ?? []) g.count = 60;
+  for (const g of scenario.instanceGenerators ?? []) g.count = 150;
   for (const g of scenario.scalingGroups ?? []) {
-    g.maxSize = 100;
-    g.desiredCapacity = 60;
+    g.maxSize = 200;
+    g.desiredCapacity = 150;
   }
+  const first = scenario.scalingGroups?.[0];
+  if (!first) throw new Error('the small scenario has a scaling group');
+  // Where "another actor" moves an instance: a second group with no load balancers.
+  scenario.scalingGroups?.push({
+    ...first,
+    id: ELSEWHERE,
+    name: 'elsewhere',
+    minSize: 0,
+    desiredCapacity: 0,
+    loadBalancerIds: [],
+    vServerGroups: [],
+    albServerGroups: [],
+    dbInstanceIds: [],
+  });
   const emulator = await startEmulator({ scenario });
   const admin = new EmulatorAdminClient(emulator.url);
   const cloud = createCloudClient({
@@ -291,6 +307,44 @@ async function main() {
         // The window closes while its scale-in waits on a drain: the child is cancelled and restores.
         await runWindow(window({ windowMinutes: undefined, windowSeconds: 3, drain: { timeoutSeconds: 60 } }));
         await save('window-closed-mid-run', windowId);
+      },
+    ],
+    [
+      'restore-refused',
+      async () => {
+        // Cancelled while the CLB refuses every change: the other load balancers are restored, the
+        // CLB is reported drained-not-restored.
+        const run = await client.start(input((await ids()).slice(0, 5), { drain: { timeoutSeconds: 60 } }));
+        await waitForState(run.workflowId, 'drained');
+        await admin.settings({ deniedActions: ['SetBackendServers'] });
+        await client.cancel(run.workflowId);
+        await client.result(run.workflowId).catch(() => undefined);
+        await admin.settings({ deniedActions: [] });
+        await save('restore-refused', run.workflowId);
+      },
+    ],
+    [
+      'left-group-while-drained',
+      async () => {
+        // Another actor moves a drained instance out of the group: its traffic is given back.
+        // From the end of the list: restore-refused left its instances drained on the CLB.
+        const victims = (await ids()).slice(-3);
+        const run = await client.start(input(victims, { drain: { timeoutSeconds: 3 } }));
+        await waitForState(run.workflowId, 'drained');
+        await admin.patchInstance(victims[0] as string, { scalingGroupId: ELSEWHERE });
+        await client.result(run.workflowId).catch(() => undefined);
+        await save('left-group-while-drained', run.workflowId);
+      },
+    ],
+    [
+      'repair-after-terminate',
+      async () => {
+        // A run terminated mid-drain leaves its instances at weight 0; repairDrained gives them back.
+        const run = await client.start(input((await ids()).slice(-8, -3), { drain: { timeoutSeconds: 60 } }));
+        await waitForState(run.workflowId, 'drained');
+        await client.client.workflow.getHandle(run.workflowId).terminate('recorder: leave it drained');
+        await repairRun(client.client, { workflowId: run.workflowId, taskQueue });
+        await save('repair-after-terminate', repairWorkflowIdFor({ workflowId: run.workflowId, runId: run.runId }));
       },
     ],
   ];
