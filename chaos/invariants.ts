@@ -114,9 +114,13 @@ export function checkInvariants(input: InvariantInput): Violation[] {
   const finalBackends = backendsOf(input.final);
 
   // 1. No instance is accepted for removal twice: neither two accepted calls nor two scaling activities.
+  // A Rejected activity touched nothing (the instances stay in service), so sending them again is right.
+  const rejected = new Set(
+    input.final.activities.filter((a) => a.statusCode === 'Rejected').map((a) => a.scalingActivityId),
+  );
   const acceptedBy = new Map<string, string[]>();
   for (const c of input.calls) {
-    if (c.action !== 'RemoveInstances' || !c.createdActivityId) continue;
+    if (c.action !== 'RemoveInstances' || !c.createdActivityId || rejected.has(c.createdActivityId)) continue;
     for (const id of instancesNamedIn(c))
       acceptedBy.set(id, [...(acceptedBy.get(id) ?? []), `call #${c.seq} → ${c.createdActivityId}`]);
   }
@@ -124,7 +128,7 @@ export function checkInvariants(input: InvariantInput): Violation[] {
     if (by.length > 1) add('accepted-once', `${id} was accepted for removal ${by.length} times: ${by.join('; ')}`);
   const inActivities = new Map<string, string[]>();
   for (const a of input.final.activities) {
-    if (a.kind !== 'RemoveInstances') continue;
+    if (a.kind !== 'RemoveInstances' || rejected.has(a.scalingActivityId)) continue;
     for (const id of a.instanceIds) inActivities.set(id, [...(inActivities.get(id) ?? []), a.scalingActivityId]);
   }
   for (const [id, acts] of inActivities)

@@ -127,7 +127,7 @@ async function main(): Promise<void> {
         latencyCalls: 0,
         apiCalls: 0,
         requested: 0,
-        requestedTerminated: 0,
+        requestedWithoutResult: 0,
         removed: 0,
         notRemoved: 0,
         outcomes: [],

@@ -40,8 +40,8 @@ export interface ChaosRunReport {
   latencyCalls: number;
   apiCalls: number;
   requested: number;
-  /** Of `requested`, those in terminated runs (which have no result to count them in). */
-  requestedTerminated: number;
+  /** Of `requested`, those in runs without a result to count them in: terminated, or refused before any change. */
+  requestedWithoutResult: number;
   removed: number;
   notRemoved: number;
   outcomes: string[];
@@ -217,10 +217,15 @@ export async function runChaos(lab: Lab, plan: ChaosPlan, opts: ChaosRunOptions 
       latencyCalls: calls.filter((c) => c.fault === 'latency').length,
       apiCalls: calls.length,
       requested: plan.groups.reduce((n, g) => n + g.requested.length, 0),
-      requestedTerminated: plan.groups.reduce(
-        (n, g) => n + (ctx.terminated.has(g.groupId) ? g.requested.length : 0),
+      requestedWithoutResult: plan.groups.reduce(
+        (n, g) =>
+          n +
+          (ctx.terminated.has(g.groupId) || (refused.has(g.groupId) && !results.get(g.groupId))
+            ? g.requested.length
+            : 0),
         0,
       ),
+
       removed: all.reduce((n, r) => n + (r?.counts.removed ?? 0), 0),
       notRemoved: all.reduce((n, r) => n + (r?.notRemoved.length ?? 0), 0),
       outcomes: plan.groups.map((g) =>

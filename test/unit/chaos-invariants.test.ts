@@ -180,6 +180,25 @@ describe('chaos invariants', () => {
       ],
     );
     expect(names(twoActivities)).toEqual(['accepted-once']);
+    // A first activity that ended Rejected touched nothing: sending the instance again is no second removal.
+    const afterRejected = good();
+    afterRejected.calls = [
+      call('RemoveInstances', { ScalingGroupId: G, 'InstanceId.1': I1, 'InstanceId.2': I2 }, 'asa-0'),
+      ...afterRejected.calls,
+    ];
+    afterRejected.final = snapshot(
+      [
+        { id: I3, weight: 100 },
+        { id: I4, weight: 100 },
+      ],
+      [
+        { id: 'asa-0', ids: [I1, I2], status: 'Rejected' },
+        { id: 'asa-1', ids: [I1, I2, I3], status: 'Warning' },
+      ],
+    );
+    expect(checkInvariants(afterRejected)).toEqual([]);
+    afterRejected.final.activities[0]!.statusCode = 'Failed';
+    expect(names(afterRejected)).toEqual(['accepted-once']);
   });
 
   it('an instance outside the request: named by a change call, or changed in state', () => {
