@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { AliyunApiError } from '../aliyun/errors';
-import type { CloudClient, ScalingInstance } from '../aliyun/types';
+import type { CloudClient, ScalingActivity, ScalingInstance } from '../aliyun/types';
 import type { Heartbeat } from './heartbeat';
 import type { AcceptedRemoval, RemoveBatchRequest, RemoveBatchResponse } from './types';
 
@@ -91,6 +91,8 @@ interface Attempt {
   vanished: string[];
   /** Instances found `Removing` under a scaling activity. */
   removing: Set<string>;
+  /** The group's recent activities that may be an earlier attempt's, listed once per attempt. */
+  candidates?: ScalingActivity[];
   startedAt: string;
   requestIds: string[];
   removals: AcceptedRemoval[];
@@ -212,6 +214,7 @@ async function adoptEarlierCalls(run: Attempt, toSend: string[]): Promise<string
   const legacy = run.resumed?.accepted?.[0];
   if (legacy) adopt(run, legacy, toSend);
   if (uncovered(run, toSend).length) await adoptLostActivities(run, uncovered(run, toSend));
+  if (uncovered(run, run.vanished).length) await adoptRemovingActivities(run, uncovered(run, run.vanished));
   if (uncovered(run, [...ours]).length) await replayEarlierCalls(run, uncovered(run, toSend), ours);
   for (const r of run.removals)
     if (!run.known.some((k) => k.activity === r.scalingActivityId && setKey(k.ids) === setKey(r.instanceIds)))
@@ -221,24 +224,54 @@ async function adoptEarlierCalls(run: Attempt, toSend: string[]): Promise<string
 }
 
 /**
- * Adopts the scaling activities an earlier attempt's lost calls created, found after they ended.
- * Only an activity that names some of these instances among its failed ones counts: one that
- * removed them all leaves nothing to send, one still running shows them `Removing`, and a recent
- * activity of another run or actor must not be taken for ours. Unrelated activities of the same
- * minute are skipped, as are those this run already knows.
+ * The group's recent scaling activities that may be an earlier attempt's: those this run already
+ * knows (its other batches, another run's adopted ones) and those that started before the first
+ * attempt was scheduled are left out. ESS gives times to the minute, so the window opens one
+ * minute early. Listed once per attempt.
  */
-async function adoptLostActivities(run: Attempt, toSend: string[]): Promise<void> {
+async function candidateActivities(run: Attempt): Promise<ScalingActivity[]> {
+  if (run.candidates) return run.candidates;
   const { req, signal } = run;
   const { activities } = await run.cloud.ess.recentScalingActivities(req.regionId, req.scalingGroupId, { signal });
   const known = new Set(req.knownScalingActivityIds ?? []);
   const notBefore = Math.floor(run.scheduledMs / MINUTE) * MINUTE - MINUTE;
-  for (const a of activities) {
-    if (known.has(a.scalingActivityId) || Date.parse(a.startTime) < notBefore) continue;
+  run.candidates = activities.filter((a) => !known.has(a.scalingActivityId) && Date.parse(a.startTime) >= notBefore);
+  return run.candidates;
+}
+
+/**
+ * Adopts the scaling activities an earlier attempt's lost calls created, found after they ended.
+ * Only an activity that names some of these instances among its failed ones counts: one that
+ * removed them all leaves nothing to send, one still running shows them `Removing`, and a recent
+ * activity of another run or actor must not be taken for ours.
+ */
+async function adoptLostActivities(run: Attempt, toSend: string[]): Promise<void> {
+  for (const a of await candidateActivities(run)) {
     const failed = new Set(a.failedInstanceIds);
     adopt(
       run,
       a.scalingActivityId,
       toSend.filter((id) => failed.has(id)),
+    );
+  }
+}
+
+/**
+ * Credits instances that left the group to the activity that removed them, when one is found: a
+ * candidate activity that lists them as released (`DestroyedInstances`) or stopped
+ * (`StoppedInstances`), and names no instance outside this batch (every call of this batch sends
+ * a subset of it, so an activity that names another instance is another actor's). An instance no
+ * such activity lists is not credited: another actor may have detached or removed it.
+ */
+async function adoptRemovingActivities(run: Attempt, vanished: string[]): Promise<void> {
+  const batch = new Set(run.req.instanceIds);
+  for (const a of await candidateActivities(run)) {
+    const removed = new Set([...(a.destroyedInstanceIds ?? []), ...(a.stoppedInstanceIds ?? [])]);
+    if (![...removed, ...a.failedInstanceIds].every((id) => batch.has(id))) continue;
+    adopt(
+      run,
+      a.scalingActivityId,
+      vanished.filter((id) => removed.has(id)),
     );
   }
 }

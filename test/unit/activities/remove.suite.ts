@@ -148,6 +148,7 @@ describe('runRemoveBatch: a retry after an earlier attempt', () => {
   it('credits instances gone from the group to the activity that a repeat of the same call names', async () => {
     const cloud = new FakeCloud()
       .script('ess.describeScalingInstances', instances())
+      .script('ess.recentScalingActivities', { requestId: 'req-recent', activities: [] })
       .script('ess.removeInstances', accepted('sa-lost', 'req-replay'));
     const a = retry({ sent: true });
     const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
@@ -164,6 +165,7 @@ describe('runRemoveBatch: a retry after an earlier attempt', () => {
   it('reports instances gone from the group as skipped when no activity of this run removed them', async () => {
     const cloud = new FakeCloud()
       .script('ess.describeScalingInstances', instances())
+      .script('ess.recentScalingActivities', { requestId: 'req-recent', activities: [] })
       .script('ess.removeInstances', apiError('InvalidInstanceId.NotFound', 404, { requestId: 'req-nf' }));
     const a = retry({ sent: true });
     const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
@@ -173,10 +175,81 @@ describe('runRemoveBatch: a retry after an earlier attempt', () => {
     expect(res.requestIds).toEqual(['req-nf']);
   });
 
+  it('credits instances gone from the group to a recent activity listing them removed, sending nothing', async () => {
+    // The lost call's activity ended before the retry; ESS ignored the ClientToken, so a repeat proves nothing.
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingInstances', instances())
+      .script('ess.recentScalingActivities', {
+        requestId: 'req-recent',
+        activities: [
+          activity('sa-other', { statusCode: 'Successful', destroyedInstanceIds: ['i-7'] }),
+          activity('sa-lost', {
+            statusCode: 'Successful',
+            destroyedInstanceIds: ['i-1', 'i-2'],
+            stoppedInstanceIds: ['i-3'],
+          }),
+        ],
+      });
+    const a = retry(mark(1));
+    const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
+
+    expect(res.removals).toEqual([
+      { scalingActivityId: 'sa-lost', instanceIds: IDS, adopted: true, requestId: undefined },
+    ]);
+    expect(res.gone).toEqual([]);
+    expect(cloud.ops()).toEqual(['ess.describeScalingInstances', 'ess.recentScalingActivities']);
+    expect(a.heartbeats).toEqual([mark(2, { ids: IDS, activity: 'sa-lost' })]);
+  });
+
+  it('credits no gone instance no recent activity of ours lists as removed (detached, another actor)', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingInstances', instances())
+      .script('ess.recentScalingActivities', {
+        requestId: 'req-recent',
+        activities: [
+          // Lists i-1 but also an instance outside the batch: another actor's removal, not ours.
+          activity('sa-other', { statusCode: 'Successful', destroyedInstanceIds: ['i-1', 'i-9'] }),
+          // Ours by its instances, but it started before the first attempt was scheduled.
+          activity('sa-old', {
+            statusCode: 'Successful',
+            startTime: '2024-05-01T10:03Z',
+            destroyedInstanceIds: ['i-2'],
+          }),
+          activity('sa-none', { statusCode: 'Successful', failedInstanceIds: ['i-3'] }),
+        ],
+      })
+      .script('ess.removeInstances', apiError('InvalidInstanceId.NotFound', 404, { requestId: 'req-nf' }));
+    const a = retry(mark(1));
+    const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
+
+    expect(res.removals).toEqual([]);
+    expect(res.gone).toEqual(IDS.map((instanceId) => ({ instanceId, why: LEFT_NOT_OURS })));
+  });
+
+  it("never credits a gone instance to an activity this run already knows (another batch's)", async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingInstances', instances(instance('i-1'), instance('i-2')))
+      .script('ess.recentScalingActivities', {
+        requestId: 'req-recent',
+        activities: [activity('sa-batch-2', { statusCode: 'Successful', destroyedInstanceIds: ['i-3'] })],
+      })
+      .script('ess.removeInstances', apiError('InvalidInstanceId.NotFound', 404), accepted('sa-new'));
+    const a = retry(mark(1));
+    const res = await a.run((hb) =>
+      runRemoveBatch(cloud.client, request({ knownScalingActivityIds: ['sa-batch-2'] }), hb),
+    );
+
+    expect(res.removals).toEqual([
+      { scalingActivityId: 'sa-new', instanceIds: ['i-1', 'i-2'], adopted: false, requestId: 'req-sa-new' },
+    ]);
+    expect(res.gone).toEqual([{ instanceId: 'i-3', why: LEFT_NOT_OURS }]);
+  });
+
   it('fails the attempt, concluding nothing, when the repeated call gets ScalingActivityInProgress', async () => {
     const busy = apiError('ScalingActivityInProgress', 400);
     const cloud = new FakeCloud()
       .script('ess.describeScalingInstances', instances())
+      .script('ess.recentScalingActivities', { requestId: 'req-recent', activities: [] })
       .script('ess.removeInstances', busy);
     const a = retry({ sent: true });
     expect(await rejectionOf(a.run((hb) => runRemoveBatch(cloud.client, request(), hb)))).toBe(busy);
@@ -198,6 +271,7 @@ describe('runRemoveBatch: a retry after an earlier attempt', () => {
   it('adopts the activity of a checkpoint of the older shape for what is still to send', async () => {
     const cloud = new FakeCloud()
       .script('ess.describeScalingInstances', instances(instance('i-1'), instance('i-2')))
+      .script('ess.recentScalingActivities', { requestId: 'req-recent', activities: [] })
       .script('ess.removeInstances', apiError('InvalidInstanceId.NotFound', 404));
     const a = retry({ sent: true, accepted: ['sa-acc', 'sa-later'] });
     const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
