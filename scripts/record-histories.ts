@@ -18,6 +18,7 @@ import { createCloudClient, staticCredentials } from '../src/aliyun';
 import { ScaleInClient } from '../src/client';
 import { repairRun, repairWorkflowIdFor } from '../src/client/repair';
 import { EmulatorAdminClient, startEmulator, type Scenario } from '../src/emulator';
+import { addEmptyGroup } from '../src/emulator/testing';
 import { execFileSync } from 'node:child_process';
 import { resolveTemporalCli, startDevServer } from '../src/devtools/temporal-dev-server';
 import type { ScaleInInput } from '../src/shared/input';
@@ -52,20 +53,7 @@ async function main() {
     g.maxSize = 200;
     g.desiredCapacity = 150;
   }
-  const first = scenario.scalingGroups?.[0];
-  if (!first) throw new Error('the small scenario has a scaling group');
-  // Where "another actor" moves an instance: a second group with no load balancers.
-  scenario.scalingGroups?.push({
-    ...first,
-    id: ELSEWHERE,
-    name: 'elsewhere',
-    minSize: 0,
-    desiredCapacity: 0,
-    loadBalancerIds: [],
-    vServerGroups: [],
-    albServerGroups: [],
-    dbInstanceIds: [],
-  });
+  addEmptyGroup(scenario, ELSEWHERE);
   const emulator = await startEmulator({ scenario });
   const admin = new EmulatorAdminClient(emulator.url);
   const cloud = createCloudClient({

@@ -157,3 +157,23 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * Adds a group with the first group's settings but no members and no load balancers: where
+ * "another actor" moves an instance out of the group a run works on.
+ */
+export function addEmptyGroup(scenario: Scenario, id: string): void {
+  const first = scenario.scalingGroups?.[0];
+  if (!first) throw new Error('the scenario has no scaling group to copy');
+  scenario.scalingGroups?.push({
+    ...first,
+    id,
+    name: `empty ${id}`,
+    minSize: 0,
+    desiredCapacity: 0,
+    loadBalancerIds: [],
+    vServerGroups: [],
+    albServerGroups: [],
+    dbInstanceIds: [],
+  });
+}

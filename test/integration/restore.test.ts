@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScaleInFailedError, type InstanceReport, type ScaleInResult } from '../../src/client';
 import { resultLines } from '../../src/cli/format';
-import { waitFor } from '../../src/emulator/testing';
+import { addEmptyGroup, waitFor } from '../../src/emulator/testing';
 import { renderDetails } from '../../src/workflows/details';
 import { assertResultMatchesSchema } from '../harness/schemas';
 import { SMALL, startStack, type Stack } from '../harness/stack';
@@ -21,23 +21,7 @@ const ALB = `ALB server group ${SMALL.alb}`;
 describe('best-effort restore, against the emulator', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({
-      mutate: (s) => {
-        const g = s.scalingGroups?.[0];
-        if (!g) throw new Error('the small scenario has a group');
-        s.scalingGroups?.push({
-          ...g,
-          id: ELSEWHERE,
-          name: 'elsewhere',
-          minSize: 0,
-          desiredCapacity: 0,
-          loadBalancerIds: [],
-          vServerGroups: [],
-          albServerGroups: [],
-          dbInstanceIds: [],
-        });
-      },
-    });
+    stack = await startStack({ mutate: (s) => addEmptyGroup(s, ELSEWHERE) });
   });
   afterAll(async () => {
     await stack?.close();
