@@ -255,6 +255,9 @@ function checkScenario(plan: ChaosPlan, initial: EmulatorStateSnapshot): void {
   }
 }
 
+/** Starts of a worker process tried before a run gives up (about 20 s of a server being down). */
+const WORKER_START_ATTEMPTS = 8;
+
 /** The worker process of the run; kills and restarts go one at a time. */
 class WorkerKeeper {
   spawnWith: (() => Promise<WorkerProcess>) | undefined;
@@ -271,12 +274,27 @@ class WorkerKeeper {
         this.kills++;
       }
       await sleep(downMs);
-      if (!this.spawnWith) throw new Error('WorkerKeeper: no spawn function');
-      this.current = await this.spawnWith();
+      this.current = await this.spawnRetrying();
       this.all.push(this.current);
     });
     this.chain = step.catch(() => undefined);
     return step;
+  }
+
+  /**
+   * A worker started while the Temporal server is down (a server restart drawn at the same moment
+   * as a worker kill) exits at once, unable to connect; like a process supervisor, start it again.
+   */
+  private async spawnRetrying(): Promise<WorkerProcess> {
+    if (!this.spawnWith) throw new Error('WorkerKeeper: no spawn function');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.spawnWith();
+      } catch (e) {
+        if (attempt >= WORKER_START_ATTEMPTS) throw e;
+        await sleep(500 * attempt);
+      }
+    }
   }
 
   /** Whether the current worker has died by itself (e.g. with the Temporal server). */
