@@ -17,6 +17,19 @@ export interface DrainedRecords {
   removed: Array<{ instanceId: string; why: string }>;
   /** Every instance a drain was issued for. */
   drainedInstanceIds: string[];
+  /**
+   * The activities of the last run that were scheduled and never reported back: a terminate does not
+   * stop an attempt already running on a worker, which may still change weights after the run closed.
+   */
+  openAtClose: OpenActivity[];
+  /** When the last run closed (its last event), in ms since the epoch; undefined for an empty history. */
+  closedAtMs: number | undefined;
+}
+
+export interface OpenActivity {
+  activityType: string;
+  /** The heartbeat timeout it was scheduled with: an attempt learns that its run is gone on its next heartbeat. */
+  heartbeatTimeoutMs: number | undefined;
 }
 
 interface Scheduled {
@@ -32,6 +45,9 @@ class ChainFacts {
   records: RestoreRecord[] = [];
   drained = new Set<string>();
   removedBy = new Map<string, string>();
+  /** Of the run read last: scheduled activities without a result, failure or timeout, by scheduled event ID. */
+  open = new Map<string, OpenActivity>();
+  closedAtMs: number | undefined;
 }
 
 /**
@@ -53,11 +69,15 @@ export function drainedFromHistories(histories: readonly History[], converter: P
     restore,
     removed,
     drainedInstanceIds: [...facts.drained],
+    openAtClose: [...facts.open.values()],
+    closedAtMs: facts.closedAtMs,
   };
 }
 
 function readRun(events: readonly Event[], converter: PayloadConverter, facts: ChainFacts): void {
   const scheduled = new Map<string, Scheduled>();
+  facts.open.clear();
+  facts.closedAtMs = msOf(events.at(-1)?.eventTime);
   const first = <T>(p: Payloads, i = 0): T | undefined => {
     const payload = p?.payloads?.[i];
     return payload ? converter.fromPayload<T>(payload) : undefined;
@@ -69,6 +89,10 @@ function readRun(events: readonly Event[], converter: PayloadConverter, facts: C
     if (s) {
       const input = first(s.input);
       scheduled.set(String(e.eventId), { type: s.activityType?.name ?? '', input });
+      facts.open.set(String(e.eventId), {
+        activityType: s.activityType?.name ?? '',
+        heartbeatTimeoutMs: msOf(s.heartbeatTimeout),
+      });
       readScheduled(s.activityType?.name ?? '', input, facts);
     }
     const done = e.activityTaskCompletedEventAttributes;
@@ -78,6 +102,8 @@ function readRun(events: readonly Event[], converter: PayloadConverter, facts: C
     if (failed) readDrainFailure(of(failed.scheduledEventId), failed.failure, first, facts);
     const timedOut = e.activityTaskTimedOutEventAttributes;
     if (timedOut) readDrainFailure(of(timedOut.scheduledEventId), timedOut.failure, first, facts);
+    const closed = done ?? failed ?? timedOut ?? e.activityTaskCanceledEventAttributes;
+    if (closed) facts.open.delete(String(closed.scheduledEventId));
   }
 }
 
@@ -169,4 +195,13 @@ function noteRemoved(facts: ChainFacts, instanceId: string, scalingActivityId: s
     instanceId,
     `removed by the run${scalingActivityId ? ` (scaling activity ${scalingActivityId})` : ''}: not touched`,
   );
+}
+
+/** A protobuf Timestamp or Duration in ms; `seconds` is a Long from the gRPC client, a number or string from JSON. */
+function msOf(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number | undefined {
+  if (!t) return undefined;
+  const s = t.seconds;
+  const seconds =
+    typeof s === 'object' && s !== null && 'toNumber' in s ? (s as { toNumber(): number }).toNumber() : Number(s ?? 0);
+  return seconds * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
 }

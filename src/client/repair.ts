@@ -12,14 +12,15 @@ import {
   REPAIR_WORKFLOW_TYPE,
   mergeRepairResults,
   repairWorkflowIdFor,
+  settleSecondsFor,
   type RepairInput,
   type RepairResult,
   type RepairTarget,
 } from '../workflows/repair/shape';
 import type { repairDrained } from '../workflows/repair';
-import { drainedFromHistories } from './repair-history';
+import { drainedFromHistories, type OpenActivity } from './repair-history';
 
-export { drainedFromHistories, type DrainedRecords } from './repair-history';
+export { drainedFromHistories, type DrainedRecords, type OpenActivity } from './repair-history';
 export type { RepairInput, RepairInstanceReport, RepairResult, RepairTarget } from '../workflows/repair/shape';
 export { repairWorkflowIdFor } from '../workflows/repair/shape';
 
@@ -56,6 +57,8 @@ export interface RepairOptions {
   /** A run of the chain; default the latest run, which must have ended. */
   runId?: string | undefined;
   taskQueue: string;
+  /** Told before the repair waits for activities the run left running (see settleSecondsFor). */
+  onSettle?: ((seconds: number, open: readonly OpenActivity[]) => void) | undefined;
 }
 
 /** How many runs of one continue-as-new chain are read at most (a chain of 10,000 instances has 5). */
@@ -76,7 +79,9 @@ export async function repairRun(client: Client, opts: RepairOptions): Promise<Re
     target,
     restore: drained.restore,
     removed: drained.removed,
+    settleSeconds: settleSecondsFor(drained.openAtClose, drained.closedAtMs, Date.now()),
   };
+  if (input.settleSeconds) opts.onSettle?.(input.settleSeconds, drained.openAtClose);
   const repairId = repairWorkflowIdFor(target);
   const parts = byInstance(drained.restore, INSTANCES_PER_REPAIR);
   if (parts.length <= 1) return startRepair(client, opts.taskQueue, repairId, input);

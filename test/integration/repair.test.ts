@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ScaleInFailedError, type RepairResult } from '../../src/client';
 import { waitFor } from '../../src/emulator/testing';
-import { SMALL, startStack, type Stack } from '../harness/stack';
+import { FAST, SMALL, startStack, type Stack } from '../harness/stack';
 
 const root = path.resolve(__dirname, '../..');
 const bin = path.join(root, 'bin', 'ess-scale-in.js');
@@ -52,6 +52,9 @@ describe('ess-scale-in repair: what a terminated run left drained', () => {
     await stack.rawClient.workflow.getHandle(workflowId).terminate('test: terminated mid-drain');
     return runId;
   }
+
+  const lifecycleOf = async (ids: string[]) =>
+    (await stack.admin.state()).instances.filter((i) => ids.includes(i.instanceId)).map((i) => i.lifecycleState);
 
   const mutatingCalls = async () =>
     (await stack.admin.calls()).filter((c) => /^(Set|Update|ExitStandby|EnterStandby|Remove)/.test(c.action));
@@ -170,5 +173,29 @@ describe('ess-scale-in repair: what a terminated run left drained', () => {
       expect.stringMatching(/^ALB server group .*: already-fine, weight 100, as before the run$/),
     ]);
     expect(await stack.weights(ids)).toEqual({ clb: [100, 100, 100], vsg: [100, 100, 100], alb: [100, 100, 100] });
+  });
+  it('waits out a drain still running when the run was terminated, so the drain cannot undo the repair', async () => {
+    const ids = (await stack.instanceIds()).slice(12, 14);
+    // EnterStandby is held 6 s before it takes effect: it lands after the terminate and, without the
+    // wait, after a repair that found nothing in Standby yet.
+    await stack.admin.setFaults([{ action: 'EnterStandby', kind: 'latency', latencyMs: 6000, times: 1 }]);
+    const { workflowId } = await stack.client.start(
+      stack.input(ids, {
+        drain: { strategy: 'standby', timeoutSeconds: 600 },
+        advanced: { ...FAST, heartbeatTimeoutSeconds: 2 },
+      }),
+    );
+    await waitFor(async () => (await stack.admin.faults())[0]?.hits === 1, 30_000, 50);
+    await stack.rawClient.workflow.getHandle(workflowId).terminate('test: terminated while EnterStandby is in flight');
+    expect((await lifecycleOf(ids)).every((s) => s === 'InService')).toBe(true);
+
+    const repaired = await cli(['repair', workflowId, '--json']);
+    await stack.admin.clearFaults();
+    expect(repaired.code, `${repaired.stderr}${repaired.stdout}`).toBe(0);
+    expect(repaired.stderr).toMatch(/still running \(drain\): waiting \d+ s for them to stop before restoring/);
+    const r = JSON.parse(repaired.stdout) as RepairResult;
+    expect(r.counts).toEqual({ restored: 2, 'already-fine': 0, gone: 0, failed: 0 });
+    expect(await lifecycleOf(ids)).toEqual(['InService', 'InService']);
+    expect(await stack.weights(ids)).toEqual({ clb: [100, 100], vsg: [100, 100], alb: [100, 100] });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkInvariants, instancesNamedIn, type InvariantInput } from '../../chaos/invariants';
+import { checkInvariants, instancesNamedIn, unnamed, type InvariantInput } from '../../chaos/invariants';
 import { DEFAULT_CLASSES, FAULT_CLASSES, parseClasses, planRun } from '../../chaos/plan';
 import type { CallLogEntry, EmulatorStateSnapshot } from '../../src/emulator/types';
 import type { InstanceOutcome, ScaleInResult } from '../../src/shared/progress';
@@ -386,6 +386,27 @@ describe('chaos invariants', () => {
     expect(names(drained)).toEqual(['none-left-drained']);
     drained.results = new Map([[G, result([I1, I2], [[I3, 'weight 0 at lb-unit', 'drained-not-restored']])]]);
     expect(checkInvariants(drained)).toEqual([]);
+  });
+
+  it('an instance left in Standby: naming Standby names the load balancers its state took it out of', () => {
+    const standby = good();
+    standby.final = snapshot(
+      [
+        { id: I3, weight: 0, state: 'Standby' },
+        { id: I4, weight: 100 },
+      ],
+      [{ id: 'asa-1', ids: [I1, I2, I3], status: 'Warning' }],
+    );
+    standby.results = new Map([
+      [G, result([I1, I2], [[I3, 'left in standby: ExitStandby refused', 'drained-not-restored']])],
+    ]);
+    expect(checkInvariants(standby)).toEqual([]);
+    // Not named at all, or named at its load balancer only: still a violation.
+    standby.results = new Map([[G, result([I1, I2], [[I3, 'weight 0 at lb-unit', 'drained-not-restored']])]]);
+    expect(checkInvariants(standby).map((v) => v.detail)).toEqual([expect.stringContaining('without naming Standby')]);
+    // Standby covers the load balancers only while the instance really is in Standby.
+    expect(unnamed(['lb-unit'], 'left in standby', 'InService')).toEqual(['lb-unit']);
+    expect(unnamed(['Standby', 'lb-unit'], 'left in standby', 'Standby')).toEqual([]);
   });
 
   it('a terminated run: no result needed, but whatever it left drained must be in the harness report', () => {

@@ -5,7 +5,12 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { describe, expect, it } from 'vitest';
 import type { RepairOutcome } from '../../src/activities/verify';
 import { drainedFromHistories } from '../../src/client/repair-history';
-import { mergeRepairResults, summarizeRepair } from '../../src/workflows/repair/shape';
+import {
+  mergeRepairResults,
+  repairInputProblems,
+  settleSecondsFor,
+  summarizeRepair,
+} from '../../src/workflows/repair/shape';
 import { restoreInstanceId } from '../../src/shared/restore';
 
 const dir = path.join(__dirname, '../fixtures/histories/v5');
@@ -149,6 +154,42 @@ describe('drainedFromHistories: runs that ended abruptly (built event by event)'
     ]);
   });
 
+  it('terminated while a drain ran: that attempt is open at the close, with its heartbeat timeout', () => {
+    const at = (seconds: number) => ({ seconds, nanos: 500_000_000 });
+    const r = run(
+      started({ ...where }),
+      {
+        ...scheduled(5, 'snapshotWeights', {}),
+        activityTaskScheduledEventAttributes: {
+          ...scheduled(5, 'snapshotWeights', {}).activityTaskScheduledEventAttributes,
+          heartbeatTimeout: { seconds: 4 },
+        },
+      },
+      completed(5, { restore: [clb('i-1', 100)] }),
+      {
+        ...scheduled(8, 'drain', { strategy: 'standby', instanceIds: ['i-1'] }),
+        activityTaskScheduledEventAttributes: {
+          ...scheduled(8, 'drain', { strategy: 'standby', instanceIds: ['i-1'] }).activityTaskScheduledEventAttributes,
+          heartbeatTimeout: { seconds: 2, nanos: 500_000_000 },
+        },
+      },
+      { eventId: 11, eventTime: at(1_700_000_000), workflowExecutionTerminatedEventAttributes: { reason: 'x' } },
+    );
+    expect(r.openAtClose).toEqual([{ activityType: 'drain', heartbeatTimeoutMs: 2500 }]);
+    expect(r.closedAtMs).toBe(1_700_000_000_500);
+  });
+
+  it('a run whose activities all reported back has nothing open at its close', () => {
+    const r = run(
+      started({ ...where }),
+      scheduled(5, 'drain', { strategy: 'standby', instanceIds: ['i-1'] }),
+      { activityTaskFailedEventAttributes: { scheduledEventId: 5, failure: { message: 'denied' } } },
+      scheduled(7, 'drain', { strategy: 'standby', instanceIds: ['i-1'] }),
+      { activityTaskCanceledEventAttributes: { scheduledEventId: 7 } },
+    );
+    expect(r.openAtClose).toEqual([]);
+  });
+
   it('a continued run: its carry’s drained batches count even without the earlier history', () => {
     const r = run(started({ ...where }, { drained: [{ restore: [clb('i-7', 60)] }], removed: [] }));
     expect(r.restore).toEqual([clb('i-7', 60)]);
@@ -189,5 +230,37 @@ describe('the repair report', () => {
     expect(merged.instances.map((i) => i.instanceId)).toEqual(['i-0', 'i-1']);
     expect(merged.counts).toEqual({ restored: 1, 'already-fine': 1, gone: 0, failed: 0 });
     expect(merged.outcome).toBe('repaired');
+  });
+});
+
+describe('settleSecondsFor: how long a repair waits for the run’s last attempts', () => {
+  const closed = 1_000_000;
+  it('no wait when nothing was running at the close', () => {
+    expect(settleSecondsFor([], closed, closed)).toBe(0);
+  });
+  it('twice the longest heartbeat timeout, plus the request timeout and a margin, from the close', () => {
+    const open = [{ heartbeatTimeoutMs: 2000 }, { heartbeatTimeoutMs: 10_000 }];
+    expect(settleSecondsFor(open, closed, closed)).toBe(2 * 10 + 10 + 5);
+    expect(settleSecondsFor(open, closed, closed + 30_000)).toBe(5);
+    expect(settleSecondsFor(open, closed, closed + 35_000)).toBe(0);
+    expect(settleSecondsFor(open, closed, closed + 3_600_000)).toBe(0);
+  });
+  it('an attempt without a heartbeat timeout is waited for at most an hour', () => {
+    expect(settleSecondsFor([{ heartbeatTimeoutMs: undefined }], closed, closed)).toBe(3600);
+  });
+  it('the repair workflow refuses a wait that is not a whole number of seconds within an hour', () => {
+    const input = {
+      regionId: 'cn-hangzhou',
+      scalingGroupId: 'asg-1',
+      target: { workflowId: 'w', runId: 'r' },
+      restore: [],
+      removed: [],
+    };
+    expect(repairInputProblems({ ...input, settleSeconds: 12 })).toEqual([]);
+    expect(repairInputProblems(input)).toEqual([]);
+    for (const bad of [-1, 1.5, 3601, '10'])
+      expect(repairInputProblems({ ...input, settleSeconds: bad })).toEqual([
+        'settleSeconds: must be a whole number of seconds from 0 to 3600, or absent',
+      ]);
   });
 });

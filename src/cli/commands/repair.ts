@@ -18,6 +18,11 @@ back to its recorded weight (or takes the instance out of Standby) and reads it 
 again: weights already right are only verified. Instances ESS removed, or that are no longer behind
 a load balancer, are reported gone and not touched.
 
+A terminate does not stop an activity attempt already running on a worker: a drain sent just
+before it may still land. When the run ended with an activity running, the repair first waits
+(a timer in the repair workflow) until twice that activity's heartbeat timeout plus 15 s have
+passed since the run closed, and says so.
+
 It works only while the run's history is kept (the namespace's retention period, shown by
 temporal operator namespace describe). After that, find the instances at weight 0 with a dry run
 of a new scale-in (its preflight lists instances already at weight 0 or in Standby) and set their
@@ -62,7 +67,15 @@ async function repair(
 ): Promise<ExitCode> {
   let result: RepairResult;
   try {
-    result = await repairRun(client.client, opts);
+    result = await repairRun(client.client, {
+      ...opts,
+      onSettle: (seconds, open) =>
+        io.err(
+          `The run ended with ${open.length} activity attempt(s) still running ` +
+            `(${open.map((a) => a.activityType).join(', ')}): ` +
+            `waiting ${seconds} s for them to stop before restoring, so a late drain cannot undo the repair.`,
+        ),
+    });
   } catch (e) {
     if (!(e instanceof RepairRefusedError || e instanceof RepairTargetNotFoundError)) throw e;
     if (json) printJson(io, { ok: false, error: { code: e.code, message: e.message, workflowId: e.workflowId } });

@@ -1,4 +1,4 @@
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
 import type { RepairActivities, RepairWeightsResponse } from '../../activities';
 import { NON_RETRYABLE_TYPES } from '../../shared/error-policy';
 import { restoreInstanceId } from '../../shared/restore';
@@ -32,6 +32,8 @@ export async function repairDrained(input: RepairInput): Promise<RepairResult> {
       message: `Invalid repair input: ${problems.join('; ')}`,
       details: [problems],
     });
+  // An attempt of the terminated run may still be draining: restore after it can no longer land.
+  if (input.settleSeconds) await sleep(input.settleSeconds * 1000);
   const instances = new Set(input.restore.map(restoreInstanceId)).size;
   const res: RepairWeightsResponse = input.restore.length
     ? await acts.repairWeights.executeWithOptions({ summary: `Restore and verify ${instances} drained instance(s)` }, [

@@ -22,6 +22,36 @@ export interface RepairInput {
   restore: RestoreRecord[];
   /** Instances whose removal ESS accepted: reported as gone, never touched. */
   removed: Array<{ instanceId: string; why: string }>;
+  /**
+   * How long to wait before touching anything, for attempts of the run's activities that may still be
+   * running on a worker (see settleSecondsFor). Absent in repairs started before it existed: no wait.
+   */
+  settleSeconds?: number;
+}
+
+/** The cloud client's default request timeout (src/aliyun/rpc-client.ts): a call is answered or abandoned by then. */
+const REQUEST_TIMEOUT_S = 10;
+/** Clock skew between the client and the Temporal server, and the worker's own scheduling. */
+const SETTLE_MARGIN_S = 5;
+export const MAX_SETTLE_SECONDS = 3600;
+
+/**
+ * How long a repair waits before it restores anything. A terminate closes the run but does not stop
+ * an activity attempt already running on a worker: it learns the run is gone from its next heartbeat
+ * (sent within its heartbeat timeout) and is cancelled, but a call it sent before may still take
+ * effect. Restoring before then could be undone by a drain that lands after the repair. Zero when
+ * nothing was running at the close, or when the close is long enough ago.
+ */
+export function settleSecondsFor(
+  open: ReadonlyArray<{ heartbeatTimeoutMs: number | undefined }>,
+  closedAtMs: number | undefined,
+  nowMs: number,
+): number {
+  if (!open.length || closedAtMs === undefined) return 0;
+  const heartbeatS = Math.max(...open.map((a) => (a.heartbeatTimeoutMs ?? MAX_SETTLE_SECONDS * 1000) / 1000));
+  const quietS = 2 * heartbeatS + REQUEST_TIMEOUT_S + SETTLE_MARGIN_S;
+  const leftS = (closedAtMs + quietS * 1000 - nowMs) / 1000;
+  return Math.min(MAX_SETTLE_SECONDS, Math.max(0, Math.ceil(leftS)));
 }
 
 export interface RepairInstanceReport {
@@ -93,6 +123,12 @@ export function repairInputProblems(input: unknown): string[] {
   if (!Array.isArray(i.restore) || !i.restore.every(isRestoreRecord))
     problems.push('restore: must be a list of restore records (kind clb, vsg, alb or standby)');
   if (!Array.isArray(i.removed)) problems.push('removed: must be a list of { instanceId, why }');
+  const settle = i.settleSeconds;
+  if (
+    settle !== undefined &&
+    !(Number.isInteger(settle) && (settle as number) >= 0 && (settle as number) <= MAX_SETTLE_SECONDS)
+  )
+    problems.push(`settleSeconds: must be a whole number of seconds from 0 to ${MAX_SETTLE_SECONDS}, or absent`);
   return problems;
 }
 
