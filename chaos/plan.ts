@@ -39,6 +39,11 @@ export interface KillPlan {
    * a kill can land anywhere in a run however long it lasts (class `late-kill`).
    */
   afterCalls?: number;
+  /**
+   * Instead: the moment the emulator holds a RemoveInstances scaling activity of this group, i.e.
+   * right after a call took effect and before its answer (class `lost-checkpoint`).
+   */
+  onRemovalOf?: string;
   /** How long the worker stays down. */
   downMs: number;
 }
@@ -79,6 +84,7 @@ export const FAULT_CLASSES = [
   'restore-denied',
   'rejected',
   'protected',
+  'lost-checkpoint',
 ] as const;
 export type FaultClass = 'base' | (typeof FAULT_CLASSES)[number];
 
@@ -93,6 +99,9 @@ export const CLASS_DESCRIPTIONS: Readonly<Record<(typeof FAULT_CLASSES)[number],
   'restore-denied': 'a run is cancelled and from then on a restore action is refused (403) for good',
   rejected: 'a RemoveInstances activity ends Rejected',
   protected: 'requested instances are Protected before the run',
+  'lost-checkpoint':
+    'a throttled RemoveInstances, then an accepted one whose answer and checkpoint are lost to a worker ' +
+    'SIGKILL; the activity ends Warning; half the time DescribeScalingActivities lags 60 s',
 };
 
 /** Probability that an enabled class is drawn in a run. */
@@ -174,7 +183,7 @@ export function planRun(
   if (!/^[a-z0-9]{5}$/.test(nonce)) throw new RangeError('nonce must be 5 lowercase alphanumerics');
   const d = dice(seed);
   const tag = `${nonce}${base36(seed, 6)}`;
-  const timings = {
+  const timings: NonNullable<Scenario['timings']> = {
     activityDurationMs: d.int(200, 1500),
     essDrainWaitMs: d.int(30, 150),
     albJobDurationMs: d.int(50, 400),
@@ -298,7 +307,7 @@ export function planRun(
   const ignoreClientToken = d.chance(0.5);
   // Drawn last, so the rest of a seed's plan is what it was before cancels existed.
   for (const g of groups) if (d.chance(0.2)) g.cancelAfterMs = d.int(500, 6000);
-  const extra: ClassDraws = { drawn: ['base'], serverRestarts: [], otherActors: [] };
+  const extra: ClassDraws = { drawn: ['base'], serverRestarts: [], otherActors: [], faultsFirst: [] };
   const parkingGroupId = `asg-ch${tag}p`.padEnd(24, '0');
   scenario.scalingGroups?.push({ id: parkingGroupId, name: `chaos-${seed}-parking`, regionId: CHAOS_REGION });
   for (const c of FAULT_CLASSES) {
@@ -307,6 +316,8 @@ export function planRun(
     if (DRAW[c]({ d: cd, groups, kills, activityOutcomes, extra, parkingGroupId })) extra.drawn.push(c);
   }
   kills.sort((a, b) => (a.afterCalls ?? 0) - (b.afterCalls ?? 0) || a.afterMs - b.afterMs);
+  faults.unshift(...extra.faultsFirst);
+  if (extra.listingLagMs !== undefined) timings.activityListingLagMs = extra.listingLagMs;
   const cancels = groups.filter((g) => g.cancelAfterMs !== undefined || g.cancelAfterDrainMs !== undefined).length;
   const groupSummary = groups
     .map((g) => {
@@ -318,7 +329,7 @@ export function planRun(
   const summary =
     `${groups.length} group(s), ${groupSummary}; ` +
     `${kills.length} kill(s)${cancels ? `, ${cancels} cancel(s)` : ''}; ` +
-    `${faults.length} fault rules${ignoreClientToken ? ', ClientToken ignored' : ''}` +
+    `${faults.length} fault rules${ignoreClientToken && !extra.honourClientToken ? ', ClientToken ignored' : ''}` +
     `${failing ? `, ${failing} failing activit${failing > 1 ? 'ies' : 'y'}` : ''}` +
     `${extra.drawn.length > 1 ? `; classes ${extra.drawn.slice(1).join(', ')}` : ''}`;
   return {
@@ -327,7 +338,7 @@ export function planRun(
     groups,
     faults,
     faultSeed: seed ^ 0x5eed,
-    ignoreClientToken,
+    ignoreClientToken: ignoreClientToken && !extra.honourClientToken,
     activityOutcomes,
     kills,
     serverRestarts: extra.serverRestarts,
@@ -341,6 +352,12 @@ interface ClassDraws {
   drawn: FaultClass[];
   serverRestarts: KillPlan[];
   otherActors: OtherActorPlan[];
+  /** Rules that must decide before the base faults (aimed at one group's calls). */
+  faultsFirst: FaultRule[];
+  /** `timings.activityListingLagMs` of the scenario. */
+  listingLagMs?: number;
+  /** ESS honours ClientToken, as the real service does. */
+  honourClientToken?: boolean;
 }
 
 interface DrawContext {
@@ -444,4 +461,46 @@ const DRAW: Readonly<Record<(typeof FAULT_CLASSES)[number], (c: DrawContext) => 
     g.protectedIds = d.shuffle(g.requested).slice(0, d.int(1, Math.min(2, g.requested.length)));
     return true;
   },
+  'lost-checkpoint': drawLostCheckpoint,
 };
+
+/**
+ * The sequence of the reliability issue's case 1, aimed at one group's calls: attempt 1 of its first
+ * RemoveInstances is throttled (a checkpoint that says "not sent"); attempt 2 is accepted, but its
+ * answer is held 8 s and its "sent" checkpoint is held back by the SDK's heartbeat throttling (every
+ * DescribeScalingInstances of the group takes 2.5 s, so a keep-alive heartbeat has just gone out),
+ * and the worker is SIGKILLed the moment the scaling activity exists. The activity ends Warning with
+ * one instance failed: attempt 3 must not send it again, and must credit the others to the activity.
+ * Half the time the listing by group lags 60 s behind, so only the ClientToken finds the activity.
+ */
+function drawLostCheckpoint({ d, groups, kills, activityOutcomes, extra }: DrawContext): boolean {
+  // A group that gets as far as its removal: no cancel or terminate, and a batch of two or more.
+  const candidates = groups.filter(
+    (x) =>
+      x.cancelAfterMs === undefined &&
+      x.cancelAfterDrainMs === undefined &&
+      x.terminateAfterCalls === undefined &&
+      Math.min(x.requested.length, x.input.batchSize ?? 20) >= 2,
+  );
+  if (!candidates.length) return false;
+  const g = d.pick(candidates);
+  const firstBatch = g.requested.slice(0, g.input.batchSize ?? 20);
+  const victim = d.pick(firstBatch);
+  const mine = { ScalingGroupId: g.groupId };
+  extra.faultsFirst.push(
+    { action: 'RemoveInstances', kind: 'Throttling', times: 1, params: mine },
+    { action: 'RemoveInstances', kind: 'latency', latencyMs: 8000, latencyAfterEffect: true, times: 2, params: mine },
+    { action: 'DescribeScalingInstances', kind: 'latency', latencyMs: 2500, times: 8, params: mine },
+  );
+  activityOutcomes.unshift({
+    match: { instanceIds: [victim] },
+    status: 'Warning',
+    failInstanceIds: [victim],
+    times: 1,
+  });
+  g.input = { ...g.input, advanced: { ...g.input.advanced, heartbeatTimeoutSeconds: 5 } };
+  kills.push({ afterMs: 0, onRemovalOf: g.groupId, downMs: d.int(0, 1500) });
+  extra.honourClientToken = true;
+  if (d.chance(0.5)) extra.listingLagMs = 60_000;
+  return true;
+}

@@ -309,10 +309,25 @@ class WorkerKeeper {
   }
 }
 
+/**
+ * Resolves true as soon as the emulator holds a RemoveInstances scaling activity of the group (read
+ * from its state: the call log has the call only once it is answered), false if the run ended first.
+ */
+async function removalExists(ctx: RunContext, groupId: string): Promise<boolean> {
+  while (!ctx.watcher.stopped && !ctx.ended.has(groupId)) {
+    const s = await ctx.admin.state().catch(() => undefined);
+    if (s?.activities.some((a) => a.scalingGroupId === groupId && a.kind === 'RemoveInstances')) return true;
+    await sleep(20);
+  }
+  return false;
+}
+
 const sinceStart = (ctx: RunContext) => `${Date.now() - ctx.t0} ms (call ${ctx.watcher.seq})`;
 
 async function killWorker(ctx: RunContext, workers: WorkerKeeper, k: ChaosPlan['kills'][number]): Promise<void> {
-  if (k.afterCalls !== undefined) {
+  if (k.onRemovalOf !== undefined) {
+    if (!(await removalExists(ctx, k.onRemovalOf))) return;
+  } else if (k.afterCalls !== undefined) {
     if (!(await ctx.watcher.reach(k.afterCalls))) return;
   } else {
     while (!ctx.watcher.stopped && Date.now() - ctx.t0 < k.afterMs) await sleep(50);

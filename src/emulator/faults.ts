@@ -63,6 +63,14 @@ export function validateFaultRules(input: unknown): FaultRule[] {
     ) {
       throw new FaultRuleError(`${at}.httpStatus must be an HTTP status`);
     }
+    if (
+      rule.params !== undefined &&
+      (typeof rule.params !== 'object' ||
+        rule.params === null ||
+        Array.isArray(rule.params) ||
+        !Object.values(rule.params).every((v) => typeof v === 'string'))
+    )
+      throw new FaultRuleError(`${at}.params must be an object of parameter names to string values`);
     return rule as unknown as FaultRule;
   });
 }
@@ -99,10 +107,11 @@ export class FaultInjector {
     });
   }
 
-  decide(action: string): FaultDecision {
+  decide(action: string, params: Readonly<Record<string, string>> = {}): FaultDecision {
     const d: FaultDecision = { latencyMs: 0, latencyAfterEffect: false, rule: undefined, kind: undefined };
     for (const r of this.rules) {
       if (r.rule.action !== '*' && r.rule.action !== action) continue;
+      if (r.rule.params && !Object.entries(r.rule.params).every(([k, v]) => params[k] === v)) continue;
       if (r.remaining !== undefined && r.remaining <= 0) continue;
       const isLatency = r.rule.kind === 'latency';
       if (!isLatency && d.rule) continue;

@@ -255,7 +255,7 @@ export class EmulatorServer {
       this.nonces,
       Date.now(),
     );
-    const decision = this.opts.state.faults.decide(call.action);
+    const decision = this.opts.state.faults.decide(call.action, call.params);
     if (decision.latencyMs > 0 && !decision.latencyAfterEffect) await sleep(decision.latencyMs);
     const rule = decision.rule;
     if (rule?.kind === 'reset') {

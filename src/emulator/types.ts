@@ -259,6 +259,11 @@ export interface FaultRule {
   rate?: number;
   /** Only the next N hits; the rule is spent afterwards. Default unlimited. */
   times?: number;
+  /**
+   * Only calls whose request parameters include each of these, e.g. `{"ScalingGroupId": "asg-…"}`:
+   * a fault aimed at one group's calls while other groups share the emulator.
+   */
+  params?: Record<string, string>;
 }
 
 /** A fault rule as the admin API reports it, with what is left of it. */

@@ -85,6 +85,7 @@ export const WINDOW_FIELDS = [
   'removePolicy',
   'decreaseDesiredCapacity',
   'onBatchFailure',
+  'allowDrainedInstances',
   'reason',
   'advanced',
 ] as const;
@@ -96,6 +97,7 @@ export const PASSTHROUGH_FIELDS = [
   'removePolicy',
   'decreaseDesiredCapacity',
   'onBatchFailure',
+  'allowDrainedInstances',
   'reason',
   'advanced',
 ] as const;

@@ -165,6 +165,22 @@ describe('rule semantics', () => {
     expect(await admin.faults()).toEqual([expect.objectContaining({ hits: 2, remaining: 0 })]);
   });
 
+  it('params: only calls whose parameters include each value; others are neither faulted nor counted', async () => {
+    const other = { ...describeGroups, ScalingGroupId: 'asg-someoneelse' };
+    const mine = { ...describeGroups, ScalingGroupId: TEST_GROUP };
+    await admin.setFaults([
+      { action: 'DescribeScalingGroups', kind: 'InternalError', params: { ScalingGroupId: TEST_GROUP }, times: 1 },
+    ]);
+    expect((await rawCall(emu.url, other, TEST_KEY)).status).toBe(200);
+    expect((await rawCall(emu.url, describeGroups, TEST_KEY)).status).toBe(200);
+    expect(await admin.faults()).toEqual([expect.objectContaining({ hits: 0, remaining: 1 })]);
+    expect((await rawCall(emu.url, mine, TEST_KEY)).status).toBe(500);
+    expect((await rawCall(emu.url, mine, TEST_KEY)).status).toBe(200);
+    await expect(admin.setFaults([{ action: '*', kind: 'reset', params: { A: 1 } as never }])).rejects.toThrow(
+      /params must be an object of parameter names to string values/,
+    );
+  });
+
   it("'*' matches every API call", async () => {
     await admin.setFaults([{ action: '*', kind: 'ServiceUnavailable', times: 2 }]);
     expect((await rawCall(emu.url, describeGroups, TEST_KEY)).status).toBe(503);

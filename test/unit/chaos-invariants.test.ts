@@ -489,7 +489,8 @@ describe('chaos plan', () => {
     const all = planRun(1000, 'abcde', [...FAULT_CLASSES]);
     expect(planRun(1000, 'abcde', [...FAULT_CLASSES])).toEqual(all);
     expect(none.classes).toEqual(['base']);
-    expect(all.faults).toEqual(none.faults);
+    // Classes only add rules, ahead of the base ones (lost-checkpoint's must decide first).
+    expect(all.faults.slice(all.faults.length - none.faults.length)).toEqual(none.faults);
     expect(all.groups.map((g) => g.requested)).toEqual(none.groups.map((g) => g.requested));
     // Each class alone is drawn exactly when it is drawn among all of them.
     for (const c of FAULT_CLASSES) {
@@ -506,6 +507,28 @@ describe('chaos plan', () => {
       expect(drawn, c).toBeGreaterThan(40);
       expect(drawn, c).toBeLessThan(110);
     }
+  });
+
+  it('lost-checkpoint: a throttle, a held answer and slow reads aimed at one group, a Warning, a kill', () => {
+    const seeds = Array.from({ length: 60 }, (_, i) => planRun(3000 + i, 'abcde', ['lost-checkpoint']));
+    const drawn = seeds.filter((p) => p.classes.includes('lost-checkpoint'));
+    expect(drawn.length).toBeGreaterThan(5);
+    for (const p of drawn) {
+      const kill = p.kills.find((k) => k.onRemovalOf);
+      const g = p.groups.find((x) => x.groupId === kill?.onRemovalOf);
+      expect(g).toBeDefined();
+      const mine = { ScalingGroupId: g?.groupId };
+      expect(p.faults.slice(0, 3)).toEqual([
+        { action: 'RemoveInstances', kind: 'Throttling', times: 1, params: mine },
+        expect.objectContaining({ action: 'RemoveInstances', latencyMs: 8000, latencyAfterEffect: true, params: mine }),
+        expect.objectContaining({ action: 'DescribeScalingInstances', latencyMs: 2500, params: mine }),
+      ]);
+      const victim = p.activityOutcomes[0]?.failInstanceIds?.[0] ?? '';
+      expect(g?.requested.slice(0, g.input.batchSize)).toContain(victim);
+      expect(p.ignoreClientToken).toBe(false);
+    }
+    const lags = new Set(drawn.map((p) => p.scenario.timings?.activityListingLagMs ?? 0));
+    expect(lags).toEqual(new Set([0, 60_000]));
   });
 
   it('parses --classes, naming the valid classes when one is unknown', () => {

@@ -39,6 +39,7 @@ const SHARED_FLAGS = [
   '--drain-timeout',
   '--max-drained-ahead',
   '--on-batch-failure',
+  '--allow-drained',
   '--reason',
   '--poll-min-interval-ms',
   '--poll-max-interval-ms',
@@ -58,6 +59,7 @@ const SHARED_ARGS = [
   ['--drain-timeout', '30'],
   ['--max-drained-ahead', '7'],
   ['--on-batch-failure', 'continue'],
+  ['--allow-drained'],
   ['--reason', 'weekly trim'],
   ['--poll-min-interval-ms', '100'],
   ['--poll-max-interval-ms', '1000'],
@@ -103,6 +105,7 @@ describe('run-input flags of start and schedule create', () => {
       removePolicy: 'recycle',
       decreaseDesiredCapacity: false,
       onBatchFailure: 'continue',
+      allowDrainedInstances: true,
       reason: 'weekly trim',
       advanced: {
         pollMinIntervalMs: 100,
