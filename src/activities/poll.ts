@@ -2,6 +2,8 @@ import { Context } from '@temporalio/activity';
 import type { CloudClient, ScalingActivity } from '../aliyun/types';
 import type { Heartbeat } from './heartbeat';
 import { initialPace, nextPace } from './poll-pacing';
+import type { CompletedHookAction, PlannedHook } from '../shared/progress';
+import { checkHooks, hookPaceMs, hookVerdict, type HookCheck } from './lifecycle-hooks';
 import type { PollRequest, PollResponse } from './types';
 
 const TERMINAL = new Set(['Successful', 'Warning', 'Failed', 'Rejected']);
@@ -9,6 +11,10 @@ const TERMINAL = new Set(['Successful', 'Warning', 'Failed', 'Rejected']);
 interface PollCheckpoint {
   polls: number;
   progress: number;
+  /** Lifecycle actions this attempt completed: reported by the next attempt if this one dies first. */
+  completed?: CompletedHookAction[];
+  /** When each hook wait was first seen (token, ms): the timeout estimate survives a retry. */
+  firstSeen?: Array<[string, number]>;
 }
 
 /**
@@ -23,16 +29,74 @@ export async function runPoll(cloud: CloudClient, req: PollRequest, hb: Heartbea
   const pacing = { minIntervalMs: req.minIntervalMs, maxIntervalMs: req.maxIntervalMs };
   let pace = initialPace(pacing);
   const freshSinceMs = resumed ? undefined : Date.now();
+  const hooks = new HookWatch(req, resumed);
   for (;;) {
     const { activities } = await cloud.ess.describeScalingActivities(req.regionId, [req.scalingActivityId], { signal });
     polls++;
     const act = activities.find((a) => a.scalingActivityId === req.scalingActivityId);
     if (act && TERMINAL.has(act.statusCode)) return finish(cloud, req, act, polls, signal);
     const progress = act?.progress ?? 0;
-    hb.beat({ polls, progress } satisfies PollCheckpoint);
+    const check = act ? await hooks.check(cloud, signal) : undefined;
+    hb.beat({ polls, progress, ...hooks.checkpoint() } satisfies PollCheckpoint);
+    if (check && hooks.isNews(check)) return heldByHooks(req, progress, polls, check);
     pace = nextPace(pacing, pace, progress, Date.now(), freshSinceMs);
-    await ctx.sleep(pace.intervalMs);
+    await ctx.sleep(check?.waitingOn.length ? hooks.paceMs(check, pace.intervalMs) : pace.intervalMs);
   }
+}
+
+/** The lifecycle-hook side of a poll: only for activities of a group whose plan has hooks the run does not skip. */
+class HookWatch {
+  private readonly hooks: PlannedHook[];
+  private readonly known: Set<string>;
+  private readonly firstSeen: Map<string, number>;
+  private readonly completed: CompletedHookAction[];
+
+  constructor(
+    private readonly req: PollRequest,
+    resumed: PollCheckpoint | undefined,
+  ) {
+    this.hooks = (req.hooks ?? []).filter((h) => h.handling !== 'skip');
+    this.known = new Set(req.knownWaitTokens ?? []);
+    this.firstSeen = new Map(resumed?.firstSeen ?? []);
+    this.completed = [...(resumed?.completed ?? [])];
+  }
+
+  async check(cloud: CloudClient, signal: AbortSignal): Promise<HookCheck | undefined> {
+    if (!this.hooks.length) return undefined;
+    const where = { regionId: this.req.regionId, scalingActivityId: this.req.scalingActivityId };
+    const found = await checkHooks(cloud, where, this.hooks, this.firstSeen, { signal });
+    this.completed.push(...found.completed);
+    return { waitingOn: found.waitingOn, completed: this.completed };
+  }
+
+  /** Something the workflow has not shown yet: an action completed, or a hook that started holding the batch. */
+  isNews(check: HookCheck): boolean {
+    return check.completed.length > 0 || check.waitingOn.some((w) => !this.known.has(w.lifecycleActionToken));
+  }
+
+  checkpoint(): Pick<PollCheckpoint, 'completed' | 'firstSeen'> {
+    if (!this.hooks.length) return {};
+    return { completed: this.completed, firstSeen: [...this.firstSeen] };
+  }
+
+  paceMs(check: HookCheck, intervalMs: number): number {
+    return Math.max(intervalMs, hookPaceMs(check.waitingOn, this.hooks, this.req.maxIntervalMs));
+  }
+}
+
+/** Back to the workflow while the activity runs on: hooks hold it, or the run completed some of its actions. */
+function heldByHooks(req: PollRequest, progress: number, polls: number, check: HookCheck): PollResponse {
+  return {
+    scalingActivityId: req.scalingActivityId,
+    statusCode: 'InProgress',
+    statusMessage: '',
+    progress,
+    removedInstanceIds: [],
+    failedInstances: [],
+    polls,
+    endedAt: new Date().toISOString(),
+    hookWait: { waitingOn: check.waitingOn, completed: check.completed },
+  };
 }
 
 async function finish(
@@ -51,12 +115,16 @@ async function finish(
     { signal },
   );
   const stillThere = new Map(instances.map((i) => [i.instanceId, i.lifecycleState]));
+  const hooks = (req.hooks ?? []).filter((h) => h.handling !== 'skip');
+  const kept = req.instanceIds.some((id) => stillThere.has(id));
+  const where = { regionId: req.regionId, scalingActivityId: req.scalingActivityId };
+  const verdict = kept && hooks.length ? await hookVerdict(cloud, where, hooks, { signal }) : undefined;
   return {
     scalingActivityId: req.scalingActivityId,
     statusCode,
     statusMessage,
     progress,
-    ...removedOrNot(req, act, statusMessage, stillThere),
+    ...removedOrNot(req, act, verdict ? `${statusMessage}; ${verdict}`.replace(/^; /, '') : statusMessage, stillThere),
     polls,
     endedAt: new Date().toISOString(),
   };

@@ -2,6 +2,7 @@ import { AliyunApiError } from '../aliyun/errors';
 import type { CloudClient, ScalingGroup, ScalingInstance } from '../aliyun/types';
 import { chunk, type NormalizedInput } from '../shared/input';
 import type { LoadBalancerPlan, Plan, PreflightProblem } from '../shared/progress';
+import { planHooks } from './lifecycle-hooks';
 import type { PreflightRequest, PreflightResponse } from './types';
 
 /** States from which RemoveInstances may take an instance. */
@@ -39,8 +40,14 @@ export async function runPreflight(
   const alreadyStandby = input.instanceIds.filter((id) => members.get(id)?.lifecycleState === 'Standby');
   const drained = alreadyDrained(input, zeroWeight, alreadyStandby);
   problems.push(...drained.problems);
-  const warnings = [...warningsFor(input, group, loadBalancers), ...drained.warnings];
-  return { plan: planOf(input, group, loadBalancers, alreadyStandby, warnings), problems };
+  const hooks = await planHooks(cloud, input, signal);
+  problems.push(...hooks.problems);
+  const warnings = [...warningsFor(input, group, loadBalancers), ...drained.warnings, ...hooks.warnings];
+  const plan = planOf(input, group, loadBalancers, alreadyStandby, warnings);
+  return {
+    plan: { ...plan, lifecycleHooks: hooks.hooks, hookWaitSecondsPerBatch: hooks.hookWaitSecondsPerBatch },
+    problems,
+  };
 }
 
 /** Requested instances whose backend already weighs 0, with where (read from the calls preflight makes anyway). */

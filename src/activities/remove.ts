@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { AliyunApiError } from '../aliyun/errors';
-import type { CloudClient, ScalingActivity, ScalingInstance } from '../aliyun/types';
+import type { CloudClient, LifecycleHookContext, ScalingActivity, ScalingInstance } from '../aliyun/types';
 import type { Heartbeat } from './heartbeat';
 import type { AcceptedRemoval, RemoveBatchRequest, RemoveBatchResponse } from './types';
 
@@ -351,6 +351,7 @@ async function call(run: Attempt, ids: string[]): Promise<string> {
       removePolicy: req.removePolicy,
       decreaseDesiredCapacity: req.decreaseDesiredCapacity,
       clientToken: clientTokenFor(req.idempotencyKey, ids),
+      lifecycleHookContext: hookContextOf(req.skipHooks),
     },
     { signal },
   );
@@ -378,4 +379,11 @@ async function sendRemoval(run: Attempt, toSend: string[]): Promise<string[]> {
     }
     throw e;
   }
+}
+
+/** LifecycleHookContext for RemoveInstances: none unless the run bypasses hooks (input lifecycleHooks mode `skip`). */
+export function hookContextOf(skip: RemoveBatchRequest['skipHooks']): LifecycleHookContext | undefined {
+  if (skip?.all) return { disableLifecycleHook: true };
+  if (skip?.hookIds.length) return { ignoredLifecycleHookIds: [...skip.hookIds] };
+  return undefined;
 }

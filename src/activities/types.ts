@@ -1,5 +1,12 @@
 import type { RestoreRecord } from '../shared/restore';
-import type { DrainedPlace, LoadBalancerPlan, PreflightResult } from '../shared/progress';
+import type {
+  CompletedHookAction,
+  DrainedPlace,
+  HookWait,
+  LoadBalancerPlan,
+  PlannedHook,
+  PreflightResult,
+} from '../shared/progress';
 import type { NormalizedInput } from '../shared/input';
 
 /** Activity request/response shapes. Workflow code imports this file as types only. */
@@ -75,6 +82,8 @@ export interface RemoveBatchRequest extends Retrying {
   idempotencyKey: string;
   /** Scaling activities this run already accounts for (earlier batches), so a retry never mistakes one for its own. */
   knownScalingActivityIds?: string[];
+  /** Lifecycle hooks RemoveInstances bypasses: all, or these IDs (input lifecycleHooks mode `skip`). */
+  skipHooks?: { all: boolean; hookIds: string[] };
 }
 
 export interface AcceptedRemoval {
@@ -105,6 +114,10 @@ export interface PollRequest extends Retrying {
   instanceIds: string[];
   minIntervalMs: number;
   maxIntervalMs: number;
+  /** The plan's scale-in hooks: the poll reports waits on them and completes those marked `complete`. */
+  hooks?: PlannedHook[];
+  /** Tokens of the waits already reported to the workflow: a poll returns early only for news. */
+  knownWaitTokens?: string[];
 }
 
 export interface PollResponse {
@@ -116,4 +129,9 @@ export interface PollResponse {
   failedInstances: Array<{ instanceId: string; why: string }>;
   polls: number;
   endedAt: string;
+  /**
+   * With statusCode InProgress: the poll came back early because lifecycle hooks hold the instances
+   * (or it completed some), so the workflow can show it; it polls again. Absent in older results.
+   */
+  hookWait?: { waitingOn: HookWait[]; completed: CompletedHookAction[] };
 }

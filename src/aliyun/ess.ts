@@ -2,8 +2,12 @@ import { AliyunBadResponseError } from './errors';
 import type { RpcClient } from './rpc-client';
 import type {
   CallOptions,
+  CompleteLifecycleActionRequest,
   DescribeScalingInstancesRequest,
   EssApi,
+  LifecycleAction,
+  LifecycleHook,
+  LifecycleHookContext,
   RemoveInstancesRequest,
   RemoveInstancesResult,
   ScalingActivity,
@@ -16,6 +20,8 @@ import {
   chunk,
   flattenList,
   requestIdOf,
+  toLifecycleAction,
+  toLifecycleHook,
   toScalingActivity,
   toScalingGroup,
   toScalingInstance,
@@ -24,7 +30,16 @@ import {
   wireBool,
 } from './wire';
 import type {
+  Indexed,
   Loose,
+  WireBool,
+  WireCompleteLifecycleActionParams,
+  WireDescribeLifecycleActionsParams,
+  WireDescribeLifecycleActionsResponse,
+  WireDescribeLifecycleHooksParams,
+  WireDescribeLifecycleHooksResponse,
+  WireLifecycleAction,
+  WireLifecycleHook,
   WireScalingActivity,
   WireScalingGroup,
   WireScalingInstance,
@@ -42,6 +57,8 @@ import type {
 /** API limits of 2014-08-28: IDs per list parameter, and the largest page. */
 export const ESS_MAX_IDS = 20;
 export const ESS_PAGE_SIZE = 50;
+/** DescribeLifecycleActions: "MaxResults ... Valid values: 1 to 50". */
+export const ESS_LIFECYCLE_ACTIONS_MAX_RESULTS = 50;
 /** 100,000 instances at 50 a page; a server that keeps paging past it is broken. */
 const MAX_PAGES = 2000;
 
@@ -179,6 +196,7 @@ export class EssClient implements EssApi {
       IgnoreInvalidInstance: req.ignoreInvalidInstance === undefined ? undefined : wireBool(req.ignoreInvalidInstance),
       ClientToken: req.clientToken,
       ...flattenList('InstanceId', req.instanceIds),
+      ...lifecycleHookContextParams(req.lifecycleHookContext),
     };
     return this.rpc.invoke(
       'ess',
@@ -191,6 +209,104 @@ export class EssClient implements EssApi {
           throw new WireFormatError(`missing ScalingActivityId (RequestId ${requestId})`);
         return { scalingActivityId: w.ScalingActivityId, requestId };
       },
+      { ...opts, regionId: req.regionId },
+    );
+  }
+
+  async describeLifecycleHooks(
+    regionId: string,
+    scalingGroupId: string,
+    opts?: CallOptions,
+  ): Promise<{ hooks: LifecycleHook[]; requestIds: string[] }> {
+    const byId = new Map<string, LifecycleHook>();
+    const requestIds: string[] = [];
+    for (let page = 1; ; page++) {
+      if (page > MAX_PAGES)
+        throw new AliyunBadResponseError('DescribeLifecycleHooks', 200, false, `still paging after ${MAX_PAGES} pages`);
+      const params: WireDescribeLifecycleHooksParams = {
+        RegionId: regionId,
+        ScalingGroupId: scalingGroupId,
+        PageNumber: String(page),
+        PageSize: String(ESS_PAGE_SIZE),
+      };
+      const res = await this.rpc.invoke(
+        'ess',
+        'DescribeLifecycleHooks',
+        params,
+        (w: Wire<WireDescribeLifecycleHooksResponse>) => ({
+          requestId: requestIdOf(w),
+          total: Number(w.TotalCount ?? NaN),
+          hooks: unwrap<Loose<WireLifecycleHook>>(w.LifecycleHooks, 'LifecycleHook').map(toLifecycleHook),
+        }),
+        { ...opts, regionId },
+      );
+      requestIds.push(res.requestId);
+      for (const h of res.hooks) if (!byId.has(h.lifecycleHookId)) byId.set(h.lifecycleHookId, h);
+      const seenSoFar = (page - 1) * ESS_PAGE_SIZE + res.hooks.length;
+      const more = Number.isFinite(res.total) ? seenSoFar < res.total : res.hooks.length === ESS_PAGE_SIZE;
+      if (!more || res.hooks.length === 0) break;
+    }
+    return { hooks: [...byId.values()], requestIds };
+  }
+
+  async describeLifecycleActions(
+    regionId: string,
+    scalingActivityId: string,
+    opts?: CallOptions,
+  ): Promise<{ actions: LifecycleAction[]; requestIds: string[] }> {
+    const byToken = new Map<string, LifecycleAction>();
+    const requestIds: string[] = [];
+    const seenTokens = new Set<string>();
+    let nextToken: string | undefined;
+    for (let page = 1; ; page++) {
+      if (page > MAX_PAGES)
+        throw new AliyunBadResponseError(
+          'DescribeLifecycleActions',
+          200,
+          false,
+          `still paging after ${MAX_PAGES} pages`,
+        );
+      const params: WireDescribeLifecycleActionsParams = {
+        RegionId: regionId,
+        ScalingActivityId: scalingActivityId,
+        MaxResults: String(ESS_LIFECYCLE_ACTIONS_MAX_RESULTS),
+        NextToken: nextToken,
+      };
+      const res = await this.rpc.invoke(
+        'ess',
+        'DescribeLifecycleActions',
+        params,
+        (w: Wire<WireDescribeLifecycleActionsResponse>) => ({
+          requestId: requestIdOf(w),
+          nextToken: typeof w.NextToken === 'string' && w.NextToken !== '' ? w.NextToken : undefined,
+          actions: unwrap<Loose<WireLifecycleAction>>(w.LifecycleActions, 'LifecycleAction').map(toLifecycleAction),
+        }),
+        { ...opts, regionId },
+      );
+      requestIds.push(res.requestId);
+      for (const a of res.actions) if (!byToken.has(a.lifecycleActionToken)) byToken.set(a.lifecycleActionToken, a);
+      // A token handed out twice would page forever.
+      if (res.nextToken === undefined || seenTokens.has(res.nextToken)) break;
+      seenTokens.add(res.nextToken);
+      nextToken = res.nextToken;
+    }
+    return { actions: [...byToken.values()], requestIds };
+  }
+
+  async completeLifecycleAction(req: CompleteLifecycleActionRequest, opts?: CallOptions): Promise<WithRequestId> {
+    checkClientToken(req.clientToken);
+    const params: WireCompleteLifecycleActionParams = {
+      RegionId: req.regionId,
+      LifecycleHookId: req.lifecycleHookId,
+      LifecycleActionToken: req.lifecycleActionToken,
+      LifecycleActionResult: req.lifecycleActionResult,
+      ClientToken: req.clientToken,
+    };
+    return this.rpc.invoke(
+      'ess',
+      'CompleteLifecycleAction',
+      params,
+      (w: Wire<{ RequestId: string }>) => ({ requestId: requestIdOf(w) }),
       { ...opts, regionId: req.regionId },
     );
   }
@@ -236,6 +352,19 @@ export class EssClient implements EssApi {
       regionId,
     });
   }
+}
+
+type WireLifecycleHookContext = {
+  'LifecycleHookContext.DisableLifecycleHook'?: WireBool;
+} & Indexed<'LifecycleHookContext.IgnoredLifecycleHookIds'>;
+
+/** The 2014 flattening: `LifecycleHookContext.DisableLifecycleHook` and `.IgnoredLifecycleHookIds.N`. */
+function lifecycleHookContextParams(ctx: LifecycleHookContext | undefined): WireLifecycleHookContext {
+  if (!ctx) return {};
+  const out: WireLifecycleHookContext = {};
+  if (ctx.disableLifecycleHook !== undefined)
+    out['LifecycleHookContext.DisableLifecycleHook'] = wireBool(ctx.disableLifecycleHook);
+  return { ...out, ...flattenList('LifecycleHookContext.IgnoredLifecycleHookIds', ctx.ignoredLifecycleHookIds ?? []) };
 }
 
 /** The API's idempotence rule: at most 64 ASCII characters. */

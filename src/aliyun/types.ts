@@ -120,6 +120,55 @@ export interface RemoveInstancesRequest {
   decreaseDesiredCapacity?: boolean | undefined;
   ignoreInvalidInstance?: boolean | undefined;
   clientToken?: string | undefined;
+  /** Bypass scale-in lifecycle hooks: all of them, or the listed ones (`LifecycleHookContext.*`). */
+  lifecycleHookContext?: LifecycleHookContext | undefined;
+}
+
+/** `LifecycleHookContext` of RemoveInstances (2014-08-28: `.DisableLifecycleHook`, `.IgnoredLifecycleHookIds.N`). */
+export interface LifecycleHookContext {
+  /** Every lifecycle hook of the group is bypassed for this removal. */
+  disableLifecycleHook?: boolean | undefined;
+  /** These hooks are bypassed; the others still apply. */
+  ignoredLifecycleHookIds?: string[] | undefined;
+}
+
+export type LifecycleTransition = 'SCALE_IN' | 'SCALE_OUT' | (string & {});
+export type LifecycleActionResult = 'CONTINUE' | 'ABANDON' | 'ROLLBACK';
+
+/** A lifecycle hook of a scaling group (DescribeLifecycleHooks). */
+export interface LifecycleHook {
+  lifecycleHookId: string;
+  lifecycleHookName: string;
+  scalingGroupId: string;
+  lifecycleTransition: LifecycleTransition;
+  /** Seconds an instance waits in `Removing:Wait` / `Pending:Wait` before `defaultResult` applies. */
+  heartbeatTimeout: number;
+  defaultResult: LifecycleActionResult | (string & {});
+  /** MNS queue/topic or OOS template the hook notifies; empty when none. */
+  notificationArn: string | undefined;
+  notificationMetadata: string | undefined;
+  /** `Active` or `InActive`: an inactive hook does not hold instances. */
+  lifecycleHookStatus: string | undefined;
+}
+
+export type LifecycleActionStatus = 'Pending' | 'Timeout' | 'Completed' | (string & {});
+
+/** One hook's wait on the instances of one scaling activity (DescribeLifecycleActions). */
+export interface LifecycleAction {
+  lifecycleActionToken: string;
+  lifecycleHookId: string;
+  lifecycleActionStatus: LifecycleActionStatus;
+  /** Set once the action ended (by CompleteLifecycleAction or by the timeout's default result). */
+  lifecycleActionResult: string | undefined;
+  instanceIds: string[];
+}
+
+export interface CompleteLifecycleActionRequest {
+  regionId: string;
+  lifecycleHookId: string;
+  lifecycleActionToken: string;
+  lifecycleActionResult: LifecycleActionResult;
+  clientToken?: string | undefined;
 }
 
 export interface RemoveInstancesResult extends WithRequestId {
@@ -173,6 +222,19 @@ export interface EssApi {
     clientToken?: string,
     opts?: CallOptions,
   ): Promise<WithRequestId>;
+  /** Every lifecycle hook of the group (walks every page). */
+  describeLifecycleHooks(
+    regionId: string,
+    scalingGroupId: string,
+    opts?: CallOptions,
+  ): Promise<{ hooks: LifecycleHook[]; requestIds: string[] }>;
+  /** Every lifecycle action of one scaling activity (walks NextToken). */
+  describeLifecycleActions(
+    regionId: string,
+    scalingActivityId: string,
+    opts?: CallOptions,
+  ): Promise<{ actions: LifecycleAction[]; requestIds: string[] }>;
+  completeLifecycleAction(req: CompleteLifecycleActionRequest, opts?: CallOptions): Promise<WithRequestId>;
 }
 
 // ---------- CLB (SLB) 2014-05-15 ----------

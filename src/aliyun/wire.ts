@@ -13,6 +13,8 @@ import type {
   AlbServerGroupAttachment,
   ClbBackendServer,
   ClbHealth,
+  LifecycleAction,
+  LifecycleHook,
   ScalingActivity,
   ScalingGroup,
   ScalingInstance,
@@ -204,12 +206,76 @@ export type WireRemoveInstancesParams = {
   DecreaseDesiredCapacity?: WireBool;
   IgnoreInvalidInstance?: WireBool;
   ClientToken?: string;
-} & Indexed<'InstanceId'>;
+  'LifecycleHookContext.DisableLifecycleHook'?: WireBool;
+} & Indexed<'InstanceId'> &
+  Indexed<'LifecycleHookContext.IgnoredLifecycleHookIds'>;
 export type WireStandbyParams = {
   RegionId: string;
   ScalingGroupId: string;
   ClientToken?: string;
 } & Indexed<'InstanceId'>;
+
+// ---------- ESS 2014-08-28 lifecycle hooks ----------
+
+export interface WireLifecycleHook {
+  ScalingGroupId: string;
+  LifecycleHookId: string;
+  LifecycleHookName: string;
+  /** `CONTINUE`, `ABANDON` or `ROLLBACK`. */
+  DefaultResult: string;
+  /** Seconds. */
+  HeartbeatTimeout: number;
+  LifecycleTransition: 'SCALE_IN' | 'SCALE_OUT' | (string & {});
+  NotificationMetadata?: string;
+  /** `acs:ess:{region}:{account}:null/null` when the hook notifies nothing. */
+  NotificationArn?: string;
+  /** `Active` or `InActive` (newer models; absent from older answers). */
+  LifecycleHookStatus?: string;
+}
+
+export interface WireLifecycleAction {
+  LifecycleActionToken: string;
+  LifecycleHookId: string;
+  LifecycleActionStatus: 'Pending' | 'Timeout' | 'Completed' | (string & {});
+  LifecycleActionResult?: string;
+  InstanceIds: Wrapped<'InstanceId', string>;
+}
+
+export interface WireDescribeLifecycleHooksResponse extends WireResponse, WirePage {
+  LifecycleHooks: Wrapped<'LifecycleHook', WireLifecycleHook>;
+}
+export interface WireDescribeLifecycleActionsResponse extends WireResponse {
+  TotalCount: number;
+  MaxResults: number;
+  /** Absent or empty on the last page. */
+  NextToken?: string;
+  LifecycleActions: Wrapped<'LifecycleAction', WireLifecycleAction>;
+}
+export interface WireCreateLifecycleHookResponse extends WireResponse {
+  LifecycleHookId: string;
+}
+
+export type WireDescribeLifecycleHooksParams = {
+  RegionId: string;
+  ScalingGroupId?: string;
+  LifecycleHookName?: string;
+  PageNumber?: string;
+  PageSize?: string;
+} & Indexed<'LifecycleHookId'>;
+export type WireDescribeLifecycleActionsParams = {
+  RegionId: string;
+  ScalingActivityId: string;
+  LifecycleActionStatus?: string;
+  NextToken?: string;
+  MaxResults?: string;
+};
+export type WireCompleteLifecycleActionParams = {
+  RegionId: string;
+  LifecycleHookId: string;
+  LifecycleActionToken: string;
+  LifecycleActionResult?: string;
+  ClientToken?: string;
+};
 
 // ---------- CLB (SLB) 2014-05-15 ----------
 
@@ -556,6 +622,37 @@ export function toScalingActivity(w: Loose<WireScalingActivity>): ScalingActivit
     failedInstanceIds: [...new Set(failed)],
     destroyedInstanceIds: unwrap<string>(w.DestroyedInstances, 'DestroyedInstance'),
     stoppedInstanceIds: unwrap<string>(w.StoppedInstances, 'StoppedInstance'),
+  };
+}
+
+/** The ARN DescribeLifecycleHooks reports for a hook that notifies nothing. */
+const NO_NOTIFICATION_ARN = /^acs:ess:[^:]*:[^:]*:null\/null$/;
+
+export function toLifecycleHook(w: Loose<WireLifecycleHook>): LifecycleHook {
+  const id = need(str(w.LifecycleHookId), 'LifecycleHookId');
+  const arn = str(w.NotificationArn);
+  return {
+    lifecycleHookId: id,
+    lifecycleHookName: str(w.LifecycleHookName) ?? id,
+    scalingGroupId: str(w.ScalingGroupId) ?? '',
+    lifecycleTransition: need(str(w.LifecycleTransition), `LifecycleTransition of lifecycle hook ${id}`),
+    heartbeatTimeout: need(num(w.HeartbeatTimeout), `HeartbeatTimeout of lifecycle hook ${id}`),
+    // CONTINUE is the API's default when the field is absent.
+    defaultResult: str(w.DefaultResult) ?? 'CONTINUE',
+    notificationArn: arn === undefined || NO_NOTIFICATION_ARN.test(arn) ? undefined : arn,
+    notificationMetadata: str(w.NotificationMetadata),
+    lifecycleHookStatus: str(w.LifecycleHookStatus),
+  };
+}
+
+export function toLifecycleAction(w: Loose<WireLifecycleAction>): LifecycleAction {
+  const token = need(str(w.LifecycleActionToken), 'LifecycleActionToken');
+  return {
+    lifecycleActionToken: token,
+    lifecycleHookId: need(str(w.LifecycleHookId), `LifecycleHookId of lifecycle action ${token}`),
+    lifecycleActionStatus: need(str(w.LifecycleActionStatus), `LifecycleActionStatus of lifecycle action ${token}`),
+    lifecycleActionResult: str(w.LifecycleActionResult),
+    instanceIds: unwrap<string>(w.InstanceIds, 'InstanceId'),
   };
 }
 

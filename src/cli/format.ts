@@ -1,5 +1,5 @@
 import type { BatchProgress, Counts, InstanceReport, ProgressSnapshot, ScaleInResult } from '../client';
-import { INSTANCE_OUTCOMES } from '../shared/progress';
+import { INSTANCE_OUTCOMES, hookWaitLine } from '../shared/progress';
 import { renderPairs, renderTable } from './table';
 
 export function countsLine(c: Counts): string {
@@ -39,7 +39,7 @@ export function batchRows(batches: readonly BatchProgress[], result?: ScaleInRes
   for (const g of result?.removed ?? []) statusOf.set(g.batch, g.statusCode);
   return batches.map((b) => {
     const activity = statusOf.get(b.index);
-    const status = activity ? activity : b.state;
+    const status = activity ? activity : b.hookWaits?.length ? hookWaitLine(b.hookWaits) : b.state;
     const note = b.errors.length ? ` — ${b.errors[b.errors.length - 1] ?? ''}` : '';
     return [String(b.index), instancesCell(b.instanceIds), b.scalingActivityId ?? '-', `${status}${note}`];
   });

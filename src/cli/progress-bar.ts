@@ -1,4 +1,5 @@
 import type { BatchState, ProgressSnapshot } from '../client';
+import { hookWaitLine } from '../shared/progress';
 import { phaseLabel } from './format';
 import type { Io } from './io';
 
@@ -15,7 +16,8 @@ export function progressText(p: ProgressSnapshot): string {
   const total = p.counts.batchesTotal || p.plan?.batchCount || 0;
   const c = p.counts;
   const active = p.batches.find((b) => !DONE_STATES.has(b.state) && b.state !== 'pending');
-  const where = active ? ` (batch ${active.index} ${active.state})` : '';
+  const doing = active?.hookWaits?.length ? hookWaitLine(active.hookWaits) : active?.state;
+  const where = active ? ` (batch ${active.index} ${doing})` : '';
   return (
     `${renderBar(c.batchesDone, total)} ${c.batchesDone}/${total} batches | removed ${c.removed}/${c.total} | ` +
     `failed ${c.failed} | ${phaseLabel(p)}${where}`

@@ -28,6 +28,7 @@ export interface RunSettingFlags {
   maxDrainedAhead?: string;
   onBatchFailure?: string;
   allowDrained?: boolean;
+  lifecycleHooks?: string;
   reason?: string;
   pollMinIntervalMs?: string;
   pollMaxIntervalMs?: string;
@@ -114,6 +115,13 @@ export const RUN_INPUT_OPTIONS: readonly RunInputOption[] = [
     field: 'allowDrainedInstances',
   },
   {
+    flags: '--lifecycle-hooks <mode>',
+    description:
+      "the group's scale-in lifecycle hooks: wait (default) | complete:<hookId>[,<hookId>…] (CONTINUE them " +
+      'on its own removals) | skip:<hookId>[,…] | skip:all (RemoveInstances bypasses them)',
+    field: 'lifecycleHooks',
+  },
+  {
     flags: '--on-batch-failure <mode>',
     description: 'abort (default: stop and restore traffic) | continue',
     field: 'onBatchFailure',
@@ -162,6 +170,24 @@ export function addRunInputOptions(cmd: Command, options: readonly RunInputOptio
 }
 
 /** Integers become numbers; anything else is kept as typed so the validator can quote it back. */
+/**
+ * `wait`, `complete:a,b`, `skip:a,b` or `skip:all` as the input's lifecycleHooks object; anything
+ * else goes through as typed, for validateInput to explain.
+ */
+export function hookFlag(v: string | undefined): Record<string, unknown> | string | undefined {
+  if (v === undefined) return undefined;
+  const [mode = '', list] = v.split(/:(.*)/s, 2);
+  if (list === undefined) return { mode };
+  if (mode === 'skip' && list === 'all') return { mode, all: true };
+  return {
+    mode,
+    hookIds: list
+      .split(',')
+      .map((id) => id.trim())
+      .filter(Boolean),
+  };
+}
+
 export function num(v: string | undefined): number | string | undefined {
   if (v === undefined) return undefined;
   return /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : v;
@@ -225,6 +251,7 @@ export function setRunSettings(
   if (given('decreaseDesiredCapacity') && f.decreaseDesiredCapacity === false) out.decreaseDesiredCapacity = false;
   setGiven(out, 'onBatchFailure', f.onBatchFailure);
   if (f.allowDrained) out.allowDrainedInstances = true;
+  setGiven(out, 'lifecycleHooks', hookFlag(f.lifecycleHooks));
   setGiven(out, 'reason', f.reason);
   setNested(out, base, 'drain', {
     strategy: f.drainStrategy,

@@ -11,6 +11,7 @@ import type {
   FaultRuleStatus,
   GroupSnapshot,
   InstanceSnapshot,
+  LifecycleActionSnapshot,
   LoadBalancerSnapshot,
   Scenario,
   ScenarioTimings,
@@ -161,6 +162,17 @@ export class EmulatorAdminClient {
 
   patchLoadBalancer(loadBalancerId: string, patch: LoadBalancerPatch): Promise<LoadBalancerSnapshot> {
     return this.call('POST', `/loadbalancers/${encodeURIComponent(loadBalancerId)}`, patch);
+  }
+
+  /**
+   * Completes a Pending lifecycle action as another actor would (CompleteLifecycleAction without
+   * signing); `result` defaults to the hook's DefaultResult. 404 for an unknown token, 409 once ended.
+   */
+  completeLifecycleAction(
+    token: string,
+    result?: 'CONTINUE' | 'ABANDON' | 'ROLLBACK',
+  ): Promise<LifecycleActionSnapshot> {
+    return this.call('POST', `/lifecycleactions/${encodeURIComponent(token)}`, result ? { result } : {});
   }
 
   patchDbInstance(dbInstanceId: string, status: string): Promise<{ dbInstanceId: string; status: string }> {

@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { ApiError } from './api-error';
 import { FaultRuleError, validateFaultRules } from './faults';
 import { ScenarioError, validateScenario } from './scenario';
-import type { EmulatorState, GroupPatch, InstancePatch, SettingsPatch } from './state';
+import type { EmulatorState, GroupPatch, HookResult, InstancePatch, SettingsPatch } from './state';
 import type { CallLogFilter, FaultRule, Scenario } from './types';
 
 export const ADMIN_PREFIX = '/__emulator';
@@ -257,11 +257,22 @@ function patchDbInstance(state: EmulatorState, id: string, patch: JsonObject): u
   return { dbInstanceId: id, status: db?.status };
 }
 
+/** Completes a Pending lifecycle action as "another actor" would with CompleteLifecycleAction. */
+function completeLifecycleAction(state: EmulatorState, token: string, body: JsonObject): unknown {
+  const action = state.lifecycleHooks.action(token);
+  if (!action) throw new AdminError(404, `no lifecycle action ${token}`);
+  const result = optStr(body, 'result', ['CONTINUE', 'ABANDON', 'ROLLBACK']) as HookResult | undefined;
+  if (action.status !== 'Pending') throw new AdminError(409, `lifecycle action ${token} is ${action.status}`);
+  state.lifecycleHooks.complete(action.hookId, token, result, state.now());
+  return state.lifecycleHooks.actionSnapshots().find((a) => a.lifecycleActionToken === token);
+}
+
 const PATCHES: Readonly<Record<string, (state: EmulatorState, id: string, patch: JsonObject) => unknown>> = {
   instances: patchInstance,
   groups: patchGroup,
   loadbalancers: patchLoadBalancer,
   dbinstances: patchDbInstance,
+  lifecycleactions: completeLifecycleAction,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -272,7 +283,7 @@ function route(method: string, r: AdminRequest): unknown {
   const path = r.url.pathname.slice(ADMIN_PREFIX.length).replace(/\/+$/, '') || '/';
   const fixed = Object.hasOwn(ROUTES, `${method} ${path}`) ? ROUTES[`${method} ${path}`] : undefined;
   if (fixed) return fixed(r);
-  const idMatch = /^\/(instances|groups|loadbalancers|dbinstances)\/([^/]+)$/.exec(path);
+  const idMatch = /^\/(instances|groups|loadbalancers|dbinstances|lifecycleactions)\/([^/]+)$/.exec(path);
   const patch = idMatch && method === 'POST' ? PATCHES[idMatch[1] as string] : undefined;
   if (idMatch && patch) {
     const id = decodeURIComponent(idMatch[2] as string);

@@ -87,6 +87,36 @@ export const KNOWN_ERRORS: Readonly<Record<string, { status: number; message: st
     message: 'The current status of the specified instance does not support this action.',
   },
   'InvalidOperation.Conflict': { status: 400, message: 'The operation conflicts with another operation in progress.' },
+  // ESS lifecycle hooks (the reference's error tables; `InvalidParamter` is spelled as they spell it)
+  InvalidParamter: { status: 400, message: 'The specified value of parameter is not valid.' },
+  InvalidNotificationArn: { status: 400, message: 'The specified value of parameter notificationArn is not valid.' },
+  'InvalidLifecycleHookName.Duplicate': {
+    status: 400,
+    message: 'The specified value of parameter lifecycleHookName is duplicated.',
+  },
+  'QuotaExceeded.LifecycleHook': {
+    status: 400,
+    message: 'Lifecycle hook quota exceeded in the specified scaling group.',
+  },
+  'InvalidLifecycleHookId.NotExist': { status: 400, message: 'The specified lifecycleHookId not exist.' },
+  'InvalidLifecycleHookName.NotExist': {
+    status: 400,
+    message: 'The specified lifecycleHookName you provided not exist.',
+  },
+  'LifecycleHookIdAndLifecycleActionToken.Invalid': {
+    status: 400,
+    message:
+      'The specified lifecycleActionToken and lifecycleHookId you provided does not match any in process ' +
+      'lifecycle action.',
+  },
+  'LifecycleAction.TimeExceeded': {
+    status: 400,
+    message: 'The specified parameter heartbeatTime exceed lifecycleAction max suspend time.',
+  },
+  'LifecycleAction.RecordTimesExceeded': {
+    status: 400,
+    message: 'The specified lifecycleAction exceed lifecycleAction max record times.',
+  },
   // CLB
   'InvalidLoadBalancerId.NotFound': { status: 404, message: 'The specified LoadBalancerId does not exist.' },
   ServiceIsConfiguring: {

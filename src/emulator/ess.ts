@@ -31,7 +31,7 @@ const ACTIVITY_STATUSES = ['InProgress', 'Successful', 'Warning', 'Failed', 'Rej
 /** The lifecycle states RemoveInstances accepts. */
 const REMOVABLE_STATES = ['InService', 'Standby', 'Protected', 'Stopped'];
 
-function requireRegion(ctx: ActionContext): string {
+export function requireRegion(ctx: ActionContext): string {
   const region = ctx.params.required('RegionId');
   if (!ctx.state.hasRegion(region)) throw apiError('InvalidRegionId.NotFound');
   return region;
@@ -48,7 +48,7 @@ function groupNotFound(): ApiError {
 }
 
 /** The group named by ScalingGroupId, in the request's region when RegionId is given. */
-function findGroup(ctx: ActionContext): Group {
+export function findGroup(ctx: ActionContext): Group {
   const id = ctx.params.required('ScalingGroupId');
   const g = ctx.state.scalingGroups.group(id);
   const region = ctx.params.get('RegionId');
@@ -65,7 +65,7 @@ function incorrectInstanceStatus(id: string): ApiError {
 }
 
 /** ClientToken replay: same token + same fingerprint -> stored result; different -> mismatch. */
-function replay(
+export function replay(
   ctx: ActionContext,
   fingerprint: string,
   mismatchCode = 'IdempotentParameterMismatch',
@@ -79,7 +79,7 @@ function replay(
   return prior.result;
 }
 
-function remember(ctx: ActionContext, fingerprint: string, result: Record<string, string>): void {
+export function remember(ctx: ActionContext, fingerprint: string, result: Record<string, string>): void {
   const token = ctx.params.get('ClientToken');
   if (token === undefined || ctx.state.settings.ignoreClientToken) return;
   ctx.state.clientTokens.remember(ctx.action, token, { fingerprint, result });
@@ -356,6 +356,10 @@ interface RemoveParams {
   decreaseDesired: boolean;
   ignoreInvalid: boolean;
   removePolicy: string;
+  /** `LifecycleHookContext.DisableLifecycleHook`: every lifecycle hook is bypassed. */
+  disableHooks: boolean;
+  /** `LifecycleHookContext.IgnoredLifecycleHookIds.N`: these hooks are bypassed. */
+  ignoredHookIds: string[];
 }
 
 /** 1. required and well-formed parameters. */
@@ -367,7 +371,9 @@ function removeParams(ctx: ActionContext): RemoveParams {
   const ignoreInvalid = p.bool('IgnoreInvalidInstance', false);
   p.int('StopInstanceTimeout', { min: 30, max: 240 });
   const removePolicy = p.get('RemovePolicy') ?? 'release';
-  return { groupId, ids, decreaseDesired, ignoreInvalid, removePolicy };
+  const disableHooks = p.bool('LifecycleHookContext.DisableLifecycleHook', false);
+  const ignoredHookIds = [...new Set(p.list('LifecycleHookContext.IgnoredLifecycleHookIds'))];
+  return { groupId, ids, decreaseDesired, ignoreInvalid, removePolicy, disableHooks, ignoredHookIds };
 }
 
 /** 2. group exists, 3. authorized, 4. Active, 5. no activity in progress. */
@@ -436,6 +442,8 @@ const removeInstances: ActionHandler = (ctx): Body<WireRemoveInstancesResponse> 
     ids: [...r.ids].sort(),
     removePolicy: r.removePolicy,
     decreaseDesired: r.decreaseDesired,
+    disableHooks: r.disableHooks,
+    ignoredHookIds: [...r.ignoredHookIds].sort(),
   });
   const prior = replay(ctx, fingerprint);
   if (prior) return prior as unknown as Body<WireRemoveInstancesResponse>;
@@ -451,6 +459,7 @@ const removeInstances: ActionHandler = (ctx): Body<WireRemoveInstancesResponse> 
     ignoredIds: ignored,
     removePolicy: r.removePolicy,
     decreaseDesired: r.decreaseDesired,
+    hookIds: ctx.state.lifecycleHooks.scaleInHooks(group.id, r.disableHooks, r.ignoredHookIds),
   });
   ctx.meta.createdActivityId = activity.id;
   const result = { ScalingActivityId: activity.id };

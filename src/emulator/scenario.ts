@@ -169,6 +169,7 @@ interface Refs {
   albs: Set<string>;
   dbs: Set<string>;
   groups: Set<string>;
+  hooks: Set<string>;
 }
 
 /** `o[key]` must be an integer in range, and is required. */
@@ -276,6 +277,32 @@ function validateGroupAttachments(g: Obj, p: string, refs: Refs): void {
     if (!refs.dbs.has(db)) fail(`${p}.dbInstanceIds`, `unknown DB instance "${db}"`);
 }
 
+/** CreateLifecycleHook's limits (docs/emulator.md cites them); IDs unique across groups, names within one. */
+function validateLifecycleHook(h: Obj, p: string, hookIds: Set<string>, names: Set<string>): void {
+  const id = str(h, 'id', p, false);
+  if (id !== undefined) {
+    if (!/^ash-[a-z0-9]{1,40}$/.test(id))
+      fail(`${p}.id`, `"${id}" is not a lifecycle hook ID (ash- + lowercase [a-z0-9])`);
+    if (hookIds.has(id)) fail(`${p}.id`, `duplicate lifecycle hook "${id}"`);
+    hookIds.add(id);
+  }
+  const name = str(h, 'name', p, false);
+  if (name !== undefined) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$/.test(name))
+      fail(`${p}.name`, 'must be 2..64 of [A-Za-z0-9_.-], starting with a letter or digit');
+    if (names.has(name)) fail(`${p}.name`, `duplicate lifecycle hook name "${name}" in the group`);
+    names.add(name);
+  }
+  if (str(h, 'lifecycleTransition', p, true) === undefined) fail(`${p}.lifecycleTransition`, 'is required');
+  oneOf(h, 'lifecycleTransition', p, ['SCALE_IN', 'SCALE_OUT']);
+  int(h, 'heartbeatTimeout', p, 30, 21_600);
+  oneOf(h, 'defaultResult', p, ['CONTINUE', 'ABANDON', 'ROLLBACK']);
+  str(h, 'notificationArn', p, false);
+  const metadata = str(h, 'notificationMetadata', p, false);
+  if (metadata !== undefined && metadata.length > 4096) fail(`${p}.notificationMetadata`, 'is longer than 4096');
+  oneOf(h, 'status', p, ['Active', 'InActive']);
+}
+
 function validateScalingGroup(g: Obj, p: string, refs: Refs): void {
   const id = str(g, 'id', p, true) as string;
   if (refs.groups.has(id)) fail(p, `duplicate scaling group "${id}"`);
@@ -293,6 +320,8 @@ function validateScalingGroup(g: Obj, p: string, refs: Refs): void {
   str(g, 'activeScalingConfigurationId', p, false);
   time(g, 'creationTime', p, false);
   validateGroupAttachments(g, p, refs);
+  const names = new Set<string>();
+  eachObject(g.lifecycleHooks, `${p}.lifecycleHooks`, (h, hp) => validateLifecycleHook(h, hp, refs.hooks, names));
 }
 
 function validateInstance(inst: Obj, p: string, refs: Refs): void {
@@ -352,7 +381,14 @@ function validateOutcomeRule(r: Obj, p: string): void {
 export function validateScenario(input: unknown): Scenario {
   const s = obj(input, '(root)');
   validateTopLevel(s);
-  const refs: Refs = { lbs: new Map(), vsgs: new Map(), albs: new Set(), dbs: new Set(), groups: new Set() };
+  const refs: Refs = {
+    lbs: new Map(),
+    vsgs: new Map(),
+    albs: new Set(),
+    dbs: new Set(),
+    groups: new Set(),
+    hooks: new Set(),
+  };
   eachObject(s.loadBalancers, '.loadBalancers', (lb, p) => validateLoadBalancer(lb, p, refs));
   eachObject(s.albServerGroups, '.albServerGroups', (g, p) => validateAlbServerGroup(g, p, refs));
   eachObject(s.dbInstances, '.dbInstances', (d, p) => validateDbInstance(d, p, refs));

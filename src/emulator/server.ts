@@ -14,6 +14,7 @@ import { NonceStore, verifySignature } from './auth';
 import { CLB_ACTIONS } from './clb';
 import type { ActionContext, ActionHandler } from './context';
 import { ESS_ACTIONS } from './ess';
+import { LIFECYCLE_HOOK_ACTIONS } from './ess-lifecycle';
 import { faultError } from './faults';
 import { newRequestId } from './ids';
 import { Params } from './params';
@@ -28,7 +29,7 @@ interface ProductRoute {
 }
 
 const PRODUCTS: readonly ProductRoute[] = [
-  { product: 'ess', version: '2014-08-28', recommend: 'Ess', actions: ESS_ACTIONS },
+  { product: 'ess', version: '2014-08-28', recommend: 'Ess', actions: { ...ESS_ACTIONS, ...LIFECYCLE_HOOK_ACTIONS } },
   { product: 'slb', version: '2014-05-15', recommend: 'Slb', actions: CLB_ACTIONS },
   { product: 'alb', version: '2020-06-16', recommend: 'Alb', actions: ALB_ACTIONS },
 ];

@@ -34,6 +34,25 @@ export interface ScenarioAlbServerGroupAttachment {
   weight?: number;
 }
 
+/** A lifecycle hook of a scaling group (CreateLifecycleHook's fields). */
+export interface ScenarioLifecycleHook {
+  /** `ash-` + lowercase [a-z0-9]; default one derived from the group ID and the hook's index. */
+  id?: string;
+  /** 2 to 64 of [A-Za-z0-9_.-], starting with a letter or digit, unique in the group; default the ID. */
+  name?: string;
+  /** `SCALE_IN` or `SCALE_OUT`. */
+  lifecycleTransition: string;
+  /** Seconds, 30 to 21600. Default 600. Scaled by the emulator's time scale. */
+  heartbeatTimeout?: number;
+  /** `CONTINUE` (default), `ABANDON` or `ROLLBACK`. */
+  defaultResult?: string;
+  /** MNS queue/topic, OOS template or EventBridge bus ARN; nothing is sent to it. */
+  notificationArn?: string;
+  notificationMetadata?: string;
+  /** `Active` (default) or `InActive` (the hook holds no instance). */
+  status?: string;
+}
+
 export interface ScenarioScalingGroup {
   /** `asg-` + about 20 lowercase alphanumerics, like `asg-bp18p2yfxow2dloq1234`. */
   id: string;
@@ -58,6 +77,8 @@ export interface ScenarioScalingGroup {
   activeScalingConfigurationId?: string;
   /** ISO time; default `2024-01-01T00:00:00Z`. */
   creationTime?: string;
+  /** Scale-in hooks hold RemoveInstances activities in `Removing:Wait`. */
+  lifecycleHooks?: ScenarioLifecycleHook[];
 }
 
 export interface ScenarioInstance {
@@ -391,10 +412,41 @@ export interface ActivitySnapshot {
   failedInstanceIds: string[];
   ignoredInstanceIds: string[];
   removePolicy: string;
+  /** The scale-in lifecycle hooks that hold (or held) the activity's instances. */
+  lifecycleHookIds?: string[];
   startTime: string;
   endTime?: string;
   errorCode?: string;
   errorMessage?: string;
+}
+
+export interface LifecycleHookSnapshot {
+  lifecycleHookId: string;
+  lifecycleHookName: string;
+  scalingGroupId: string;
+  lifecycleTransition: string;
+  /** Seconds, unscaled. */
+  heartbeatTimeout: number;
+  defaultResult: string;
+  notificationArn?: string;
+  notificationMetadata?: string;
+  status: 'Active' | 'InActive';
+}
+
+export interface LifecycleActionSnapshot {
+  lifecycleActionToken: string;
+  lifecycleHookId: string;
+  scalingActivityId: string;
+  scalingGroupId: string;
+  instanceIds: string[];
+  status: 'Pending' | 'Timeout' | 'Completed';
+  /** While Pending: the hook's DefaultResult; once ended: the result that ended it. */
+  result: string;
+  startTime: string;
+  /** ISO time the wait times out (while Pending) or would have. */
+  timeoutTime: string;
+  endTime?: string;
+  heartbeats: number;
 }
 
 export interface JobSnapshot {
@@ -430,4 +482,8 @@ export interface EmulatorStateSnapshot {
   activities: ActivitySnapshot[];
   jobs: JobSnapshot[];
   ecsRecords: EcsRecord[];
+  /** Always filled by the emulator; optional so hand-built snapshots (test fixtures) need not list them. */
+  lifecycleHooks?: LifecycleHookSnapshot[];
+  /** Every lifecycle action, oldest first; always filled by the emulator. */
+  lifecycleActions?: LifecycleActionSnapshot[];
 }

@@ -34,6 +34,8 @@ export interface ScaleInInput {
   allowDrainedInstances?: boolean;
   /** What to do when a batch's scaling activity fails: stop and restore (`abort`, default) or go on (`continue`). */
   onBatchFailure?: 'abort' | 'continue';
+  /** What the run does about the group's scale-in lifecycle hooks (default: wait for them). */
+  lifecycleHooks?: LifecycleHookOptions;
   /** Caller's idempotency key: starting again with the same requestId returns the same run. */
   requestId?: string;
   /** Who asked, and why; shown in the UI and kept in the history. */
@@ -52,6 +54,22 @@ export interface DrainOptions {
   timeoutSeconds?: number;
   /** At most this many instances drained ahead of removal at any time (default 100, at least batchSize). */
   maxDrainedAhead?: number;
+}
+
+/**
+ * - `wait` (default): every scale-in hook holds each batch as ESS says; the run waits and shows why.
+ * - `complete`: the run answers `CONTINUE` for the named hooks (hooks that only hold instances while
+ *   traffic drains: the run drained them itself), on its own scaling activities only; other hooks
+ *   are waited for.
+ * - `skip`: RemoveInstances bypasses the named hooks (`IgnoredLifecycleHookIds`), or all of them
+ *   with `all: true` (`DisableLifecycleHook`).
+ */
+export interface LifecycleHookOptions {
+  mode?: 'wait' | 'complete' | 'skip';
+  /** Lifecycle hook IDs (`ash-…`): required for `complete`, and for `skip` unless `all`. */
+  hookIds?: string[];
+  /** `skip` only: bypass every hook of the group. */
+  all?: boolean;
 }
 
 export interface AdvancedOptions {
@@ -82,6 +100,7 @@ export interface NormalizedInput {
   requireApproval: boolean;
   allowDrainedInstances: boolean;
   onBatchFailure: 'abort' | 'continue';
+  lifecycleHooks: { mode: 'wait' | 'complete' | 'skip'; hookIds: string[]; all: boolean };
   requestId: string | undefined;
   reason: string | undefined;
   advanced: Required<AdvancedOptions>;
@@ -244,6 +263,7 @@ const KNOWN_FIELDS = new Set([
   'requireApproval',
   'allowDrainedInstances',
   'onBatchFailure',
+  'lifecycleHooks',
   'requestId',
   'reason',
   'advanced',
@@ -276,6 +296,7 @@ export function validateInput(raw: unknown): NormalizedInput {
   const removal = checkRemoval(raw, add);
   const drain = checkDrain(raw.drain ?? {}, removal.batchSize, add);
   const onBatchFailure = checkRunControls(raw, add);
+  const lifecycleHooks = checkLifecycleHooks(raw.lifecycleHooks ?? {}, add);
   const advanced = checkAdvanced(raw.advanced ?? {}, add);
   if (problems.length) throw new InvalidInputError(problems);
   return {
@@ -294,6 +315,7 @@ export function validateInput(raw: unknown): NormalizedInput {
     requireApproval: raw.requireApproval === true,
     allowDrainedInstances: raw.allowDrainedInstances === true,
     onBatchFailure: onBatchFailure as 'abort' | 'continue',
+    lifecycleHooks,
     requestId: raw.requestId as string | undefined,
     reason: raw.reason as string | undefined,
     advanced: advanced as Required<AdvancedOptions>,
@@ -421,6 +443,65 @@ function checkRunControls(raw: Record<string, unknown>, add: AddProblem): unknow
   if (raw.reason !== undefined && (typeof raw.reason !== 'string' || raw.reason.length > 500))
     add('reason', 'must be a string of at most 500 characters', 'shorten it');
   return onBatchFailure;
+}
+
+/** Lifecycle hook IDs as ESS issues them, e.g. `ash-bp1fxuqyi98w0aqc****` without the mask. */
+export const HOOK_ID_RE = /^ash-[A-Za-z0-9]{4,64}$/;
+const HOOK_FIELDS = ['mode', 'hookIds', 'all'];
+/** A group has a handful of hooks; a longer list is a mistake. */
+const MAX_HOOK_IDS = 50;
+
+/** lifecycleHooks, defaults filled: which hooks the run completes or bypasses, and which it waits for. */
+function checkLifecycleHooks(v: unknown, add: AddProblem): NormalizedInput['lifecycleHooks'] {
+  const wait: NormalizedInput['lifecycleHooks'] = { mode: 'wait', hookIds: [], all: false };
+  if (!isObject(v)) {
+    add('lifecycleHooks', 'must be an object', 'e.g. {"mode":"complete","hookIds":["ash-…"]}, or omit it to wait');
+    return wait;
+  }
+  for (const k of Object.keys(v))
+    if (!HOOK_FIELDS.includes(k))
+      add(`lifecycleHooks.${echoKey(k)}`, 'is not a known field', `known: ${HOOK_FIELDS.join(', ')}`);
+  const mode = v.mode ?? 'wait';
+  if (mode !== 'wait' && mode !== 'complete' && mode !== 'skip') {
+    add('lifecycleHooks.mode', `must be "wait", "complete" or "skip", got ${echo(mode)}`, 'omit it to wait');
+    return wait;
+  }
+  const all = v.all ?? false;
+  if (typeof all !== 'boolean') add('lifecycleHooks.all', 'must be a boolean', 'use true or false');
+  else if (all && mode !== 'skip')
+    add('lifecycleHooks.all', `is only for mode "skip", not "${mode}"`, 'name the hooks in hookIds instead');
+  const hookIds = checkHookIds(v.hookIds, add);
+  if (mode === 'wait' && hookIds.length)
+    add('lifecycleHooks.hookIds', 'is not used with mode "wait"', 'use mode "complete" or "skip", or omit hookIds');
+  const needsIds = mode === 'complete' || (mode === 'skip' && all !== true);
+  if (needsIds && !hookIds.length && v.hookIds === undefined)
+    add(
+      'lifecycleHooks.hookIds',
+      `is required for mode "${mode}"`,
+      mode === 'skip'
+        ? 'name the hooks to bypass (ess-scale-in start --dry-run lists them), or set all: true'
+        : 'name the hooks to complete (ess-scale-in start --dry-run lists them)',
+    );
+  if (mode === 'skip' && all === true && hookIds.length)
+    add('lifecycleHooks.hookIds', 'is not used with all: true', 'omit hookIds, or all');
+  return { mode, hookIds, all: all === true };
+}
+
+function checkHookIds(v: unknown, add: AddProblem): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_HOOK_IDS) {
+    add('lifecycleHooks.hookIds', `must be a list of 1 to ${MAX_HOOK_IDS} lifecycle hook IDs`, 'e.g. ["ash-bp1…"]');
+    return [];
+  }
+  const bad = v.filter((id) => typeof id !== 'string' || !HOOK_ID_RE.test(id)).map((id) => echo(id));
+  if (bad.length)
+    add(
+      'lifecycleHooks.hookIds',
+      `malformed lifecycle hook IDs: ${preview(bad)}`,
+      'lifecycle hook IDs look like "ash-" followed by letters and digits (DescribeLifecycleHooks)',
+    );
+  const ids = (v as unknown[]).filter((id): id is string => typeof id === 'string' && HOOK_ID_RE.test(id));
+  return [...new Set(ids)];
 }
 
 const ADVANCED_LIMITS: Record<keyof AdvancedOptions, [number, number]> = {

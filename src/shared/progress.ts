@@ -23,6 +23,8 @@ export const BATCH_STATES = {
   drained: 'traffic taken away; waiting out the drain timeout before RemoveInstances',
   removing: 'RemoveInstances is being sent (and reconciled with the group)',
   polling: 'RemoveInstances was accepted; following its scaling activity to its end',
+  'waiting-on-hook':
+    'its scaling activity holds the instances in Removing:Wait until a lifecycle hook is completed or times out',
   succeeded: 'every instance of the batch was removed',
   warning: 'some instances were removed, others failed (scaling activity ended Warning)',
   failed: 'no instance of the batch was removed',
@@ -45,7 +47,53 @@ export interface BatchProgress {
   endedAt?: string | undefined;
   /** RemoveInstances activity attempts it took. */
   attempts?: number | undefined;
+  /** While `waiting-on-hook`: the lifecycle hooks that hold it. */
+  hookWaits?: HookWait[] | undefined;
+  /** Lifecycle actions this run completed (mode `complete`): token and RequestId, for the audit. */
+  hookActions?: CompletedHookAction[] | undefined;
   errors: string[];
+}
+
+/** A scale-in lifecycle hook as the plan shows it, with what the run does about it. */
+export interface PlannedHook {
+  lifecycleHookId: string;
+  lifecycleHookName: string;
+  heartbeatTimeoutSeconds: number;
+  defaultResult: string;
+  notificationArn: string | undefined;
+  /** `wait` for it, `complete` it with CONTINUE, or `skip` it (RemoveInstances bypasses it). */
+  handling: 'wait' | 'complete' | 'skip';
+}
+
+/** One hook holding one scaling activity's instances. */
+export interface HookWait {
+  lifecycleHookId: string;
+  lifecycleHookName: string;
+  lifecycleActionToken: string;
+  defaultResult: string;
+  /** When its timeout ends the wait, at the latest unless someone records a heartbeat (worker clock, ISO). */
+  timesOutBy: string;
+}
+
+export interface CompletedHookAction {
+  scalingActivityId: string;
+  lifecycleHookId: string;
+  lifecycleActionToken: string;
+  result: 'CONTINUE';
+  /** The CompleteLifecycleAction RequestId, or why nothing was sent (the action had already ended). */
+  requestId: string | undefined;
+  note?: string | undefined;
+}
+
+/** The line the CLI and the UI show for a batch held by hooks. */
+export function hookWaitLine(waits: readonly HookWait[]): string {
+  return waits
+    .map(
+      (w) =>
+        `waiting on lifecycle hook ${w.lifecycleHookName || w.lifecycleHookId} ` +
+        `(times out by ${w.timesOutBy}, default ${w.defaultResult})`,
+    )
+    .join('; ');
 }
 
 /** What became of one requested instance, each with its one-line meaning (see BATCH_STATES). */
@@ -121,6 +169,10 @@ export interface Plan {
   loadBalancers: LoadBalancerPlan;
   /** Instances already in Standby before the run: the run must not take them out of standby. */
   alreadyStandby: string[];
+  /** The group's active scale-in lifecycle hooks; absent in plans from before hooks were read. */
+  lifecycleHooks?: PlannedHook[];
+  /** The longest a batch may wait on the hooks the run waits for (their longest timeout), in seconds. */
+  hookWaitSecondsPerBatch?: number;
   warnings: string[];
 }
 

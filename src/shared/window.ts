@@ -86,6 +86,7 @@ export const WINDOW_FIELDS = [
   'decreaseDesiredCapacity',
   'onBatchFailure',
   'allowDrainedInstances',
+  'lifecycleHooks',
   'reason',
   'advanced',
 ] as const;
@@ -98,6 +99,7 @@ export const PASSTHROUGH_FIELDS = [
   'decreaseDesiredCapacity',
   'onBatchFailure',
   'allowDrainedInstances',
+  'lifecycleHooks',
   'reason',
   'advanced',
 ] as const;

@@ -1,4 +1,10 @@
-import { BATCH_STATES, INSTANCE_OUTCOMES, type InstanceReport, type ProgressSnapshot } from '../shared/progress';
+import {
+  BATCH_STATES,
+  INSTANCE_OUTCOMES,
+  hookWaitLine,
+  type InstanceReport,
+  type ProgressSnapshot,
+} from '../shared/progress';
 
 /** The "current details" markdown shown in the Temporal UI: a header line, a batch table, what stays drained. */
 export function renderDetails(s: ProgressSnapshot): string {
@@ -20,6 +26,7 @@ export function renderDetails(s: ProgressSnapshot): string {
     const errors = cell(b.errors.join('; '));
     lines.push(`| ${b.index} | ${b.instanceIds.length} | ${b.state} | ${activity} | ${b.attempts ?? ''} | ${errors} |`);
   }
+  for (const b of shown) if (b.hookWaits?.length) lines.push('', `Batch ${b.index}: ${hookWaitLine(b.hookWaits)}.`);
   const states = [...new Set(shown.map((b) => b.state))];
   if (states.length) lines.push('', `States: ${states.map((st) => `${st}: ${BATCH_STATES[st]}`).join('; ')}.`);
   lines.push(...stillDrainedTable(s.stillDrained ?? [], c.drainedNotRestored ?? 0));

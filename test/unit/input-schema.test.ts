@@ -53,6 +53,18 @@ const examples: Array<[string, unknown, boolean]> = [
   ['advanced unknown', { ...ok, advanced: { speed: 3 } }, false],
   ['not an object', ['i-bp1a2b3c4d5e6f7g8h9i'], false],
   ['null for an optional field', { ...ok, batchSize: null }, false],
+  ['hooks: wait', { ...ok, lifecycleHooks: { mode: 'wait' } }, true],
+  ['hooks: complete named', { ...ok, lifecycleHooks: { mode: 'complete', hookIds: ['ash-bp1drain0001'] } }, true],
+  ['hooks: skip named', { ...ok, lifecycleHooks: { mode: 'skip', hookIds: ['ash-bp1drain0001'] } }, true],
+  ['hooks: skip all', { ...ok, lifecycleHooks: { mode: 'skip', all: true } }, true],
+  ['hooks: complete without IDs', { ...ok, lifecycleHooks: { mode: 'complete' } }, false],
+  ['hooks: complete all', { ...ok, lifecycleHooks: { mode: 'complete', all: true, hookIds: ['ash-bp1a0001'] } }, false],
+  ['hooks: skip without IDs or all', { ...ok, lifecycleHooks: { mode: 'skip' } }, false],
+  ['hooks: skip all and IDs', { ...ok, lifecycleHooks: { mode: 'skip', all: true, hookIds: ['ash-bp1a0001'] } }, false],
+  ['hooks: wait with IDs', { ...ok, lifecycleHooks: { hookIds: ['ash-bp1a0001'] } }, false],
+  ['hooks: bad mode', { ...ok, lifecycleHooks: { mode: 'ignore' } }, false],
+  ['hooks: malformed ID', { ...ok, lifecycleHooks: { mode: 'skip', hookIds: ['hook-1'] } }, false],
+  ['hooks: unknown field', { ...ok, lifecycleHooks: { mode: 'wait', timeout: 5 } }, false],
 ];
 
 describe('input JSON Schema and validateInput agree', () => {
@@ -86,6 +98,7 @@ describe('input JSON Schema and validateInput agree', () => {
       'requireApproval',
       'allowDrainedInstances',
       'onBatchFailure',
+      'lifecycleHooks',
       'requestId',
       'reason',
       'advanced',

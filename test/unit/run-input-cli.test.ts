@@ -40,6 +40,7 @@ const SHARED_FLAGS = [
   '--max-drained-ahead',
   '--on-batch-failure',
   '--allow-drained',
+  '--lifecycle-hooks',
   '--reason',
   '--poll-min-interval-ms',
   '--poll-max-interval-ms',
@@ -60,6 +61,7 @@ const SHARED_ARGS = [
   ['--max-drained-ahead', '7'],
   ['--on-batch-failure', 'continue'],
   ['--allow-drained'],
+  ['--lifecycle-hooks', 'complete:ash-bp1drain0001,ash-bp1drain0002'],
   ['--reason', 'weekly trim'],
   ['--poll-min-interval-ms', '100'],
   ['--poll-max-interval-ms', '1000'],
@@ -106,6 +108,7 @@ describe('run-input flags of start and schedule create', () => {
       decreaseDesiredCapacity: false,
       onBatchFailure: 'continue',
       allowDrainedInstances: true,
+      lifecycleHooks: { mode: 'complete', hookIds: ['ash-bp1drain0001', 'ash-bp1drain0002'] },
       reason: 'weekly trim',
       advanced: {
         pollMinIntervalMs: 100,

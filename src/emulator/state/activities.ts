@@ -8,6 +8,7 @@ import { minuteStamp, newActivityId } from '../ids';
 import type { ActivitySnapshot } from '../types';
 import type { Backends } from './backends';
 import type { DueEvent, EventSource, Scheduler } from './clock';
+import type { HookResult, LifecycleHooks, WaitListener } from './lifecycle-hooks';
 import type { ActivityTotals, GroupState, SavedInstance, ScalingGroups } from './scaling-groups';
 import type { OutcomeRuleState, Settings } from './settings';
 import type { ReadonlyDeep } from './shared';
@@ -26,7 +27,10 @@ export interface ActivityState {
   endMs: number | undefined;
   drainDueMs: number;
   endDueMs: number;
-  phase: 'draining' | 'deregistered' | 'done';
+  /** `waiting`: deregistered, instances in `Removing:Wait` until the lifecycle hooks let them go. */
+  phase: 'draining' | 'waiting' | 'deregistered' | 'done';
+  /** The scale-in lifecycle hooks that hold this activity (bypassed ones left out). */
+  hookIds: string[];
   instanceIds: string[];
   failIds: Set<string>;
   ignoredIds: string[];
@@ -51,7 +55,12 @@ export interface RemovalRequest {
   ignoredIds: string[];
   removePolicy: string;
   decreaseDesired: boolean;
+  /** Scale-in lifecycle hooks that apply (LifecycleHookContext already applied). */
+  hookIds: string[];
 }
+
+/** How a ROLLBACK is reported: no code is documented for it (docs/emulator.md, inferred). */
+export const HOOK_ROLLBACK_CODE = 'LifecycleHookRollback';
 
 const UNKNOWN_ERROR_MESSAGE = 'The request processing has failed due to some unknown error, exception or failure.';
 
@@ -89,7 +98,7 @@ function finalStatusMessage(a: ActivityState): string {
   return `${parts.join(', ')}.`;
 }
 
-export class ScalingActivities implements EventSource {
+export class ScalingActivities implements EventSource, WaitListener {
   private readonly activities = new Map<string, ActivityState>();
 
   constructor(
@@ -97,7 +106,10 @@ export class ScalingActivities implements EventSource {
     private readonly groups: ScalingGroups,
     private readonly backends: Backends,
     private readonly settings: Settings,
-  ) {}
+    private readonly hooks: LifecycleHooks,
+  ) {
+    hooks.setListener(this);
+  }
 
   clear(): void {
     this.activities.clear();
@@ -165,6 +177,7 @@ export class ScalingActivities implements EventSource {
       drainDueMs: now,
       endDueMs: now + Math.max(0, durationMs),
       phase: 'deregistered',
+      hookIds: [],
       instanceIds: [],
       failIds: new Set(),
       ignoredIds: [],
@@ -183,10 +196,11 @@ export class ScalingActivities implements EventSource {
   nextEvent(): DueEvent | undefined {
     let best: DueEvent | undefined;
     for (const a of this.activities.values()) {
-      if (a.status !== 'InProgress') continue;
+      // A hook wait's events are the lifecycle hook store's.
+      if (a.status !== 'InProgress' || a.phase === 'waiting') continue;
       const ev: DueEvent =
         a.phase === 'draining'
-          ? { due: a.drainDueMs, run: () => this.deregister(a) }
+          ? { due: a.drainDueMs, run: (at) => this.deregister(a, at) }
           : { due: a.endDueMs, run: (at) => this.finish(a, at) };
       if (!best || ev.due < best.due) best = ev;
     }
@@ -207,6 +221,7 @@ export class ScalingActivities implements EventSource {
       startTime: new Date(a.startMs).toISOString(),
     };
     if (a.endMs !== undefined) out.endTime = new Date(a.endMs).toISOString();
+    if (a.hookIds.length > 0) out.lifecycleHookIds = [...a.hookIds];
     if (a.errorCode !== undefined) out.errorCode = a.errorCode;
     if (a.errorMessage !== undefined) out.errorMessage = a.errorMessage;
     return out;
@@ -234,6 +249,7 @@ export class ScalingActivities implements EventSource {
       drainDueMs: now + drain,
       endDueMs: now + Math.max(duration, drain),
       phase: 'draining',
+      hookIds: [...req.hookIds],
       instanceIds: [...req.instanceIds],
       failIds: new Set(),
       ignoredIds: [...req.ignoredIds],
@@ -257,10 +273,45 @@ export class ScalingActivities implements EventSource {
     a.totals = this.groups.totalsOf(a.groupId);
   }
 
-  /** Drain wait over: ESS deregisters the instances from the attached load balancers. */
-  private deregister(a: ActivityState): void {
+  /**
+   * Drain wait over: ESS deregisters the instances from the attached load balancers. Scale-in
+   * lifecycle hooks then hold them in `Removing:Wait`, one Pending action per hook.
+   */
+  private deregister(a: ActivityState, at: number): void {
     for (const saved of a.saved.values()) for (const ref of saved.backends) this.backends.deregister(ref);
     a.phase = 'deregistered';
+    if (a.hookIds.length === 0) return;
+    a.phase = 'waiting';
+    const held = a.instanceIds.filter((id) => a.saved.has(id));
+    for (const id of held) this.groups.setRemovalWait(id, true);
+    this.hooks.startWait(a.id, a.groupId, a.hookIds, held, at);
+  }
+
+  /**
+   * The hooks let the instances go. CONTINUE and ABANDON go on with the removal, which ends as it
+   * would have (the rest of its duration, or at once); ROLLBACK keeps every instance: the activity
+   * ends at once, Failed, with all of them rolled back.
+   */
+  waitEnded(activityId: string, result: HookResult, hookId: string | undefined, at: number): void {
+    const a = this.activities.get(activityId);
+    if (!a || a.status !== 'InProgress' || a.phase !== 'waiting') return;
+    for (const id of a.instanceIds) this.groups.setRemovalWait(id, false);
+    a.phase = 'deregistered';
+    if (result === 'ROLLBACK') {
+      this.rollBackAll(a, hookId);
+      this.finish(a, at);
+    } else a.endDueMs = Math.max(a.endDueMs, at);
+    this.scheduler.schedule();
+  }
+
+  private rollBackAll(a: ActivityState, hookId: string | undefined): void {
+    for (const id of a.instanceIds) a.failIds.add(id);
+    a.plannedStatus = 'Failed';
+    const hook = hookId === undefined ? undefined : this.hooks.hook(hookId);
+    const named = hook ? `lifecycle hook "${hook.name}" (${hook.id})` : 'lifecycle hook';
+    a.errorCode = HOOK_ROLLBACK_CODE;
+    const n = a.instanceIds.length;
+    a.errorMessage = `The ${named} ended the wait with ROLLBACK: "${n}" ECS instances were rolled back.`;
   }
 
   private finish(a: ActivityState, at: number): void {

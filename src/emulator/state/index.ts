@@ -14,6 +14,7 @@ import { CallLog } from './call-log';
 import { ClbStore } from './clb';
 import { ClientTokens } from './client-tokens';
 import { Scheduler } from './clock';
+import { LifecycleHooks } from './lifecycle-hooks';
 import { RdsStore } from './rds';
 import { ScalingGroups, type InstanceState } from './scaling-groups';
 import { Settings } from './settings';
@@ -21,6 +22,7 @@ import type { ReadonlyDeep } from './shared';
 import type { ActivityState } from './activities';
 
 export type { ActivityEndStatus, ActivityState, RemovalRequest } from './activities';
+export type { HookPatch, HookResult, HookState, LifecycleActionState, NewHook } from './lifecycle-hooks';
 export type { AlbGroupState, AlbServerState, JobState, JobUpdate } from './alb';
 export type { ClbBackend, ClbState, ListenerState, VsgBackend, VsgState, WeightUpdate } from './clb';
 export type { Capacities, GroupPatch, GroupState, InstancePatch, InstanceState } from './scaling-groups';
@@ -46,6 +48,7 @@ export class EmulatorState {
   readonly rds = new RdsStore();
   readonly scalingGroups: ScalingGroups;
   readonly activities: ScalingActivities;
+  readonly lifecycleHooks: LifecycleHooks;
   private readonly scheduler: Scheduler;
   private readonly accessKeys: AccessKeys;
   private readonly calls = new CallLog();
@@ -59,9 +62,17 @@ export class EmulatorState {
     this.alb = new AlbStore(this.scheduler, this.settings);
     const backends = new Backends(this.clb, this.alb);
     this.scalingGroups = new ScalingGroups(backends);
-    this.activities = new ScalingActivities(this.scheduler, this.scalingGroups, backends, this.settings);
-    // On equal due times an activity phase runs before an ALB job.
+    this.lifecycleHooks = new LifecycleHooks(this.scheduler);
+    this.activities = new ScalingActivities(
+      this.scheduler,
+      this.scalingGroups,
+      backends,
+      this.settings,
+      this.lifecycleHooks,
+    );
+    // On equal due times an activity phase runs before a hook timeout, and both before an ALB job.
     this.scheduler.addSource(this.activities);
+    this.scheduler.addSource(this.lifecycleHooks);
     this.scheduler.addSource(this.alb);
   }
 
@@ -114,6 +125,7 @@ export class EmulatorState {
     this.alb.load(s);
     this.rds.load(s);
     this.activities.clear();
+    this.lifecycleHooks.load(s);
     // Last: instances register in the load balancers loaded above.
     this.scalingGroups.load(s);
   }
@@ -173,6 +185,8 @@ export class EmulatorState {
       activities: this.activities.snapshots(),
       jobs: this.alb.snapshotJobs(),
       ecsRecords: this.scalingGroups.ecsRecordSnapshots(),
+      lifecycleHooks: this.lifecycleHooks.hookSnapshots(),
+      lifecycleActions: this.lifecycleHooks.actionSnapshots(),
     };
   }
 }

@@ -339,6 +339,13 @@ export class ScalingGroups {
     return saved;
   }
 
+  /** A lifecycle hook holds (or lets go of) an instance its activity is removing. */
+  setRemovalWait(id: string, waiting: boolean): void {
+    const inst = this.instances.get(id);
+    if (!inst || !inst.lifecycleState.startsWith('Removing')) return;
+    inst.lifecycleState = waiting ? 'Removing:Wait' : 'Removing';
+  }
+
   /** A failed removal: back to where the instance was, in service and registered again. */
   rollBack(id: string, saved: SavedInstance): void {
     const inst = this.instances.get(id);

@@ -1,5 +1,5 @@
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
-import type { AcceptedRemoval, PollResponse, RemoveBatchResponse } from '../../activities';
+import type { AcceptedRemoval, PollRequest, PollResponse, RemoveBatchResponse } from '../../activities';
 import { describeFailure, failureType } from '../failures';
 import type { Batch } from './ledger';
 import type { ScaleInRun } from './run';
@@ -27,7 +27,7 @@ export async function runBatch(run: ScaleInRun, batch: Batch): Promise<boolean> 
   for (const r of removal.removals) {
     let polled: PollResponse;
     try {
-      polled = await followToItsEnd(run, r, label);
+      polled = await followToItsEnd(run, batch, r, label);
     } catch (e) {
       if (isCancellation(e)) throw e;
       run.ledger.recordPollFailed(batch, label, r, describeFailure(e));
@@ -50,26 +50,48 @@ function removeInstances(run: ScaleInRun, batch: Batch, label: string): Promise<
     decreaseDesiredCapacity: input.decreaseDesiredCapacity,
     idempotencyKey: `${ledger.runKey}/${batch.progress.index}`,
     knownScalingActivityIds: ledger.knownActivityIds(),
+    ...skipHooksOf(run),
   };
   return CancellationScope.nonCancellable(() =>
     run.acts.removals.removeBatch.executeWithOptions({ summary: `RemoveInstances ${label}` }, [req]),
   );
 }
 
+/** The hooks RemoveInstances bypasses; nothing (the request as before hooks existed) when the run skips none. */
+function skipHooksOf(run: ScaleInRun): { skipHooks?: { all: boolean; hookIds: string[] } } {
+  const opts = run.input.lifecycleHooks;
+  if (opts?.mode !== 'skip') return {};
+  return { skipHooks: { all: opts.all, hookIds: [...opts.hookIds] } };
+}
+
 /**
  * ESS finishes an accepted removal whatever we do: a cancel waits for its end, so the result
- * says what was removed instead of "pending".
+ * says what was removed instead of "pending". A poll comes back early while lifecycle hooks hold
+ * the instances (or once the run completed some of their actions), so progress can show it.
  */
-function followToItsEnd(run: ScaleInRun, r: AcceptedRemoval, label: string): Promise<PollResponse> {
+async function followToItsEnd(run: ScaleInRun, batch: Batch, r: AcceptedRemoval, label: string): Promise<PollResponse> {
   const { advanced } = run.input;
+  const hooks = run.ledger.plan?.lifecycleHooks ?? [];
   const req = {
     ...run.where,
     scalingActivityId: r.scalingActivityId,
     instanceIds: r.instanceIds,
     minIntervalMs: advanced.pollMinIntervalMs,
     maxIntervalMs: advanced.pollMaxIntervalMs,
+    ...(hooks.some((h) => h.handling !== 'skip') ? { hooks } : {}),
   };
-  const summary = `Poll scaling activity ${r.scalingActivityId} (${label})`;
-  const poll = () => run.acts.polls.pollScalingActivity.executeWithOptions({ summary }, [req]);
-  return run.patches.followAcceptedRemovalsOnCancel() ? CancellationScope.nonCancellable(poll) : poll();
+  const known: string[] = [];
+  for (;;) {
+    const held = known.length ? ', held by lifecycle hooks' : '';
+    const summary = `Poll scaling activity ${r.scalingActivityId} (${label})${held}`;
+    const args: [PollRequest] = [known.length ? { ...req, knownWaitTokens: [...known] } : req];
+    const poll = () => run.acts.polls.pollScalingActivity.executeWithOptions({ summary }, args);
+    const polled = run.patches.followAcceptedRemovalsOnCancel()
+      ? await CancellationScope.nonCancellable(poll)
+      : await poll();
+    if (polled.statusCode !== 'InProgress' || !polled.hookWait) return polled;
+    known.push(...polled.hookWait.waitingOn.map((w) => w.lifecycleActionToken));
+    run.ledger.recordHookWait(batch, polled.hookWait);
+    run.publish();
+  }
 }

@@ -187,6 +187,16 @@ export class Ledger {
     p.state = 'polling';
   }
 
+  /** Lifecycle hooks hold the batch's instances (or the run completed some of their actions). */
+  recordHookWait(batch: Batch, hw: NonNullable<PollResponse['hookWait']>): void {
+    const p = batch.progress;
+    const seen = new Set((p.hookActions ?? []).map((a) => a.lifecycleActionToken));
+    const fresh = hw.completed.filter((a) => !seen.has(a.lifecycleActionToken));
+    if (fresh.length) p.hookActions = [...(p.hookActions ?? []), ...fresh];
+    p.hookWaits = hw.waitingOn.length ? hw.waitingOn : undefined;
+    if (hw.waitingOn.length) p.state = 'waiting-on-hook';
+  }
+
   recordPollFailed(batch: Batch, label: string, r: AcceptedRemoval, why: string): void {
     batch.progress.errors.push(why);
     this.lastError = `${label}: ${why}`;
@@ -204,6 +214,8 @@ export class Ledger {
   /** Records a scaling activity's end; false when some of its instances were not removed. */
   recordPolled(batch: Batch, label: string, r: AcceptedRemoval, polled: PollResponse): boolean {
     const p = batch.progress;
+    p.hookWaits = undefined;
+    if (p.state === 'waiting-on-hook') p.state = 'polling';
     const id = r.scalingActivityId;
     if (polled.removedInstanceIds.length) {
       const adopted = r.adopted ? ', adopted after an ambiguous earlier attempt' : '';

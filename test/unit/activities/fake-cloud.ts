@@ -84,6 +84,9 @@ export class FakeCloud {
       removeInstances: (...a) => this.call('ess.removeInstances', a),
       enterStandby: (...a) => this.call('ess.enterStandby', a),
       exitStandby: (...a) => this.call('ess.exitStandby', a),
+      describeLifecycleHooks: (...a) => this.call('ess.describeLifecycleHooks', a),
+      describeLifecycleActions: (...a) => this.call('ess.describeLifecycleActions', a),
+      completeLifecycleAction: (...a) => this.call('ess.completeLifecycleAction', a),
     },
     clb: {
       describeLoadBalancerAttribute: (...a) => this.call('clb.describeLoadBalancerAttribute', a),

@@ -2,8 +2,11 @@ import { CancelledFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActivities } from '../../../src/activities';
 import { runPoll } from '../../../src/activities/poll';
-import type { PollRequest } from '../../../src/activities/types';
-import type { ScalingActivity } from '../../../src/aliyun/types';
+import type { PollRequest, PollResponse } from '../../../src/activities/types';
+import { ENDED_ACTION_CODE } from '../../../src/activities/lifecycle-hooks';
+import { AliyunApiError } from '../../../src/aliyun/errors';
+import type { LifecycleAction, ScalingActivity } from '../../../src/aliyun/types';
+import type { PlannedHook } from '../../../src/shared/progress';
 import { activityEnv, rejectionOf } from './activity-env';
 import { FakeCloud, activity, instance, instances } from './fake-cloud';
 
@@ -191,5 +194,149 @@ describe('poll: while the activity runs', () => {
     expect(a.signal.aborted).toBe(true);
     expect(cloud.ops()).toEqual(['ess.describeScalingActivities']);
     expect(a.heartbeats).toEqual([{ polls: 1, progress: 10 }]);
+  });
+});
+
+describe('poll: scale-in lifecycle hooks', () => {
+  const hook = (id: string, handling: PlannedHook['handling'], timeoutS = 600): PlannedHook => ({
+    lifecycleHookId: id,
+    lifecycleHookName: `name-${id}`,
+    heartbeatTimeoutSeconds: timeoutS,
+    defaultResult: 'CONTINUE',
+    notificationArn: undefined,
+    handling,
+  });
+  const action = (hookId: string, status = 'Pending', result?: string): LifecycleAction => ({
+    lifecycleActionToken: `tok-${hookId}`,
+    lifecycleHookId: hookId,
+    lifecycleActionStatus: status,
+    lifecycleActionResult: result,
+    instanceIds: IDS,
+  });
+  const actions = (...list: LifecycleAction[]) => ({ actions: list, requestIds: ['req-la'] });
+  const inProgress = sa({ statusCode: 'InProgress', progress: 40 });
+
+  it('comes back while a hook it waits for holds the activity: the hook, its default, its timeout', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingActivities', inProgress)
+      .script('ess.describeLifecycleActions', actions(action('ash-cleanup1')));
+    const a = activityEnv();
+    const res: PollResponse = await a.env.run(
+      createActivities({ cloud: cloud.client }).pollScalingActivity,
+      request({ hooks: [hook('ash-cleanup1', 'wait', 900)] }),
+    );
+    expect(res.statusCode).toBe('InProgress');
+    expect(res.hookWait).toEqual({
+      waitingOn: [
+        {
+          lifecycleHookId: 'ash-cleanup1',
+          lifecycleHookName: 'name-ash-cleanup1',
+          lifecycleActionToken: 'tok-ash-cleanup1',
+          defaultResult: 'CONTINUE',
+          timesOutBy: expect.stringMatching(/^\d{4}-/),
+        },
+      ],
+      completed: [],
+    });
+    expect(cloud.ops()).not.toContain('ess.completeLifecycleAction');
+  });
+
+  it('a wait already shown is not news: it keeps polling, no faster than a twentieth of the hook timeout', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingActivities', inProgress, sa({ statusCode: 'Successful', progress: 100 }))
+      .script('ess.describeLifecycleActions', actions(action('ash-cleanup1')))
+      .script('ess.describeScalingInstances', instances());
+    const a = activityEnv();
+    const res: PollResponse = await a.env.run(
+      createActivities({ cloud: cloud.client }).pollScalingActivity,
+      request({ hooks: [hook('ash-cleanup1', 'wait', 100)], knownWaitTokens: ['tok-ash-cleanup1'] }),
+    );
+    expect(res.statusCode).toBe('Successful');
+    expect(res.removedInstanceIds).toEqual(IDS);
+    // 100 s / 20 = 5 s, within maxIntervalMs (10 s), above the usual first interval (1 s).
+    expect(a.sleeps).toEqual([5000]);
+  });
+
+  it('completes with CONTINUE only the actions of hooks marked complete, reporting token and RequestId', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingActivities', inProgress)
+      .script('ess.describeLifecycleActions', actions(action('ash-drain001'), action('ash-cleanup1')))
+      .script('ess.completeLifecycleAction', { requestId: 'req-complete' });
+    const a = activityEnv();
+    const res: PollResponse = await a.env.run(
+      createActivities({ cloud: cloud.client }).pollScalingActivity,
+      request({ hooks: [hook('ash-drain001', 'complete'), hook('ash-cleanup1', 'wait')] }),
+    );
+    expect(cloud.argsOf('ess.completeLifecycleAction')).toEqual([
+      [
+        {
+          regionId: R,
+          lifecycleHookId: 'ash-drain001',
+          lifecycleActionToken: 'tok-ash-drain001',
+          lifecycleActionResult: 'CONTINUE',
+        },
+        { signal: a.signal },
+      ],
+    ]);
+    expect(res.hookWait?.completed).toEqual([
+      {
+        scalingActivityId: 'sa-1',
+        lifecycleHookId: 'ash-drain001',
+        lifecycleActionToken: 'tok-ash-drain001',
+        result: 'CONTINUE',
+        requestId: 'req-complete',
+      },
+    ]);
+    expect(res.hookWait?.waitingOn.map((w) => w.lifecycleHookId)).toEqual(['ash-cleanup1']);
+    // The completion is checkpointed before the poll answers: a worker killed now loses nothing.
+    expect(a.heartbeats.at(-1)).toMatchObject({ completed: res.hookWait?.completed });
+  });
+
+  it('an action that ended before the run could complete it is harmless, and noted', async () => {
+    const ended = new AliyunApiError(ENDED_ACTION_CODE, 'invalid', 400, 'req-x', undefined, 'CompleteLifecycleAction');
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingActivities', inProgress)
+      .script('ess.describeLifecycleActions', actions(action('ash-drain001')))
+      .script('ess.completeLifecycleAction', ended);
+    const a = activityEnv();
+    const res: PollResponse = await a.env.run(
+      createActivities({ cloud: cloud.client }).pollScalingActivity,
+      request({ hooks: [hook('ash-drain001', 'complete')] }),
+    );
+    expect(res.hookWait?.completed).toEqual([
+      expect.objectContaining({ requestId: undefined, note: `already ended (${ENDED_ACTION_CODE})` }),
+    ]);
+  });
+
+  it('a ROLLBACK that kept the instances is named in each failed instance’s reason', async () => {
+    const cloud = new FakeCloud()
+      .script(
+        'ess.describeScalingActivities',
+        sa({ statusCode: 'Failed', statusMessage: 'rolled back', progress: 100 }),
+      )
+      .script('ess.describeScalingInstances', instances(instance('i-1'), instance('i-2'), instance('i-3')))
+      .script('ess.describeLifecycleActions', actions(action('ash-cleanup1', 'Timeout', 'ROLLBACK')));
+    const a = activityEnv();
+    const res: PollResponse = await a.env.run(
+      createActivities({ cloud: cloud.client }).pollScalingActivity,
+      request({ hooks: [hook('ash-cleanup1', 'wait')] }),
+    );
+    expect(res.failedInstances).toHaveLength(3);
+    expect(res.failedInstances[0]?.why).toContain(
+      'lifecycle hook name-ash-cleanup1 (ash-cleanup1) timed out with its default result ROLLBACK: ' +
+        'ESS kept the instance',
+    );
+  });
+
+  it('skipped hooks are not watched: no lifecycle calls at all', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingActivities', sa({ statusCode: 'Successful', progress: 100 }))
+      .script('ess.describeScalingInstances', instances());
+    const a = activityEnv();
+    await a.env.run(
+      createActivities({ cloud: cloud.client }).pollScalingActivity,
+      request({ hooks: [hook('ash-cleanup1', 'skip')] }),
+    );
+    expect(cloud.ops()).toEqual(['ess.describeScalingActivities', 'ess.describeScalingInstances']);
   });
 });

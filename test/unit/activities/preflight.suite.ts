@@ -2,7 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { createActivities } from '../../../src/activities';
 import { runPreflight } from '../../../src/activities/preflight';
-import type { ScalingGroup } from '../../../src/aliyun/types';
+import { AliyunApiError } from '../../../src/aliyun/errors';
+import type { LifecycleHook, ScalingGroup } from '../../../src/aliyun/types';
 import type { NormalizedInput } from '../../../src/shared/input';
 import type { Plan } from '../../../src/shared/progress';
 import { activityEnv, rejectionOf } from './activity-env';
@@ -34,6 +35,7 @@ function input(over: Partial<NormalizedInput> = {}): NormalizedInput {
     requireApproval: false,
     allowDrainedInstances: false,
     onBatchFailure: 'abort',
+    lifecycleHooks: { mode: 'wait', hookIds: [], all: false },
     requestId: undefined,
     reason: undefined,
     advanced: {
@@ -55,7 +57,8 @@ function cloudWith(group: Partial<ScalingGroup> | undefined, members = IDS.map((
     .always('ess.describeScalingInstances', instances(...members))
     .always('clb.describeLoadBalancerAttribute', (_r, id) => loadBalancer(id))
     .always('clb.describeVServerGroupAttribute', (_r, id) => vServerGroup(id))
-    .always('alb.listServerGroupServers', (_r, id) => ({ requestId: `req-${id}`, servers: [] }));
+    .always('alb.listServerGroupServers', (_r, id) => ({ requestId: `req-${id}`, servers: [] }))
+    .always('ess.describeLifecycleHooks', { hooks: [], requestIds: ['req-hooks'] });
 }
 
 const preflight = (cloud: FakeCloud, over: Partial<NormalizedInput> = {}) =>
@@ -112,6 +115,8 @@ describe('preflight: the happy plan', () => {
           albServerGroupIds: ['sgp-1'],
         },
         alreadyStandby: ['i-2'],
+        lifecycleHooks: [],
+        hookWaitSecondsPerBatch: 0,
         warnings: ['1 instance(s) are already in Standby: i-2'],
       } satisfies Plan,
     });
@@ -122,6 +127,7 @@ describe('preflight: the happy plan', () => {
       { op: 'clb.describeLoadBalancerAttribute', args: [R, 'lb-1', opts] },
       { op: 'clb.describeVServerGroupAttribute', args: [R, 'rsp-1', opts] },
       { op: 'alb.listServerGroupServers', args: [R, 'sgp-1', opts] },
+      { op: 'ess.describeLifecycleHooks', args: [R, 'asg-1', opts] },
     ]);
   });
 
@@ -464,5 +470,90 @@ describe('preflight: instances already drained', () => {
     const res = await preflight(drainedCloud(), { instanceIds: ['i-2'] });
     expect(res.problems).toEqual([]);
     expect(res.plan.warnings).toEqual([]);
+  });
+});
+
+describe('preflight: scale-in lifecycle hooks', () => {
+  const hook = (id: string, over: Partial<LifecycleHook> = {}): LifecycleHook => ({
+    lifecycleHookId: id,
+    lifecycleHookName: `name-${id}`,
+    scalingGroupId: 'asg-1',
+    lifecycleTransition: 'SCALE_IN',
+    heartbeatTimeout: 600,
+    defaultResult: 'CONTINUE',
+    notificationArn: undefined,
+    notificationMetadata: undefined,
+    lifecycleHookStatus: 'Active',
+    ...over,
+  });
+  const withHooks = (...hooks: LifecycleHook[]) =>
+    cloudWith({ totalCapacity: 10 }).always('ess.describeLifecycleHooks', { hooks, requestIds: ['req-hooks'] });
+
+  it('lists the active scale-in hooks with what the run does, and the longest wait of those it waits for', async () => {
+    const cloud = withHooks(
+      hook('ash-drain0001', { heartbeatTimeout: 300 }),
+      hook('ash-cleanup01', { heartbeatTimeout: 900, defaultResult: 'ROLLBACK', notificationArn: 'acs:mns:q' }),
+      hook('ash-scaleout1', { lifecycleTransition: 'SCALE_OUT' }),
+      hook('ash-inactive1', { lifecycleHookStatus: 'InActive' }),
+    );
+    const res = await preflight(cloud, {
+      lifecycleHooks: { mode: 'complete', hookIds: ['ash-drain0001'], all: false },
+    });
+    expect(res.problems).toEqual([]);
+    expect(res.plan.lifecycleHooks?.map((h) => [h.lifecycleHookId, h.handling])).toEqual([
+      ['ash-drain0001', 'complete'],
+      ['ash-cleanup01', 'wait'],
+    ]);
+    expect(res.plan.hookWaitSecondsPerBatch).toBe(900);
+    expect(res.plan.warnings.filter((w) => w.includes('lifecycle hook'))).toEqual([
+      expect.stringMatching(/^scale-in lifecycle hook name-ash-drain0001 \(ash-drain0001\): completed with CONTINUE/),
+      'scale-in lifecycle hook name-ash-cleanup01 (ash-cleanup01, notifies acs:mns:q): each batch waits for it in ' +
+        'Removing:Wait, up to 900 s (then ROLLBACK; on timeout the instances stay in the group)',
+    ]);
+  });
+
+  it('skip all bypasses every hook, and nothing is waited for', async () => {
+    const res = await preflight(withHooks(hook('ash-a0000001'), hook('ash-b0000001')), {
+      lifecycleHooks: { mode: 'skip', hookIds: [], all: true },
+    });
+    expect(res.plan.lifecycleHooks?.map((h) => h.handling)).toEqual(['skip', 'skip']);
+    expect(res.plan.hookWaitSecondsPerBatch).toBe(0);
+  });
+
+  it('a named hook that is not an active scale-in hook of the group is a problem naming the ones it has', async () => {
+    const res = await preflight(
+      withHooks(hook('ash-a0000001'), hook('ash-out00001', { lifecycleTransition: 'SCALE_OUT' })),
+      {
+        lifecycleHooks: { mode: 'skip', hookIds: ['ash-out00001', 'ash-zzzzzzz1'], all: false },
+      },
+    );
+    expect(res.problems).toEqual([
+      {
+        field: 'lifecycleHooks.hookIds',
+        problem: 'ash-out00001, ash-zzzzzzz1 are not active scale-in hooks of asg-1 (its scale-in hooks: ash-a0000001)',
+        fix: expect.stringContaining('DescribeLifecycleHooks'),
+      },
+    ]);
+  });
+
+  it('without permission to read hooks: a warning when waiting, a problem when asked to complete or skip', async () => {
+    const denied = new AliyunApiError(
+      'Forbidden.RAM',
+      'User not authorized to operate on the specified resource.',
+      403,
+      'req-x',
+      undefined,
+      'DescribeLifecycleHooks',
+    );
+    const cloud = () => cloudWith({ totalCapacity: 10 }).always('ess.describeLifecycleHooks', denied);
+    const waited = await preflight(cloud());
+    expect(waited.problems).toEqual([]);
+    expect(waited.plan.warnings.filter((w) => w.includes('lifecycle hooks'))).toEqual([
+      expect.stringContaining('could not be read (Forbidden.RAM)'),
+    ]);
+    const completing = await preflight(cloud(), {
+      lifecycleHooks: { mode: 'complete', hookIds: ['ash-a0000001'], all: false },
+    });
+    expect(completing.problems.map((p) => p.field)).toEqual(['lifecycleHooks']);
   });
 });

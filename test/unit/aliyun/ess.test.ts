@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { AliyunApiError, AliyunBadResponseError } from '../../../src/aliyun';
 import type {
+  WireDescribeLifecycleActionsResponse,
+  WireDescribeLifecycleHooksResponse,
   WireDescribeScalingActivitiesResponse,
+  WireLifecycleAction,
+  WireLifecycleHook,
   WireDescribeScalingGroupsResponse,
   WireDescribeScalingInstancesResponse,
   WireScalingActivity,
@@ -447,5 +451,213 @@ describe('standby', () => {
     expect(exit?.query).not.toHaveProperty('ClientToken');
     expect(indexed(exit?.query ?? {}, 'InstanceId')).toEqual(['i-3']);
     await expect(client.ess.enterStandby('cn-hangzhou', 'asg-1', [])).rejects.toThrow(RangeError);
+  });
+});
+
+function wireHook(n: number): WireLifecycleHook {
+  return {
+    ScalingGroupId: 'asg-1',
+    LifecycleHookId: `ash-${n}`,
+    LifecycleHookName: `hook-${n}`,
+    DefaultResult: 'ABANDON',
+    HeartbeatTimeout: 600,
+    LifecycleTransition: 'SCALE_IN',
+    NotificationArn: 'acs:ess:cn-hangzhou:1234567890123456:null/null',
+  };
+}
+
+describe('describeLifecycleHooks', () => {
+  it('walks PageNumber pages of 50 until TotalCount and converts each hook', async () => {
+    const all = Array.from({ length: 60 }, (_, i) => wireHook(i));
+    all[0] = {
+      ...wireHook(0),
+      NotificationArn: 'acs:mns:cn-hangzhou:1234567890123456:queue/cleanup',
+      NotificationMetadata: '{"team":"web"}',
+      LifecycleHookStatus: 'InActive',
+    };
+    const { server, client } = await setup((req, res) => {
+      const page = Number(req.query.PageNumber);
+      const size = Number(req.query.PageSize);
+      const body: WireDescribeLifecycleHooksResponse = {
+        RequestId: `RH${page}`,
+        TotalCount: all.length,
+        PageNumber: page,
+        PageSize: size,
+        LifecycleHooks: { LifecycleHook: all.slice((page - 1) * size, page * size) },
+      };
+      json(res, 200, body);
+    });
+    const { hooks, requestIds } = await client.ess.describeLifecycleHooks('cn-hangzhou', 'asg-1');
+    expect(
+      server.requests.map((r) => [r.query.Action, r.query.ScalingGroupId, r.query.PageNumber, r.query.PageSize]),
+    ).toEqual([
+      ['DescribeLifecycleHooks', 'asg-1', '1', '50'],
+      ['DescribeLifecycleHooks', 'asg-1', '2', '50'],
+    ]);
+    expect(server.requests[0]?.query.RegionId).toBe('cn-hangzhou');
+    expect(requestIds).toEqual(['RH1', 'RH2']);
+    expect(hooks).toHaveLength(60);
+    expect(hooks[0]).toEqual({
+      lifecycleHookId: 'ash-0',
+      lifecycleHookName: 'hook-0',
+      scalingGroupId: 'asg-1',
+      lifecycleTransition: 'SCALE_IN',
+      heartbeatTimeout: 600,
+      defaultResult: 'ABANDON',
+      notificationArn: 'acs:mns:cn-hangzhou:1234567890123456:queue/cleanup',
+      notificationMetadata: '{"team":"web"}',
+      lifecycleHookStatus: 'InActive',
+    });
+    // The ARN the API reports for "no notification" is no target.
+    expect(hooks[1]).toMatchObject({ notificationArn: undefined, lifecycleHookStatus: undefined });
+  });
+
+  it('takes HeartbeatTimeout as a string, and refuses a hook without one', async () => {
+    const { client } = await setup((_req, res) =>
+      json(res, 200, {
+        RequestId: 'R',
+        TotalCount: 1,
+        LifecycleHooks: { LifecycleHook: [{ ...wireHook(1), HeartbeatTimeout: '30' }] },
+      }),
+    );
+    expect((await client.ess.describeLifecycleHooks('cn-hangzhou', 'asg-1')).hooks[0]?.heartbeatTimeout).toBe(30);
+    const { HeartbeatTimeout: _h, ...broken } = wireHook(2);
+    const bad = await setup((_req, res) =>
+      json(res, 200, { RequestId: 'R', TotalCount: 1, LifecycleHooks: { LifecycleHook: [broken] } }),
+    );
+    await expect(bad.client.ess.describeLifecycleHooks('cn-hangzhou', 'asg-1')).rejects.toThrow(AliyunBadResponseError);
+  });
+});
+
+function wireAction(n: number, status = 'Pending'): WireLifecycleAction {
+  return {
+    LifecycleActionToken: `TOKEN-${n}`,
+    LifecycleHookId: `ash-${n}`,
+    LifecycleActionStatus: status,
+    LifecycleActionResult: 'CONTINUE',
+    InstanceIds: { InstanceId: ['i-1', 'i-2'] },
+  };
+}
+
+describe('describeLifecycleActions', () => {
+  it('walks NextToken with MaxResults 50 and converts the wrapped instance IDs', async () => {
+    const pages: Record<string, { items: WireLifecycleAction[]; next?: string }> = {
+      '': { items: [wireAction(1), wireAction(2, 'Timeout')], next: 'T2' },
+      T2: { items: [wireAction(3, 'Completed')] },
+    };
+    const { server, client } = await setup((req, res) => {
+      const p = pages[req.query.NextToken ?? ''];
+      const body: WireDescribeLifecycleActionsResponse = {
+        RequestId: `RA-${req.query.NextToken ?? '1'}`,
+        TotalCount: 3,
+        MaxResults: Number(req.query.MaxResults),
+        LifecycleActions: { LifecycleAction: p?.items ?? [] },
+      };
+      if (p?.next) body.NextToken = p.next;
+      json(res, 200, body);
+    });
+    const { actions, requestIds } = await client.ess.describeLifecycleActions('cn-hangzhou', 'asa-1');
+    expect(
+      server.requests.map((r) => [r.query.Action, r.query.ScalingActivityId, r.query.MaxResults, r.query.NextToken]),
+    ).toEqual([
+      ['DescribeLifecycleActions', 'asa-1', '50', undefined],
+      ['DescribeLifecycleActions', 'asa-1', '50', 'T2'],
+    ]);
+    expect(requestIds).toEqual(['RA-1', 'RA-T2']);
+    expect(actions).toEqual([
+      {
+        lifecycleActionToken: 'TOKEN-1',
+        lifecycleHookId: 'ash-1',
+        lifecycleActionStatus: 'Pending',
+        lifecycleActionResult: 'CONTINUE',
+        instanceIds: ['i-1', 'i-2'],
+      },
+      expect.objectContaining({ lifecycleActionToken: 'TOKEN-2', lifecycleActionStatus: 'Timeout' }),
+      expect.objectContaining({ lifecycleActionToken: 'TOKEN-3', lifecycleActionStatus: 'Completed' }),
+    ]);
+  });
+
+  it('stops when the server hands out the same NextToken again, and on an empty one', async () => {
+    const { server, client } = await setup((_req, res) =>
+      json(res, 200, {
+        RequestId: 'R',
+        NextToken: 'SAME',
+        LifecycleActions: { LifecycleAction: [wireAction(1)] },
+      }),
+    );
+    const { actions } = await client.ess.describeLifecycleActions('cn-hangzhou', 'asa-1');
+    expect(server.requests).toHaveLength(2);
+    expect(actions).toHaveLength(1);
+    const empty = await setup((_req, res) =>
+      json(res, 200, { RequestId: 'R', NextToken: '', LifecycleActions: { LifecycleAction: [] } }),
+    );
+    await expect(empty.client.ess.describeLifecycleActions('cn-hangzhou', 'asa-1')).resolves.toEqual({
+      actions: [],
+      requestIds: ['R'],
+    });
+    expect(empty.server.requests).toHaveLength(1);
+  });
+});
+
+describe('completeLifecycleAction', () => {
+  it('sends the hook, the token, the result and the ClientToken', async () => {
+    const { server, client } = await setup((_req, res) => json(res, 200, { RequestId: 'RC' }));
+    await expect(
+      client.ess.completeLifecycleAction({
+        regionId: 'cn-hangzhou',
+        lifecycleHookId: 'ash-1',
+        lifecycleActionToken: 'TOKEN-1',
+        lifecycleActionResult: 'CONTINUE',
+        clientToken: 'wf-1-hook',
+      }),
+    ).resolves.toEqual({ requestId: 'RC' });
+    expect(server.requests[0]?.query).toMatchObject({
+      Action: 'CompleteLifecycleAction',
+      RegionId: 'cn-hangzhou',
+      LifecycleHookId: 'ash-1',
+      LifecycleActionToken: 'TOKEN-1',
+      LifecycleActionResult: 'CONTINUE',
+      ClientToken: 'wf-1-hook',
+    });
+    expect(server.requests[0]?.signatureValid).toBe(true);
+  });
+
+  it('surfaces an ended action as the API error, and refuses a bad client token locally', async () => {
+    const { server, client } = await setup((_req, res) =>
+      apiError(res, 400, 'LifecycleHookIdAndLifecycleActionToken.Invalid', 'does not match'),
+    );
+    const req = {
+      regionId: 'cn-hangzhou',
+      lifecycleHookId: 'ash-1',
+      lifecycleActionToken: 'T',
+      lifecycleActionResult: 'ABANDON',
+    } as const;
+    await expect(client.ess.completeLifecycleAction(req)).rejects.toMatchObject({
+      code: 'LifecycleHookIdAndLifecycleActionToken.Invalid',
+      action: 'CompleteLifecycleAction',
+    });
+    await expect(client.ess.completeLifecycleAction({ ...req, clientToken: 'x'.repeat(65) })).rejects.toThrow(
+      RangeError,
+    );
+    expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('removeInstances LifecycleHookContext', () => {
+  it('flattens DisableLifecycleHook and IgnoredLifecycleHookIds.N (2014 form)', async () => {
+    const { server, client } = await setup((_req, res) => json(res, 200, { RequestId: 'R', ScalingActivityId: 'a' }));
+    const base = { regionId: 'cn-hangzhou', scalingGroupId: 'asg-1', instanceIds: ['i-1'] };
+    await client.ess.removeInstances({
+      ...base,
+      lifecycleHookContext: { disableLifecycleHook: false, ignoredLifecycleHookIds: ['ash-1', 'ash-2'] },
+    });
+    await client.ess.removeInstances({ ...base, lifecycleHookContext: { disableLifecycleHook: true } });
+    await client.ess.removeInstances(base);
+    const [ignore, disable, none] = server.requests.map((r) => r.query);
+    expect(ignore).toMatchObject({ 'LifecycleHookContext.DisableLifecycleHook': 'false' });
+    expect(indexed(ignore ?? {}, 'LifecycleHookContext.IgnoredLifecycleHookIds')).toEqual(['ash-1', 'ash-2']);
+    expect(disable).toMatchObject({ 'LifecycleHookContext.DisableLifecycleHook': 'true' });
+    expect(disable).not.toHaveProperty('LifecycleHookContext.IgnoredLifecycleHookIds.1');
+    expect(Object.keys(none ?? {}).filter((k) => k.startsWith('LifecycleHookContext'))).toEqual([]);
   });
 });
