@@ -77,9 +77,14 @@ export function uniqueSmallScenario(mutate?: (s: Scenario) => void): { scenario:
   return { scenario, group };
 }
 
-export async function startStack(opts: { mutate?: (s: Scenario) => void; withWorker?: boolean } = {}): Promise<Stack> {
+export async function startStack(
+  opts: { mutate?: (s: Scenario) => void; withWorker?: boolean; timeScale?: number } = {},
+): Promise<Stack> {
   const { scenario, group } = uniqueSmallScenario(opts.mutate);
-  const emulator = await startEmulator({ scenario });
+  const emulator = await startEmulator({
+    scenario,
+    ...(opts.timeScale === undefined ? {} : { timeScale: opts.timeScale }),
+  });
   const admin = new EmulatorAdminClient(emulator.url);
   const cloud = createCloudClient({
     credentials: staticCredentials(SMALL.keyId, SMALL.secret),
