@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { AliyunApiError } from '../aliyun/errors';
 import type { CloudClient, LifecycleHookContext, ScalingActivity, ScalingInstance } from '../aliyun/types';
+import { judgeBusyGroup, type BusyGroup } from './busy-group';
 import type { Heartbeat } from './heartbeat';
 import type { AcceptedRemoval, RemoveBatchRequest, RemoveBatchResponse } from './types';
 
@@ -36,6 +37,11 @@ export interface KnownRemoval {
 export interface RemoveCheckpoint {
   attempt?: number;
   removals?: KnownRemoval[];
+  /**
+   * Attempts that found the group busy with an activity lifecycle hooks hold (busy-group.ts): they do
+   * not count against ScalingActivityInProgress's bound. A lost checkpoint makes the bound come sooner, never later.
+   */
+  hookHeldAttempts?: number;
   sent?: boolean;
   accepted?: string[];
 }
@@ -96,6 +102,7 @@ interface Attempt {
   startedAt: string;
   requestIds: string[];
   removals: AcceptedRemoval[];
+  hookHeldAttempts: number;
 }
 
 function startAttempt(cloud: CloudClient, req: RemoveBatchRequest, hb: Heartbeat): Attempt {
@@ -117,6 +124,7 @@ function startAttempt(cloud: CloudClient, req: RemoveBatchRequest, hb: Heartbeat
     startedAt: new Date().toISOString(),
     requestIds: [],
     removals: [],
+    hookHeldAttempts: resumed?.hookHeldAttempts ?? 0,
   };
 }
 
@@ -126,7 +134,30 @@ export async function runRemoveBatch(
   hb: Heartbeat,
 ): Promise<RemoveBatchResponse> {
   const run = startAttempt(cloud, req, hb);
-  let remaining = [...req.instanceIds];
+  try {
+    return await removeAll(run);
+  } catch (e) {
+    if (!(e instanceof AliyunApiError) || e.code !== 'ScalingActivityInProgress') throw e;
+    const verdict = await judgeBusyGroup(cloud, busyGroupOf(run), e);
+    if (verdict.heldByHooks) run.hookHeldAttempts++;
+    checkpoint(run);
+    throw verdict.failure;
+  }
+}
+
+function busyGroupOf(run: Attempt): BusyGroup {
+  const { req } = run;
+  return {
+    regionId: req.regionId,
+    scalingGroupId: req.scalingGroupId,
+    counted: run.attempt - run.hookHeldAttempts,
+    retryDelayCapMs: req.retryDelayCapMs,
+    signal: run.signal,
+  };
+}
+
+async function removeAll(run: Attempt): Promise<RemoveBatchResponse> {
+  let remaining = [...run.req.instanceIds];
   for (let round = 0; round < MAX_ROUNDS && remaining.length; round++) {
     remaining = await stillToSend(run, remaining);
     // Before anything is sent again, whatever an earlier attempt may have had accepted is found and adopted.
@@ -143,7 +174,8 @@ export async function runRemoveBatch(
 function checkpoint(run: Attempt): void {
   // A copy: the SDK may convert the details after this attempt has changed them.
   const removals = run.known.map((k) => ({ ...k, ids: [...k.ids] }));
-  run.hb.beat({ attempt: run.attempt, removals } satisfies RemoveCheckpoint);
+  const held = run.hookHeldAttempts ? { hookHeldAttempts: run.hookHeldAttempts } : {};
+  run.hb.beat({ attempt: run.attempt, removals, ...held } satisfies RemoveCheckpoint);
 }
 
 /**

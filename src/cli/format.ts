@@ -100,14 +100,26 @@ export function statusLines(workflowId: string, p: ProgressSnapshot, server: Ser
     ['Instances', countsLine(p.counts)],
     ['Last error', p.lastError ?? '-'],
   ];
+  if (plan?.lifecycleHooks?.length) pairs.push(['Lifecycle hooks', hooksLine(plan)]);
   if (plan?.warnings.length) pairs.push(['Warnings', plan.warnings.join('; ')]);
   const lines = renderPairs(pairs);
   if (p.batches.length) lines.push('', ...batchTable(p.batches));
   return lines;
 }
 
+/** Each scale-in hook and what the run does about it, then the longest a batch may wait on them. */
+export function hooksLine(plan: NonNullable<ProgressSnapshot['plan']>): string {
+  const hooks = (plan.lifecycleHooks ?? []).map((h) => {
+    const what =
+      h.handling === 'wait' ? `waited for, up to ${h.heartbeatTimeoutSeconds} s then ${h.defaultResult}` : h.handling;
+    return `${h.lifecycleHookName} (${h.lifecycleHookId}): ${what}`;
+  });
+  return `${hooks.join('; ')}; longest wait per batch ${plan.hookWaitSecondsPerBatch ?? 0} s`;
+}
+
 export function resultLines(r: ScaleInResult, maxNotRemoved = 20): string[] {
   const lines = [r.message, ''];
+  if (r.plan?.lifecycleHooks?.length) lines.push(`Lifecycle hooks: ${hooksLine(r.plan)}`, '');
   if (r.batches.length) lines.push(...batchTable(r.batches, r), '');
   lines.push(countsLine(r.counts));
   if (r.notRemoved.length) {

@@ -252,7 +252,12 @@ describe('runRemoveBatch: a retry after an earlier attempt', () => {
       .script('ess.recentScalingActivities', { requestId: 'req-recent', activities: [] })
       .script('ess.removeInstances', busy);
     const a = retry({ sent: true });
-    expect(await rejectionOf(a.run((hb) => runRemoveBatch(cloud.client, request(), hb)))).toBe(busy);
+    // Judged at the boundary of the attempt: the code as the failure type, retried, nothing adopted or sent again.
+    const failure = await rejectionOf(a.run((hb) => runRemoveBatch(cloud.client, request(), hb)));
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: 'ScalingActivityInProgress', nonRetryable: false });
+    expect((failure as ApplicationFailure).message).toContain(busy.message);
+    expect(cloud.argsOf('ess.removeInstances')).toHaveLength(1);
   });
 
   it('adopts a removal the checkpoint records with its activity, for its instances, asking no API', async () => {
@@ -614,6 +619,55 @@ describe('removeBatch activity: bounded retry per error code', () => {
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ type: code, nonRetryable: false, nextRetryDelay: policy.delayMs });
     expect((failure as ApplicationFailure).message).not.toContain('Gave up');
+  });
+
+  describe('ScalingActivityInProgress from an activity that lifecycle hooks hold', () => {
+    const heldCloud = () =>
+      new FakeCloud()
+        .always('ess.describeScalingInstances', instances(...IDS.map((id) => instance(id))))
+        .always('ess.recentScalingActivities', {
+          requestId: 'req-recent',
+          activities: [activity('asa-other', { statusCode: 'InProgress', startTime: '2020-01-01T00:00Z' })],
+        })
+        .always('ess.removeInstances', apiError('ScalingActivityInProgress', 400, { requestId: 'req-err' }))
+        .always('ess.describeLifecycleActions', {
+          requestIds: ['req-la'],
+          actions: [
+            {
+              lifecycleActionToken: 'tok',
+              lifecycleHookId: 'ash-cleanup1',
+              lifecycleActionStatus: 'Pending',
+              lifecycleActionResult: undefined,
+              instanceIds: ['i-9'],
+            },
+          ],
+        });
+    const max = ERROR_POLICY.ScalingActivityInProgress?.maxAttempts ?? 0;
+
+    it('is waited for past the bound, every minute, and the attempt is checkpointed as not counted', async () => {
+      const a = activityEnv({ attempt: max + 30, heartbeatDetails: { attempt: max + 29, hookHeldAttempts: 40 } });
+      const failure = await rejectionOf(
+        a.env.run(createActivities({ cloud: heldCloud().client }).removeBatch, request()),
+      );
+      expect(failure).toMatchObject({ type: 'ScalingActivityInProgress', nonRetryable: false, nextRetryDelay: 60_000 });
+      expect((failure as ApplicationFailure).message).toMatch(
+        /Scaling activity asa-other is held by lifecycle hook\(s\) ash-cleanup1: waited for \(not counted/,
+      );
+      expect(a.heartbeats.at(-1)).toMatchObject({ hookHeldAttempts: 41 });
+    });
+
+    it('once the hooks let go, the bound counts only the attempts no hook held', async () => {
+      const freed = heldCloud().always('ess.describeLifecycleActions', { requestIds: ['req-la'], actions: [] });
+      const below = activityEnv({ attempt: max + 5, heartbeatDetails: { hookHeldAttempts: 10 } });
+      const retried = await rejectionOf(
+        below.env.run(createActivities({ cloud: freed.client }).removeBatch, request()),
+      );
+      expect(retried).toMatchObject({ type: 'ScalingActivityInProgress', nonRetryable: false });
+      const at = activityEnv({ attempt: max + 10, heartbeatDetails: { hookHeldAttempts: 10 } });
+      const gaveUp = await rejectionOf(at.env.run(createActivities({ cloud: freed.client }).removeBatch, request()));
+      expect(gaveUp).toMatchObject({ type: 'ScalingActivityInProgress', nonRetryable: true });
+      expect((gaveUp as ApplicationFailure).message).toMatch(new RegExp(`Gave up after ${max} attempts\\.$`));
+    });
   });
 
   it.each(bounded)('%s is not retried once the attempt limit is reached', async (code, status) => {
