@@ -13,7 +13,7 @@ export interface DrainedRecords {
   scalingGroupId: string;
   /** Original weights (and standby entries) of every instance drained and not removed: first read wins. */
   restore: RestoreRecord[];
-  /** Accepted for removal by ESS (and not reported failed by its poll): never touched. */
+  /** Removed, as the poll of its scaling activity reported (or gone before an attempt): never touched. */
   removed: Array<{ instanceId: string; why: string }>;
   /** Every instance a drain was issued for. */
   drainedInstanceIds: string[];
@@ -159,8 +159,10 @@ function readCompleted(s: Scheduled | undefined, result: unknown, facts: ChainFa
   if (s.type === 'snapshotWeights' || s.type === 'drain')
     addRecords(facts, (result as { restore?: RestoreRecord[] } | undefined)?.restore);
   if (s.type === 'removeBatch') {
+    // An accepted removal is not a removal yet: its scaling activity may still fail and roll the
+    // instances back (Failed, a ROLLBACK hook). Only the poll's answer, or an instance already gone, says so;
+    // until then its weights stay in the restore list, and the repair reads the group before touching it.
     const r = (result ?? {}) as RemoveResult;
-    for (const a of r.removals ?? []) for (const id of a.instanceIds ?? []) noteRemoved(facts, id, a.scalingActivityId);
     for (const g of r.gone ?? [])
       if (g.removedByEarlierAttempt && g.instanceId) noteRemoved(facts, g.instanceId, undefined);
   }

@@ -149,9 +149,26 @@ describe('drainedFromHistories: runs that ended abruptly (built event by event)'
     );
     expect(r.restore).toEqual([clb('i-2', 100), clb('i-4', 100)]);
     expect(r.removed).toEqual([
-      { instanceId: 'i-1', why: 'removed by the run (scaling activity asa-1): not touched' },
       { instanceId: 'i-3', why: 'removed by the run: not touched' },
+      { instanceId: 'i-1', why: 'removed by the run (scaling activity asa-1): not touched' },
     ]);
+  });
+
+  it('an accepted removal whose poll never answered keeps its weights: its activity may roll back', () => {
+    const r = run(
+      started({ ...where }),
+      scheduled(5, 'drain', { strategy: 'standby', instanceIds: ['i-1', 'i-2'] }),
+      completed(5, { restore: [] }),
+      scheduled(9, 'removeBatch', {}),
+      completed(9, { removals: [{ scalingActivityId: 'asa-1', instanceIds: ['i-1', 'i-2'] }], gone: [] }),
+      scheduled(12, 'pollScalingActivity', {}),
+    );
+    // The repair reads the group first: gone or still Removing is reported gone, back in Standby is restored.
+    expect(r.restore).toEqual([
+      { kind: 'standby', instanceId: 'i-1' },
+      { kind: 'standby', instanceId: 'i-2' },
+    ]);
+    expect(r.removed).toEqual([]);
   });
 
   it('terminated while a drain ran: that attempt is open at the close, with its heartbeat timeout', () => {
