@@ -4,8 +4,9 @@
  * on stdout and writes bench/results/<name>.json; bench/RESULTS.md is regenerated afterwards from
  * every JSON file there. Progress goes to stderr.
  *
- *   npm run bench                                  # all five, in order (about 12–15 minutes on 2 cores)
+ *   npm run bench                                  # all six, in order (about 15–18 minutes on 2 cores)
  *   npm run bench -- --only overhead,polling       # some of them
+ *   npm run bench -- --only hooks                  # the lifecycle-hook modes (about 2 minutes)
  *   npm run bench -- --quick                       # smoke sizes; results in bench/results/quick/, RESULTS.md untouched
  *   npm run bench -- --only history --instances 10000 [--batch-size 20] [--activity-ms 50] [--drain-s 0]
  *
@@ -29,24 +30,29 @@ import {
   type BenchName,
 } from './lib';
 import * as historyBench from './history';
+import * as hooksBench from './hooks';
 import * as manyGroupsBench from './many-groups';
 import * as overheadBench from './overhead';
 import * as pollingBench from './polling';
 import * as resumeBench from './resume';
 
-const MODULES: Record<BenchName, BenchModule> = {
+const NAMES = BENCH_NAMES;
+type Name = BenchName;
+
+const MODULES: Record<Name, BenchModule> = {
   overhead: overheadBench,
   polling: pollingBench,
   'many-groups': manyGroupsBench,
   history: historyBench,
   resume: resumeBench,
+  hooks: hooksBench,
 };
 
 const USAGE =
-  `usage: npm run bench -- [--only ${BENCH_NAMES.join(',')}] [--quick] ` +
+  `usage: npm run bench -- [--only ${NAMES.join(',')}] [--quick] ` +
   `[--instances N] [--batch-size N] [--activity-ms N] [--drain-s N]
 
-  --only a,b        run only these benchmarks (in the canonical order): ${BENCH_NAMES.join(', ')}
+  --only a,b        run only these benchmarks (in the canonical order): ${NAMES.join(', ')}
   --quick           smoke sizes (seconds, not minutes); results go to bench/results/quick/, RESULTS.md is left alone
   --instances N     history: instances to remove (default 10000; 200 with --quick)
   --batch-size N    history: instances per batch (default 20)
@@ -63,7 +69,7 @@ function positiveInt(name: string, v: string | undefined, min = 1): number | und
   return n;
 }
 
-function parse(argv: string[]): { only: BenchName[]; quick: boolean; args: BenchArgs; help: boolean } {
+function parse(argv: string[]): { only: Name[]; quick: boolean; args: BenchArgs; help: boolean } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -83,20 +89,20 @@ function parse(argv: string[]): { only: BenchName[]; quick: boolean; args: Bench
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  let only: BenchName[] = [...BENCH_NAMES];
+  let only: Name[] = [...NAMES];
   if (values.only !== undefined) {
     const asked = values.only
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    const unknown = asked.filter((n) => !(BENCH_NAMES as readonly string[]).includes(n));
+    const unknown = asked.filter((n) => !(NAMES as readonly string[]).includes(n));
     if (unknown.length)
       throw new UsageError(
         `unknown benchmark${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u)).join(', ')}; ` +
-          `known: ${BENCH_NAMES.join(', ')}`,
+          `known: ${NAMES.join(', ')}`,
       );
-    if (!asked.length) throw new UsageError(`--only needs at least one of: ${BENCH_NAMES.join(', ')}`);
-    only = BENCH_NAMES.filter((n) => asked.includes(n));
+    if (!asked.length) throw new UsageError(`--only needs at least one of: ${NAMES.join(', ')}`);
+    only = NAMES.filter((n) => asked.includes(n));
   }
   const args: BenchArgs = {
     instances: positiveInt('instances', values.instances),
@@ -147,12 +153,13 @@ async function main(): Promise<number> {
   try {
     lab = await startLab();
     progress(`lab ready: Temporal at ${lab.temporalAddress}`);
-    for (const name of opts.only) {
+    for (const only of opts.only) {
+      const name = only;
       const started = Date.now();
       const benchProgress = makeProgress(name);
       benchProgress('start');
       try {
-        const report = await MODULES[name].run({
+        const report = await MODULES[only].run({
           name,
           lab,
           quick: opts.quick,
