@@ -12,7 +12,8 @@ export type InvariantName =
   | 'every-instance-accounted'
   | 'none-left-drained'
   | 'result-matches-cloud'
-  | 'activities-ended';
+  | 'activities-ended'
+  | 'hooks-as-asked';
 
 export interface Violation {
   invariant: InvariantName;
@@ -42,10 +43,22 @@ export interface InvariantInput {
    * a reason for every instance only if the run changed none of them.
    */
   refused?: ReadonlyMap<string, string>;
+  /**
+   * Group ID → what its run was asked to do about lifecycle hooks. Given, the run's RemoveInstances
+   * must bypass exactly the hooks it was asked to, and its CompleteLifecycleAction calls must answer
+   * CONTINUE for the named hooks of its own activities only.
+   */
+  lifecycleHooks?: ReadonlyMap<string, HookOptions>;
+}
+
+export interface HookOptions {
+  mode?: 'wait' | 'complete' | 'skip';
+  hookIds?: string[];
+  all?: boolean;
 }
 
 export interface OtherActorEvent {
-  kind: 'detach' | 'manual-weight' | 'competing-activity';
+  kind: 'detach' | 'manual-weight' | 'competing-activity' | 'complete-hook';
   groupId: string;
   instanceId?: string;
   /** Call-log entries that were this actor's own API calls (never blamed on a run). */
@@ -54,6 +67,10 @@ export interface OtherActorEvent {
   backendsAfter?: Record<string, number>;
   /** competing-activity: the scaling activity it started. */
   activityId?: string;
+  /** complete-hook: the lifecycle action it completed, with which result, holding which instances. */
+  lifecycleActionToken?: string;
+  result?: string;
+  instanceIds?: string[];
 }
 
 /** An instance a run left out of service, and where (place IDs: CLB, vserver group, ALB server group, `Standby`). */
@@ -223,6 +240,9 @@ export function checkInvariants(input: InvariantInput): Violation[] {
     }
   }
 
+  // 7. Lifecycle hooks: bypassed, completed and reported as the run was asked (see checkHooks).
+  if (input.lifecycleHooks) checkHooks(input, input.lifecycleHooks, terminated, finalInstances, add);
+
   // 6. A run that says it is done has no scaling activity of its own still running: judged on the state
   // read the moment its result came back, and (for every run) after the cloud had 15 s to finish.
   const created = new Set(input.calls.flatMap((c) => (c.createdActivityId ? [c.createdActivityId] : [])));
@@ -342,4 +362,76 @@ function checkResult(
       'result-matches-cloud',
       `the result of ${group} counts ${result.counts.removed} removed but lists ${removedCount}`,
     );
+}
+
+const HOOK_ROLLBACK_CODE = 'LifecycleHookRollback';
+
+/**
+ * - Each RemoveInstances of a run bypasses exactly the hooks it was asked to skip (all of them by
+ *   DisableLifecycleHook, or the named ones), and no hook when it was not asked to skip.
+ * - Each CompleteLifecycleAction is the run's (another actor completes through the admin API, which
+ *   the call log does not hold): CONTINUE, for a hook the run was asked to complete, on an action of
+ *   its own group's scaling activity that the run created.
+ * - An instance a ROLLBACK kept in the group is reported not removed, with a reason that says so.
+ */
+function checkHooks(
+  input: InvariantInput,
+  options: ReadonlyMap<string, HookOptions>,
+  terminated: ReadonlyMap<string, readonly LeftDrained[]>,
+  finalInstances: Instances,
+  add: Add,
+): void {
+  const created = new Set(input.calls.flatMap((c) => (c.createdActivityId ? [c.createdActivityId] : [])));
+  const actions = new Map((input.final.lifecycleActions ?? []).map((a) => [a.lifecycleActionToken, a]));
+  for (const c of input.calls) {
+    if (c.action === 'RemoveInstances') {
+      const group = c.params.ScalingGroupId ?? '';
+      const want = bypassOf(options.get(group));
+      const got = bypassSent(c.params);
+      if (want !== got)
+        add('hooks-as-asked', `RemoveInstances (call #${c.seq}) on ${group} bypassed ${got}, asked: ${want}`);
+    }
+    if (c.action !== 'CompleteLifecycleAction') continue;
+    const hookId = c.params.LifecycleHookId ?? '';
+    const token = c.params.LifecycleActionToken ?? '';
+    const action = actions.get(token);
+    const opts = action ? options.get(action.scalingGroupId) : undefined;
+    const what = `CompleteLifecycleAction (call #${c.seq}) ${c.params.LifecycleActionResult ?? '(default)'} ${hookId}`;
+    if (!action) add('hooks-as-asked', `${what}: no such lifecycle action ${token}`);
+    else if (opts?.mode !== 'complete' || !(opts.hookIds ?? []).includes(hookId) || action.lifecycleHookId !== hookId)
+      add('hooks-as-asked', `${what} on ${action.scalingGroupId}, whose run was asked ${JSON.stringify(opts)}`);
+    else if (!created.has(action.scalingActivityId))
+      add('hooks-as-asked', `${what}: action of ${action.scalingActivityId}, not an activity the run created`);
+    else if (c.params.LifecycleActionResult !== 'CONTINUE') add('hooks-as-asked', `${what}: not CONTINUE`);
+  }
+  for (const a of input.final.activities) {
+    if (a.errorCode !== HOOK_ROLLBACK_CODE || !input.requested.has(a.scalingGroupId)) continue;
+    if (terminated.has(a.scalingGroupId)) continue;
+    const result = input.results.get(a.scalingGroupId);
+    if (!result) continue;
+    for (const id of a.instanceIds) {
+      if (!finalInstances.has(id)) continue;
+      const entry = result.notRemoved.find((r) => r.instanceId === id);
+      if (!entry || !/rollback/i.test(entry.why))
+        add(
+          'hooks-as-asked',
+          `${id} was kept in ${a.scalingGroupId} by a lifecycle hook's ROLLBACK (${a.scalingActivityId}) but the ` +
+            `result ${entry ? `says ${entry.outcome}: ${entry.why}` : 'does not report it'}`,
+        );
+    }
+  }
+}
+
+function bypassOf(o: HookOptions | undefined): string {
+  if (o?.mode !== 'skip') return 'none';
+  if (o.all) return 'all';
+  return [...new Set(o.hookIds ?? [])].sort().join(',') || 'none';
+}
+
+function bypassSent(params: Readonly<Record<string, string>>): string {
+  if (params['LifecycleHookContext.DisableLifecycleHook'] === 'true') return 'all';
+  const ids = Object.entries(params)
+    .filter(([k]) => k.startsWith('LifecycleHookContext.IgnoredLifecycleHookIds.'))
+    .map(([, v]) => v);
+  return [...new Set(ids)].sort().join(',') || 'none';
 }

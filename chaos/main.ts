@@ -42,7 +42,7 @@ function usage(): string {
     '',
     'Each run: its own emulator and worker process, 1-3 scaling groups scaled in at once, faults drawn from a seed,',
     'then invariants checked against the emulator (accepted-once, only-requested-touched, every-instance-accounted,',
-    'none-left-drained, result-matches-cloud, activities-ended).',
+    'none-left-drained, result-matches-cloud, activities-ended, hooks-as-asked).',
     '',
     'Options:',
     '  --runs N             runs to do (default 10); run i uses seed + i',

@@ -3,7 +3,13 @@
  * remove and how, which faults the emulator injects, when the worker is killed. The same seed
  * gives the same plan; `nonce` only keeps IDs apart on a shared Temporal server.
  */
-import type { ActivityOutcomeRule, FaultRule, Scenario, ScenarioScalingGroup } from '../src/emulator/types';
+import type {
+  ActivityOutcomeRule,
+  FaultRule,
+  Scenario,
+  ScenarioLifecycleHook,
+  ScenarioScalingGroup,
+} from '../src/emulator/types';
 import { mulberry32 } from '../src/emulator/faults';
 import type { ScaleInInput } from '../src/shared/input';
 
@@ -65,6 +71,11 @@ export interface ChaosPlan {
   classes: FaultClass[];
   /** One line: what this run does. */
   summary: string;
+  /**
+   * The emulator's time scale (class `lifecycle-hooks`): hook timeouts of 30-300 s last a few hundred
+   * ms to a few s. The scenario's own timings are divided by it, so they last as long as without it.
+   */
+  timeScale?: number;
 }
 
 /**
@@ -85,6 +96,7 @@ export const FAULT_CLASSES = [
   'rejected',
   'protected',
   'lost-checkpoint',
+  'lifecycle-hooks',
 ] as const;
 export type FaultClass = 'base' | (typeof FAULT_CLASSES)[number];
 
@@ -102,13 +114,16 @@ export const CLASS_DESCRIPTIONS: Readonly<Record<(typeof FAULT_CLASSES)[number],
   'lost-checkpoint':
     'a throttled RemoveInstances, then an accepted one whose answer and checkpoint are lost to a worker ' +
     'SIGKILL; the activity ends Warning; half the time DescribeScalingActivities lags 60 s',
+  'lifecycle-hooks':
+    'groups with 1-2 scale-in lifecycle hooks (timeouts 30-300 s, time-scaled; default results CONTINUE, ' +
+    'ABANDON, ROLLBACK); the run waits, completes or skips them; another actor sometimes completes actions',
 };
 
 /** Probability that an enabled class is drawn in a run. */
 export const CLASS_RATE = 0.35;
 
 export interface OtherActorPlan {
-  kind: 'detach' | 'manual-weight' | 'competing-activity';
+  kind: 'detach' | 'manual-weight' | 'competing-activity' | 'complete-hook';
   groupId: string;
   /** Acts once the emulator has answered this many API calls since the start. */
   afterCalls: number;
@@ -120,7 +135,14 @@ export interface OtherActorPlan {
   toGroupId?: string;
   /** competing-activity: how long it runs. */
   durationMs?: number;
+  /**
+   * complete-hook: one entry per Pending lifecycle action of the group, in the order they appear:
+   * that long after it appears, it is completed with that result (one that ended meanwhile is left).
+   */
+  completions?: Array<{ delayMs: number; result: HookResult }>;
 }
+
+export type HookResult = 'CONTINUE' | 'ABANDON' | 'ROLLBACK';
 
 interface Dice {
   real(lo: number, hi: number): number;
@@ -313,16 +335,19 @@ export function planRun(
   for (const c of FAULT_CLASSES) {
     const cd = dice(classSeed(seed, c));
     if (!classes.includes(c) || !cd.chance(CLASS_RATE)) continue;
-    if (DRAW[c]({ d: cd, groups, kills, activityOutcomes, extra, parkingGroupId })) extra.drawn.push(c);
+    if (DRAW[c]({ d: cd, groups, kills, activityOutcomes, extra, parkingGroupId, scenario })) extra.drawn.push(c);
   }
   kills.sort((a, b) => (a.afterCalls ?? 0) - (b.afterCalls ?? 0) || a.afterMs - b.afterMs);
   faults.unshift(...extra.faultsFirst);
   if (extra.listingLagMs !== undefined) timings.activityListingLagMs = extra.listingLagMs;
+  if (extra.timeScale !== undefined) unscale(timings, extra.timeScale);
   const cancels = groups.filter((g) => g.cancelAfterMs !== undefined || g.cancelAfterDrainMs !== undefined).length;
   const groupSummary = groups
     .map((g) => {
       const standby = g.input.drain?.strategy === 'standby' ? ' (standby)' : '';
-      return `${g.requested.length}/${g.instanceIds.length} in batches of ${g.input.batchSize}${standby}`;
+      const lh = g.input.lifecycleHooks;
+      const hooks = lh ? ` (hooks: ${lh.mode}${lh.all ? ' all' : lh.hookIds ? ` ${lh.hookIds.length}` : ''})` : '';
+      return `${g.requested.length}/${g.instanceIds.length} in batches of ${g.input.batchSize}${standby}${hooks}`;
     })
     .join(', ');
   const failing = activityOutcomes.length;
@@ -345,7 +370,16 @@ export function planRun(
     otherActors: extra.otherActors,
     classes: extra.drawn,
     summary,
+    ...(extra.timeScale !== undefined ? { timeScale: extra.timeScale } : {}),
   };
+}
+
+/** Divides every timing by the time scale, so that once the emulator multiplies them they are as drawn. */
+function unscale(timings: NonNullable<Scenario['timings']>, timeScale: number): void {
+  for (const k of ['activityDurationMs', 'essDrainWaitMs', 'albJobDurationMs', 'activityListingLagMs'] as const) {
+    const v = timings[k];
+    if (v !== undefined) timings[k] = Math.round(v / timeScale);
+  }
 }
 
 interface ClassDraws {
@@ -358,6 +392,8 @@ interface ClassDraws {
   listingLagMs?: number;
   /** ESS honours ClientToken, as the real service does. */
   honourClientToken?: boolean;
+  /** The emulator's time scale (class `lifecycle-hooks`). */
+  timeScale?: number;
 }
 
 interface DrawContext {
@@ -367,6 +403,7 @@ interface DrawContext {
   activityOutcomes: ActivityOutcomeRule[];
   extra: ClassDraws;
   parkingGroupId: string;
+  scenario: Scenario;
 }
 
 /** FNV-1a of the class name, mixed with the seed: one independent stream per class. */
@@ -462,6 +499,7 @@ const DRAW: Readonly<Record<(typeof FAULT_CLASSES)[number], (c: DrawContext) => 
     return true;
   },
   'lost-checkpoint': drawLostCheckpoint,
+  'lifecycle-hooks': drawLifecycleHooks,
 };
 
 /**
@@ -502,5 +540,72 @@ function drawLostCheckpoint({ d, groups, kills, activityOutcomes, extra }: DrawC
   kills.push({ afterMs: 0, onRemovalOf: g.groupId, downMs: d.int(0, 1500) });
   extra.honourClientToken = true;
   if (d.chance(0.5)) extra.listingLagMs = 60_000;
+  return true;
+}
+
+/** Hook waits of one group's run add up to about this much wall time at most (every batch waits the longest hook). */
+const HOOK_WAIT_BUDGET_S = 30;
+
+/**
+ * Scale-in lifecycle hooks on one or more groups: 1-2 hooks each, with drawn timeouts and default
+ * results; the run waits for them, completes some (CONTINUE) or bypasses some or all; half the time
+ * another actor completes the group's actions with a result of its own, before or after they time
+ * out. The emulator's time scale keeps every group's worst case (each batch waits its longest hook)
+ * within HOOK_WAIT_BUDGET_S, and at most 1/100 (a 300 s hook lasts 3 s at most).
+ */
+function drawLifecycleHooks({ d, groups, extra, scenario }: DrawContext): boolean {
+  const hooked = d.shuffle(groups).slice(0, d.int(1, groups.length));
+  let scaleDivisor = 100;
+  const actors: Array<{ g: GroupPlan; shortestS: number; draws: Array<{ fraction: number; result: HookResult }> }> = [];
+  for (const g of hooked) {
+    const sg = scenario.scalingGroups?.find((x) => x.id === g.groupId);
+    if (!sg) continue;
+    const hooks: ScenarioLifecycleHook[] = Array.from({ length: d.int(1, 2) }, (_, h) => ({
+      id: `ash-ch${g.groupId.slice(6, 18)}${h}`,
+      name: `chaos-hook-${g.groupId.slice(6, 18)}-${h}`,
+      lifecycleTransition: 'SCALE_IN',
+      heartbeatTimeout: d.int(30, 300),
+      defaultResult: d.chance(0.6) ? 'CONTINUE' : d.pick(['ABANDON', 'ROLLBACK']),
+    }));
+    sg.lifecycleHooks = hooks;
+    const ids = hooks.map((h) => h.id as string);
+    const some = () => d.shuffle(ids).slice(0, d.int(1, ids.length));
+    const mode = d.pick(['wait', 'complete', 'skip'] as const);
+    g.input = {
+      ...g.input,
+      lifecycleHooks:
+        mode === 'wait'
+          ? { mode }
+          : mode === 'complete'
+            ? { mode, hookIds: some() }
+            : d.chance(0.3)
+              ? { mode, all: true }
+              : { mode, hookIds: some() },
+    };
+    const timeouts = hooks.map((h) => h.heartbeatTimeout as number);
+    const batches = Math.ceil(g.requested.length / (g.input.batchSize ?? 20));
+    scaleDivisor = Math.max(scaleDivisor, Math.ceil((batches * Math.max(...timeouts)) / HOOK_WAIT_BUDGET_S));
+    if (d.chance(0.5))
+      actors.push({
+        g,
+        shortestS: Math.min(...timeouts),
+        draws: Array.from({ length: d.int(1, 3) }, () => ({
+          fraction: d.real(0, 1.2),
+          result: d.pick(['CONTINUE', 'CONTINUE', 'ABANDON', 'ROLLBACK'] as const),
+        })),
+      });
+  }
+  extra.timeScale = 1 / scaleDivisor;
+  // Delays are fractions of the group's shortest hook timeout as the emulator counts it: mostly before it.
+  for (const a of actors)
+    extra.otherActors.push({
+      kind: 'complete-hook',
+      groupId: a.g.groupId,
+      afterCalls: 0,
+      completions: a.draws.map((x) => ({
+        delayMs: Math.round((x.fraction * a.shortestS * 1000) / scaleDivisor),
+        result: x.result,
+      })),
+    });
   return true;
 }

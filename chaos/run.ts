@@ -130,7 +130,7 @@ export async function runChaos(lab: Lab, plan: ChaosPlan, opts: ChaosRunOptions 
   let watcher: CallWatcher | undefined;
   const workers = new WorkerKeeper();
   try {
-    emulator = await startEmulator({ scenario: plan.scenario });
+    emulator = await startEmulator({ scenario: plan.scenario, timeScale: plan.timeScale ?? 1 });
     const admin = new EmulatorAdminClient(emulator.url);
     await admin.settings({ ignoreClientToken: plan.ignoreClientToken, activityOutcomes: plan.activityOutcomes });
     for (const g of plan.groups) for (const id of g.protectedIds ?? []) await admin.setInstanceState(id, 'Protected');
@@ -188,6 +188,7 @@ export async function runChaos(lab: Lab, plan: ChaosPlan, opts: ChaosRunOptions 
     await admin.clearFaults();
     const final = await settle(admin);
     const calls = await admin.calls();
+    if (final.lifecycleActions?.length) log(`  seed ${plan.seed}: ${hookTally(final, ctx.actorEvents)}`);
     violations.push(
       ...checkInvariants({
         requested: new Map(plan.groups.map((g) => [g.groupId, g.requested])),
@@ -199,6 +200,7 @@ export async function runChaos(lab: Lab, plan: ChaosPlan, opts: ChaosRunOptions 
         terminated: ctx.terminated,
         atEnd,
         refused,
+        lifecycleHooks: new Map(plan.groups.map((g) => [g.groupId, g.input.lifecycleHooks ?? { mode: 'wait' }])),
       }),
     );
     const all = [...results.values()];
@@ -493,6 +495,7 @@ const ACT: Readonly<
     if (refused) ctx.log(`  seed ${ctx.plan.seed}: other actor's weight change refused: ${(refused as Error).message}`);
     return { kind: 'manual-weight', groupId: a.groupId, instanceId: id, callSeqs: own, backendsAfter };
   },
+  'complete-hook': completeHookActions,
   async 'competing-activity'(ctx, _url, a) {
     for (let attempt = 1; attempt <= 20; attempt++) {
       try {
@@ -506,6 +509,50 @@ const ACT: Readonly<
     return undefined;
   },
 };
+
+/**
+ * Another actor (a cleanup job) completes the group's lifecycle actions as they appear, each after
+ * its drawn delay; an action that ended meanwhile (its timeout, the run) is left. Each completion is
+ * an event of its own, so the actor reports none at the end.
+ */
+async function completeHookActions(ctx: RunContext, _url: string, a: OtherActorPlan): Promise<undefined> {
+  const queue = [...(a.completions ?? [])];
+  const seen = new Set<string>();
+  const acts: Array<Promise<void>> = [];
+  while (queue.length && !ctx.watcher.stopped && !ctx.ended.has(a.groupId)) {
+    const s = await ctx.admin.state().catch(() => undefined);
+    const fresh = (s?.lifecycleActions ?? []).filter(
+      (x) => x.scalingGroupId === a.groupId && x.status === 'Pending' && !seen.has(x.lifecycleActionToken),
+    );
+    for (const action of fresh) {
+      const c = queue.shift();
+      if (!c) break;
+      seen.add(action.lifecycleActionToken);
+      acts.push(completeOne(ctx, a.groupId, action.lifecycleActionToken, action.instanceIds, c));
+    }
+    await sleep(50);
+  }
+  await Promise.all(acts);
+  return undefined;
+}
+
+async function completeOne(
+  ctx: RunContext,
+  groupId: string,
+  token: string,
+  instanceIds: string[],
+  c: NonNullable<OtherActorPlan['completions']>[number],
+): Promise<void> {
+  await sleep(c.delayMs);
+  try {
+    await ctx.admin.completeLifecycleAction(token, c.result);
+  } catch (e) {
+    ctx.log(`  seed ${ctx.plan.seed}: other actor: lifecycle action ${token} not completed: ${(e as Error).message}`);
+    return;
+  }
+  ctx.actorEvents.push({ kind: 'complete-hook', groupId, lifecycleActionToken: token, result: c.result, instanceIds });
+  ctx.log(`  seed ${ctx.plan.seed}: other actor: ${c.result} for lifecycle action ${token} at ${sinceStart(ctx)}`);
+}
 
 async function setWeightWithRetries(cloud: ClosableCloudClient, a: OtherActorPlan): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -588,4 +635,19 @@ async function settle(admin: EmulatorAdminClient): Promise<EmulatorStateSnapshot
     final = await admin.state();
   }
   return final;
+}
+
+/** One line on the lifecycle actions of the run: how each ended, and how many another actor completed. */
+function hookTally(final: EmulatorStateSnapshot, events: readonly OtherActorEvent[]): string {
+  const ends = new Map<string, number>();
+  for (const a of final.lifecycleActions ?? []) {
+    const k = `${a.status} ${a.result}`;
+    ends.set(k, (ends.get(k) ?? 0) + 1);
+  }
+  const byActor = events.filter((e) => e.kind === 'complete-hook').length;
+  const rolledBack = final.activities.filter((a) => a.errorCode === 'LifecycleHookRollback').length;
+  return (
+    `lifecycle actions: ${[...ends].map(([k, n]) => `${n} ${k}`).join(', ')}; ${byActor} completed by another ` +
+    `actor; ${rolledBack} activit${rolledBack === 1 ? 'y' : 'ies'} rolled back`
+  );
 }

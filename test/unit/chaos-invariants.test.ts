@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkInvariants, instancesNamedIn, unnamed, type InvariantInput } from '../../chaos/invariants';
 import { DEFAULT_CLASSES, FAULT_CLASSES, parseClasses, planRun } from '../../chaos/plan';
-import type { CallLogEntry, EmulatorStateSnapshot } from '../../src/emulator/types';
+import { validateScenario } from '../../src/emulator/scenario';
+import type { CallLogEntry, EmulatorStateSnapshot, LifecycleActionSnapshot } from '../../src/emulator/types';
 import type { InstanceOutcome, ScaleInResult } from '../../src/shared/progress';
 
 const G = 'asg-bp1chaosunit000000001';
@@ -483,6 +484,103 @@ describe('chaos invariants: a run refused without a result', () => {
   });
 });
 
+describe('chaos invariants: lifecycle hooks', () => {
+  const H1 = 'ash-unit1';
+  const H2 = 'ash-unit2';
+  const action = (token: string, hookId: string, activity: string): LifecycleActionSnapshot => ({
+    lifecycleActionToken: token,
+    lifecycleHookId: hookId,
+    scalingActivityId: activity,
+    scalingGroupId: G,
+    instanceIds: [I1, I2, I3],
+    status: 'Completed',
+    result: 'CONTINUE',
+    startTime: '2026-11-26T00:00:00Z',
+    timeoutTime: '2026-11-26T00:10:00Z',
+    heartbeats: 0,
+  });
+  const withHooks = (mode: 'wait' | 'complete' | 'skip', extra: Partial<InvariantInput> = {}): InvariantInput => {
+    const i = good();
+    i.final.lifecycleActions = [action('TOK-1', H1, 'asa-1'), action('TOK-2', H2, 'asa-1')];
+    return {
+      ...i,
+      lifecycleHooks: new Map([[G, mode === 'wait' ? { mode } : { mode, hookIds: [H1] }]]),
+      ...extra,
+    };
+  };
+  const completeCall = (token: string, hookId: string, result = 'CONTINUE') =>
+    call('CompleteLifecycleAction', {
+      LifecycleHookId: hookId,
+      LifecycleActionToken: token,
+      LifecycleActionResult: result,
+    });
+
+  it('a run that completes the named hook of its own activity with CONTINUE is fine', () => {
+    const i = withHooks('complete');
+    expect(checkInvariants({ ...i, calls: [...i.calls, completeCall('TOK-1', H1)] })).toEqual([]);
+  });
+
+  it('completing a hook it was not asked to, another result, or an action that is not its own', () => {
+    const i = withHooks('complete');
+    expect(names({ ...i, calls: [...i.calls, completeCall('TOK-2', H2)] })).toEqual(['hooks-as-asked']);
+    expect(names({ ...i, calls: [...i.calls, completeCall('TOK-1', H1, 'ABANDON')] })).toEqual(['hooks-as-asked']);
+    expect(names({ ...i, calls: [...i.calls, completeCall('TOK-9', H1)] })).toEqual(['hooks-as-asked']);
+    const w = withHooks('wait');
+    expect(names({ ...w, calls: [...w.calls, completeCall('TOK-1', H1)] })).toEqual(['hooks-as-asked']);
+    // An action of a scaling activity the run did not create (another actor's).
+    i.final.lifecycleActions = [action('TOK-1', H1, 'asa-other')];
+    expect(names({ ...i, calls: [...i.calls, completeCall('TOK-1', H1)] })).toEqual(['hooks-as-asked']);
+  });
+
+  it('RemoveInstances bypasses exactly the hooks the run was asked to skip', () => {
+    const remove = (extra: Record<string, string>) =>
+      call('RemoveInstances', { ScalingGroupId: G, 'InstanceId.1': I1, ...extra }, 'asa-2');
+    const skip = withHooks('skip');
+    const named = { 'LifecycleHookContext.IgnoredLifecycleHookIds.1': H1 };
+    const disable = { 'LifecycleHookContext.DisableLifecycleHook': 'true' };
+    // Only the bypass is judged here; asa-2 is not in the final state's activities.
+    const only = (i: InvariantInput) => checkInvariants(i).filter((v) => v.invariant === 'hooks-as-asked');
+    expect(only({ ...skip, calls: [remove(named)] })).toEqual([]);
+    expect(only({ ...skip, calls: [remove(disable)] })).toHaveLength(1);
+    expect(only({ ...skip, calls: [remove({})] })).toHaveLength(1);
+    const all = { ...skip, lifecycleHooks: new Map([[G, { mode: 'skip' as const, all: true }]]) };
+    expect(only({ ...all, calls: [remove(disable)] })).toEqual([]);
+    expect(only({ ...all, calls: [remove(named)] })).toHaveLength(1);
+    expect(only({ ...withHooks('wait'), calls: [remove(named)] })).toHaveLength(1);
+    expect(only({ ...withHooks('complete'), calls: [remove({})] })).toEqual([]);
+  });
+
+  it('an instance a ROLLBACK kept must be reported not removed, with a reason that says ROLLBACK', () => {
+    const rolledBack = () => {
+      const i = withHooks('wait');
+      i.final.activities = [
+        { ...(i.final.activities[0] as EmulatorStateSnapshot['activities'][number]), instanceIds: [I1, I2] },
+        {
+          ...(i.final.activities[0] as EmulatorStateSnapshot['activities'][number]),
+          scalingActivityId: 'asa-2',
+          statusCode: 'Failed',
+          instanceIds: [I3],
+          failedInstanceIds: [I3],
+          errorCode: 'LifecycleHookRollback',
+        },
+      ];
+      i.calls = [
+        ...i.calls.filter((c) => c.action !== 'RemoveInstances'),
+        call('RemoveInstances', { ScalingGroupId: G, 'InstanceId.1': I1, 'InstanceId.2': I2 }, 'asa-1'),
+        call('RemoveInstances', { ScalingGroupId: G, 'InstanceId.1': I3 }, 'asa-2'),
+      ];
+      return i;
+    };
+    const vague = rolledBack();
+    expect(names(vague)).toEqual(['hooks-as-asked']);
+    const said = rolledBack();
+    said.results = new Map([
+      [G, result([I1, I2], [[I3, 'lifecycle hook h (ash-unit1) ended ROLLBACK: ESS kept the instance']])],
+    ]);
+    expect(checkInvariants(said)).toEqual([]);
+  });
+});
+
 describe('chaos plan', () => {
   it('is the same for the same seed, and a class drawn leaves the base plan and the other classes as they were', () => {
     const none = planRun(1000, 'abcde', []);
@@ -529,6 +627,68 @@ describe('chaos plan', () => {
     }
     const lags = new Set(drawn.map((p) => p.scenario.timings?.activityListingLagMs ?? 0));
     expect(lags).toEqual(new Set([0, 60_000]));
+  });
+
+  it('lifecycle-hooks: hooks on the scenario, the input names existing ones, time-scaled within the budget', () => {
+    const drawn = Array.from({ length: 60 }, (_, i) => 3000 + i)
+      .map((seed) => ({ seed, p: planRun(seed, 'abcde', ['lifecycle-hooks']) }))
+      .filter(({ p }) => p.classes.includes('lifecycle-hooks'));
+    expect(drawn.length).toBeGreaterThan(5);
+    const modes = new Set<string>();
+    const defaults = new Set<string>();
+    const actorResults = new Set<string>();
+    for (const { seed, p } of drawn) {
+      // Deterministic, and the same drawn alone as among all the classes.
+      expect(planRun(seed, 'abcde', ['lifecycle-hooks'])).toEqual(p);
+      const all = planRun(seed, 'abcde', [...FAULT_CLASSES]);
+      expect(all.scenario.scalingGroups?.map((g) => g.lifecycleHooks)).toEqual(
+        p.scenario.scalingGroups?.map((g) => g.lifecycleHooks),
+      );
+      expect(all.groups.map((g) => g.input.lifecycleHooks)).toEqual(p.groups.map((g) => g.input.lifecycleHooks));
+      expect(all.otherActors.filter((a) => a.kind === 'complete-hook')).toEqual(
+        p.otherActors.filter((a) => a.kind === 'complete-hook'),
+      );
+      expect(all.timeScale).toBe(p.timeScale);
+      expect(() => validateScenario(p.scenario)).not.toThrow();
+      const scale = p.timeScale ?? 0;
+      expect(scale).toBeGreaterThan(0);
+      expect(scale).toBeLessThanOrEqual(0.01);
+      // The scenario's timings, once the emulator scales them, are those of the plan without the class.
+      const none = planRun(seed, 'abcde', []);
+      for (const [k, v] of Object.entries(p.scenario.timings ?? {}))
+        expect(Math.round(v * scale), k).toBe(
+          none.scenario.timings?.[k as keyof NonNullable<typeof none.scenario.timings>],
+        );
+      const hooked = p.groups.filter((g) => g.input.lifecycleHooks);
+      expect(hooked.length).toBeGreaterThan(0);
+      for (const g of hooked) {
+        const hooks = p.scenario.scalingGroups?.find((x) => x.id === g.groupId)?.lifecycleHooks ?? [];
+        expect(hooks.length).toBeGreaterThanOrEqual(1);
+        expect(hooks.length).toBeLessThanOrEqual(2);
+        const opts = g.input.lifecycleHooks ?? {};
+        modes.add(opts.all ? 'skip-all' : (opts.mode ?? 'wait'));
+        for (const id of opts.hookIds ?? []) expect(hooks.map((h) => h.id)).toContain(id);
+        for (const h of hooks) {
+          expect(h.lifecycleTransition).toBe('SCALE_IN');
+          expect(h.heartbeatTimeout).toBeGreaterThanOrEqual(30);
+          expect(h.heartbeatTimeout).toBeLessThanOrEqual(300);
+          defaults.add(h.defaultResult ?? '');
+        }
+        // Every batch waiting out its longest hook stays within 30 s of wall time.
+        const batches = Math.ceil(g.requested.length / (g.input.batchSize ?? 20));
+        const longest = Math.max(...hooks.map((h) => h.heartbeatTimeout ?? 600));
+        expect(batches * longest * scale).toBeLessThanOrEqual(30.001);
+      }
+      for (const a of p.otherActors.filter((x) => x.kind === 'complete-hook')) {
+        expect(hooked.map((g) => g.groupId)).toContain(a.groupId);
+        for (const c of a.completions ?? []) actorResults.add(c.result);
+      }
+    }
+    expect(modes).toEqual(new Set(['wait', 'complete', 'skip', 'skip-all']));
+    expect(defaults).toEqual(new Set(['CONTINUE', 'ABANDON', 'ROLLBACK']));
+    expect(actorResults).toEqual(new Set(['CONTINUE', 'ABANDON', 'ROLLBACK']));
+    // Plans without the class are left as they were: no time scale.
+    expect(planRun(3000, 'abcde', []).timeScale).toBeUndefined();
   });
 
   it('parses --classes, naming the valid classes when one is unknown', () => {
