@@ -93,6 +93,45 @@ describe('operator control: cancel, pause/resume, approval, batch failures', () 
     await expect(stack.client.pause('ess-scale-in/cn-hangzhou/asg-nosuchgroup0000')).rejects.toThrow(/No scale-in run/);
   });
 
+  it('pause holds drains too: approved while paused, nothing is drained until resume', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 6);
+    const since = (await stack.admin.calls()).at(-1)?.seq ?? 0;
+    const { workflowId } = await stack.client.start(
+      stack.input(ids, { batchSize: 2, requireApproval: true, drain: { timeoutSeconds: 0 } }),
+    );
+    await waitFor(async () => (await stack.client.progress(workflowId)).awaitingApproval, 10_000, 100);
+    await stack.client.pause(workflowId, { by: 'test' });
+    await stack.client.approve(workflowId, { by: 'test' });
+    await new Promise((r) => setTimeout(r, 1500));
+    const changes = async () =>
+      (await stack.admin.calls({ sinceSeq: since })).filter((c) => !/^(Describe|List)/.test(c.action));
+    expect(await changes()).toEqual([]);
+    expect(await stack.weights(ids)).toEqual({
+      clb: Array(6).fill(100),
+      vsg: Array(6).fill(100),
+      alb: Array(6).fill(100),
+    });
+    await stack.client.resume(workflowId, { by: 'test' });
+    expect((await stack.client.result(workflowId)).counts.removed).toBe(6);
+  });
+
+  it('cancel while paused with drains held: nothing was drained, nothing to restore, the run ends', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 4);
+    const since = (await stack.admin.calls()).at(-1)?.seq ?? 0;
+    const { workflowId } = await stack.client.start(
+      stack.input(ids, { batchSize: 2, requireApproval: true, drain: { timeoutSeconds: 0 } }),
+    );
+    await waitFor(async () => (await stack.client.progress(workflowId)).awaitingApproval, 10_000, 100);
+    await stack.client.pause(workflowId, { by: 'test' });
+    await stack.client.approve(workflowId, { by: 'test' });
+    await stack.client.cancel(workflowId);
+    const err = await stack.client.result(workflowId).catch((e: unknown) => e);
+    expect((err as ScaleInFailedError).result?.outcome).toBe('cancelled');
+    expect((await stack.admin.calls({ sinceSeq: since })).filter((c) => !/^(Describe|List)/.test(c.action))).toEqual(
+      [],
+    );
+  });
+
   it('requireApproval: nothing is drained until approved', async () => {
     const ids = (await stack.instanceIds()).slice(0, 2);
     const since = (await stack.admin.calls()).at(-1)?.seq ?? 0;

@@ -51,9 +51,11 @@ export class DrainPipeline {
       batch.ready = Promise.resolve();
       return;
     }
-    const drained = (this.chain = this.chain.then(() =>
-      CancellationScope.nonCancellable(() => this.drain(batch, strategy)),
-    ));
+    const drained = (this.chain = this.chain.then(async () => {
+      // Pause holds every change of traffic: a drain waits here (cancellably) until the run is resumed.
+      if (this.run.paused && this.run.patches.pauseHoldsDrains()) await condition(() => !this.run.paused);
+      await CancellationScope.nonCancellable(() => this.drain(batch, strategy));
+    }));
     batch.ready = drained.then(() => this.waitAfterDrain(batch));
     // Awaited when the batch's turn comes; marked handled so an abort elsewhere is not an unhandled rejection.
     batch.ready.catch(() => undefined);

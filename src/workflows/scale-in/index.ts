@@ -40,6 +40,7 @@ const PATCHES: Patches & StartPatches = {
   restoreFailedBatchOnce: () => patched('restore-failed-batch-once'),
   bestEffortRestore: () => patched('best-effort-restore'),
   restoreInstancesThatLeft: () => patched('restore-instances-that-left'),
+  pauseHoldsDrains: () => patched('pause-holds-drains'),
 };
 
 type Handover = [ScaleInInput, ScaleInCarry];

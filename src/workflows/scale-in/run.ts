@@ -35,6 +35,8 @@ export interface Patches {
   bestEffortRestore(): boolean;
   /** Instances detached from the group while drained get their traffic back. */
   restoreInstancesThatLeft(): boolean;
+  /** A paused run starts no drain (it used to drain ahead while paused). */
+  pauseHoldsDrains(): boolean;
 }
 
 /** What the result query reports while, or after, a run is in a phase. */
