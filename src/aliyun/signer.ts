@@ -13,17 +13,22 @@ export function percentEncode(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** Byte-order sort of names (so `InstanceId.10` comes before `InstanceId.2`), then `k=v&k=v`. */
+/**
+ * Case-sensitive sort of names by UTF-16 code units (so `InstanceId.10` comes before `InstanceId.2`), then
+ * `k=v&k=v`. UTF-16 rather than UTF-8 byte order because the reference's own code sorts Java Strings
+ * (`Arrays.sort`), as do @alicloud/pop-core and the Java SDK; the two orders differ only for non-ASCII names.
+ */
 export function canonicalize(params: RpcParams): string {
   return Object.keys(params)
     .filter((k) => k !== 'Signature')
-    .sort(compareBytes)
+    .sort(compareCodeUnits)
     .map((k) => `${percentEncode(k)}=${percentEncode(params[k] ?? '')}`)
     .join('&');
 }
 
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+function compareCodeUnits(a: string, b: string): number {
+  // JavaScript compares strings by UTF-16 code units.
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function stringToSign(method: string, params: RpcParams): string {

@@ -1,12 +1,13 @@
 /**
  * Verification of RPC signature V1 (HMAC-SHA1), exactly as the gateway does it: over every
  * parameter except Signature, from query and form body, with the real HTTP method and the key
- * `secret&`. Uses the same signer module the client uses.
+ * `secret&`. The signature is recomputed by the emulator's own implementation (./signature), never by
+ * the client's signer, so a client signing bug fails here as it would against the real gateway.
  */
 import { timingSafeEqual } from 'node:crypto';
 
-import { computeSignature } from '../aliyun/signer';
 import { ApiError, apiError, invalidParameter, missingParameter } from './api-error';
+import { expectedV1Signature } from './signature';
 
 /** 15 minutes: the allowed clock skew and how long a nonce stays burnt. */
 export const NONCE_WINDOW_MS = 15 * 60_000;
@@ -79,7 +80,7 @@ export function verifySignature(
   if (!TIMESTAMP_RE.test(timestamp) || Number.isNaN(Date.parse(timestamp))) throw apiError('InvalidTimeStamp.Format');
   if (Math.abs(Date.parse(timestamp) - now) > NONCE_WINDOW_MS) throw apiError('InvalidTimeStamp.Expired');
 
-  const expected = computeSignature(method, params, secret);
+  const expected = expectedV1Signature(method, params, secret);
   if (!sameSignature(expected, signature)) {
     // Never echo the secret, the expected signature or anything derived from the key.
     throw new ApiError('SignatureDoesNotMatch', 400, 'Specified signature is not matched with our calculation.');

@@ -123,7 +123,7 @@ describe('percent-encoding rules', () => {
 });
 
 describe('canonicalization', () => {
-  it('sorts by bytes, so InstanceId.10 comes before InstanceId.2 and upper case before lower', () => {
+  it('sorts by code units, so InstanceId.10 comes before InstanceId.2 and upper case before lower', () => {
     const c = canonicalize({
       'InstanceId.2': 'b',
       'InstanceId.10': 'c',
@@ -138,7 +138,7 @@ describe('canonicalization', () => {
     expect(canonicalize({ A: '1', Signature: 'zzz' })).toBe('A=1');
   });
 
-  it('orders keys by their UTF-8 bytes for any parameter set', () => {
+  it("orders keys by their UTF-16 code units for any parameter set (the reference's Java String order)", () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string({ unit: 'binary', minLength: 1 }), fc.string()), (params) => {
         delete params.Signature;
@@ -146,7 +146,13 @@ describe('canonicalization', () => {
           .split('&')
           .filter(Boolean)
           .map((pair) => decodeURIComponent(pair.slice(0, pair.indexOf('='))));
-        const expected = Object.keys(params).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+        const units = (k: string): number[] => Array.from({ length: k.length }, (_, i) => k.charCodeAt(i));
+        const byUnits = (a: string, b: string): number => {
+          const [x, y] = [units(a), units(b)];
+          const i = x.findIndex((u, j) => u !== y[j]);
+          return i === -1 ? x.length - y.length : i >= y.length ? 1 : (x[i] ?? 0) - (y[i] ?? 0);
+        };
+        const expected = Object.keys(params).sort(byUnits);
         return JSON.stringify(keys) === JSON.stringify(expected);
       }),
     );
