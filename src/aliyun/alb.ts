@@ -26,8 +26,12 @@ import type {
 } from './wire';
 
 export const ALB_MAX_RESULTS = 100;
-/** IDs per ServerIds.N filter; kept small because the API's own limit is not documented. */
+/**
+ * IDs per `ServerIds.N` (ListServerGroupServers) and `JobIds.N` (ListAsynJobs) filter. The reference states no
+ * limit for either, so calls are split at 20, as the emulator enforces (docs/emulator.md, "Per-call limits").
+ */
 export const ALB_SERVER_ID_FILTER_MAX = 20;
+export const ALB_JOB_ID_FILTER_MAX = 20;
 /**
  * Servers per UpdateServerGroupServersAttribute call: "You can specify up to 40 servers in each call" (ALB
  * API reference of the operation, cited in docs/emulator.md). The limit is per operation: other calls have their
@@ -125,9 +129,18 @@ export class AlbClient implements AlbApi {
     jobIds: string[],
     opts?: CallOptions,
   ): Promise<WithRequestId & { jobs: AlbJob[] }> {
-    checkCount('jobIds', jobIds, 1, ALB_MAX_RESULTS);
+    if (jobIds.length === 0) throw new RangeError('jobIds must have at least 1 item, got 0');
     const jobs: AlbJob[] = [];
-    const requestIds = await this.walk('ListAsynJobs', async (nextToken) => {
+    const requestIds: string[] = [];
+    for (const part of chunk(jobIds, ALB_JOB_ID_FILTER_MAX)) {
+      requestIds.push(...(await this.jobPages(regionId, part, jobs, opts)));
+    }
+    return { requestId: joinRequestIds(requestIds), jobs };
+  }
+
+  /** One `JobIds.N` filter of at most ALB_JOB_ID_FILTER_MAX IDs, every page; the jobs are pushed onto `jobs`. */
+  private jobPages(regionId: string, jobIds: string[], jobs: AlbJob[], opts?: CallOptions): Promise<string[]> {
+    return this.walk('ListAsynJobs', async (nextToken) => {
       const params: WireListAsynJobsParams = {
         ...flattenList('JobIds', jobIds),
         MaxResults: String(ALB_MAX_RESULTS),
@@ -144,7 +157,6 @@ export class AlbClient implements AlbApi {
         { ...opts, regionId },
       );
     });
-    return { requestId: joinRequestIds(requestIds), jobs };
   }
 
   /** Follows NextToken until it is empty; a token that repeats would loop forever, so it is an error. */

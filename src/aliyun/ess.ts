@@ -362,6 +362,8 @@ type WireLifecycleHookContext = {
 function lifecycleHookContextParams(ctx: LifecycleHookContext | undefined): WireLifecycleHookContext {
   if (!ctx) return {};
   const out: WireLifecycleHookContext = {};
+  // Not limited by the reference; the emulator takes 20 as for the other lists (inferred).
+  checkCount('lifecycleHookContext.ignoredLifecycleHookIds', ctx.ignoredLifecycleHookIds ?? [], 0, ESS_MAX_IDS);
   if (ctx.disableLifecycleHook !== undefined)
     out['LifecycleHookContext.DisableLifecycleHook'] = wireBool(ctx.disableLifecycleHook);
   return { ...out, ...flattenList('LifecycleHookContext.IgnoredLifecycleHookIds', ctx.ignoredLifecycleHookIds ?? []) };

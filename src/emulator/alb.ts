@@ -20,6 +20,11 @@ type UpdateResponse = Body<WireUpdateServerGroupServersAttributeResponse>;
  * literal, not the client's constant: the emulator checks the client, it does not follow it.
  */
 const MAX_SERVERS_PER_UPDATE = 40;
+/**
+ * `ServerIds.N` (ListServerGroupServers) and `JobIds.N` (ListAsynJobs) per call: the reference states no limit,
+ * so the emulator takes the usual 20 (inferred; docs/emulator.md "Per-call limits").
+ */
+const MAX_ID_FILTER = 20;
 const SERVER_TYPES = ['Ecs', 'Eni', 'Eci', 'Ip', 'Fc'];
 
 function findGroup(ctx: ActionContext): ReadonlyDeep<AlbGroupState> {
@@ -51,7 +56,7 @@ function pageOf<T>(ctx: ActionContext, items: T[]): { items: T[]; next: string |
 const listServerGroupServers: ActionHandler = (ctx): Body<WireListServerGroupServersResponse> => {
   const g = findGroup(ctx);
   checkDenied(ctx);
-  const filter = new Set(ctx.params.list('ServerIds'));
+  const filter = new Set(ctx.params.list('ServerIds', MAX_ID_FILTER));
   const all: WireAlbServer[] = [...g.servers.values()]
     .filter((s) => filter.size === 0 || filter.has(s.serverId))
     .map((s) => {
@@ -110,6 +115,8 @@ function serverUpdates(ctx: ActionContext): ServerUpdate[] {
       'Servers',
       `The specified parameter "Servers" is not valid: at most ${MAX_SERVERS_PER_UPDATE} servers.`,
     );
+  // Servers.41 sent alone, or a gap in the indexes, is refused as well.
+  ctx.params.objectList('Servers', MAX_SERVERS_PER_UPDATE);
   return entries.map((e, i) => serverUpdate(e, i + 1));
 }
 
@@ -171,7 +178,7 @@ function wireJob(j: ReadonlyDeep<JobState>): WireAlbJob {
 
 const listAsynJobs: ActionHandler = (ctx): Body<WireListAsynJobsResponse> => {
   checkDenied(ctx);
-  const ids = new Set(ctx.params.list('JobIds'));
+  const ids = new Set(ctx.params.list('JobIds', MAX_ID_FILTER));
   const resources = new Set(ctx.params.list('ResourceIds'));
   const all = ctx.state.alb
     .jobList()

@@ -25,6 +25,7 @@ type Group = ReadonlyDeep<GroupState>;
 type Instance = ReadonlyDeep<InstanceState>;
 type Activity = ReadonlyDeep<ActivityState>;
 
+/** `.N` lists of 2014-08-28 ("Valid values of N: 1 to 20"; docs/emulator.md "Per-call limits"). */
 const MAX_IDS = 20;
 const RETENTION_MS = 30 * 24 * 3600_000;
 const ACTIVITY_STATUSES = ['InProgress', 'Successful', 'Warning', 'Failed', 'Rejected'];
@@ -35,12 +36,6 @@ export function requireRegion(ctx: ActionContext): string {
   const region = ctx.params.required('RegionId');
   if (!ctx.state.hasRegion(region)) throw apiError('InvalidRegionId.NotFound');
   return region;
-}
-
-function atMost(name: string, values: string[], max = MAX_IDS): string[] {
-  if (values.length > max)
-    throw invalidParameter(name, `The specified parameter "${name}" is not valid: at most ${max} values are allowed.`);
-  return values;
 }
 
 function groupNotFound(): ApiError {
@@ -227,7 +222,7 @@ export function wireActivity(state: EmulatorState, a: Activity, now: number): Wi
 const describeScalingGroups: ActionHandler = (ctx): Body<WireDescribeScalingGroupsResponse> => {
   const region = requireRegion(ctx);
   checkDenied(ctx);
-  const ids = atMost('ScalingGroupId.N', ctx.params.list('ScalingGroupId'));
+  const ids = ctx.params.list('ScalingGroupId', MAX_IDS);
   const names = [...ctx.params.list('ScalingGroupName')];
   const single = ctx.params.get('ScalingGroupName');
   if (single !== undefined) names.push(single);
@@ -262,7 +257,7 @@ interface InstanceFilter {
 function instanceFilter(ctx: ActionContext): InstanceFilter {
   const p = ctx.params;
   const groupId = p.get('ScalingGroupId');
-  const ids = atMost('InstanceId.N', p.list('InstanceId'));
+  const ids = p.list('InstanceId', MAX_IDS);
   const lifecycle = p.get('LifecycleState');
   if (lifecycle !== undefined && !(INSTANCE_LIFECYCLE_STATES as readonly string[]).includes(lifecycle))
     throw invalidParameter('LifecycleState');
@@ -310,7 +305,7 @@ const describeScalingActivities: ActionHandler = (ctx): Body<WireDescribeScaling
   checkDenied(ctx);
   const p = ctx.params;
   const groupId = p.get('ScalingGroupId');
-  const ids = atMost('ScalingActivityId.N', p.list('ScalingActivityId'));
+  const ids = p.list('ScalingActivityId', MAX_IDS);
   if (groupId === undefined && ids.length === 0) throw missingParameter('ScalingGroupId');
   const status = p.get('StatusCode');
   if (status !== undefined && !ACTIVITY_STATUSES.includes(status)) throw invalidParameter('StatusCode');
@@ -343,9 +338,9 @@ const describeScalingActivities: ActionHandler = (ctx): Body<WireDescribeScaling
 // RemoveInstances: the checks run in the documented order, one function per step
 // ---------------------------------------------------------------------------------------------
 
-/** Requested IDs, de-duplicated, in request order. */
+/** Requested IDs (`InstanceId.1` to `InstanceId.20`, no gaps), de-duplicated, in request order. */
 function requestedInstanceIds(ctx: ActionContext): string[] {
-  const ids = [...new Set(ctx.params.list('InstanceId'))];
+  const ids = [...new Set(ctx.params.list('InstanceId', MAX_IDS))];
   if (ids.length === 0) throw missingParameter('InstanceId.N');
   return ids;
 }
@@ -372,7 +367,8 @@ function removeParams(ctx: ActionContext): RemoveParams {
   p.int('StopInstanceTimeout', { min: 30, max: 240 });
   const removePolicy = p.get('RemovePolicy') ?? 'release';
   const disableHooks = p.bool('LifecycleHookContext.DisableLifecycleHook', false);
-  const ignoredHookIds = [...new Set(p.list('LifecycleHookContext.IgnoredLifecycleHookIds'))];
+  // The reference gives no limit for this list; 20 like the others (inferred).
+  const ignoredHookIds = [...new Set(p.list('LifecycleHookContext.IgnoredLifecycleHookIds', MAX_IDS))];
   return { groupId, ids, decreaseDesired, ignoreInvalid, removePolicy, disableHooks, ignoredHookIds };
 }
 
@@ -402,13 +398,8 @@ function partitionInstances(ctx: ActionContext, group: Group, r: RemoveParams): 
   return { valid, ignored };
 }
 
-/** 7. at most 20 IDs, 8. RemovePolicy. */
-function checkCountAndPolicy(group: Group, r: RemoveParams): void {
-  if (r.ids.length > MAX_IDS)
-    throw invalidParameter(
-      'InstanceId.N',
-      `The specified parameter "InstanceId.N" is not valid: at most ${MAX_IDS} instances can be removed in one call.`,
-    );
+/** 8. RemovePolicy (the 20-ID limit is checked in step 1, when the list is read). */
+function checkRemovePolicy(group: Group, r: RemoveParams): void {
   if (r.removePolicy !== 'release' && r.removePolicy !== 'recycle') throw invalidParameter('RemovePolicy');
   if (r.removePolicy === 'recycle' && group.scalingPolicy !== 'recycle') {
     throw apiError('InvalidParameter', 'The specified group does not support the specified RemovePolicy.');
@@ -450,7 +441,7 @@ const removeInstances: ActionHandler = (ctx): Body<WireRemoveInstancesResponse> 
 
   const group = groupAcceptingRemoval(ctx);
   const { valid, ignored } = partitionInstances(ctx, group, r);
-  checkCountAndPolicy(group, r);
+  checkRemovePolicy(group, r);
   checkAttachedAndCapacity(ctx, group, valid.length);
 
   const activity = ctx.state.activities.startRemoval({
@@ -471,17 +462,12 @@ const removeInstances: ActionHandler = (ctx): Body<WireRemoveInstancesResponse> 
 // EnterStandby / ExitStandby
 // ---------------------------------------------------------------------------------------------
 
-/** Every ID is an instance of the group, at most 20 of them, each in a state the call accepts. */
+/** Every ID (at most 20, checked when the list is read) is an instance of the group, in a state the call accepts. */
 function checkStandbyInstances(ctx: ActionContext, group: Group, ids: string[], accepted: string[]): void {
   for (const id of ids) {
     const inst = ctx.state.scalingGroups.instance(id);
     if (!inst || inst.scalingGroupId !== group.id) throw instanceNotFound(id);
   }
-  if (ids.length > MAX_IDS)
-    throw invalidParameter(
-      'InstanceId.N',
-      `The specified parameter "InstanceId.N" is not valid: at most ${MAX_IDS} instances are allowed.`,
-    );
   for (const id of ids) {
     const st = ctx.state.scalingGroups.instance(id)?.lifecycleState ?? '';
     if (!accepted.includes(st)) throw incorrectInstanceStatus(id);
@@ -500,7 +486,7 @@ function standby(enter: boolean): ActionHandler {
     // Enter on a Standby instance, or Exit on an InService one, does nothing.
     checkStandbyInstances(ctx, group, ids, enter ? ['InService', 'Standby'] : ['Standby', 'InService']);
     if (enter) ctx.state.scalingGroups.enterStandby(group, ids);
-    else ctx.state.scalingGroups.exitStandby(ids);
+    else ctx.state.scalingGroups.exitStandby(group, ids);
     remember(ctx, fingerprint, {});
     return {};
   };

@@ -15,8 +15,12 @@ export class Params {
     return v;
   }
 
-  /** `Name.1`, `Name.2`, ... in index order (gaps allowed). Non-numeric suffixes are InvalidParameter. */
-  list(name: string): string[] {
+  /**
+   * `Name.1`, `Name.2`, ... in index order; empty values are left out. Non-numeric suffixes are
+   * InvalidParameter. With `max` (the list's per-call limit, docs/emulator.md "Per-call limits"), an index
+   * above it or a gap in the indexes is InvalidParameter too; without it, gaps are allowed.
+   */
+  list(name: string, max?: number): string[] {
     const found: Array<[number, string]> = [];
     const prefix = `${name}.`;
     for (const [k, v] of Object.entries(this.raw)) {
@@ -24,13 +28,15 @@ export class Params {
       const rest = k.slice(prefix.length);
       if (rest.includes('.')) continue;
       if (!/^[1-9]\d*$/.test(rest)) throw invalidParameter(k);
-      if (v !== '') found.push([Number(rest), v]);
+      found.push([Number(rest), v]);
     }
-    return found.sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+    found.sort((a, b) => a[0] - b[0]);
+    if (max !== undefined) checkIndexes(name, found, max);
+    return found.filter(([, v]) => v !== '').map(([, v]) => v);
   }
 
-  /** `Name.N.Field` groups (e.g. ALB `Servers.N.ServerId`), in index order. */
-  objectList(name: string): Array<Record<string, string>> {
+  /** `Name.N.Field` groups (e.g. ALB `Servers.N.ServerId`), in index order; `max` as for `list`. */
+  objectList(name: string, max?: number): Array<Record<string, string>> {
     const byIndex = new Map<number, Record<string, string>>();
     const prefix = `${name}.`;
     for (const [k, v] of Object.entries(this.raw)) {
@@ -42,7 +48,9 @@ export class Params {
       entry[m[2] as string] = v;
       byIndex.set(n, entry);
     }
-    return [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => e);
+    const sorted = [...byIndex.entries()].sort((a, b) => a[0] - b[0]);
+    if (max !== undefined) checkIndexes(name, sorted, max);
+    return sorted.map(([, e]) => e);
   }
 
   int(name: string, opts: { min?: number; max?: number; default: number }): number;
@@ -73,6 +81,26 @@ export class Params {
     if (!(allowed as readonly string[]).includes(v)) throw invalidParameter(name);
     return v as T;
   }
+}
+
+/**
+ * A `.N` list's indexes, sorted, must run 1, 2, ... without a gap and stay within `max`. The reference gives the
+ * range ("Valid values of N: 1 to 20"); that a gap is refused is inferred (SDKs never send one).
+ */
+function checkIndexes(name: string, sorted: ReadonlyArray<readonly [number, unknown]>, max: number): void {
+  const param = `${name}.N`;
+  sorted.forEach(([n], i) => {
+    if (n > max)
+      throw invalidParameter(
+        param,
+        `The specified parameter "${param}" is not valid: N must be 1 to ${max}, got ${name}.${n}.`,
+      );
+    if (n !== i + 1)
+      throw invalidParameter(
+        param,
+        `The specified parameter "${param}" is not valid: ${name}.${i + 1} is missing before ${name}.${n}.`,
+      );
+  });
 }
 
 /** PageNumber (default 1) / PageSize (default 10, max `maxSize`) paging. */
