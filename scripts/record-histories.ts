@@ -18,7 +18,7 @@ import { createCloudClient, staticCredentials } from '../src/aliyun';
 import { ScaleInClient } from '../src/client';
 import { repairRun, repairWorkflowIdFor } from '../src/client/repair';
 import { EmulatorAdminClient, startEmulator, type Scenario } from '../src/emulator';
-import { addEmptyGroup } from '../src/emulator/testing';
+import { addEmptyGroup, rawCall } from '../src/emulator/testing';
 import { execFileSync } from 'node:child_process';
 import { resolveTemporalCli, startDevServer } from '../src/devtools/temporal-dev-server';
 import type { ScaleInInput } from '../src/shared/input';
@@ -109,6 +109,45 @@ async function main() {
       await sleepMs(100);
     }
     throw new Error(`${workflowId}: no batch reached ${state}`);
+  };
+  const key = { accessKeyId: 'LTAIsmallEmulatorKey1', accessKeySecret: 'small-emulator-secret-not-real' };
+  const ess = { Version: '2014-08-28', RegionId: 'cn-hangzhou' };
+  const createHook = async (): Promise<string> => {
+    const r = await rawCall(
+      emulator.url,
+      {
+        ...ess,
+        Action: 'CreateLifecycleHook',
+        ScalingGroupId: GROUP,
+        LifecycleHookName: 'recorder-hold',
+        LifecycleTransition: 'SCALE_IN',
+        HeartbeatTimeout: '600',
+        DefaultResult: 'CONTINUE',
+      },
+      key,
+    );
+    const id = (r.json as { LifecycleHookId?: string }).LifecycleHookId;
+    if (!id) throw new Error(`CreateLifecycleHook: ${JSON.stringify(r.json)}`);
+    return id;
+  };
+  const deleteHook = async (hookId: string) => {
+    await rawCall(emulator.url, { ...ess, Action: 'DeleteLifecycleHook', LifecycleHookId: hookId }, key);
+  };
+  const seenTokens = new Set<string>();
+  /** Completes the next pending action of the hook (one not completed here before) as another actor. */
+  const completePending = async (hookId: string, result: 'CONTINUE' | 'ROLLBACK') => {
+    for (let i = 0; i < 300; i++) {
+      const a = ((await admin.state()).lifecycleActions ?? []).find(
+        (x) => x.lifecycleHookId === hookId && x.status === 'Pending' && !seenTokens.has(x.lifecycleActionToken),
+      );
+      if (a) {
+        seenTokens.add(a.lifecycleActionToken);
+        await admin.completeLifecycleAction(a.lifecycleActionToken, result);
+        return;
+      }
+      await sleepMs(50);
+    }
+    throw new Error(`no pending action of ${hookId}`);
   };
   const window = (extra: Partial<ScaleInWindowInput> = {}): ScaleInWindowInput => ({
     regionId: 'cn-hangzhou',
@@ -333,6 +372,70 @@ async function main() {
         await client.client.workflow.getHandle(run.workflowId).terminate('recorder: leave it drained');
         await repairRun(client.client, { workflowId: run.workflowId, taskQueue });
         await save('repair-after-terminate', repairWorkflowIdFor({ workflowId: run.workflowId, runId: run.runId }));
+      },
+    ],
+    [
+      'hook-wait',
+      async () => {
+        // A scale-in hook holds the batch; another actor completes it: the poll comes back with the wait.
+        const hookId = await createHook();
+        const run = await client.start(input((await ids()).slice(20, 22), { drain: { strategy: 'none' } }));
+        await waitForState(run.workflowId, 'waiting-on-hook');
+        await completePending(hookId, 'CONTINUE');
+        await client.result(run.workflowId);
+        await deleteHook(hookId);
+        await save('hook-wait', run.workflowId);
+      },
+    ],
+    [
+      'hook-complete',
+      async () => {
+        // The run completes its own hook with CONTINUE.
+        const hookId = await createHook();
+        const run = await client.start(
+          input((await ids()).slice(20, 22), {
+            drain: { strategy: 'none' },
+            lifecycleHooks: { mode: 'complete', hookIds: [hookId] },
+          }),
+        );
+        await client.result(run.workflowId);
+        await deleteHook(hookId);
+        await save('hook-complete', run.workflowId);
+      },
+    ],
+    [
+      'hook-rollback',
+      async () => {
+        // Another actor rolls back the first batch (its instances stay), then lets the second go.
+        const hookId = await createHook();
+        const run = await client.start(
+          input((await ids()).slice(20, 24), {
+            batchSize: 2,
+            onBatchFailure: 'continue',
+            drain: { timeoutSeconds: 0 },
+          }),
+        );
+        await completePending(hookId, 'ROLLBACK');
+        await completePending(hookId, 'CONTINUE');
+        await client.result(run.workflowId);
+        await deleteHook(hookId);
+        await save('hook-rollback', run.workflowId);
+      },
+    ],
+    [
+      'pause-holds-drains',
+      async () => {
+        // Approved while paused: no drain until resumed.
+        const run = await client.start(
+          input((await ids()).slice(30, 34), { batchSize: 2, requireApproval: true, drain: { timeoutSeconds: 0 } }),
+        );
+        for (let i = 0; i < 100 && !(await client.progress(run.workflowId)).awaitingApproval; i++) await sleepMs(100);
+        await client.pause(run.workflowId, { by: 'recorder' });
+        await client.approve(run.workflowId, { by: 'recorder' });
+        await sleepMs(1000);
+        await client.resume(run.workflowId, { by: 'recorder' });
+        await client.result(run.workflowId);
+        await save('pause-holds-drains', run.workflowId);
       },
     ],
   ];
