@@ -4,6 +4,7 @@ import { ConfigError, temporalConfigFromEnv, type TemporalConfig } from '../conf
 
 export interface GlobalOptions {
   address?: string;
+  connectTimeout?: string;
   namespace?: string;
   taskQueue?: string;
   json?: boolean;
@@ -31,10 +32,21 @@ export async function withClient<T>(g: GlobalOptions, fn: (client: ScaleInClient
     // Same rule as TEMPORAL_ADDRESS, so a typo in --address is a usage error, not a hang.
     throw new ConfigError('--address', `expected host:port, got "${config.address}"`);
   }
-  const client = await ScaleInClient.connect({ temporal: config });
+  const client = await ScaleInClient.connect({ temporal: config, connectTimeoutMs: connectTimeoutMs(g) });
   try {
     return await fn(client);
   } finally {
     await client.close();
   }
+}
+
+/** The CLI waits 3 s for Temporal by default: an operator should not wait the SDK's 10 s to learn it is down. */
+export const DEFAULT_CONNECT_TIMEOUT_S = 3;
+
+function connectTimeoutMs(g: GlobalOptions): number {
+  const raw = g.connectTimeout ?? process.env.ESS_SCALE_IN_CONNECT_TIMEOUT ?? String(DEFAULT_CONNECT_TIMEOUT_S);
+  const s = Number(raw);
+  if (!Number.isFinite(s) || s <= 0 || s > 600)
+    throw new ConfigError('--connect-timeout', `expected seconds from 0.1 to 600, got "${raw}"`);
+  return Math.round(s * 1000);
 }

@@ -6,6 +6,7 @@ import {
   RunAlreadyActiveError,
   RunNotFoundError,
   ScaleInFailedError,
+  TemporalUnreachableError,
 } from '../client';
 import { ConfigError } from '../config';
 import { CliUsageError, EXIT, printJson, type ExitCode, type Io } from './io';
@@ -74,6 +75,17 @@ function describeInputOrLookup(e: unknown): DescribedError | undefined {
 
 /** Bad flags or configuration: exit 2. */
 function describeUsage(e: unknown): DescribedError | undefined {
+  if (e instanceof TemporalUnreachableError)
+    return {
+      exit: EXIT.unreachable,
+      code: e.code,
+      message: e.message,
+      lines: [
+        '  check TEMPORAL_ADDRESS / --address and that the server is running ' +
+          '(--connect-timeout or ESS_SCALE_IN_CONNECT_TIMEOUT waits longer)',
+      ],
+      extra: { address: e.address },
+    };
   if (e instanceof ConfigError) return plain(EXIT.usage, e.code, e.message, { variable: e.variable });
   if (e instanceof CliUsageError)
     return { exit: EXIT.usage, code: e.code, message: e.message, lines: ['  see --help for usage'], extra: {} };

@@ -35,6 +35,8 @@ export const EXIT = {
   usage: 2,
   /** No such run, or a run is already active for the group. */
   conflictOrNotFound: 3,
+  /** Temporal could not be reached (nothing was asked of it). */
+  unreachable: 4,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

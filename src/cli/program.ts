@@ -38,6 +38,12 @@ export function buildProgram(io: Io, done: Done): Command {
     .addOption(new Option('--address <host:port>', 'Temporal frontend (default: $TEMPORAL_ADDRESS or 127.0.0.1:7233)'))
     .addOption(new Option('--namespace <ns>', 'Temporal namespace (default: $TEMPORAL_NAMESPACE or default)'))
     .addOption(
+      new Option(
+        '--connect-timeout <seconds>',
+        'how long to wait for Temporal before exit 4 (default: $ESS_SCALE_IN_CONNECT_TIMEOUT or 3)',
+      ),
+    )
+    .addOption(
       new Option('--task-queue <name>', 'task queue of the workers (default: $TEMPORAL_TASK_QUEUE or ess-scale-in)'),
     )
     .addOption(new Option('--json', 'machine-readable JSON on stdout only (no progress bar, no tables)'))

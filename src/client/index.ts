@@ -34,6 +34,18 @@ export type * from '../shared/progress';
 export type { ControlArgs, ControlState } from '../workflows/definitions';
 
 /** A run is already active for this scaling group: one run per group at a time. */
+/** The Temporal frontend did not answer within the connect timeout: nothing was asked of it. */
+export class TemporalUnreachableError extends Error {
+  override readonly name = 'TemporalUnreachableError' as const;
+  readonly code = 'TemporalUnreachable' as const;
+  constructor(
+    readonly address: string,
+    cause: unknown,
+  ) {
+    super(`cannot reach Temporal at ${address}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
 export class RunAlreadyActiveError extends Error {
   override readonly name = 'RunAlreadyActiveError' as const;
   readonly code = 'RunAlreadyActive' as const;
@@ -90,6 +102,8 @@ export interface ScaleInClientOptions {
   temporal?: TemporalConfig;
   /** Reuse an existing client (e.g. a test environment's). */
   client?: Client;
+  /** How long to wait for the frontend to answer (default the SDK's, 10 s; the CLI uses 3 s). */
+  connectTimeoutMs?: number;
 }
 
 export interface StartOptions {
@@ -118,7 +132,15 @@ export class ScaleInClient {
   static async connect(opts: ScaleInClientOptions = {}): Promise<ScaleInClient> {
     const config = opts.temporal ?? temporalConfigFromEnv();
     if (opts.client) return new ScaleInClient(opts.client, config, undefined);
-    const connection = await Connection.connect(connectionOptions(config));
+    let connection: Connection;
+    try {
+      connection = await Connection.connect({
+        ...connectionOptions(config),
+        ...(opts.connectTimeoutMs === undefined ? {} : { connectTimeout: opts.connectTimeoutMs }),
+      });
+    } catch (e) {
+      throw new TemporalUnreachableError(config.address, e);
+    }
     return new ScaleInClient(new Client({ connection, namespace: config.namespace }), config, connection);
   }
 
