@@ -1,3 +1,4 @@
+import { missingSearchAttributes, SearchAttributesMissingError } from './client/namespace';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -101,6 +102,7 @@ export async function startWorker(opts: StartWorkerOptions = {}): Promise<Runnin
   let connection: NativeConnection | undefined;
   try {
     connection = await NativeConnection.connect(connectionOptions(temporal));
+    await requireSearchAttributes(connection, temporal.namespace);
     const worker = await Worker.create({
       connection,
       namespace: temporal.namespace,
@@ -165,4 +167,19 @@ if (require.main === module) {
     }
     process.exit(1);
   });
+}
+
+/**
+ * Every run sets the project's search attributes: in a namespace without them each run would fail
+ * its first workflow task over and over. Refuse to start instead, naming them and the fix. A
+ * worker whose identity may not list them (no operator API) is let through.
+ */
+async function requireSearchAttributes(connection: NativeConnection, namespace: string): Promise<void> {
+  let missing: Array<{ name: string; type: string }>;
+  try {
+    missing = await missingSearchAttributes(connection, namespace);
+  } catch {
+    return;
+  }
+  if (missing.length) throw new SearchAttributesMissingError(namespace, missing);
 }

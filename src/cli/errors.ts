@@ -6,6 +6,8 @@ import {
   RunAlreadyActiveError,
   RunNotFoundError,
   ScaleInFailedError,
+  SearchAttributesMissingError,
+  SearchAttributesRefusedError,
   TemporalUnreachableError,
 } from '../client';
 import { ConfigError } from '../config';
@@ -95,6 +97,10 @@ function describeUsage(e: unknown): DescribedError | undefined {
 
 /** The run failed, ended, or refused the request: exit 1. */
 function describeRefusal(e: unknown): DescribedError | undefined {
+  if (e instanceof SearchAttributesMissingError)
+    return plain(EXIT.failed, e.code, e.message, { namespace: e.namespace, missing: e.missing.map((m) => m.name) });
+  if (e instanceof SearchAttributesRefusedError)
+    return plain(EXIT.failed, e.code, e.message, { namespace: e.namespace });
   if (e instanceof RunEndedError)
     return plain(EXIT.failed, e.code, e.message, { workflowId: e.workflowId, status: e.status });
   if (e instanceof ScaleInFailedError) return plain(EXIT.failed, e.code, e.message, { workflowId: e.workflowId });

@@ -1,3 +1,4 @@
+import { registerSetupNamespace } from './commands/setup-namespace';
 import { Command, Option } from 'commander';
 import { registerControls } from './commands/control';
 import { registerDemo } from './commands/demo';
@@ -12,9 +13,10 @@ import type { Done, Io } from './io';
 const EXIT_CODES_HELP = `
 Exit codes:
   0  ok (for start --wait, watch, result: the run completed, or was a dry run)
-  1  the run failed, was cancelled, completed with failures, or refused the request; or Temporal is unreachable
+  1  the run failed, was cancelled, completed with failures, or refused the request
   2  bad flags or input: nothing was started or changed
   3  no such run, or a run is already active for the scaling group
+  4  Temporal could not be reached within --connect-timeout (default 3 s)
 
 Environment:
   TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_TASK_QUEUE (ess-scale-in),
@@ -60,6 +62,7 @@ export function buildProgram(io: Io, done: Done): Command {
   registerList(program, io, done);
   registerProcesses(program, io, done);
   registerDemo(program, io, done);
+  registerSetupNamespace(program, io, done);
   program.commands.forEach((c) =>
     c.addHelpText(
       'after',

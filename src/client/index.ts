@@ -11,7 +11,14 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { connectionOptions, temporalConfigFromEnv, type TemporalConfig } from '../config';
 import { validateInput, workflowIdFor, type ScaleInInput } from '../shared/input';
 import { isScaleInResult, type ProgressSnapshot, type ScaleInResult } from '../shared/progress';
-import { SA_INSTANCES_TOTAL, SA_PHASE, SA_REGION_ID, SA_SCALING_GROUP_ID } from '../shared/search-attributes';
+import {
+  ALL_SEARCH_ATTRIBUTES,
+  SA_INSTANCES_TOTAL,
+  SA_PHASE,
+  SA_REGION_ID,
+  SA_SCALING_GROUP_ID,
+} from '../shared/search-attributes';
+import { isMissingSearchAttribute, missingSearchAttributes, SearchAttributesMissingError } from './namespace';
 import {
   approveUpdate,
   endDrainUpdate,
@@ -183,8 +190,19 @@ export class ScaleInClient {
         }
         throw new RunAlreadyActiveError(workflowId, desc?.runId, activeRequestId);
       }
-      throw e;
+      throw await this.explainedStartFailure(e);
     }
+  }
+
+  /** A start the server refused for lack of the project's search attributes names them and the fix. */
+  private async explainedStartFailure(e: unknown): Promise<unknown> {
+    const detail = isMissingSearchAttribute(e);
+    if (!detail) return e;
+    const namespace = this.client.options.namespace;
+    const missing = await missingSearchAttributes(this.client.connection, namespace).catch(() =>
+      ALL_SEARCH_ATTRIBUTES.map((a) => ({ name: a.name, type: a.type })),
+    );
+    return new SearchAttributesMissingError(namespace, missing, detail);
   }
 
   handle(workflowId: string): WorkflowHandle<typeof scaleIn> {
@@ -310,3 +328,4 @@ export type {
   WindowSelection,
 } from '../shared/window';
 export * from './repair';
+export * from './namespace';
