@@ -130,7 +130,7 @@ describe('scale-in lifecycle hooks', () => {
   it.each(['abort', 'continue'] as const)(
     'a ROLLBACK mid-run with onBatchFailure %s: the batch fails naming the hook, traffic comes back',
     async (onBatchFailure) => {
-      const s = await withHooks([hook(A, 600), hook(B, 30)]);
+      const s = await withHooks([hook(A, 600), hook(B, 600)]);
       const ids = (await s.instanceIds()).slice(0, 4);
       const { workflowId } = await s.client.start(
         input(s, ids, { batchSize: 2, onBatchFailure, drain: { strategy: 'weight', timeoutSeconds: 0 } }),
@@ -151,9 +151,17 @@ describe('scale-in lifecycle hooks', () => {
         );
         const second = await pendingOf(s, A);
         await s.admin.completeLifecycleAction(second?.lifecycleActionToken ?? '', 'CONTINUE');
+        await waitFor(async () => Boolean(await pendingOf(s, B)), 30_000, 20);
+        await s.admin.completeLifecycleAction((await pendingOf(s, B))?.lifecycleActionToken ?? '', 'CONTINUE');
       }
       const r = await resultOf(s, workflowId);
       const batch1 = first?.instanceIds ?? [];
+      // The ROLLBACK ended hook B's wait on the same activity at once (B would have waited 6 s).
+      const bOfBatch1 = (await actions(s)).find(
+        (x) => x.lifecycleHookId === B && x.scalingActivityId === first?.scalingActivityId,
+      );
+      expect(bOfBatch1?.status).toBe('Timeout');
+      expect(Date.parse(bOfBatch1?.endTime ?? '')).toBeLessThan(Date.parse(bOfBatch1?.timeoutTime ?? ''));
       expect(r.notRemoved.filter((n) => batch1.includes(n.instanceId)).map((n) => n.outcome)).toEqual([
         'failed',
         'failed',
