@@ -97,6 +97,7 @@ export const FAULT_CLASSES = [
   'protected',
   'lost-checkpoint',
   'lifecycle-hooks',
+  'lag',
 ] as const;
 export type FaultClass = 'base' | (typeof FAULT_CLASSES)[number];
 
@@ -117,6 +118,9 @@ export const CLASS_DESCRIPTIONS: Readonly<Record<(typeof FAULT_CLASSES)[number],
   'lifecycle-hooks':
     'groups with 1-2 scale-in lifecycle hooks (timeouts 30-300 s, time-scaled; default results CONTINUE, ' +
     'ABANDON, ROLLBACK); the run waits, completes or skips them; another actor sometimes completes actions',
+  lag:
+    'ESS shows a new activity (listing by group, lookup by ID) and instance lifecycle states 50 ms to ' +
+    'the shortest retryMaxIntervalMs late (the longest a retry waits for visibility)',
 };
 
 /** Probability that an enabled class is drawn in a run. */
@@ -209,6 +213,9 @@ export function planRun(
     activityDurationMs: d.int(200, 1500),
     essDrainWaitMs: d.int(30, 150),
     albJobDurationMs: d.int(50, 400),
+    // How long ESS's own deregistration keeps a CLB busy (not from the reference: docs/emulator.md): the
+    // run's drains of the next batch collide with it. On dice of its own, so the rest of a plan is unchanged.
+    clbChangeWindowMs: dice(classSeed(seed, 'clb-change-window')).int(0, 1500),
   };
   const scenario: Scenario = {
     name: `chaos-${seed}`,
@@ -340,6 +347,8 @@ export function planRun(
   kills.sort((a, b) => (a.afterCalls ?? 0) - (b.afterCalls ?? 0) || a.afterMs - b.afterMs);
   faults.unshift(...extra.faultsFirst);
   if (extra.listingLagMs !== undefined) timings.activityListingLagMs = extra.listingLagMs;
+  if (extra.lookupLagMs !== undefined) timings.activityLookupLagMs = extra.lookupLagMs;
+  if (extra.stateLagMs !== undefined) timings.lifecycleStateLagMs = extra.stateLagMs;
   if (extra.timeScale !== undefined) unscale(timings, extra.timeScale);
   const cancels = groups.filter((g) => g.cancelAfterMs !== undefined || g.cancelAfterDrainMs !== undefined).length;
   const groupSummary = groups
@@ -376,7 +385,15 @@ export function planRun(
 
 /** Divides every timing by the time scale, so that once the emulator multiplies them they are as drawn. */
 function unscale(timings: NonNullable<Scenario['timings']>, timeScale: number): void {
-  for (const k of ['activityDurationMs', 'essDrainWaitMs', 'albJobDurationMs', 'activityListingLagMs'] as const) {
+  for (const k of [
+    'activityDurationMs',
+    'essDrainWaitMs',
+    'albJobDurationMs',
+    'clbChangeWindowMs',
+    'activityListingLagMs',
+    'activityLookupLagMs',
+    'lifecycleStateLagMs',
+  ] as const) {
     const v = timings[k];
     if (v !== undefined) timings[k] = Math.round(v / timeScale);
   }
@@ -390,6 +407,10 @@ interface ClassDraws {
   faultsFirst: FaultRule[];
   /** `timings.activityListingLagMs` of the scenario. */
   listingLagMs?: number;
+  /** `timings.activityLookupLagMs` of the scenario (class `lag`). */
+  lookupLagMs?: number;
+  /** `timings.lifecycleStateLagMs` of the scenario (class `lag`). */
+  stateLagMs?: number;
   /** ESS honours ClientToken, as the real service does. */
   honourClientToken?: boolean;
   /** The emulator's time scale (class `lifecycle-hooks`). */
@@ -500,7 +521,22 @@ const DRAW: Readonly<Record<(typeof FAULT_CLASSES)[number], (c: DrawContext) => 
   },
   'lost-checkpoint': drawLostCheckpoint,
   'lifecycle-hooks': drawLifecycleHooks,
+  lag: drawLag,
 };
+
+/**
+ * Visibility lag (issue 14): each of the three lags, drawn on its own, is at most the shortest
+ * retryMaxIntervalMs of the plan's groups, which is how long a retry of RemoveInstances waits for
+ * an earlier call to show (src/workflows/scale-in/batch.ts): exactly once holds under it even with
+ * ClientToken ignored. A listing lag already drawn longer (lost-checkpoint, ClientToken honoured) stays.
+ */
+function drawLag({ d, groups, extra }: DrawContext): boolean {
+  const cap = Math.min(...groups.map((g) => g.input.advanced?.retryMaxIntervalMs ?? 1000));
+  extra.listingLagMs = Math.max(extra.listingLagMs ?? 0, d.int(50, cap));
+  extra.lookupLagMs = d.int(50, cap);
+  extra.stateLagMs = d.int(50, cap);
+  return true;
+}
 
 /**
  * The sequence of the reliability issue's case 1, aimed at one group's calls: attempt 1 of its first

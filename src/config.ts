@@ -205,6 +205,7 @@ export const WORKER_ENVIRONMENT: readonly EnvVariable[] = [
     description: 'override of the CLB (SLB) endpoint origin',
   },
   { name: 'ALB_ENDPOINT', readBy: 'ess-scale-in', secret: false, description: 'override of the ALB endpoint origin' },
+  { name: 'NLB_ENDPOINT', readBy: 'ess-scale-in', secret: false, description: 'override of the NLB endpoint origin' },
   {
     name: 'METRICS_PORT',
     readBy: 'ess-scale-in',

@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { CloudClient, ScalingActivity } from '../aliyun/types';
 import type { Heartbeat } from './heartbeat';
 import { initialPace, nextPace } from './poll-pacing';
@@ -15,6 +15,38 @@ interface PollCheckpoint {
   completed?: CompletedHookAction[];
   /** When each hook wait was first seen (token, ms): the timeout estimate survives a retry. */
   firstSeen?: Array<[string, number]>;
+  /** Since when (ms) DescribeScalingActivities has not found the activity: the budget survives a retry. */
+  notFoundSinceMs?: number;
+}
+
+/**
+ * How long a poll waits for an accepted call's activity to be found by its ID. ESS may not show
+ * an activity right after RemoveInstances answers (docs/emulator.md, "Visibility lag"), so not
+ * found is "not yet" for this long, and then a failure of its own.
+ */
+export const NOT_FOUND_BUDGET_MS = 5 * 60_000;
+
+/**
+ * DescribeScalingActivities did not find the activity RemoveInstances named for NOT_FOUND_BUDGET_MS.
+ * A condition of our own, not an answer of the API: its type is `ScalingActivityNotFound`. Not
+ * retried: a retry would only wait again.
+ */
+export class ScalingActivityNotFoundError extends ApplicationFailure {
+  static readonly code = 'ScalingActivityNotFound';
+  readonly code = ScalingActivityNotFoundError.code;
+
+  constructor(
+    readonly scalingActivityId: string,
+    waitedMs: number,
+  ) {
+    super(
+      `scaling activity ${scalingActivityId}, named by an accepted RemoveInstances call, was not found by ` +
+        `DescribeScalingActivities for ${Math.round(waitedMs / 1000)} s; its outcome is unknown: check the group`,
+      ScalingActivityNotFoundError.code,
+      true,
+      [{ code: ScalingActivityNotFoundError.code, scalingActivityId }],
+    );
+  }
 }
 
 /**
@@ -30,14 +62,19 @@ export async function runPoll(cloud: CloudClient, req: PollRequest, hb: Heartbea
   let pace = initialPace(pacing);
   const freshSinceMs = resumed ? undefined : Date.now();
   const hooks = new HookWatch(req, resumed);
+  let notFoundSinceMs = resumed?.notFoundSinceMs;
   for (;;) {
     const { activities } = await cloud.ess.describeScalingActivities(req.regionId, [req.scalingActivityId], { signal });
     polls++;
     const act = activities.find((a) => a.scalingActivityId === req.scalingActivityId);
     if (act && TERMINAL.has(act.statusCode)) return finish(cloud, req, act, polls, signal);
+    notFoundSinceMs = act ? undefined : (notFoundSinceMs ?? Date.now());
+    if (notFoundSinceMs !== undefined && Date.now() - notFoundSinceMs >= NOT_FOUND_BUDGET_MS)
+      throw new ScalingActivityNotFoundError(req.scalingActivityId, Date.now() - notFoundSinceMs);
     const progress = act?.progress ?? 0;
     const check = act ? await hooks.check(cloud, signal) : undefined;
-    hb.beat({ polls, progress, ...hooks.checkpoint() } satisfies PollCheckpoint);
+    const notFound = notFoundSinceMs === undefined ? {} : { notFoundSinceMs };
+    hb.beat({ polls, progress, ...hooks.checkpoint(), ...notFound } satisfies PollCheckpoint);
     if (check && hooks.isNews(check)) return heldByHooks(req, progress, polls, check);
     pace = nextPace(pacing, pace, progress, Date.now(), freshSinceMs);
     await ctx.sleep(check?.waitingOn.length ? hooks.paceMs(check, pace.intervalMs) : pace.intervalMs);

@@ -12,6 +12,7 @@ const NOT_FOUND_CODES = new Set([
   'InvalidParameter.VServerGroupId',
   'InvalidVServerGroupId.NotFound',
   'ResourceNotFound.ServerGroup',
+  'ResourceNotFound.serverGroup',
   'ResourceNotFound.VServerGroup',
 ]);
 
@@ -37,12 +38,18 @@ export async function runPreflight(
   const loadBalancers = loadBalancerPlanOf(group);
   const zeroWeight = new ZeroWeights(input.instanceIds);
   problems.push(...(await loadBalancerProblems(cloud, regionId, loadBalancers, zeroWeight, signal)));
+  problems.push(...undrainableProblems(input, group));
   const alreadyStandby = input.instanceIds.filter((id) => members.get(id)?.lifecycleState === 'Standby');
   const drained = alreadyDrained(input, zeroWeight, alreadyStandby);
   problems.push(...drained.problems);
   const hooks = await planHooks(cloud, input, signal);
   problems.push(...hooks.problems);
-  const warnings = [...warningsFor(input, group, loadBalancers), ...drained.warnings, ...hooks.warnings];
+  const warnings = [
+    ...warningsFor(input, group, loadBalancers),
+    ...undrainableWarnings(input, group),
+    ...drained.warnings,
+    ...hooks.warnings,
+  ];
   const plan = planOf(input, group, loadBalancers, alreadyStandby, warnings);
   return {
     plan: { ...plan, lifecycleHooks: hooks.hooks, hookWaitSecondsPerBatch: hooks.hookWaitSecondsPerBatch },
@@ -98,7 +105,8 @@ function alreadyDrained(
       `before this run: ${preview(ids)}`,
     fix:
       'give their traffic back first (ess-scale-in repair <workflowId> when an earlier run left them drained, ' +
-      'else in the CLB/ALB console), or set allowDrainedInstances: true (--allow-drained) to remove them as they are',
+      'else in the CLB/ALB/NLB console), or set allowDrainedInstances: true (--allow-drained) ' +
+      'to remove them as they are',
   };
   return { warnings, problems: [problem] };
 }
@@ -233,12 +241,57 @@ function loadBalancerPlanOf(group: ScalingGroup): LoadBalancerPlan {
     loadBalancerId: v.loadBalancerId,
     vServerGroupId: v.vServerGroupId,
   }));
+  const nlbIds = [...new Set((group.nlbServerGroups ?? []).map((a) => a.nlbServerGroupId))];
   return {
     clbIds: [...group.loadBalancerIds],
     // Dedupe: a vserver group can be attached on several ports.
     vServerGroups: [...new Map(vServerGroups.map((v) => [v.vServerGroupId, v])).values()],
     albServerGroupIds: [...new Set(group.albServerGroups.map((a) => a.albServerGroupId))],
+    // Only when some is attached: a plan without NLB keeps the shape it had before NLB was drained.
+    ...(nlbIds.length ? { nlbServerGroupIds: nlbIds } : {}),
   };
+}
+
+/** Attachments the drain cannot take traffic from: every `ServerGroups` entry that is neither ALB nor NLB. */
+function undrainableOf(group: ScalingGroup): Array<{ serverGroupId: string; type: string }> {
+  const seen = new Map<string, string>();
+  for (const g of group.otherServerGroups ?? []) seen.set(g.serverGroupId, g.type || '(no type)');
+  return [...seen].map(([serverGroupId, type]) => ({ serverGroupId, type }));
+}
+
+/**
+ * A weight drain that would leave an attachment's traffic untouched is refused, naming it, unless
+ * the input lists it in leaveUndrained: never a silent skip.
+ */
+function undrainableProblems(input: NormalizedInput, group: ScalingGroup): PreflightProblem[] {
+  if (input.drain.strategy !== 'weight') return [];
+  const allowed = new Set(input.leaveUndrained ?? []);
+  const refused = undrainableOf(group).filter((a) => !allowed.has(a.serverGroupId));
+  if (!refused.length) return [];
+  const named = refused.map((a) => `${a.type} server group ${a.serverGroupId}`);
+  const ids = refused.map((a) => a.serverGroupId).join(',');
+  return [
+    drainProblem(
+      `the group has ${refused.length} attachment(s) the drain cannot take traffic from: ${named.join(', ')}`,
+      `detach them, or list them in leaveUndrained (--leave-undrained ${ids}) ` +
+        'to remove the instances while those keep sending traffic',
+    ),
+  ];
+}
+
+function undrainableWarnings(input: NormalizedInput, group: ScalingGroup): string[] {
+  const allowed = new Set(input.leaveUndrained ?? []);
+  const attached = undrainableOf(group);
+  const left = attached.filter((a) => allowed.has(a.serverGroupId));
+  const unknown = [...allowed].filter((id) => !attached.some((a) => a.serverGroupId === id));
+  const warnings: string[] = [];
+  if (left.length && input.drain.strategy === 'weight')
+    warnings.push(
+      `left undrained as asked: ${left.map((a) => `${a.type} server group ${a.serverGroupId}`).join(', ')}; ` +
+        'they keep sending traffic to the instances until ESS removes them',
+    );
+  if (unknown.length) warnings.push(`leaveUndrained names no undrainable attachment of the group: ${preview(unknown)}`);
+  return warnings;
 }
 
 const isNotFound = (e: unknown) => e instanceof AliyunApiError && (NOT_FOUND_CODES.has(e.code) || e.httpStatus === 404);
@@ -294,6 +347,17 @@ async function loadBalancerProblems(
         ),
       );
   }
+  for (const sg of lbs.nlbServerGroupIds ?? []) {
+    const nlb = await unlessNotFound(() => cloud.nlb.listServerGroupServers(regionId, sg, { signal }));
+    if (nlb) zeroWeight.note(nlb.servers, `NLB server group ${sg}`);
+    else
+      problems.push(
+        drainProblem(
+          `NLB server group ${sg} attached to the group was not found`,
+          'detach it from the group (DetachServerGroups)',
+        ),
+      );
+  }
   return problems;
 }
 
@@ -313,7 +377,8 @@ function clbNotFound(lbId: string): PreflightProblem {
 
 function warningsFor(input: NormalizedInput, group: ScalingGroup, lbs: LoadBalancerPlan): string[] {
   const warnings: string[] = [];
-  const noLoadBalancer = !lbs.clbIds.length && !lbs.vServerGroups.length && !lbs.albServerGroupIds.length;
+  const noLoadBalancer =
+    !lbs.clbIds.length && !lbs.vServerGroups.length && !lbs.albServerGroupIds.length && !lbs.nlbServerGroupIds?.length;
   if (input.drain.strategy === 'weight' && noLoadBalancer)
     warnings.push('the group has no attached load balancer: nothing to drain');
   if (group.dbInstanceIds.length)

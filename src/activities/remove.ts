@@ -99,6 +99,9 @@ interface Attempt {
   removing: Set<string>;
   /** The group's recent activities that may be an earlier attempt's, listed once per attempt. */
   candidates?: ScalingActivity[];
+  /** Whether this attempt already waited for an earlier attempt's call to become visible (`visibilityWaitMs`). */
+  settled: boolean;
+  startedMs: number;
   startedAt: string;
   requestIds: string[];
   removals: AcceptedRemoval[];
@@ -121,6 +124,8 @@ function startAttempt(cloud: CloudClient, req: RemoveBatchRequest, hb: Heartbeat
     known: (resumed?.removals ?? []).map((k) => ({ ...k, ids: [...k.ids] })),
     vanished: [],
     removing: new Set(),
+    settled: false,
+    startedMs: Date.now(),
     startedAt: new Date().toISOString(),
     requestIds: [],
     removals: [],
@@ -235,6 +240,40 @@ function goneEntries(run: Attempt): RemoveBatchResponse['gone'] {
  */
 async function adoptEarlierCalls(run: Attempt, toSend: string[]): Promise<string[]> {
   const ours = new Set([...toSend, ...run.vanished]);
+  await adoptWhatShows(run, toSend, ours);
+  // Nothing shows an earlier call for some of them yet: the listing and the instances' states may lag
+  // behind it, and with ClientToken ignored the repeated call below would be judged afresh. Look again
+  // once it would show.
+  if (uncovered(run, [...ours]).length && (await settle(run))) {
+    const rest = uncovered(run, toSend);
+    toSend = rest.length ? await stillToSend(run, rest) : [];
+    run.candidates = undefined;
+    await adoptWhatShows(run, toSend, ours);
+  }
+  if (uncovered(run, [...ours]).length) await replayEarlierCalls(run, uncovered(run, toSend), ours);
+  for (const r of run.removals)
+    if (!run.known.some((k) => k.activity === r.scalingActivityId && setKey(k.ids) === setKey(r.instanceIds)))
+      run.known.push({ ids: [...r.instanceIds], activity: r.scalingActivityId });
+  if (run.removals.length) checkpoint(run);
+  return uncovered(run, toSend);
+}
+
+/**
+ * Waits until `visibilityWaitMs` after this attempt started, once per attempt: an earlier
+ * attempt's call went out before this attempt started, so by then its activity is listed and its
+ * instances show `Removing` (if the lag is no longer than that). False when there is nothing to wait for.
+ */
+async function settle(run: Attempt): Promise<boolean> {
+  if (run.settled) return false;
+  run.settled = true;
+  const waitMs = run.startedMs + (run.req.visibilityWaitMs ?? 0) - Date.now();
+  if (waitMs <= 0) return false;
+  await Context.current().sleep(waitMs);
+  return true;
+}
+
+/** What the checkpoint, the recent activities and the instances' states show of earlier calls, adopted. */
+async function adoptWhatShows(run: Attempt, toSend: string[], ours: Set<string>): Promise<void> {
   for (const k of run.known)
     if (k.activity)
       adopt(
@@ -247,12 +286,6 @@ async function adoptEarlierCalls(run: Attempt, toSend: string[]): Promise<string
   if (legacy) adopt(run, legacy, toSend);
   if (uncovered(run, toSend).length) await adoptLostActivities(run, uncovered(run, toSend));
   if (uncovered(run, run.vanished).length) await adoptRemovingActivities(run, uncovered(run, run.vanished));
-  if (uncovered(run, [...ours]).length) await replayEarlierCalls(run, uncovered(run, toSend), ours);
-  for (const r of run.removals)
-    if (!run.known.some((k) => k.activity === r.scalingActivityId && setKey(k.ids) === setKey(r.instanceIds)))
-      run.known.push({ ids: [...r.instanceIds], activity: r.scalingActivityId });
-  if (run.removals.length) checkpoint(run);
-  return uncovered(run, toSend);
 }
 
 /**

@@ -84,6 +84,13 @@ export interface RemoveBatchRequest extends Retrying {
   knownScalingActivityIds?: string[];
   /** Lifecycle hooks RemoveInstances bypasses: all, or these IDs (input lifecycleHooks mode `skip`). */
   skipHooks?: { all: boolean; hookIds: string[] };
+  /**
+   * How long after a retry starts an earlier attempt's call is assumed visible (its activity listed,
+   * its instances `Removing`): a retry that finds no trace of it looks again once this has passed,
+   * before it sends anything again or concludes that an instance left without us. 0 or absent: it
+   * does not wait.
+   */
+  visibilityWaitMs?: number;
 }
 
 export interface AcceptedRemoval {

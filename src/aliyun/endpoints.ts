@@ -34,7 +34,8 @@ export class EndpointConfigError extends Error {
 export function defaultEndpoint(product: Product, regionId: string): string {
   if (!REGION_ID.test(regionId))
     throw new RangeError(`regionId must look like "cn-hangzhou", got ${JSON.stringify(regionId)}`);
-  if (product === 'alb') return `https://alb.${regionId}.aliyuncs.com`;
+  // ALB and NLB have regional hostnames only (nlb.<region>.aliyuncs.com, as the official SDKs' "regional" rule).
+  if (product === 'alb' || product === 'nlb') return `https://${product}.${regionId}.aliyuncs.com`;
   return CENTRAL_REGIONS.has(regionId)
     ? `https://${product}.aliyuncs.com`
     : `https://${product}.${regionId}.aliyuncs.com`;
@@ -64,9 +65,14 @@ export function validateEndpoint(value: string, variable: string): string {
   return url.origin;
 }
 
-const ENV_VARS: Readonly<Record<Product, string>> = { ess: 'ESS_ENDPOINT', slb: 'SLB_ENDPOINT', alb: 'ALB_ENDPOINT' };
+const ENV_VARS: Readonly<Record<Product, string>> = {
+  ess: 'ESS_ENDPOINT',
+  slb: 'SLB_ENDPOINT',
+  alb: 'ALB_ENDPOINT',
+  nlb: 'NLB_ENDPOINT',
+};
 
-/** Reads `ESS_ENDPOINT`, `SLB_ENDPOINT` and `ALB_ENDPOINT`; empty or unset variables mean "use the default". */
+/** Reads `ESS_ENDPOINT`, `SLB_ENDPOINT`, `ALB_ENDPOINT` and `NLB_ENDPOINT`; empty or unset means "use the default". */
 export function endpointsFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): EndpointOverrides {
   const out: EndpointOverrides = {};
   for (const product of Object.keys(ENV_VARS) as Product[]) {

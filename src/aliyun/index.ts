@@ -4,6 +4,7 @@ import type { CredentialsProvider } from './credentials';
 import { resolveEndpoint, validateEndpoint } from './endpoints';
 import type { EndpointOverrides } from './endpoints';
 import { EssClient } from './ess';
+import { NlbClient } from './nlb';
 import { RpcClient } from './rpc-client';
 import type { RpcCallEvent } from './rpc-client';
 import type { CloudClient } from './types';
@@ -15,6 +16,7 @@ export * from './credentials';
 export * from './endpoints';
 export * from './errors';
 export * from './ess';
+export * from './nlb';
 export * from './rpc-client';
 export * from './signer';
 export * from './types';
@@ -31,7 +33,7 @@ export interface CreateCloudClientOptions {
 
 export type ClosableCloudClient = CloudClient & { close(): Promise<void> };
 
-/** ESS, CLB and ALB sharing one signed RPC client and its connection pool. */
+/** ESS, CLB, ALB and NLB sharing one signed RPC client and its connection pool. */
 export function createCloudClient(opts: CreateCloudClientOptions): ClosableCloudClient {
   const overrides: EndpointOverrides = {};
   for (const [product, url] of Object.entries(opts.endpoints ?? {}) as Array<[Product, string | undefined]>) {
@@ -44,5 +46,11 @@ export function createCloudClient(opts: CreateCloudClientOptions): ClosableCloud
     onCall: opts.onCall,
     keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
   });
-  return { ess: new EssClient(rpc), clb: new ClbClient(rpc), alb: new AlbClient(rpc), close: () => rpc.close() };
+  return {
+    ess: new EssClient(rpc),
+    clb: new ClbClient(rpc),
+    alb: new AlbClient(rpc),
+    nlb: new NlbClient(rpc),
+    close: () => rpc.close(),
+  };
 }

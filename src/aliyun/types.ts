@@ -35,6 +35,20 @@ export interface AlbServerGroupAttachment {
   weight: number;
 }
 
+export interface NlbServerGroupAttachment {
+  nlbServerGroupId: string;
+  port: number;
+  weight: number;
+}
+
+/** A `ServerGroups` entry of a type the product does not drain (e.g. GWLB), kept so preflight can name it. */
+export interface OtherServerGroupAttachment {
+  serverGroupId: string;
+  type: string;
+  port: number;
+  weight: number;
+}
+
 export interface ScalingGroup {
   scalingGroupId: string;
   scalingGroupName: string;
@@ -55,6 +69,10 @@ export interface ScalingGroup {
   loadBalancerIds: string[];
   vServerGroups: VServerGroupAttachment[];
   albServerGroups: AlbServerGroupAttachment[];
+  /** NLB server groups (`ServerGroups` entries of type NLB). Optional so hand-built groups may leave it out. */
+  nlbServerGroups?: NlbServerGroupAttachment[];
+  /** `ServerGroups` entries of any other type (GWLB, unknown): the product cannot drain them. */
+  otherServerGroups?: OtherServerGroupAttachment[];
   dbInstanceIds: string[];
 }
 
@@ -327,9 +345,42 @@ export interface AlbApi {
   listAsynJobs(regionId: string, jobIds: string[], opts?: CallOptions): Promise<WithRequestId & { jobs: AlbJob[] }>;
 }
 
+// ---------- NLB 2022-04-30 ----------
+
+export interface NlbServer {
+  serverId: string;
+  serverType: 'Ecs' | 'Eni' | 'Eci' | 'Ip' | (string & {});
+  port: number;
+  weight: number;
+  status: string;
+  serverIp?: string | undefined;
+}
+
+/** GetJobStatus documents `Succeeded` and `Processing`; a `Failed` job is handled too, in case it appears. */
+export type NlbJobStatus = 'Succeeded' | 'Processing' | 'Failed' | (string & {});
+
+export interface NlbApi {
+  /** Walks every page (NextToken). */
+  listServerGroupServers(
+    regionId: string,
+    serverGroupId: string,
+    opts?: CallOptions & { serverIds?: readonly string[] | undefined },
+  ): Promise<WithRequestId & { servers: NlbServer[] }>;
+  /** Asynchronous: returns the JobId to poll with getJobStatus. */
+  updateServerGroupServersAttribute(
+    regionId: string,
+    serverGroupId: string,
+    servers: Array<Pick<NlbServer, 'serverId' | 'serverType' | 'port' | 'weight'>>,
+    clientToken?: string,
+    opts?: CallOptions,
+  ): Promise<WithRequestId & { jobId: string }>;
+  getJobStatus(regionId: string, jobId: string, opts?: CallOptions): Promise<WithRequestId & { status: NlbJobStatus }>;
+}
+
 /** What activities depend on. Tests may build fakes of this same type. */
 export interface CloudClient {
   ess: EssApi;
   clb: ClbApi;
   alb: AlbApi;
+  nlb: NlbApi;
 }

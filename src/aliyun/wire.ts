@@ -12,6 +12,9 @@ import type {
   AlbServer,
   AlbServerGroupAttachment,
   ClbBackendServer,
+  NlbServer,
+  NlbServerGroupAttachment,
+  OtherServerGroupAttachment,
   ClbHealth,
   LifecycleAction,
   LifecycleHook,
@@ -21,7 +24,7 @@ import type {
   VServerGroupAttachment,
 } from './types';
 
-export const API_VERSIONS = { ess: '2014-08-28', slb: '2014-05-15', alb: '2020-06-16' } as const;
+export const API_VERSIONS = { ess: '2014-08-28', slb: '2014-05-15', alb: '2020-06-16', nlb: '2022-04-30' } as const;
 export type Product = keyof typeof API_VERSIONS;
 
 // ---------- common ----------
@@ -429,6 +432,55 @@ export type WireUpdateServerGroupServersAttributeBody = {
 export type WireListAsynJobsParams = { NextToken?: string; MaxResults?: string } & Indexed<'JobIds'> &
   Indexed<'ResourceIds'>;
 
+// ---------- NLB 2022-04-30 ----------
+// Every parameter travels in the form body (the official SDKs send NLB calls as POST formData).
+
+export interface WireNlbServer {
+  ServerId: string;
+  ServerType: 'Ecs' | 'Eni' | 'Eci' | 'Ip' | (string & {});
+  Port: number;
+  Weight: number;
+  Status: 'Adding' | 'Available' | 'Configuring' | 'Removing' | (string & {});
+  ServerIp?: string;
+  ServerGroupId?: string;
+  Description?: string;
+  ZoneId?: string;
+}
+
+export interface WireNlbListServerGroupServersResponse extends WireResponse {
+  Servers: WireNlbServer[];
+  /** Empty or absent on the last page. */
+  NextToken?: string;
+  MaxResults: number;
+  TotalCount: number;
+}
+
+export interface WireNlbUpdateServerGroupServersAttributeResponse extends WireResponse {
+  ServerGroupId?: string;
+  JobId: string;
+}
+
+export interface WireNlbGetJobStatusResponse extends WireResponse {
+  /** `Succeeded` or `Processing` per the reference; anything else is treated as an unfinished job. */
+  Status: 'Succeeded' | 'Processing' | (string & {});
+}
+
+export type WireNlbListServerGroupServersParams = {
+  RegionId: string;
+  ServerGroupId: string;
+  NextToken?: string;
+  MaxResults?: string;
+} & Indexed<'ServerIds'>;
+export type WireNlbUpdateServerGroupServersAttributeParams = {
+  RegionId: string;
+  ServerGroupId: string;
+  ClientToken?: string;
+  DryRun?: WireBool;
+} & {
+  [K in `Servers.${number}.${'ServerId' | 'ServerType' | 'Port' | 'Weight' | 'ServerIp' | 'Description'}`]?: string;
+};
+export type WireNlbGetJobStatusParams = { RegionId: string; JobId: string; ClientToken?: string };
+
 // ---------- request shaping ----------
 
 /** `InstanceId.1=a&InstanceId.2=b`: the 2014-08-28 list form (1-based). */
@@ -487,6 +539,13 @@ export function albServersBody(
     out[`Servers.${n}.Weight`] = String(s.weight);
   });
   return out;
+}
+
+/** `Servers.N.*` of NLB's UpdateServerGroupServersAttribute (same shape as ALB's). */
+export function nlbServersBody(
+  servers: ReadonlyArray<Pick<NlbServer, 'serverId' | 'serverType' | 'port' | 'weight'>>,
+): WireUpdateServerGroupServersAttributeBody {
+  return albServersBody(servers);
 }
 
 // ---------- response decoding ----------
@@ -549,18 +608,7 @@ export function toScalingGroup(w: Loose<WireScalingGroup>): ScalingGroup {
     port: num(g.Port) ?? 0,
     weight: num(g.Weight) ?? 0,
   }));
-  // Newer groups attach ALB through the generic ServerGroups list; fold those in, once each.
-  for (const g of unwrap<Loose<WireServerGroup>>(w.ServerGroups, 'ServerGroup')) {
-    const attachment = {
-      albServerGroupId: str(g.ServerGroupId) ?? '',
-      port: num(g.Port) ?? 0,
-      weight: num(g.Weight) ?? 0,
-    };
-    const dup = albServerGroups.some(
-      (a) => a.albServerGroupId === attachment.albServerGroupId && a.port === attachment.port,
-    );
-    if (str(g.Type)?.toUpperCase() === 'ALB' && !dup) albServerGroups.push(attachment);
-  }
+  const { nlbServerGroups, otherServerGroups } = foldServerGroups(w.ServerGroups, albServerGroups);
   return {
     scalingGroupId: id,
     scalingGroupName: str(w.ScalingGroupName) ?? '',
@@ -581,8 +629,37 @@ export function toScalingGroup(w: Loose<WireScalingGroup>): ScalingGroup {
     loadBalancerIds: unwrap<string>(w.LoadBalancerIds, 'LoadBalancerId'),
     vServerGroups,
     albServerGroups,
+    nlbServerGroups,
+    otherServerGroups,
     dbInstanceIds: unwrap<string>(w.DBInstanceIds, 'DBInstanceId'),
   };
+}
+
+/**
+ * The generic `ServerGroups` list (AttachServerGroups: ALB, NLB, GWLB): ALB entries are folded into
+ * `albServerGroups` once each, NLB entries kept apart, and every other type kept as it is, so that
+ * preflight can name an attachment the product cannot drain instead of dropping it.
+ */
+function foldServerGroups(
+  wrapper: unknown,
+  albServerGroups: AlbServerGroupAttachment[],
+): { nlbServerGroups: NlbServerGroupAttachment[]; otherServerGroups: OtherServerGroupAttachment[] } {
+  const nlbServerGroups: NlbServerGroupAttachment[] = [];
+  const otherServerGroups: OtherServerGroupAttachment[] = [];
+  for (const g of unwrap<Loose<WireServerGroup>>(wrapper, 'ServerGroup')) {
+    const id = str(g.ServerGroupId) ?? '';
+    const port = num(g.Port) ?? 0;
+    const weight = num(g.Weight) ?? 0;
+    const type = (str(g.Type) ?? '').toUpperCase();
+    if (type === 'ALB') {
+      if (!albServerGroups.some((a) => a.albServerGroupId === id && a.port === port))
+        albServerGroups.push({ albServerGroupId: id, port, weight });
+    } else if (type === 'NLB') {
+      if (!nlbServerGroups.some((a) => a.nlbServerGroupId === id && a.port === port))
+        nlbServerGroups.push({ nlbServerGroupId: id, port, weight });
+    } else otherServerGroups.push({ serverGroupId: id, type: str(g.Type) ?? '', port, weight });
+  }
+  return { nlbServerGroups, otherServerGroups };
 }
 
 export function toScalingInstance(w: Loose<WireScalingInstance>): ScalingInstance {
@@ -695,6 +772,18 @@ export function toAlbJob(w: Loose<WireAlbJob>): AlbJob {
     status: need(str(w.Status), `Status of ALB job ${id}`),
     errorCode: str(w.ErrorCode),
     errorMessage: str(w.ErrorMessage),
+  };
+}
+
+export function toNlbServer(w: Loose<WireNlbServer>): NlbServer {
+  const id = need(str(w.ServerId), 'ServerId of NLB server');
+  return {
+    serverId: id,
+    serverType: str(w.ServerType) ?? '',
+    port: need(num(w.Port), `Port of NLB server ${id}`),
+    weight: need(num(w.Weight), `Weight of NLB server ${id}`),
+    status: str(w.Status) ?? '',
+    serverIp: str(w.ServerIp),
   };
 }
 

@@ -28,6 +28,7 @@ export interface RunSettingFlags {
   maxDrainedAhead?: string;
   onBatchFailure?: string;
   allowDrained?: boolean;
+  leaveUndrained?: string;
   lifecycleHooks?: string;
   reason?: string;
   pollMinIntervalMs?: string;
@@ -113,6 +114,13 @@ export const RUN_INPUT_OPTIONS: readonly RunInputOption[] = [
       'go on with instances already at weight 0 or in Standby (e.g. left by a terminated run; ' +
       'see ess-scale-in repair); without it a run refuses them',
     field: 'allowDrainedInstances',
+  },
+  {
+    flags: '--leave-undrained <ids>',
+    description:
+      'comma-separated server groups attached to the scaling group that cannot be drained (e.g. GWLB), ' +
+      'named by preflight: remove the instances while those keep sending traffic; without it a run refuses them',
+    field: 'leaveUndrained',
   },
   {
     flags: '--lifecycle-hooks <mode>',
@@ -225,6 +233,12 @@ export function readInputObject(path: string, stdin: () => string, what = ''): R
   return parsed;
 }
 
+/** `a, b,,c` → `['a', 'b', 'c']`; undefined when the flag was not given. */
+function idList(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  return v.split(',').flatMap((s) => (s.trim() ? [s.trim()] : []));
+}
+
 /** Sets `out[key]` unless `value` is undefined (a flag that was not given). */
 export function setGiven(out: Record<string, unknown>, key: string, value: unknown): void {
   if (value !== undefined) out[key] = value;
@@ -251,6 +265,7 @@ export function setRunSettings(
   if (given('decreaseDesiredCapacity') && f.decreaseDesiredCapacity === false) out.decreaseDesiredCapacity = false;
   setGiven(out, 'onBatchFailure', f.onBatchFailure);
   if (f.allowDrained) out.allowDrainedInstances = true;
+  setGiven(out, 'leaveUndrained', idList(f.leaveUndrained));
   setGiven(out, 'lifecycleHooks', hookFlag(f.lifecycleHooks));
   setGiven(out, 'reason', f.reason);
   setNested(out, base, 'drain', {

@@ -52,6 +52,7 @@ export async function spawnWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
       ESS_ENDPOINT: opts.cloudEndpoint,
       SLB_ENDPOINT: opts.cloudEndpoint,
       ALB_ENDPOINT: opts.cloudEndpoint,
+      NLB_ENDPOINT: opts.cloudEndpoint,
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

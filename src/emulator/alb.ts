@@ -12,6 +12,7 @@ import type {
 import { apiError, invalidParameter, missingParameter } from './api-error';
 import { checkDenied, type ActionContext, type ActionHandler, type Body } from './context';
 import type { AlbGroupState, JobState, ReadonlyDeep } from './state';
+import { albServerStatus } from './state/alb';
 
 type UpdateResponse = Body<WireUpdateServerGroupServersAttributeResponse>;
 
@@ -65,7 +66,7 @@ const listServerGroupServers: ActionHandler = (ctx): Body<WireListServerGroupSer
         ServerType: s.serverType,
         Port: s.port,
         Weight: s.weight,
-        Status: s.pendingJobs > 0 ? 'Configuring' : 'Available',
+        Status: albServerStatus(s),
         ServerGroupId: g.id,
         Description: '',
         RemoteIpEnabled: false,
@@ -150,6 +151,8 @@ const updateServerGroupServersAttribute: ActionHandler = (ctx): UpdateResponse =
   checkDenied(ctx);
   checkServersExist(g, updates);
   if (dryRun) throw apiError('DryRunOperation');
+  // A job in flight (the run's or ESS's deregistration) keeps the group Configuring (docs/emulator.md).
+  if (ctx.state.alb.busy(g.id)) throw apiError('IncorrectStatus.ServerGroup');
   const job = ctx.state.alb.startWeightJob(
     g.id,
     updates.map((u) => ({ key: u.key, weight: u.weight })),

@@ -14,6 +14,7 @@ import type {
 import { apiError, invalidParameter, missingParameter } from './api-error';
 import { checkDenied, type ActionContext, type ActionHandler, type Body } from './context';
 import type { ClbState, ReadonlyDeep, VsgBackend, VsgState, WeightUpdate } from './state';
+import type { ClbChange } from './state/clb';
 
 type Clb = ReadonlyDeep<ClbState>;
 type Vsg = ReadonlyDeep<VsgState>;
@@ -40,6 +41,21 @@ function findVsg(ctx: ActionContext): Vsg {
   if (!vsg || !lb || lb.regionId !== region)
     throw apiError('InvalidParameter', 'The specified VServerGroupId does not exist.');
   return vsg;
+}
+
+/**
+ * A change of a load balancer still in progress (ESS's deregistration, `timings.clbChangeWindowMs`)
+ * refuses the next one, with the codes and messages of the CLB error code reference.
+ */
+function checkNotConfiguring(change: ClbChange): void {
+  if (change === 'vServerGroup')
+    throw apiError(
+      'VServerGroupProcessing',
+      'A previous configuration of the VServer group is pending; please try again later.',
+      400,
+    );
+  if (change === 'loadBalancer')
+    throw apiError('ServiceIsConfiguring', 'A previous configuration is pending; please try again later.', 400);
 }
 
 function ipOf(ctx: ActionContext, serverId: string): string | undefined {
@@ -174,6 +190,7 @@ const setBackendServers: ActionHandler = (ctx): Body<WireSetBackendServersRespon
   const lb = findLb(ctx);
   checkDenied(ctx);
   const entries = parseBackendServers(ctx.params.required('BackendServers'), false);
+  checkNotConfiguring(ctx.state.clb.lbChangeAt(lb.id, ctx.state.now()));
   const change = ctx.state.clb.setServerWeights(
     lb.id,
     entries.map((e) => ({ serverId: e.serverId, weight: e.weight })),
@@ -204,6 +221,7 @@ const setVServerGroupAttribute: ActionHandler = (ctx): Body<WireSetVServerGroupA
   checkDenied(ctx);
   const raw = ctx.params.get('BackendServers');
   const updates = raw === undefined ? undefined : parseBackendServers(raw, true);
+  checkNotConfiguring(ctx.state.clb.vsgChangeAt(vsg.id, ctx.state.now()));
   const change = ctx.state.clb.setVServerGroupAttribute(vsg.id, {
     updates: updates?.map((e) => ({ serverId: e.serverId, port: e.port, weight: e.weight })),
     name: ctx.params.get('VServerGroupName'),

@@ -138,6 +138,22 @@ export function wireGroup(state: EmulatorState, g: Group): WireScalingGroup {
     DBInstanceIds: { DBInstanceId: [...g.dbInstanceIds] },
   };
   if (g.desiredCapacity !== undefined) w.DesiredCapacity = g.desiredCapacity;
+  const serverGroups = [
+    ...g.nlbServerGroups.map((a) => ({
+      ServerGroupId: a.nlbServerGroupId,
+      Type: 'NLB',
+      Port: a.port,
+      Weight: a.weight,
+    })),
+    ...g.otherServerGroups.map((a) => ({
+      ServerGroupId: a.serverGroupId,
+      Type: a.type,
+      Port: a.port ?? 0,
+      Weight: a.weight ?? 100,
+    })),
+  ];
+  // NLB (and GWLB) attachments are listed only here, as AttachServerGroups' entries (docs/emulator.md).
+  if (serverGroups.length) w.ServerGroups = { ServerGroup: serverGroups };
   return w;
 }
 
@@ -289,8 +305,10 @@ const describeScalingInstances: ActionHandler = (ctx): Body<WireDescribeScalingI
   const filter = instanceFilter(ctx);
   const { pageNumber, pageSize } = paging(ctx.params);
   const groups = ctx.state.scalingGroups;
+  // Filters apply to what is shown: a lagging state is matched as it is shown (timings.lifecycleStateLagMs).
   const matches = groups
     .instanceList()
+    .map((i) => ctx.state.activities.shownInstance(i, ctx.now))
     .filter((i) => groups.group(i.scalingGroupId)?.regionId === region && instanceMatches(i, filter));
   return {
     TotalCount: matches.length,
@@ -317,7 +335,9 @@ const describeScalingActivities: ActionHandler = (ctx): Body<WireDescribeScaling
     .filter(
       (a) =>
         (groupId === undefined || a.groupId === groupId) &&
-        (idSet.size === 0 ? ctx.state.activities.listedByGroup(a, now) : idSet.has(a.id)) &&
+        (idSet.size === 0
+          ? ctx.state.activities.listedByGroup(a, now)
+          : idSet.has(a.id) && ctx.state.activities.foundById(a, now)) &&
         ctx.state.scalingGroups.group(a.groupId)?.regionId === region &&
         (status === undefined || a.status === status) &&
         now - a.startMs <= RETENTION_MS,

@@ -118,6 +118,7 @@ function printBanner(io: EmulatorCliIo, opts: CliOptions, emu: RunningEmulator):
   io.out(`  export ESS_ENDPOINT=${emu.url}`);
   io.out(`  export SLB_ENDPOINT=${emu.url}`);
   io.out(`  export ALB_ENDPOINT=${emu.url}`);
+  io.out(`  export NLB_ENDPOINT=${emu.url}`);
   io.out(`  export ALIBABA_CLOUD_ACCESS_KEY_ID=${firstKey}`);
   io.out(`  export ALIBABA_CLOUD_ACCESS_KEY_SECRET=...   # ${hint}`);
   io.out('');

@@ -26,6 +26,9 @@ export const DEFAULT_TIMINGS = {
   essDrainWaitMs: 500,
   albJobDurationMs: 300,
   activityListingLagMs: 0,
+  activityLookupLagMs: 0,
+  lifecycleStateLagMs: 0,
+  clbChangeWindowMs: 300,
 } as const;
 
 export const INSTANCE_LIFECYCLE_STATES = [
@@ -157,6 +160,8 @@ function validateAttachTo(v: unknown, path: string, refs: Refs): void {
     if (!refs.vsgs.has(id)) fail(`${path}.vServerGroupIds`, `unknown vserver group "${id}"`);
   for (const id of strArr(a, 'albServerGroupIds', path))
     if (!refs.albs.has(id)) fail(`${path}.albServerGroupIds`, `unknown ALB server group "${id}"`);
+  for (const id of strArr(a, 'nlbServerGroupIds', path))
+    if (!refs.nlbs.has(id)) fail(`${path}.nlbServerGroupIds`, `unknown NLB server group "${id}"`);
   int(a, 'port', path, 1, 65535);
   int(a, 'weight', path, 0, 100);
 }
@@ -167,6 +172,7 @@ interface Refs {
   /** vserver group ID -> CLB ID */
   vsgs: Map<string, string>;
   albs: Set<string>;
+  nlbs: Set<string>;
   dbs: Set<string>;
   groups: Set<string>;
   hooks: Set<string>;
@@ -197,6 +203,7 @@ function validateTopLevel(s: Obj): void {
   strArr(s, 'regions', '');
   strArr(s, 'deniedActions', '');
   bool(s, 'ignoreClientToken', '');
+  oneOf(s, 'exitStandbyWeight', '', ['default', 'scalingConfiguration']);
 }
 
 function validateVServerGroup(go: Obj, gp: string, lbId: string, refs: Refs): void {
@@ -249,6 +256,35 @@ function validateAlbServerGroup(g: Obj, p: string, refs: Refs): void {
   });
 }
 
+function validateNlbServerGroup(g: Obj, p: string, refs: Refs): void {
+  const id = str(g, 'id', p, true) as string;
+  if (refs.nlbs.has(id) || refs.albs.has(id)) fail(p, `duplicate server group "${id}"`);
+  refs.nlbs.add(id);
+  str(g, 'regionId', p, true);
+  eachObject(g.servers, `${p}.servers`, (bo, bp) => {
+    str(bo, 'serverId', bp, true);
+    oneOf(bo, 'serverType', bp, ['Ecs', 'Eni', 'Eci', 'Ip']);
+    requiredInt(bo, 'port', bp, 1, 65535);
+    int(bo, 'weight', bp, 0, 100);
+  });
+}
+
+/** NLB and other `ServerGroups` entries of a scaling group. */
+function validateServerGroupAttachments(g: Obj, p: string, refs: Refs): void {
+  eachObject(g.nlbServerGroups, `${p}.nlbServerGroups`, (vo, vp) => {
+    const sg = str(vo, 'nlbServerGroupId', vp, true) as string;
+    if (!refs.nlbs.has(sg)) fail(vp, `unknown NLB server group "${sg}"`);
+    requiredInt(vo, 'port', vp, 1, 65535);
+    int(vo, 'weight', vp, 0, 100);
+  });
+  eachObject(g.otherServerGroups, `${p}.otherServerGroups`, (vo, vp) => {
+    str(vo, 'serverGroupId', vp, true);
+    str(vo, 'type', vp, true);
+    int(vo, 'port', vp, 0, 65535);
+    int(vo, 'weight', vp, 0, 100);
+  });
+}
+
 function validateDbInstance(d: Obj, p: string, refs: Refs): void {
   const id = str(d, 'id', p, true) as string;
   if (refs.dbs.has(id)) fail(p, `duplicate DB instance "${id}"`);
@@ -275,6 +311,7 @@ function validateGroupAttachments(g: Obj, p: string, refs: Refs): void {
   });
   for (const db of strArr(g, 'dbInstanceIds', p))
     if (!refs.dbs.has(db)) fail(`${p}.dbInstanceIds`, `unknown DB instance "${db}"`);
+  validateServerGroupAttachments(g, p, refs);
 }
 
 /** CreateLifecycleHook's limits (docs/emulator.md cites them); IDs unique across groups, names within one. */
@@ -364,7 +401,11 @@ function validateTimings(s: Obj): void {
   int(t, 'activityDurationMs', '.timings', 0);
   int(t, 'essDrainWaitMs', '.timings', 0);
   int(t, 'albJobDurationMs', '.timings', 0);
+  int(t, 'nlbJobDurationMs', '.timings', 0);
   int(t, 'activityListingLagMs', '.timings', 0);
+  int(t, 'activityLookupLagMs', '.timings', 0);
+  int(t, 'lifecycleStateLagMs', '.timings', 0);
+  int(t, 'clbChangeWindowMs', '.timings', 0);
 }
 
 function validateOutcomeRule(r: Obj, p: string): void {
@@ -385,12 +426,14 @@ export function validateScenario(input: unknown): Scenario {
     lbs: new Map(),
     vsgs: new Map(),
     albs: new Set(),
+    nlbs: new Set(),
     dbs: new Set(),
     groups: new Set(),
     hooks: new Set(),
   };
   eachObject(s.loadBalancers, '.loadBalancers', (lb, p) => validateLoadBalancer(lb, p, refs));
   eachObject(s.albServerGroups, '.albServerGroups', (g, p) => validateAlbServerGroup(g, p, refs));
+  eachObject(s.nlbServerGroups, '.nlbServerGroups', (g, p) => validateNlbServerGroup(g, p, refs));
   eachObject(s.dbInstances, '.dbInstances', (d, p) => validateDbInstance(d, p, refs));
   eachObject(s.scalingGroups, '.scalingGroups', (g, p) => validateScalingGroup(g, p, refs));
   eachObject(s.instances, '.instances', (inst, p) => validateInstance(inst, p, refs));

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { ADMIN_PREFIX, handleAdmin } from './admin';
 import type { AdminDeps } from './admin';
 import { ALB_ACTIONS } from './alb';
+import { NLB_ACTIONS } from './nlb';
 import { ApiError, apiError, missingParameter } from './api-error';
 import { NonceStore, verifySignature } from './auth';
 import { CLB_ACTIONS } from './clb';
@@ -22,7 +23,7 @@ import type { EmulatorState } from './state';
 import type { CallLogEntry, FaultKind } from './types';
 
 interface ProductRoute {
-  product: 'ess' | 'slb' | 'alb';
+  product: 'ess' | 'slb' | 'alb' | 'nlb';
   version: string;
   recommend: string;
   actions: Readonly<Record<string, ActionHandler>>;
@@ -32,6 +33,7 @@ const PRODUCTS: readonly ProductRoute[] = [
   { product: 'ess', version: '2014-08-28', recommend: 'Ess', actions: { ...ESS_ACTIONS, ...LIFECYCLE_HOOK_ACTIONS } },
   { product: 'slb', version: '2014-05-15', recommend: 'Slb', actions: CLB_ACTIONS },
   { product: 'alb', version: '2020-06-16', recommend: 'Alb', actions: ALB_ACTIONS },
+  { product: 'nlb', version: '2022-04-30', recommend: 'Nlb', actions: NLB_ACTIONS },
 ];
 
 const MAX_BODY = 1024 * 1024;
@@ -48,7 +50,8 @@ function redact(params: Record<string, string>): Record<string, string> {
 
 function hostIdOf(route: ProductRoute | undefined, state: EmulatorState): string {
   if (route?.product === 'slb') return 'slb.aliyuncs.com';
-  if (route?.product === 'alb') return `alb.${state.firstRegion() ?? 'cn-hangzhou'}.aliyuncs.com`;
+  if (route?.product === 'alb' || route?.product === 'nlb')
+    return `${route.product}.${state.firstRegion() ?? 'cn-hangzhou'}.aliyuncs.com`;
   return 'ess.aliyuncs.com';
 }
 

@@ -15,7 +15,9 @@ export interface ScenarioAttachTo {
   vServerGroupIds?: string[];
   /** ALB server groups. */
   albServerGroupIds?: string[];
-  /** Backend port in vserver groups and ALB server groups. Default 80. */
+  /** NLB server groups. */
+  nlbServerGroupIds?: string[];
+  /** Backend port in vserver groups and ALB/NLB server groups. Default 80. */
   port?: number;
   /** Backend weight, 0..100. Default 100. */
   weight?: number;
@@ -31,6 +33,23 @@ export interface ScenarioVServerGroupAttachment {
 export interface ScenarioAlbServerGroupAttachment {
   albServerGroupId: string;
   port: number;
+  weight?: number;
+}
+
+export interface ScenarioNlbServerGroupAttachment {
+  nlbServerGroupId: string;
+  port: number;
+  weight?: number;
+}
+
+/**
+ * A `ServerGroups` entry of another type (GWLB, or any type string): reported by
+ * DescribeScalingGroups, and nothing else about it is emulated.
+ */
+export interface ScenarioOtherServerGroupAttachment {
+  serverGroupId: string;
+  type: string;
+  port?: number;
   weight?: number;
 }
 
@@ -70,6 +89,10 @@ export interface ScenarioScalingGroup {
   loadBalancerIds?: string[];
   vServerGroups?: ScenarioVServerGroupAttachment[];
   albServerGroups?: ScenarioAlbServerGroupAttachment[];
+  /** Reported as `ServerGroups` entries of type NLB. */
+  nlbServerGroups?: ScenarioNlbServerGroupAttachment[];
+  /** Reported as `ServerGroups` entries of their own type. */
+  otherServerGroups?: ScenarioOtherServerGroupAttachment[];
   dbInstanceIds?: string[];
   /** Seconds. Default 300. */
   defaultCooldown?: number;
@@ -190,6 +213,9 @@ export interface ScenarioAlbServerGroup {
   servers?: ScenarioAlbServer[];
 }
 
+/** An NLB server group (`sgp-` + ID); its servers as ALB's, without `Fc`. */
+export type ScenarioNlbServerGroup = ScenarioAlbServerGroup;
+
 export interface ScenarioDbInstance {
   /** `rm-` + ID. */
   id: string;
@@ -204,11 +230,30 @@ export interface ScenarioTimings {
   essDrainWaitMs?: number;
   /** How long an ALB UpdateServerGroupServersAttribute job stays Processing. Default 300. */
   albJobDurationMs?: number;
+  /** How long an NLB UpdateServerGroupServersAttribute job stays Processing. Default: albJobDurationMs. */
+  nlbJobDurationMs?: number;
   /**
    * How long a new scaling activity stays out of DescribeScalingActivities by group (asked by
    * ScalingActivityId it is listed at once): a listing that lags behind an accepted call. Default 0.
    */
   activityListingLagMs?: number;
+  /**
+   * How long a new scaling activity stays out of DescribeScalingActivities asked by its
+   * ScalingActivityId. Not from the reference (docs/emulator.md). Default 0.
+   */
+  activityLookupLagMs?: number;
+  /**
+   * How long DescribeScalingInstances keeps showing an instance's LifecycleState and
+   * ScalingActivityId from before a RemoveInstances activity took it (RemoveInstances itself sees
+   * the new state). Not from the reference (docs/emulator.md). Default 0.
+   */
+  lifecycleStateLagMs?: number;
+  /**
+   * How long a CLB (and the vserver group) stays in a change after ESS deregisters instances from
+   * it: SetBackendServers / SetVServerGroupAttribute get the busy error meanwhile. Not from the
+   * reference, which gives no length (docs/emulator.md). Default 300.
+   */
+  clbChangeWindowMs?: number;
 }
 
 export type ActivityOutcomeStatus = 'Warning' | 'Failed' | 'Rejected';
@@ -237,6 +282,7 @@ export interface Scenario {
   instanceGenerators?: ScenarioInstanceGenerator[];
   loadBalancers?: ScenarioLoadBalancer[];
   albServerGroups?: ScenarioAlbServerGroup[];
+  nlbServerGroups?: ScenarioNlbServerGroup[];
   dbInstances?: ScenarioDbInstance[];
   timings?: ScenarioTimings;
   activityOutcomes?: ActivityOutcomeRule[];
@@ -244,7 +290,14 @@ export interface Scenario {
   deniedActions?: string[];
   /** Ignore ClientToken everywhere (older API behaviour: every call is new). */
   ignoreClientToken?: boolean;
+  /**
+   * The weight ExitStandby gives back (docs/emulator.md): `default` (50, the current reference) or
+   * `scalingConfiguration` (the configured weight, as an older page says). Default `default`.
+   */
+  exitStandbyWeight?: ExitStandbyWeight;
 }
+
+export type ExitStandbyWeight = 'default' | 'scalingConfiguration';
 
 // ---------------------------------------------------------------------------------------------
 // Faults
@@ -308,7 +361,7 @@ export interface CallLogEntry {
   method: string;
   action: string;
   version: string;
-  product: 'ess' | 'slb' | 'alb' | 'unknown';
+  product: 'ess' | 'slb' | 'alb' | 'nlb' | 'unknown';
   /** All request parameters; Signature, AccessKeyId and SecurityToken are redacted. */
   params: Record<string, string>;
   /** HTTP status answered, or 0 when the socket was destroyed without an answer. */
@@ -337,8 +390,8 @@ export interface CallLogFilter {
 // ---------------------------------------------------------------------------------------------
 
 export interface BackendRef {
-  kind: 'clb' | 'vsg' | 'alb';
-  /** CLB ID for `clb`/`vsg`, ALB server group ID for `alb`. */
+  kind: 'clb' | 'vsg' | 'alb' | 'nlb';
+  /** CLB ID for `clb`/`vsg`, ALB (NLB) server group ID for `alb` (`nlb`). */
   resourceId: string;
   vServerGroupId?: string;
   serverId: string;
@@ -365,6 +418,8 @@ export interface GroupSnapshot {
   loadBalancerIds: string[];
   vServerGroups: ScenarioVServerGroupAttachment[];
   albServerGroups: ScenarioAlbServerGroupAttachment[];
+  nlbServerGroups?: ScenarioNlbServerGroupAttachment[];
+  otherServerGroups?: ScenarioOtherServerGroupAttachment[];
   dbInstanceIds: string[];
 }
 
@@ -379,8 +434,6 @@ export interface InstanceSnapshot {
   entrusted: boolean;
   zoneId: string;
   privateIp: string;
-  /** Weights saved by EnterStandby, restored by ExitStandby. */
-  standbySavedWeights?: BackendRef[];
 }
 
 export interface LoadBalancerSnapshot {
@@ -478,9 +531,13 @@ export interface EmulatorStateSnapshot {
   instances: InstanceSnapshot[];
   loadBalancers: LoadBalancerSnapshot[];
   albServerGroups: AlbServerGroupSnapshot[];
+  /** Always filled by the emulator; optional so hand-built snapshots need not list them. */
+  nlbServerGroups?: AlbServerGroupSnapshot[];
   dbInstances: Array<{ dbInstanceId: string; status: string }>;
   activities: ActivitySnapshot[];
   jobs: JobSnapshot[];
+  /** NLB jobs (GetJobStatus); always filled by the emulator. */
+  nlbJobs?: JobSnapshot[];
   ecsRecords: EcsRecord[];
   /** Always filled by the emulator; optional so hand-built snapshots (test fixtures) need not list them. */
   lifecycleHooks?: LifecycleHookSnapshot[];

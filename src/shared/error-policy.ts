@@ -33,6 +33,10 @@ const ambiguous: ErrorPolicy = {
   handling: 'retry',
   advice: 'The call may have taken effect; the run checks the group before retrying, so nothing is done twice.',
 };
+/**
+ * A change of the load balancer is still in progress, often ESS's own deregistration of the batch
+ * before (its length is not documented): 20 attempts 3 s apart wait out about a minute of it.
+ */
 const lbBusy: ErrorPolicy = {
   handling: 'retry',
   maxAttempts: 20,
@@ -144,6 +148,7 @@ export const ERROR_POLICY: Readonly<Record<string, ErrorPolicy>> = {
     advice: 'A load balancer attached to the group no longer exists; detach it from the group.',
   },
   ServiceIsConfiguring: lbBusy,
+  VServerGroupProcessing: lbBusy,
   OperationBusy: lbBusy,
   SystemBusy: lbBusy,
   'BackendServer.configuring': lbBusy,
@@ -160,6 +165,19 @@ export const ERROR_POLICY: Readonly<Record<string, ErrorPolicy>> = {
     handling: 'retry',
     maxAttempts: 5,
     advice: 'An ALB weight change job failed; retried a few times.',
+  },
+  // --- NLB (codes spelled as the NLB reference's examples spell them; docs/emulator.md) ---
+  'IncorrectStatus.serverGroup': lbBusy,
+  // Terraform's NLB server-group resources retry this one too while a change is in progress.
+  'OperationFailed.ResourceIsConfiguring': lbBusy,
+  'ResourceNotFound.serverGroup': {
+    handling: 'fail',
+    advice: 'An NLB server group attached to the group no longer exists.',
+  },
+  NlbJobFailed: {
+    handling: 'retry',
+    maxAttempts: 5,
+    advice: 'An NLB weight change job failed; retried a few times.',
   },
   // --- the client's own transport codes (src/aliyun/errors.ts) ---
   RequestTimeout: ambiguous,

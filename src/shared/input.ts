@@ -32,6 +32,12 @@ export interface ScaleInInput {
    * Standby) before the run; without it a real run refuses them (default false).
    */
   allowDrainedInstances?: boolean;
+  /**
+   * Server groups attached to the scaling group that the product cannot drain (a `ServerGroups`
+   * entry of a type other than ALB or NLB, such as GWLB), by ID: the run goes on and leaves their
+   * traffic as it is. Without it, preflight refuses a group with such an attachment and names it.
+   */
+  leaveUndrained?: string[];
   /** What to do when a batch's scaling activity fails: stop and restore (`abort`, default) or go on (`continue`). */
   onBatchFailure?: 'abort' | 'continue';
   /** What the run does about the group's scale-in lifecycle hooks (default: wait for them). */
@@ -99,6 +105,8 @@ export interface NormalizedInput {
   dryRun: boolean;
   requireApproval: boolean;
   allowDrainedInstances: boolean;
+  /** Attachments the run may leave undrained (empty: none). Optional for inputs built by hand. */
+  leaveUndrained?: string[];
   onBatchFailure: 'abort' | 'continue';
   lifecycleHooks: { mode: 'wait' | 'complete' | 'skip'; hookIds: string[]; all: boolean };
   requestId: string | undefined;
@@ -262,6 +270,7 @@ const KNOWN_FIELDS = new Set([
   'dryRun',
   'requireApproval',
   'allowDrainedInstances',
+  'leaveUndrained',
   'onBatchFailure',
   'lifecycleHooks',
   'requestId',
@@ -296,6 +305,7 @@ export function validateInput(raw: unknown): NormalizedInput {
   const removal = checkRemoval(raw, add);
   const drain = checkDrain(raw.drain ?? {}, removal.batchSize, add);
   const onBatchFailure = checkRunControls(raw, add);
+  const leaveUndrained = checkLeaveUndrained(raw.leaveUndrained, add);
   const lifecycleHooks = checkLifecycleHooks(raw.lifecycleHooks ?? {}, add);
   const advanced = checkAdvanced(raw.advanced ?? {}, add);
   if (problems.length) throw new InvalidInputError(problems);
@@ -314,6 +324,7 @@ export function validateInput(raw: unknown): NormalizedInput {
     dryRun: raw.dryRun === true,
     requireApproval: raw.requireApproval === true,
     allowDrainedInstances: raw.allowDrainedInstances === true,
+    leaveUndrained,
     onBatchFailure: onBatchFailure as 'abort' | 'continue',
     lifecycleHooks,
     requestId: raw.requestId as string | undefined,
@@ -443,6 +454,31 @@ function checkRunControls(raw: Record<string, unknown>, add: AddProblem): unknow
   if (raw.reason !== undefined && (typeof raw.reason !== 'string' || raw.reason.length > 500))
     add('reason', 'must be a string of at most 500 characters', 'shorten it');
   return onBatchFailure;
+}
+
+/** A scaling group holds at most 100 server groups (AttachServerGroups); a longer list is a mistake. */
+const MAX_LEAVE_UNDRAINED = 100;
+const ATTACHMENT_ID_RE = /^[\x21-\x7e]{1,128}$/;
+
+/** leaveUndrained: distinct attachment IDs, printable ASCII. */
+function checkLeaveUndrained(v: unknown, add: AddProblem): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.length > MAX_LEAVE_UNDRAINED || !v.every((x) => typeof x === 'string')) {
+    add(
+      'leaveUndrained',
+      `must be a list of at most ${MAX_LEAVE_UNDRAINED} server group IDs`,
+      'e.g. ["sgp-gwlb…"], the IDs preflight named as undrainable',
+    );
+    return [];
+  }
+  const bad = (v as string[]).filter((x) => !ATTACHMENT_ID_RE.test(x));
+  if (bad.length)
+    add(
+      'leaveUndrained',
+      `IDs must be 1–128 printable ASCII characters: ${echo(bad[0])}`,
+      'copy the IDs from preflight',
+    );
+  return [...new Set(v as string[])];
 }
 
 /** Lifecycle hook IDs as ESS issues them, e.g. `ash-bp1fxuqyi98w0aqc****` without the mask. */

@@ -109,7 +109,7 @@ export type InstanceOutcome = keyof typeof INSTANCE_OUTCOMES;
 
 /** One place an instance stays drained (weight 0 or Standby) and the error that kept it so. */
 export interface DrainedPlace {
-  /** `CLB lb-…`, `vserver group rsp-…`, `ALB server group sgp-…` or `standby` (restorePlace). */
+  /** `CLB lb-…`, `vserver group rsp-…`, `ALB server group sgp-…`, `NLB server group sgp-…`, `standby`. */
   place: string;
   /** The cloud error code, or one of ours (e.g. `WeightNotRestored`). */
   code: string;
@@ -137,6 +137,8 @@ export function restorePlace(r: RestoreRecord): string {
       return `vserver group ${r.vServerGroupId}`;
     case 'alb':
       return `ALB server group ${r.serverGroupId}`;
+    case 'nlb':
+      return `NLB server group ${r.serverGroupId}`;
     case 'standby':
       return 'standby';
   }
@@ -146,6 +148,8 @@ export interface LoadBalancerPlan {
   clbIds: string[];
   vServerGroups: Array<{ loadBalancerId: string; vServerGroupId: string }>;
   albServerGroupIds: string[];
+  /** Absent in plans from before NLB was drained (and when none is attached): no NLB server group. */
+  nlbServerGroupIds?: string[] | undefined;
 }
 
 /** What the preflight found: compact, since it lands in the history once. */

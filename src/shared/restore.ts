@@ -6,6 +6,7 @@ export type RestoreRecord =
   | { kind: 'clb'; loadBalancerId: string; serverId: string; weight: number }
   | { kind: 'vsg'; vServerGroupId: string; serverId: string; port: number; weight: number }
   | { kind: 'alb'; serverGroupId: string; serverId: string; serverType: string; port: number; weight: number }
+  | { kind: 'nlb'; serverGroupId: string; serverId: string; serverType: string; port: number; weight: number }
   | { kind: 'standby'; instanceId: string };
 
 /** One backend of one instance (or its standby). */
@@ -17,6 +18,8 @@ export function restoreKey(r: RestoreRecord): string {
       return `vsg/${r.vServerGroupId}/${r.serverId}/${r.port}`;
     case 'alb':
       return `alb/${r.serverGroupId}/${r.serverId}/${r.port}`;
+    case 'nlb':
+      return `nlb/${r.serverGroupId}/${r.serverId}/${r.port}`;
     case 'standby':
       return `standby/${r.instanceId}`;
   }

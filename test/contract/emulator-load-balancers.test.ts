@@ -275,7 +275,8 @@ describe('ALB 2020-06-16', () => {
 });
 
 describe('EnterStandby / ExitStandby', () => {
-  it('Standby sets weight 0 on every attached LB and ExitStandby restores the previous weights', async () => {
+  // The reference's default weight (50), not the previous one: see test/contract/emulator-standby.test.ts.
+  it('Standby sets weight 0 on every attached LB and ExitStandby sets the default weight 50', async () => {
     const sid = testInstanceId(5);
     await client.clb.setBackendServers(TEST_REGION, TEST_LB, [{ serverId: sid, weight: 60, type: 'ecs' }]);
     const r = await client.ess.enterStandby(TEST_REGION, TEST_GROUP, [sid], 'standby-5');
@@ -299,7 +300,7 @@ describe('EnterStandby / ExitStandby', () => {
     ];
     expect(await weightsOf()).toEqual([0, 0, 0]);
     await client.ess.exitStandby(TEST_REGION, TEST_GROUP, [sid]);
-    expect(await weightsOf()).toEqual([60, 100, 100]);
+    expect(await weightsOf()).toEqual([50, 50, 50]);
     expect((await client.ess.describeScalingGroup(TEST_REGION, TEST_GROUP))?.standbyCapacity).toBe(0);
   });
 

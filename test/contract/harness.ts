@@ -17,7 +17,7 @@ export async function startContractEnv(scenario: Parameters<typeof buildTestScen
     admin: new EmulatorAdminClient(emu.url),
     client: createCloudClient({
       credentials: staticCredentials(TEST_KEY.accessKeyId, TEST_KEY.accessKeySecret),
-      endpoints: { ess: emu.url, slb: emu.url, alb: emu.url },
+      endpoints: { ess: emu.url, slb: emu.url, alb: emu.url, nlb: emu.url },
     }),
   };
 }

@@ -88,7 +88,7 @@ export async function startStack(
   const admin = new EmulatorAdminClient(emulator.url);
   const cloud = createCloudClient({
     credentials: staticCredentials(SMALL.keyId, SMALL.secret),
-    endpoints: { ess: emulator.url, slb: emulator.url, alb: emulator.url },
+    endpoints: { ess: emulator.url, slb: emulator.url, alb: emulator.url, nlb: emulator.url },
   });
   const taskQueue = uniqueName('scalein');
   const address = inject('temporalAddress');

@@ -699,3 +699,27 @@ describe('chaos plan', () => {
     expect(() => parseClasses('terminate,explode')).toThrow(/unknown class\(es\) explode; valid: late-kill, /);
   });
 });
+
+describe('chaos plan: class lag', () => {
+  it('draws the three visibility lags within the shortest retryMaxIntervalMs, on its own dice', () => {
+    const drawn = Array.from({ length: 60 }, (_, i) => 3000 + i)
+      .map((seed) => ({ seed, p: planRun(seed, 'abcde', ['lag']) }))
+      .filter(({ p }) => p.classes.includes('lag'));
+    expect(drawn.length).toBeGreaterThan(5);
+    for (const { seed, p } of drawn) {
+      const t = p.scenario.timings ?? {};
+      const cap = Math.min(...p.groups.map((g) => g.input.advanced?.retryMaxIntervalMs ?? 0));
+      for (const k of ['activityListingLagMs', 'activityLookupLagMs', 'lifecycleStateLagMs'] as const) {
+        expect(t[k], k).toBeGreaterThanOrEqual(50);
+        expect(t[k], k).toBeLessThanOrEqual(cap);
+      }
+      expect(() => validateScenario(p.scenario)).not.toThrow();
+      // The rest of the plan is the plan without the class.
+      const none = planRun(seed, 'abcde', []);
+      expect(p.groups).toEqual(none.groups);
+      expect(p.faults).toEqual(none.faults);
+    }
+    const off = Array.from({ length: 20 }, (_, i) => planRun(3000 + i, 'abcde', []));
+    expect(off.every((p) => p.scenario.timings?.lifecycleStateLagMs === undefined)).toBe(true);
+  });
+});

@@ -63,6 +63,16 @@ describe('error policy table', () => {
     },
   );
 
+  it('retries the NLB busy codes like the other load-balancer busy codes (about a minute of change)', () => {
+    for (const c of ['IncorrectStatus.serverGroup', 'OperationFailed.ResourceIsConfiguring'])
+      expect(ERROR_POLICY[c], c).toBe(ERROR_POLICY['IncorrectStatus.ServerGroup']);
+    expect(ERROR_POLICY['IncorrectStatus.ServerGroup']).toMatchObject({
+      handling: 'retry',
+      maxAttempts: 20,
+      delayMs: 3000,
+    });
+  });
+
   it('derives the non-retryable failure types from the same table', () => {
     const fails = Object.entries(ERROR_POLICY)
       .filter(([, p]) => p.handling === 'fail')

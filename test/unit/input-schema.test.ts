@@ -24,6 +24,7 @@ const examples: Array<[string, unknown, boolean]> = [
       onBatchFailure: 'continue',
       requestId: 'req-1',
       reason: 'nightly',
+      leaveUndrained: ['sgp-gwlb0001'],
       advanced: {
         pollMinIntervalMs: 100,
         pollMaxIntervalMs: 1000,
@@ -63,6 +64,10 @@ const examples: Array<[string, unknown, boolean]> = [
   ['hooks: skip all and IDs', { ...ok, lifecycleHooks: { mode: 'skip', all: true, hookIds: ['ash-bp1a0001'] } }, false],
   ['hooks: wait with IDs', { ...ok, lifecycleHooks: { hookIds: ['ash-bp1a0001'] } }, false],
   ['hooks: bad mode', { ...ok, lifecycleHooks: { mode: 'ignore' } }, false],
+  ['leaveUndrained: not a list', { ...ok, leaveUndrained: 'sgp-1' }, false],
+  ['leaveUndrained: a non-string', { ...ok, leaveUndrained: [1] }, false],
+  ['leaveUndrained: a space in an ID', { ...ok, leaveUndrained: ['sgp 1'] }, false],
+  ['leaveUndrained: empty', { ...ok, leaveUndrained: [] }, true],
   ['hooks: malformed ID', { ...ok, lifecycleHooks: { mode: 'skip', hookIds: ['hook-1'] } }, false],
   ['hooks: unknown field', { ...ok, lifecycleHooks: { mode: 'wait', timeout: 5 } }, false],
 ];
@@ -97,6 +102,7 @@ describe('input JSON Schema and validateInput agree', () => {
       'dryRun',
       'requireApproval',
       'allowDrainedInstances',
+      'leaveUndrained',
       'onBatchFailure',
       'lifecycleHooks',
       'requestId',

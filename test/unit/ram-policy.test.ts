@@ -74,14 +74,14 @@ describe('docs/ram-policy.json', () => {
     for (const s of policy.Statement) {
       expect(s.Effect).toBe('Allow');
       expect(s.Resource).toBe('*');
-      for (const a of s.Action) expect(a).toMatch(/^(ess|slb|alb):[A-Z][A-Za-z]+$/);
+      for (const a of s.Action) expect(a).toMatch(/^(ess|slb|alb|nlb):[A-Z][A-Za-z]+$/);
     }
     expect(new Set(granted).size).toBe(granted.length);
   });
 
   it('grants exactly the actions the cloud client sends', () => {
     const sent = actionsSentByClient();
-    // The product names the client uses are the RAM service prefixes (ess, slb, alb).
+    // The product names the client uses are the RAM service prefixes (ess, slb, alb, nlb).
     expect([...sent].sort()).toEqual([...granted].sort());
   });
 
@@ -99,6 +99,9 @@ describe('docs/ram-policy.json', () => {
       'ess:EnterStandby',
       'ess:ExitStandby',
       'ess:RemoveInstances',
+      'nlb:GetJobStatus',
+      'nlb:ListServerGroupServers',
+      'nlb:UpdateServerGroupServersAttribute',
       'slb:DescribeHealthStatus',
       'slb:DescribeLoadBalancerAttribute',
       'slb:DescribeVServerGroupAttribute',

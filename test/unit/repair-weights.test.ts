@@ -196,4 +196,85 @@ describe('repairWeights: restore, then read back', () => {
       { instanceId: 'i-1', place: 'standby', outcome: 'restored', why: 'Standby → InService' },
     ]);
   });
+
+  describe('standby with the weights read before EnterStandby', () => {
+    const recs: RestoreRecord[] = [{ kind: 'standby', instanceId: 'i-1' }, clbRec('i-1', 70), vsgRec('i-1', 30)];
+
+    /** i-1 in Standby at weight 0; ExitStandby (if `exits`) makes it InService at weight 50, as the reference says. */
+    function standbyCloud(exits: boolean, sticks = true) {
+      let state = 'Standby';
+      const lbs = { clb: [ecs('i-1', 0)], vsg: [ecs('i-1', 0, 80)], alb: [] as AlbServer[] };
+      const cloud = liveCloud(lbs, [], sticks)
+        .always('ess.describeScalingInstances', () => instances(instance('i-1', { lifecycleState: state })))
+        .always('ess.exitStandby', () => {
+          if (exits) {
+            state = 'InService';
+            for (const b of [...lbs.clb, ...lbs.vsg]) b.weight = 50;
+          }
+          return { requestId: 'req-exit', scalingActivityId: undefined };
+        });
+      return { cloud, weights: () => [...lbs.clb, ...lbs.vsg].map((b) => b.weight) };
+    }
+
+    it('out of Standby first, then the weights of before (not the 50 ExitStandby sets), each read back', async () => {
+      const { cloud, weights } = standbyCloud(true);
+      const res = await repair(cloud, recs);
+
+      expect(weights()).toEqual([70, 30]);
+      expect(cloud.ops().indexOf('ess.exitStandby')).toBeLessThan(cloud.ops().indexOf('clb.setBackendServers'));
+      expect(res.places).toEqual([
+        { instanceId: 'i-1', place: 'standby', outcome: 'restored', why: 'Standby → InService' },
+        { instanceId: 'i-1', place: 'CLB lb-1', outcome: 'restored', why: 'weight 50 → 70' },
+        { instanceId: 'i-1', place: 'vserver group rsp-1 port 80', outcome: 'restored', why: 'weight 50 → 30' },
+      ]);
+    });
+
+    it('InService but a weight that does not read back: the weight place fails', async () => {
+      const { cloud } = standbyCloud(true, false);
+      const res = await repair(cloud, recs);
+
+      expect(res.places).toEqual([
+        { instanceId: 'i-1', place: 'standby', outcome: 'restored', why: 'Standby → InService' },
+        { instanceId: 'i-1', place: 'CLB lb-1', outcome: 'failed', why: 'weight is 50 after setting 70' },
+        {
+          instanceId: 'i-1',
+          place: 'vserver group rsp-1 port 80',
+          outcome: 'failed',
+          why: 'weight is 50 after setting 30',
+        },
+      ]);
+    });
+
+    it('still in Standby after ExitStandby: no weight is set, every place fails', async () => {
+      const { cloud, weights } = standbyCloud(false);
+      const res = await repair(cloud, recs);
+
+      expect(weights()).toEqual([0, 0]);
+      expect(cloud.argsOf('clb.setBackendServers')).toEqual([]);
+      expect(cloud.argsOf('clb.setVServerGroupAttribute')).toEqual([]);
+      const still = 'still in Standby: the weight is set after it leaves Standby';
+      expect(res.places).toEqual([
+        { instanceId: 'i-1', place: 'standby', outcome: 'failed', why: 'still in Standby after ExitStandby' },
+        { instanceId: 'i-1', place: 'CLB lb-1', outcome: 'failed', why: still },
+        { instanceId: 'i-1', place: 'vserver group rsp-1 port 80', outcome: 'failed', why: still },
+      ]);
+    });
+
+    it('already InService (the run exited Standby but a weight failed): only the weight is set', async () => {
+      const cloud = liveCloud({ clb: [ecs('i-1', 50)], vsg: [ecs('i-1', 30, 80)], alb: [] }, [instance('i-1')]);
+      const res = await repair(cloud, recs);
+
+      expect(cloud.argsOf('ess.exitStandby')).toEqual([]);
+      expect(res.places).toEqual([
+        { instanceId: 'i-1', place: 'standby', outcome: 'already-fine', why: 'InService, not in Standby' },
+        { instanceId: 'i-1', place: 'CLB lb-1', outcome: 'restored', why: 'weight 50 → 70' },
+        {
+          instanceId: 'i-1',
+          place: 'vserver group rsp-1 port 80',
+          outcome: 'already-fine',
+          why: 'weight 30, as before the run',
+        },
+      ]);
+    });
+  });
 });

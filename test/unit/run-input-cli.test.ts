@@ -40,6 +40,7 @@ const SHARED_FLAGS = [
   '--max-drained-ahead',
   '--on-batch-failure',
   '--allow-drained',
+  '--leave-undrained',
   '--lifecycle-hooks',
   '--reason',
   '--poll-min-interval-ms',
@@ -61,6 +62,7 @@ const SHARED_ARGS = [
   ['--max-drained-ahead', '7'],
   ['--on-batch-failure', 'continue'],
   ['--allow-drained'],
+  ['--leave-undrained', 'sgp-gwlb0001, sgp-gwlb0002'],
   ['--lifecycle-hooks', 'complete:ash-bp1drain0001,ash-bp1drain0002'],
   ['--reason', 'weekly trim'],
   ['--poll-min-interval-ms', '100'],
@@ -108,6 +110,7 @@ describe('run-input flags of start and schedule create', () => {
       decreaseDesiredCapacity: false,
       onBatchFailure: 'continue',
       allowDrainedInstances: true,
+      leaveUndrained: ['sgp-gwlb0001', 'sgp-gwlb0002'],
       lifecycleHooks: { mode: 'complete', hookIds: ['ash-bp1drain0001', 'ash-bp1drain0002'] },
       reason: 'weekly trim',
       advanced: {

@@ -181,7 +181,7 @@ async function startDemoWorker(demo: DemoSession, temporal: TemporalConfig, clou
   const worker = await startWorker({
     temporal,
     credentials: staticCredentials(cloud.keyId, cloud.secret),
-    endpoints: { ess: url, slb: url, alb: url },
+    endpoints: { ess: url, slb: url, alb: url, nlb: url },
     shutdownGraceTime: '2s',
   });
   demo.onShutdown('worker', async () => {

@@ -27,8 +27,12 @@ export interface ActivityState {
   endMs: number | undefined;
   drainDueMs: number;
   endDueMs: number;
-  /** `waiting`: deregistered, instances in `Removing:Wait` until the lifecycle hooks let them go. */
-  phase: 'draining' | 'waiting' | 'deregistered' | 'done';
+  /**
+   * `deregistering`: ESS's ALB removal jobs still run (until `deregisteredDueMs`); `waiting`:
+   * deregistered, instances in `Removing:Wait` until the lifecycle hooks let them go.
+   */
+  phase: 'draining' | 'deregistering' | 'waiting' | 'deregistered' | 'done';
+  deregisteredDueMs: number;
   /** The scale-in lifecycle hooks that hold this activity (bypassed ones left out). */
   hookIds: string[];
   instanceIds: string[];
@@ -130,6 +134,27 @@ export class ScalingActivities implements EventSource, WaitListener {
     return now - a.startMs >= this.scheduler.scaled(this.settings.timings.activityListingLagMs);
   }
 
+  /** Whether a lookup by ScalingActivityId finds the activity yet (`timings.activityLookupLagMs`). */
+  foundById(a: ReadonlyDeep<ActivityState>, now = this.scheduler.now()): boolean {
+    return now - a.startMs >= this.scheduler.scaled(this.settings.timings.activityLookupLagMs);
+  }
+
+  /**
+   * The instance as DescribeScalingInstances shows it (`timings.lifecycleStateLagMs`): for a while
+   * after a RemoveInstances activity took it, its state and activity from before; RemoveInstances
+   * itself sees the current state.
+   */
+  shownInstance<T extends { id: string; lifecycleState: string; scalingActivityId: string | undefined }>(
+    inst: T,
+    now = this.scheduler.now(),
+  ): T {
+    const a = inst.scalingActivityId === undefined ? undefined : this.activities.get(inst.scalingActivityId);
+    const saved = a?.saved.get(inst.id);
+    if (!a || !saved || now - a.startMs >= this.scheduler.scaled(this.settings.timings.lifecycleStateLagMs))
+      return inst;
+    return { ...inst, lifecycleState: saved.prevState, scalingActivityId: saved.prevActivityId };
+  }
+
   /** 0..99 by elapsed time while InProgress; 100 once ended; 0 when Rejected. */
   progressOf(a: ReadonlyDeep<ActivityState>, now = this.scheduler.now()): number {
     if (a.status === 'Rejected') return 0;
@@ -175,6 +200,7 @@ export class ScalingActivities implements EventSource, WaitListener {
       startMs: now,
       endMs: undefined,
       drainDueMs: now,
+      deregisteredDueMs: now,
       endDueMs: now + Math.max(0, durationMs),
       phase: 'deregistered',
       hookIds: [],
@@ -201,7 +227,9 @@ export class ScalingActivities implements EventSource, WaitListener {
       const ev: DueEvent =
         a.phase === 'draining'
           ? { due: a.drainDueMs, run: (at) => this.deregister(a, at) }
-          : { due: a.endDueMs, run: (at) => this.finish(a, at) };
+          : a.phase === 'deregistering'
+            ? { due: a.deregisteredDueMs, run: (at) => this.deregistered(a, at) }
+            : { due: a.endDueMs, run: (at) => this.finish(a, at) };
       if (!best || ev.due < best.due) best = ev;
     }
     return best;
@@ -247,6 +275,7 @@ export class ScalingActivities implements EventSource, WaitListener {
       startMs: now,
       endMs: undefined,
       drainDueMs: now + drain,
+      deregisteredDueMs: now + drain,
       endDueMs: now + Math.max(duration, drain),
       phase: 'draining',
       hookIds: [...req.hookIds],
@@ -274,11 +303,25 @@ export class ScalingActivities implements EventSource, WaitListener {
   }
 
   /**
-   * Drain wait over: ESS deregisters the instances from the attached load balancers. Scale-in
-   * lifecycle hooks then hold them in `Removing:Wait`, one Pending action per hook.
+   * Drain wait over: ESS deregisters the instances from the attached load balancers, through their
+   * state machines (a CLB change window, ALB jobs), so the run's next changes there can be refused.
+   * Scale-in lifecycle hooks then hold them in `Removing:Wait`, one Pending action per hook.
    */
   private deregister(a: ActivityState, at: number): void {
-    for (const saved of a.saved.values()) for (const ref of saved.backends) this.backends.deregister(ref);
+    const refs = [...a.saved.values()].flatMap((saved) => saved.backends);
+    const clbUntil = at + this.scheduler.scaled(this.settings.timings.clbChangeWindowMs);
+    const albDone = this.backends.deregisterAsEss(refs, clbUntil);
+    if (albDone > at) {
+      // ESS goes on once its ALB/NLB jobs are done; the activity cannot end before.
+      a.phase = 'deregistering';
+      a.deregisteredDueMs = albDone;
+      a.endDueMs = Math.max(a.endDueMs, albDone);
+      return;
+    }
+    this.deregistered(a, at);
+  }
+
+  private deregistered(a: ActivityState, at: number): void {
     a.phase = 'deregistered';
     if (a.hookIds.length === 0) return;
     a.phase = 'waiting';

@@ -1,7 +1,9 @@
 /**
  * ALB server groups and their asynchronous jobs. UpdateServerGroupServersAttribute only starts a
  * job; the weights change when the job finishes, and a server is `Configuring` while jobs touching
- * it are in flight. Jobs finish through the scheduler (`nextEvent`).
+ * it are in flight. ESS's deregistration is a job too (`RemoveServersFromServerGroup`): its servers
+ * are `Removing` until it finishes. A group with a job in flight is `Configuring`, and refuses
+ * another change (IncorrectStatus.ServerGroup). Jobs finish through the scheduler (`nextEvent`).
  */
 import { newJobId } from '../ids';
 import type { AlbServerGroupSnapshot, JobSnapshot, Scenario, ScenarioAlbServerGroup } from '../types';
@@ -16,6 +18,8 @@ export interface AlbServerState {
   weight: number;
   /** Jobs in flight that touch this server; Status is `Configuring` while > 0. */
   pendingJobs: number;
+  /** An ESS deregistration job will take the server out when it finishes; Status is `Removing`. */
+  removing?: boolean;
 }
 
 export interface AlbGroupState {
@@ -32,9 +36,12 @@ export interface JobUpdate {
   weight: number | undefined;
 }
 
+/** The run's weight changes, or ESS taking instances out of the group. */
+export type JobApi = 'UpdateServerGroupServersAttribute' | 'RemoveServersFromServerGroup';
+
 export interface JobState {
   id: string;
-  apiName: string;
+  apiName: JobApi;
   resourceId: string;
   status: 'Processing' | 'Succeeded' | 'Failed';
   createMs: number;
@@ -60,25 +67,27 @@ function groupFromScenario(g: ScenarioAlbServerGroup): AlbGroupState {
       port: sv.port,
       weight: sv.weight ?? 100,
       pendingJobs: 0,
+      removing: false,
     });
   }
   return group;
 }
 
-function groupSnapshot(g: AlbGroupState): AlbServerGroupSnapshot {
+/** ListServerGroupServers' Status of one server. */
+export function albServerStatus(s: Readonly<AlbServerState>): 'Removing' | 'Configuring' | 'Available' {
+  if (s.removing === true) return 'Removing';
+  return s.pendingJobs > 0 ? 'Configuring' : 'Available';
+}
+
+function groupSnapshot(g: AlbGroupState, busy: boolean): AlbServerGroupSnapshot {
   const servers = [...g.servers.values()].map((s) => ({
     serverId: s.serverId,
     serverType: s.serverType,
     port: s.port,
     weight: s.weight,
-    status: s.pendingJobs > 0 ? 'Configuring' : 'Available',
+    status: albServerStatus(s),
   }));
-  return {
-    serverGroupId: g.id,
-    regionId: g.regionId,
-    status: servers.some((s) => s.status === 'Configuring') ? 'Configuring' : 'Available',
-    servers,
-  };
+  return { serverGroupId: g.id, regionId: g.regionId, status: busy ? 'Configuring' : 'Available', servers };
 }
 
 function jobSnapshot(j: JobState): JobSnapshot {
@@ -116,14 +125,43 @@ export class AlbStore implements EventSource {
     return [...this.jobs.values()];
   }
 
+  /** Whether a job (the run's or ESS's) is still running on the group: it is `Configuring`. */
+  busy(groupId: string): boolean {
+    for (const j of this.jobs.values()) if (j.resourceId === groupId && j.status === 'Processing') return true;
+    return false;
+  }
+
   /** UpdateServerGroupServersAttribute accepted: the servers are Configuring until the job is due. */
   startWeightJob(groupId: string, updates: readonly JobUpdate[]): ReadonlyDeep<JobState> {
+    return this.startJob(groupId, 'UpdateServerGroupServersAttribute', updates);
+  }
+
+  /**
+   * ESS deregisters servers (keys `serverId|port`): a job like the run's, which keeps the group
+   * busy for `albJobDurationMs` and takes the servers out when it finishes.
+   */
+  startRemovalJob(groupId: string, keys: readonly string[]): ReadonlyDeep<JobState> | undefined {
+    const group = this.groups.get(groupId);
+    const present = keys.filter((k) => group?.servers.has(k));
+    if (!group || present.length === 0) return undefined;
+    for (const k of present) {
+      const s = group.servers.get(k);
+      if (s) s.removing = true;
+    }
+    return this.startJob(
+      groupId,
+      'RemoveServersFromServerGroup',
+      present.map((key) => ({ key, weight: undefined })),
+    );
+  }
+
+  private startJob(groupId: string, apiName: JobApi, updates: readonly JobUpdate[]): ReadonlyDeep<JobState> {
     const group = this.groups.get(groupId);
     if (!group) throw new Error(`emulator: no ALB server group ${groupId}`);
     const now = this.scheduler.now();
     const job: JobState = {
       id: newJobId(),
-      apiName: 'UpdateServerGroupServersAttribute',
+      apiName,
       resourceId: group.id,
       status: 'Processing',
       createMs: now,
@@ -160,14 +198,20 @@ export class AlbStore implements EventSource {
       port,
       weight: r.weight,
       pendingJobs: 0,
+      removing: false,
     });
   }
 
-  /** Sets the weight of an existing server; with `readdType`, registers it again (that type) if it is gone. */
+  /**
+   * Sets the weight of an existing server; with `readdType`, registers it again (that type) if it
+   * is gone, and keeps it if an ESS deregistration job was about to take it out (a rollback).
+   */
   setServerWeight(groupId: string, serverId: string, port: number, weight: number, readdType?: string): void {
     const s = this.groups.get(groupId)?.servers.get(backendKey(serverId, port));
-    if (s) s.weight = weight;
-    else if (readdType !== undefined) this.registerServer(groupId, serverId, port, { weight, serverType: readdType });
+    if (s) {
+      s.weight = weight;
+      if (readdType !== undefined) s.removing = false;
+    } else if (readdType !== undefined) this.registerServer(groupId, serverId, port, { weight, serverType: readdType });
   }
 
   deregisterServer(groupId: string, serverId: string, port: number): void {
@@ -181,7 +225,7 @@ export class AlbStore implements EventSource {
   }
 
   snapshotGroups(): AlbServerGroupSnapshot[] {
-    return [...this.groups.values()].map(groupSnapshot);
+    return [...this.groups.values()].map((g) => groupSnapshot(g, this.busy(g.id)));
   }
 
   snapshotJobs(): JobSnapshot[] {
@@ -190,6 +234,10 @@ export class AlbStore implements EventSource {
 
   /** A server removed while the job ran fails the whole job; otherwise every weight applies. */
   private finishJob(job: JobState, at: number): void {
+    if (job.apiName === 'RemoveServersFromServerGroup') {
+      this.finishRemoval(job, at);
+      return;
+    }
     const group = this.groups.get(job.resourceId);
     const missing = job.updates.filter((u) => !group?.servers.has(u.key));
     if (missing.length > 0) {
@@ -204,6 +252,19 @@ export class AlbStore implements EventSource {
       s.pendingJobs = Math.max(0, s.pendingJobs - 1);
       if (job.status === 'Succeeded' && u.weight !== undefined) s.weight = u.weight;
     }
+    job.modifyMs = at;
+  }
+
+  /** ESS's deregistration: out go the servers still marked (one released meanwhile is already gone). */
+  private finishRemoval(job: JobState, at: number): void {
+    const group = this.groups.get(job.resourceId);
+    for (const u of job.updates) {
+      const s = group?.servers.get(u.key);
+      if (!s) continue;
+      s.pendingJobs = Math.max(0, s.pendingJobs - 1);
+      if (s.removing === true) group?.servers.delete(u.key);
+    }
+    job.status = 'Succeeded';
     job.modifyMs = at;
   }
 }

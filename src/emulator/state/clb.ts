@@ -112,15 +112,26 @@ function snapshotOf(lb: ClbState): LoadBalancerSnapshot {
   };
 }
 
+/** Which change of a load balancer is still in progress, if any (the busy error the API answers). */
+export type ClbChange = 'loadBalancer' | 'vServerGroup' | undefined;
+
 export class ClbStore {
   private readonly lbs = new Map<string, ClbState>();
   /** vserver group ID -> CLB ID */
   private readonly vsgIndex = new Map<string, string>();
+  /**
+   * End times of the changes ESS made (its deregistrations), per CLB and per vserver group: a
+   * change of the same load balancer is refused until then (timings.clbChangeWindowMs).
+   */
+  private readonly lbChangeUntil = new Map<string, number>();
+  private readonly vsgChangeUntil = new Map<string, number>();
 
   /** Replaces every load balancer with the scenario's. */
   load(s: Scenario): void {
     this.lbs.clear();
     this.vsgIndex.clear();
+    this.lbChangeUntil.clear();
+    this.vsgChangeUntil.clear();
     (s.loadBalancers ?? []).forEach((lb, i) => {
       const clb = clbFromScenario(lb, i + 1);
       for (const vsgId of clb.vServerGroups.keys()) this.vsgIndex.set(vsgId, clb.id);
@@ -170,6 +181,32 @@ export class ClbStore {
     }
     if (change.name !== undefined) vsg.name = change.name;
     return { ok: true, after: [...vsg.backends.values()].map((b) => ({ ...b })) };
+  }
+
+  // --- change windows (ESS's own changes) ------------------------------------------------------
+
+  /** ESS changed the CLB's default server group: it is configuring until `untilMs`. */
+  beginLbChange(lbId: string, untilMs: number): void {
+    this.lbChangeUntil.set(lbId, Math.max(untilMs, this.lbChangeUntil.get(lbId) ?? 0));
+  }
+
+  /** ESS changed a vserver group: the group, and the CLB it belongs to, are configuring until `untilMs`. */
+  beginVsgChange(vsgId: string, untilMs: number): void {
+    this.vsgChangeUntil.set(vsgId, Math.max(untilMs, this.vsgChangeUntil.get(vsgId) ?? 0));
+    const lbId = this.vsgIndex.get(vsgId);
+    if (lbId !== undefined) this.beginLbChange(lbId, untilMs);
+  }
+
+  /** The change in progress on the CLB at `now` (any of its server groups), if any. */
+  lbChangeAt(lbId: string, now: number): ClbChange {
+    return now < (this.lbChangeUntil.get(lbId) ?? 0) ? 'loadBalancer' : undefined;
+  }
+
+  /** The vserver group's own change first, then one of its CLB's. */
+  vsgChangeAt(vsgId: string, now: number): ClbChange {
+    if (now < (this.vsgChangeUntil.get(vsgId) ?? 0)) return 'vServerGroup';
+    const lbId = this.vsgIndex.get(vsgId);
+    return lbId === undefined ? undefined : this.lbChangeAt(lbId, now);
   }
 
   // --- admin ----------------------------------------------------------------------------------

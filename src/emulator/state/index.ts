@@ -15,6 +15,7 @@ import { ClbStore } from './clb';
 import { ClientTokens } from './client-tokens';
 import { Scheduler } from './clock';
 import { LifecycleHooks } from './lifecycle-hooks';
+import { NlbStore } from './nlb';
 import { RdsStore } from './rds';
 import { ScalingGroups, type InstanceState } from './scaling-groups';
 import { Settings } from './settings';
@@ -24,6 +25,7 @@ import type { ActivityState } from './activities';
 export type { ActivityEndStatus, ActivityState, RemovalRequest } from './activities';
 export type { HookPatch, HookResult, HookState, LifecycleActionState, NewHook } from './lifecycle-hooks';
 export type { AlbGroupState, AlbServerState, JobState, JobUpdate } from './alb';
+export type { NlbGroupState } from './nlb';
 export type { ClbBackend, ClbState, ListenerState, VsgBackend, VsgState, WeightUpdate } from './clb';
 export type { Capacities, GroupPatch, GroupState, InstancePatch, InstanceState } from './scaling-groups';
 export type { SettingsPatch, SettingsView, Timings } from './settings';
@@ -34,6 +36,7 @@ function regionsOf(s: Scenario): Set<string> {
   const regions = new Set(s.regions ?? []);
   for (const lb of s.loadBalancers ?? []) regions.add(lb.regionId);
   for (const g of s.albServerGroups ?? []) regions.add(g.regionId);
+  for (const g of s.nlbServerGroups ?? []) regions.add(g.regionId);
   for (const g of s.scalingGroups ?? []) regions.add(g.regionId);
   return regions;
 }
@@ -45,6 +48,7 @@ export class EmulatorState {
   readonly clientTokens = new ClientTokens();
   readonly clb = new ClbStore();
   readonly alb: AlbStore;
+  readonly nlb: NlbStore;
   readonly rds = new RdsStore();
   readonly scalingGroups: ScalingGroups;
   readonly activities: ScalingActivities;
@@ -60,7 +64,8 @@ export class EmulatorState {
     this.scheduler = new Scheduler(timeScale, clock);
     this.accessKeys = new AccessKeys(fixedAccessKeys);
     this.alb = new AlbStore(this.scheduler, this.settings);
-    const backends = new Backends(this.clb, this.alb);
+    this.nlb = new NlbStore(this.scheduler, this.settings);
+    const backends = new Backends(this.clb, this.alb, this.nlb);
     this.scalingGroups = new ScalingGroups(backends);
     this.lifecycleHooks = new LifecycleHooks(this.scheduler);
     this.activities = new ScalingActivities(
@@ -74,6 +79,7 @@ export class EmulatorState {
     this.scheduler.addSource(this.activities);
     this.scheduler.addSource(this.lifecycleHooks);
     this.scheduler.addSource(this.alb);
+    this.scheduler.addSource(this.nlb);
   }
 
   get timeScale(): number {
@@ -123,6 +129,7 @@ export class EmulatorState {
     this.faults.clear();
     this.clb.load(s);
     this.alb.load(s);
+    this.nlb.load(s);
     this.rds.load(s);
     this.activities.clear();
     this.lifecycleHooks.load(s);
@@ -181,9 +188,11 @@ export class EmulatorState {
       instances: this.scalingGroups.instanceSnapshots(),
       loadBalancers: this.clb.snapshot(),
       albServerGroups: this.alb.snapshotGroups(),
+      nlbServerGroups: this.nlb.snapshotGroups(),
       dbInstances: this.rds.snapshot(),
       activities: this.activities.snapshots(),
       jobs: this.alb.snapshotJobs(),
+      nlbJobs: this.nlb.snapshotJobs(),
       ecsRecords: this.scalingGroups.ecsRecordSnapshots(),
       lifecycleHooks: this.lifecycleHooks.hookSnapshots(),
       lifecycleActions: this.lifecycleHooks.actionSnapshots(),

@@ -10,11 +10,14 @@ import { apiError } from '../api-error';
 import type {
   BackendRef,
   EcsRecord,
+  ExitStandbyWeight,
   GroupSnapshot,
   InstanceSnapshot,
   Scenario,
   ScenarioAlbServerGroupAttachment,
   ScenarioInstance,
+  ScenarioNlbServerGroupAttachment,
+  ScenarioOtherServerGroupAttachment,
   ScenarioScalingGroup,
   ScenarioVServerGroupAttachment,
 } from '../types';
@@ -34,6 +37,8 @@ export interface GroupState {
   loadBalancerIds: string[];
   vServerGroups: Array<Required<ScenarioVServerGroupAttachment>>;
   albServerGroups: Array<Required<ScenarioAlbServerGroupAttachment>>;
+  nlbServerGroups: Array<Required<ScenarioNlbServerGroupAttachment>>;
+  otherServerGroups: ScenarioOtherServerGroupAttachment[];
   dbInstanceIds: string[];
   defaultCooldown: number;
   activeScalingConfigurationId: string;
@@ -53,8 +58,6 @@ export interface InstanceState {
   weight: number;
   entrusted: boolean;
   privateIp: string;
-  /** Set by EnterStandby: the attached-LB weights to restore on ExitStandby. */
-  standbySaved: BackendRef[] | undefined;
 }
 
 export interface Capacities {
@@ -147,6 +150,8 @@ function groupFromScenario(g: ScenarioScalingGroup): GroupState {
     loadBalancerIds: g.loadBalancerIds ?? [],
     vServerGroups: (g.vServerGroups ?? []).map((v) => ({ ...v, weight: v.weight ?? 100 })),
     albServerGroups: (g.albServerGroups ?? []).map((v) => ({ ...v, weight: v.weight ?? 100 })),
+    nlbServerGroups: (g.nlbServerGroups ?? []).map((v) => ({ ...v, weight: v.weight ?? 100 })),
+    otherServerGroups: (g.otherServerGroups ?? []).map((v) => ({ ...v })),
     dbInstanceIds: g.dbInstanceIds ?? [],
     defaultCooldown: g.defaultCooldown ?? 300,
     activeScalingConfigurationId: g.activeScalingConfigurationId ?? `asc-${g.id.replace(/^asg-/, '')}`,
@@ -174,7 +179,6 @@ function instanceFromScenario(
     weight: si.weight ?? 50,
     entrusted: si.entrusted ?? false,
     privateIp: si.privateIp ?? nextIp(),
-    standbySaved: undefined,
   };
 }
 
@@ -191,7 +195,6 @@ function instanceSnapshotOf(i: InstanceState): InstanceSnapshot {
     privateIp: i.privateIp,
   };
   if (i.scalingActivityId !== undefined) s.scalingActivityId = i.scalingActivityId;
-  if (i.standbySaved) s.standbySavedWeights = i.standbySaved.map((r) => ({ ...r }));
   return s;
 }
 
@@ -202,10 +205,40 @@ function fateOf(inst: InstanceState, removePolicy: string): EcsRecord['fate'] {
   return removePolicy === 'recycle' ? 'stopped' : 'released';
 }
 
+/**
+ * ExitStandby's weight when the scaling configuration sets none: the current 2014-08-28 reference
+ * (docs/emulator.md, EnterStandby / ExitStandby).
+ */
+export const EXIT_STANDBY_DEFAULT_WEIGHT = 50;
+
+/**
+ * The weight an instance leaving Standby gets at one registration. `default`: 50, as the current
+ * page says. `scalingConfiguration`: as the older page says, the configured weight, which the
+ * emulator takes from the group's attachment (vserver and ALB server groups) or the instance's
+ * LoadBalancerWeight (CLB default server group).
+ */
+function weightAfterStandby(
+  mode: ExitStandbyWeight,
+  group: ReadonlyDeep<GroupState>,
+  inst: InstanceState,
+  ref: BackendRef,
+): number {
+  if (mode === 'default') return EXIT_STANDBY_DEFAULT_WEIGHT;
+  if (ref.kind === 'clb') return inst.weight;
+  const attachment =
+    ref.kind === 'vsg'
+      ? group.vServerGroups.find((v) => v.vServerGroupId === ref.vServerGroupId && v.port === ref.port)
+      : ref.kind === 'nlb'
+        ? group.nlbServerGroups.find((a) => a.nlbServerGroupId === ref.resourceId && a.port === ref.port)
+        : group.albServerGroups.find((a) => a.albServerGroupId === ref.resourceId && a.port === ref.port);
+  return attachment?.weight ?? EXIT_STANDBY_DEFAULT_WEIGHT;
+}
+
 export class ScalingGroups {
   private readonly groups = new Map<string, GroupState>();
   private readonly instances = new Map<string, InstanceState>();
   private ecsRecords: EcsRecord[] = [];
+  private exitStandbyWeight: ExitStandbyWeight = 'default';
 
   constructor(private readonly backends: Backends) {}
 
@@ -214,6 +247,7 @@ export class ScalingGroups {
     this.groups.clear();
     this.instances.clear();
     this.ecsRecords = [];
+    this.exitStandbyWeight = s.exitStandbyWeight ?? 'default';
     for (const g of s.scalingGroups ?? []) this.groups.set(g.id, groupFromScenario(g));
     let ipIndex = 0;
     const nextIp = (): string => privateIpFor(ipIndex++);
@@ -302,25 +336,26 @@ export class ScalingGroups {
 
   // --- Standby --------------------------------------------------------------------------------
 
-  /** EnterStandby: saves the attached-LB weights, then takes the instance out of traffic (weight 0). */
+  /** EnterStandby: out of traffic (weight 0) on every attached LB; the weights before are not kept. */
   enterStandby(group: ReadonlyDeep<GroupState>, ids: readonly string[]): void {
     for (const id of ids) {
       const inst = this.instances.get(id);
       if (!inst || inst.lifecycleState === 'Standby') continue;
-      const backends = this.backends.attachedTo(group, id);
-      inst.standbySaved = backends;
       inst.lifecycleState = 'Standby';
-      for (const ref of backends) this.backends.setWeight(ref, 0);
+      for (const ref of this.backends.attachedTo(group, id)) this.backends.setWeight(ref, 0);
     }
   }
 
-  /** ExitStandby: the saved weights come back where the instance is still registered. */
-  exitStandby(ids: readonly string[]): void {
+  /**
+   * ExitStandby: back to InService with the reference's weight (not the one before EnterStandby)
+   * wherever the instance is still registered; whoever wants the old weights sets them again.
+   */
+  exitStandby(group: ReadonlyDeep<GroupState>, ids: readonly string[]): void {
     for (const id of ids) {
       const inst = this.instances.get(id);
       if (!inst || inst.lifecycleState !== 'Standby') continue;
-      for (const ref of inst.standbySaved ?? []) this.backends.setWeight(ref, ref.weight);
-      inst.standbySaved = undefined;
+      for (const ref of this.backends.attachedTo(group, id))
+        this.backends.setWeight(ref, weightAfterStandby(this.exitStandbyWeight, group, inst, ref));
       inst.lifecycleState = 'InService';
     }
   }
@@ -401,6 +436,8 @@ export class ScalingGroups {
       loadBalancerIds: [...g.loadBalancerIds],
       vServerGroups: g.vServerGroups.map((v) => ({ ...v })),
       albServerGroups: g.albServerGroups.map((v) => ({ ...v })),
+      nlbServerGroups: g.nlbServerGroups.map((v) => ({ ...v })),
+      otherServerGroups: g.otherServerGroups.map((v) => ({ ...v })),
       dbInstanceIds: [...g.dbInstanceIds],
     };
   }

@@ -9,7 +9,12 @@ export interface Timings {
   activityDurationMs: number;
   essDrainWaitMs: number;
   albJobDurationMs: number;
+  /** Unset: NLB jobs take albJobDurationMs. */
+  nlbJobDurationMs?: number;
   activityListingLagMs: number;
+  activityLookupLagMs: number;
+  lifecycleStateLagMs: number;
+  clbChangeWindowMs: number;
 }
 
 /** An outcome rule with what is left of its `times`. */

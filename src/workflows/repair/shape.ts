@@ -121,7 +121,7 @@ export function repairInputProblems(input: unknown): string[] {
   if (typeof t?.workflowId !== 'string' || typeof t.runId !== 'string')
     problems.push('target: must hold the workflowId and runId of the scale-in run');
   if (!Array.isArray(i.restore) || !i.restore.every(isRestoreRecord))
-    problems.push('restore: must be a list of restore records (kind clb, vsg, alb or standby)');
+    problems.push('restore: must be a list of restore records (kind clb, vsg, alb, nlb or standby)');
   if (!Array.isArray(i.removed)) problems.push('removed: must be a list of { instanceId, why }');
   const settle = i.settleSeconds;
   if (
@@ -139,6 +139,7 @@ function isRestoreRecord(r: unknown): r is RestoreRecord {
   const weighted = typeof x.serverId === 'string' && Number.isInteger(x.weight) && (x.weight as number) >= 0;
   if (x.kind === 'clb') return weighted && typeof x.loadBalancerId === 'string';
   if (x.kind === 'vsg') return weighted && typeof x.vServerGroupId === 'string' && typeof x.port === 'number';
-  if (x.kind === 'alb') return weighted && typeof x.serverGroupId === 'string' && typeof x.port === 'number';
+  if (x.kind === 'alb' || x.kind === 'nlb')
+    return weighted && typeof x.serverGroupId === 'string' && typeof x.port === 'number';
   return false;
 }

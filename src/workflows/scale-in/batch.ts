@@ -5,6 +5,13 @@ import type { Batch } from './ledger';
 import type { ScaleInRun } from './run';
 
 /**
+ * How long a retry of RemoveInstances assumes ESS takes to show an accepted call (activity listed,
+ * instances Removing). The reference gives no figure (docs/emulator.md, "Visibility lag"); public
+ * clients wait a few seconds before their first look. Capped by the run's longest retry interval.
+ */
+const VISIBILITY_WAIT_MS = 5_000;
+
+/**
  * One batch: RemoveInstances, then a poll of each scaling activity it started, each outcome
  * written to the ledger. True when every instance of the batch was removed.
  */
@@ -51,6 +58,7 @@ function removeInstances(run: ScaleInRun, batch: Batch, label: string): Promise<
     idempotencyKey: `${ledger.runKey}/${batch.progress.index}`,
     knownScalingActivityIds: ledger.knownActivityIds(),
     ...skipHooksOf(run),
+    visibilityWaitMs: Math.min(VISIBILITY_WAIT_MS, input.advanced.retryMaxIntervalMs),
   };
   return CancellationScope.nonCancellable(() =>
     run.acts.removals.removeBatch.executeWithOptions({ summary: `RemoveInstances ${label}` }, [req]),

@@ -78,7 +78,7 @@ export class DrainPipeline {
     const label = `batch ${batch.progress.index}/${run.ledger.batchesTotal} (${batch.ids.length} instances`;
     // The original weights go into the history before anything changes: a drain attempt's own
     // checkpoint can be lost with its worker after the first weight change.
-    if (strategy === 'weight' && run.patches.snapshotWeightsBeforeDrain()) {
+    if (this.snapshotsWeights(strategy)) {
       const summary = `Read the weights of ${label})`;
       req.originals = (await run.acts.reads.snapshotWeights.executeWithOptions({ summary }, [req])).restore;
       batch.restore = req.originals;
@@ -92,6 +92,13 @@ export class DrainPipeline {
     batch.progress.state = 'drained';
     batch.progress.drainedAt = res.drainedAt;
     batch.progress.requestIds.push(...res.requestIds);
+  }
+
+  /** Weight drains; and standby drains, whose ExitStandby gives back the default weight (50), not the original. */
+  private snapshotsWeights(strategy: Strategy): boolean {
+    const { patches } = this.run;
+    if (strategy === 'weight') return patches.snapshotWeightsBeforeDrain();
+    return strategy === 'standby' && patches.snapshotWeightsBeforeStandby();
   }
 
   private request(batch: Batch, strategy: Strategy): DrainRequest {

@@ -41,6 +41,7 @@ const PATCHES: Patches & StartPatches = {
   bestEffortRestore: () => patched('best-effort-restore'),
   restoreInstancesThatLeft: () => patched('restore-instances-that-left'),
   pauseHoldsDrains: () => patched('pause-holds-drains'),
+  snapshotWeightsBeforeStandby: () => patched('snapshot-weights-before-standby'),
 };
 
 type Handover = [ScaleInInput, ScaleInCarry];

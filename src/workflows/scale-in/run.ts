@@ -37,6 +37,8 @@ export interface Patches {
   restoreInstancesThatLeft(): boolean;
   /** A paused run starts no drain (it used to drain ahead while paused). */
   pauseHoldsDrains(): boolean;
+  /** Standby drains snapshot the weights too: ExitStandby gives back the default weight (50), not these. */
+  snapshotWeightsBeforeStandby(): boolean;
 }
 
 /** What the result query reports while, or after, a run is in a phase. */

@@ -132,6 +132,9 @@ describe('describeScalingGroup', () => {
         { albServerGroupId: 'sgp-1', port: 8080, weight: 100 },
         { albServerGroupId: 'sgp-2', port: 9090, weight: 10 },
       ],
+      // An NLB entry of ServerGroups is kept apart, not dropped (it is drained too).
+      nlbServerGroups: [{ nlbServerGroupId: 'sgp-nlb', port: 80, weight: 1 }],
+      otherServerGroups: [],
       dbInstanceIds: ['rm-1'],
     });
   });

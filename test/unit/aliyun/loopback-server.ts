@@ -115,7 +115,7 @@ export async function setup(
   const events: RpcCallEvent[] = [];
   const client = createCloudClient({
     credentials: staticCredentials(AK_ID, AK_SECRET, STS_TOKEN),
-    endpoints: { ess: server.origin, slb: server.origin, alb: server.origin },
+    endpoints: { ess: server.origin, slb: server.origin, alb: server.origin, nlb: server.origin },
     keepAliveTimeoutMs: 10,
     onCall: (e) => events.push(e),
     ...opts,
