@@ -1,7 +1,5 @@
-import { Context } from '@temporalio/activity';
 import { AliyunError } from '../aliyun/errors';
 import type { CloudClient } from '../aliyun/types';
-import type { Heartbeat } from './heartbeat';
 
 /**
  * An ALB weight change whose asynchronous job ended `Failed`. Not an API answer (the call itself
@@ -22,18 +20,15 @@ export class AlbJobFailedError extends AliyunError {
   }
 }
 
-/** ALB weight changes are asynchronous: traffic has moved only when the job has succeeded. */
-export async function waitForAlbJob(cloud: CloudClient, regionId: string, jobId: string, hb: Heartbeat): Promise<void> {
-  const ctx = Context.current();
-  let delay = 200;
-  for (;;) {
-    const { jobs } = await cloud.alb.listAsynJobs(regionId, [jobId], { signal: ctx.cancellationSignal });
-    const job = jobs.find((j) => j.id === jobId);
-    if (job?.status === 'Succeeded') return;
-    if (job?.status === 'Failed') throw new AlbJobFailedError(jobId, job.errorCode, job.errorMessage);
-    // Not the earlier attempt's details: that would drop a drain attempt's record of the original weights.
-    hb.beat();
-    await ctx.sleep(delay);
-    delay = Math.min(delay * 2, 2000);
-  }
+/** Whether the ALB job has succeeded (false while it runs); a failed one throws. */
+export async function albJobSucceeded(
+  cloud: CloudClient,
+  regionId: string,
+  jobId: string,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const { jobs } = await cloud.alb.listAsynJobs(regionId, [jobId], { signal });
+  const job = jobs.find((j) => j.id === jobId);
+  if (job?.status === 'Failed') throw new AlbJobFailedError(jobId, job.errorCode, job.errorMessage);
+  return job?.status === 'Succeeded';
 }

@@ -1,19 +1,21 @@
 import { Context } from '@temporalio/activity';
-import { ALB_UPDATE_SERVERS_MAX_PER_CALL } from '../aliyun/alb';
 import type { CloudClient } from '../aliyun/types';
 import { chunk } from '../shared/input';
 import { restoreKey } from '../shared/restore';
-import { waitForAlbJob } from './alb-job';
 import type { Heartbeat } from './heartbeat';
+import { SERVER_GROUPS, serverWeight, updateWeights, type ServerGroups, type ServerWeight } from './server-groups';
 import type { DrainRequest, DrainResponse, RestoreRecord } from './types';
 
 export { AlbJobFailedError } from './alb-job';
+export { NlbJobFailedError } from './nlb-job';
 export { runUndrain } from './undrain';
 
 interface PlannedChanges {
   clb: Array<{ lbId: string; servers: Array<{ serverId: string; weight: number; type: string }> }>;
   vsg: Array<{ vsgId: string; servers: Array<{ serverId: string; weight: number; type: string; port: number }> }>;
-  alb: Array<{ sgId: string; servers: Array<{ serverId: string; serverType: string; port: number; weight: number }> }>;
+  /** ALB and NLB alike: their update calls take the same server fields. */
+  alb: Array<{ sgId: string; servers: ServerWeight[] }>;
+  nlb: PlannedChanges['alb'];
 }
 
 /** What reading one kind of load balancer needs: the batch, where to record originals, where to plan changes. */
@@ -36,12 +38,12 @@ async function readBackends(
   const reader: BackendReader = { cloud, req, ids: new Set(req.instanceIds), signal, record, out: emptyChanges() };
   await readClbBackends(reader);
   await readVServerGroupBackends(reader);
-  await readAlbBackends(reader);
+  for (const g of SERVER_GROUPS) await readServerGroupBackends(reader, g);
   return reader.out;
 }
 
 function emptyChanges(): PlannedChanges {
-  return { clb: [], vsg: [], alb: [] };
+  return { clb: [], vsg: [], alb: [], nlb: [] };
 }
 
 async function readClbBackends({ cloud, req, ids, signal, record, out }: BackendReader): Promise<void> {
@@ -74,27 +76,18 @@ async function readVServerGroupBackends({ cloud, req, ids, signal, record, out }
   }
 }
 
-async function readAlbBackends({ cloud, req, ids, signal, record, out }: BackendReader): Promise<void> {
-  for (const sgId of req.loadBalancers.albServerGroupIds) {
-    const { servers } = await cloud.alb.listServerGroupServers(req.regionId, sgId, {
+async function readServerGroupBackends(
+  { cloud, req, ids, signal, record, out }: BackendReader,
+  g: ServerGroups,
+): Promise<void> {
+  for (const sgId of g.groupIds(req.loadBalancers)) {
+    const { servers } = await g.api(cloud).listServerGroupServers(req.regionId, sgId, {
       signal,
       serverIds: req.instanceIds,
     });
     const mine = servers.filter((s) => ids.has(s.serverId));
-    for (const s of mine)
-      record({
-        kind: 'alb',
-        serverGroupId: sgId,
-        serverId: s.serverId,
-        serverType: s.serverType,
-        port: s.port,
-        weight: s.weight,
-      });
-    if (mine.some((s) => s.weight !== 0))
-      out.alb.push({
-        sgId,
-        servers: mine.map((s) => ({ serverId: s.serverId, serverType: s.serverType, port: s.port, weight: 0 })),
-      });
+    for (const s of mine) record({ kind: g.kind, serverGroupId: sgId, ...serverWeight(s, s.weight) });
+    if (mine.some((s) => s.weight !== 0)) out[g.kind].push({ sgId, servers: mine.map((s) => serverWeight(s, 0)) });
   }
 }
 
@@ -109,7 +102,10 @@ export async function runSnapshotWeights(
   signal: AbortSignal,
 ): Promise<{ restore: RestoreRecord[] }> {
   const restore: RestoreRecord[] = [];
-  await readBackends(cloud, req, signal, (r) => restore.push(r));
+  // A standby drain leaves instances in Standby before the run alone: their weights are not its to restore.
+  const already = new Set(req.strategy === 'standby' ? req.alreadyStandby : []);
+  const instanceIds = req.instanceIds.filter((id) => !already.has(id));
+  await readBackends(cloud, { ...req, instanceIds }, signal, (r) => restore.push(r));
   return { restore };
 }
 
@@ -150,6 +146,11 @@ export async function runDrain(cloud: CloudClient, req: DrainRequest, hb: Heartb
   return { restore: restore.records(), requestIds, drainedAt: new Date().toISOString() };
 }
 
+/**
+ * ESS sets the weights to 0 itself, and ExitStandby does not give them back (it sets the
+ * reference's weight, 50 by default): so the weights are recorded, and checkpointed, before
+ * EnterStandby, for the restore to set them back after ExitStandby.
+ */
 async function enterStandby(
   cloud: CloudClient,
   req: DrainRequest,
@@ -159,17 +160,25 @@ async function enterStandby(
   const already = new Set(req.alreadyStandby);
   const targets = req.instanceIds.filter((id) => !already.has(id));
   for (const id of targets) restore.record({ kind: 'standby', instanceId: id });
-  restore.checkpoint();
   // Re-entering standby is harmless, but skip instances an earlier attempt already moved.
   const current = await cloud.ess.describeScalingInstances(
     { regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: targets },
     { signal },
   );
   const toMove = current.instances.filter((i) => i.lifecycleState === 'InService').map((i) => i.instanceId);
+  // Only an InService instance's weights are originals: one an earlier attempt moved reads 0, and
+  // its originals are in that attempt's checkpoint (or the workflow's snapshot).
+  if (toMove.length) await readBackends(cloud, { ...req, instanceIds: toMove }, signal, restore.record);
+  restore.checkpoint();
   const requestIds: string[] = [];
-  for (const part of chunk(toMove, 20)) {
-    const r = await cloud.ess.enterStandby(req.regionId, req.scalingGroupId, part, undefined, { signal });
-    requestIds.push(r.requestId);
+  try {
+    for (const part of chunk(toMove, 20)) {
+      const r = await cloud.ess.enterStandby(req.regionId, req.scalingGroupId, part, undefined, { signal });
+      requestIds.push(r.requestId);
+    }
+  } catch (e) {
+    // An earlier part may be in Standby already: the failure carries how to bring it back.
+    throw new DrainInterruptedError(e, restore.records());
   }
   return requestIds;
 }
@@ -197,7 +206,7 @@ async function setWeightsToZero(
 async function applyChanges(
   cloud: CloudClient,
   regionId: string,
-  { clb, vsg, alb }: PlannedChanges,
+  changes: PlannedChanges,
   {
     signal,
     restore,
@@ -206,27 +215,18 @@ async function applyChanges(
   }: { signal: AbortSignal; restore: RestoreRecords; hb: Heartbeat; requestIds: string[] },
 ): Promise<void> {
   // A heartbeat after every call: a group behind many load balancers must not time out mid-drain.
-  for (const c of clb) {
+  for (const c of changes.clb) {
     requestIds.push((await cloud.clb.setBackendServers(regionId, c.lbId, c.servers, { signal })).requestId);
     restore.checkpoint();
   }
-  for (const c of vsg) {
+  for (const c of changes.vsg) {
     requestIds.push((await cloud.clb.setVServerGroupAttribute(regionId, c.vsgId, c.servers, { signal })).requestId);
     restore.checkpoint();
   }
-  for (const c of alb) {
-    for (const servers of chunk(c.servers, ALB_UPDATE_SERVERS_MAX_PER_CALL)) {
-      const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(
-        regionId,
-        c.sgId,
-        servers,
-        undefined,
-        { signal },
-      );
-      requestIds.push(requestId);
-      await waitForAlbJob(cloud, regionId, jobId, hb);
-    }
-  }
+  for (const g of SERVER_GROUPS)
+    for (const c of changes[g.kind])
+      for (const servers of chunk(c.servers, g.maxPerCall))
+        await updateWeights(g, { cloud, regionId, signal, hb }, c.sgId, servers, (id) => requestIds.push(id));
 }
 
 /** A drain that failed part-way: `restore` says how to undo whatever it changed. */

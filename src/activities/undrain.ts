@@ -1,12 +1,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { AliyunApiError, AliyunError } from '../aliyun/errors';
-import { ALB_UPDATE_SERVERS_MAX_PER_CALL } from '../aliyun/alb';
 import type { CloudClient } from '../aliyun/types';
 import { errorPolicyFor } from '../shared/error-policy';
 import { chunk } from '../shared/input';
 import { restorePlace, type DrainedPlace } from '../shared/progress';
-import { waitForAlbJob } from './alb-job';
 import type { Heartbeat } from './heartbeat';
+import { SERVER_GROUPS, serverWeight, updateWeights, type ServerGroupRecord, type ServerGroups } from './server-groups';
 import type { NotRestored, RestoreRecord, UndrainRequest, UndrainResponse } from './types';
 
 /**
@@ -40,6 +39,11 @@ class RestoreTally {
 
   goneFrom(id: string): void {
     this.gone.add(id);
+  }
+
+  /** Instances still drained at `place`. */
+  drainedAt(place: string): Set<string> {
+    return new Set([...this.drainedOn].filter(([, list]) => list.some((d) => d.place === place)).map(([id]) => id));
   }
 
   response(): UndrainResponse {
@@ -80,16 +84,32 @@ interface UndrainContext {
 export async function runUndrain(cloud: CloudClient, req: UndrainRequest, hb: Heartbeat): Promise<UndrainResponse> {
   const signal = Context.current().cancellationSignal;
   const u: UndrainContext = { cloud, req, signal, hb, tally: new RestoreTally() };
-  for (const [lbId, recs] of groupBy(recordsOf(req.restore, 'clb'), (r) => r.loadBalancerId))
-    await attempt(u, recs, () => restoreClb(u, lbId, recs));
-  for (const [vsgId, recs] of groupBy(recordsOf(req.restore, 'vsg'), (r) => r.vServerGroupId))
-    await attempt(u, recs, () => restoreVsg(u, vsgId, recs));
-  for (const [sgId, recs] of groupBy(recordsOf(req.restore, 'alb'), (r) => r.serverGroupId))
-    await attempt(u, recs, () => restoreAlb(u, sgId, recs));
+  // Standby first: ExitStandby sets the reference's weight (50 by default), not the one before
+  // EnterStandby, so the recorded weights are set after it.
   const standby = recordsOf(req.restore, 'standby');
   if (standby.length) await attempt(u, standby, () => leaveStandby(u, standby));
+  const restore = weightsToRestore(u);
+  for (const [lbId, recs] of groupBy(recordsOf(restore, 'clb'), (r) => r.loadBalancerId))
+    await attempt(u, recs, () => restoreClb(u, lbId, recs));
+  for (const [vsgId, recs] of groupBy(recordsOf(restore, 'vsg'), (r) => r.vServerGroupId))
+    await attempt(u, recs, () => restoreVsg(u, vsgId, recs));
+  for (const g of SERVER_GROUPS)
+    for (const [sgId, recs] of groupBy(recordsOf(restore, g.kind), (r) => r.serverGroupId))
+      await attempt(u, recs, () => restoreServerGroup(u, g, sgId, recs));
   askForRetryIfTransient(u.tally, req.retryDelayCapMs);
   return u.tally.response();
+}
+
+/**
+ * The weight records to set, without those of instances still in Standby: traffic to one would
+ * undo its Standby, and its ExitStandby resets the weight anyway (a retry sets it after that).
+ */
+function weightsToRestore(u: UndrainContext): RestoreRecord[] {
+  const stillStandby = u.tally.drainedAt('standby');
+  const weights = u.req.restore.filter((r) => r.kind !== 'standby');
+  for (const r of weights.filter((x) => stillStandby.has(idOf(x))))
+    u.tally.fail(idOf(r), restorePlace(r), NOT_RESTORED_CODE, 'still in Standby: the weight is set after it leaves');
+  return weights.filter((r) => !stillStandby.has(idOf(r)));
 }
 
 /** Runs one place's restore; a cloud error there is recorded against its instances, not thrown. */
@@ -165,7 +185,6 @@ function split<R>(recs: R[], present: (r: R) => boolean): { todo: R[]; gone: R[]
 
 type ClbRecord = Extract<RestoreRecord, { kind: 'clb' }>;
 type VsgRecord = Extract<RestoreRecord, { kind: 'vsg' }>;
-type AlbRecord = Extract<RestoreRecord, { kind: 'alb' }>;
 type StandbyRecord = Extract<RestoreRecord, { kind: 'standby' }>;
 
 async function restoreClb(u: UndrainContext, lbId: string, recs: ClbRecord[]): Promise<PlaceOutcome<ClbRecord>> {
@@ -213,14 +232,19 @@ async function restoreVsg(u: UndrainContext, vsgId: string, recs: VsgRecord[]): 
   return { restored: todo.filter((r) => after.get(key(r.serverId, r.port))?.weight === r.weight), gone };
 }
 
-/** In calls of at most ALB_UPDATE_SERVERS_MAX_PER_CALL (40), each job waited for; a failed call stops no other. */
-async function restoreAlb(u: UndrainContext, sgId: string, recs: AlbRecord[]): Promise<PlaceOutcome<AlbRecord>> {
-  const { cloud, req, signal } = u;
+/** In calls of at most the kind's `maxPerCall` (40), each job waited for; a failed call stops no other. */
+async function restoreServerGroup(
+  u: UndrainContext,
+  g: ServerGroups,
+  sgId: string,
+  recs: ServerGroupRecord[],
+): Promise<PlaceOutcome<ServerGroupRecord>> {
+  const { cloud, req, signal, hb } = u;
   const key = (serverId: string, port: number) => `${serverId}/${port}`;
   const serverIds = [...new Set(recs.map((r) => r.serverId))];
   const read = async () =>
     new Map(
-      (await cloud.alb.listServerGroupServers(req.regionId, sgId, { signal, serverIds })).servers.map((s) => [
+      (await g.api(cloud).listServerGroupServers(req.regionId, sgId, { signal, serverIds })).servers.map((s) => [
         key(s.serverId, s.port),
         s,
       ]),
@@ -230,9 +254,11 @@ async function restoreAlb(u: UndrainContext, sgId: string, recs: AlbRecord[]): P
   const changes = todo.filter((r) => before.get(key(r.serverId, r.port))?.weight !== r.weight);
   if (!changes.length) return { restored: todo, gone };
   let error: AliyunError | undefined;
-  for (const part of chunk(changes, ALB_UPDATE_SERVERS_MAX_PER_CALL)) {
+  const call = { cloud, regionId: req.regionId, signal, hb };
+  for (const part of chunk(changes, g.maxPerCall)) {
+    const servers = part.map((r) => serverWeight(r, r.weight));
     try {
-      await updateAlbWeights(u, sgId, part);
+      await updateWeights(g, call, sgId, servers, (id) => u.tally.requestIds.push(id));
     } catch (e) {
       if (!(e instanceof AliyunError) || signal.aborted) throw e;
       error ??= e;
@@ -241,20 +267,6 @@ async function restoreAlb(u: UndrainContext, sgId: string, recs: AlbRecord[]): P
   // Read back after every job has ended: the weights, not the calls, say what was restored.
   const after = await read();
   return { restored: todo.filter((r) => after.get(key(r.serverId, r.port))?.weight === r.weight), gone, error };
-}
-
-async function updateAlbWeights(u: UndrainContext, sgId: string, part: AlbRecord[]): Promise<void> {
-  const { cloud, req, signal } = u;
-  const servers = part.map((r) => ({ serverId: r.serverId, serverType: r.serverType, port: r.port, weight: r.weight }));
-  const { jobId, requestId } = await cloud.alb.updateServerGroupServersAttribute(
-    req.regionId,
-    sgId,
-    servers,
-    undefined,
-    { signal },
-  );
-  u.tally.requestIds.push(requestId);
-  await waitForAlbJob(cloud, req.regionId, jobId, u.hb);
 }
 
 async function leaveStandby(u: UndrainContext, recs: StandbyRecord[]): Promise<PlaceOutcome<StandbyRecord>> {
@@ -279,5 +291,10 @@ async function leaveStandby(u: UndrainContext, recs: StandbyRecord[]): Promise<P
     u.tally.requestIds.push(r.requestId);
   }
   const after = await read();
-  return { restored: todo.filter((r) => after.has(r.instanceId) && after.get(r.instanceId) !== 'Standby'), gone };
+  // ExitStandby is synchronous: one it moved is InService now (its weights are checked at their own places).
+  const isBack = (r: StandbyRecord) => {
+    const state = after.get(r.instanceId);
+    return inStandby.includes(r.instanceId) ? state === 'InService' : state !== undefined && state !== 'Standby';
+  };
+  return { restored: todo.filter(isBack), gone };
 }

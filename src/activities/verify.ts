@@ -5,6 +5,7 @@ import { errorPolicyFor } from '../shared/error-policy';
 import { chunk } from '../shared/input';
 import { restoreInstanceId, type RestoreRecord } from '../shared/restore';
 import type { Heartbeat } from './heartbeat';
+import { SERVER_GROUPS, serverWeight, updateWeights, type ServerGroupRecord, type ServerGroups } from './server-groups';
 
 /** What a repair did at one place (a backend on one load balancer, or standby) of one instance. */
 export type RepairOutcome = 'restored' | 'already-fine' | 'gone' | 'failed';
@@ -30,8 +31,6 @@ export interface RepairWeightsResponse {
   requestIds: string[];
 }
 
-/** ALB: at most 40 servers per UpdateServerGroupServersAttribute call (the API reference's limit). */
-const ALB_SERVERS_PER_CALL = 40;
 /** DescribeScalingInstances by ID up to this many, else the whole group (as preflight does). */
 const MAX_FILTERED_IDS = 200;
 
@@ -77,13 +76,26 @@ export async function runRepairWeights(
       r.places.push(
         place(rec, 'gone', `being removed from the group (${members.get(restoreInstanceId(rec))?.lifecycleState})`),
       );
-  for (const [lbId, recs] of groupBy(ofKind(todo, 'clb'), (x) => x.loadBalancerId))
+  // Standby first: ExitStandby sets the reference's weight (50 by default), not the one before
+  // EnterStandby, so the recorded weights are set after it.
+  const stillStandby = await repairStandby(r, ofKind(todo, 'standby'), members);
+  const weights = withoutStillStandby(r, todo, stillStandby);
+  for (const [lbId, recs] of groupBy(ofKind(weights, 'clb'), (x) => x.loadBalancerId))
     await repairOne(r, recs, clbIo(r, lbId));
-  for (const [id, recs] of groupBy(ofKind(todo, 'vsg'), (x) => x.vServerGroupId))
+  for (const [id, recs] of groupBy(ofKind(weights, 'vsg'), (x) => x.vServerGroupId))
     await repairOne(r, recs, vsgIo(r, id));
-  for (const [id, recs] of groupBy(ofKind(todo, 'alb'), (x) => x.serverGroupId)) await repairOne(r, recs, albIo(r, id));
-  await repairStandby(r, ofKind(todo, 'standby'), members);
+  for (const g of SERVER_GROUPS)
+    for (const [id, recs] of groupBy(ofKind(weights, g.kind), (x) => x.serverGroupId))
+      await repairOne(r, recs, serverGroupIo(r, g, id));
   return { places: r.places, requestIds: r.requestIds };
+}
+
+/** Weight records of instances still in Standby fail unset: traffic to one would undo its Standby. */
+function withoutStillStandby(r: Repair, recs: RestoreRecord[], stillStandby: Set<string>): RestoreRecord[] {
+  const still = (rec: RestoreRecord) => rec.kind !== 'standby' && stillStandby.has(restoreInstanceId(rec));
+  for (const rec of recs.filter(still))
+    r.places.push(place(rec, 'failed', 'still in Standby: the weight is set after it leaves Standby'));
+  return recs.filter((rec) => !still(rec));
 }
 
 async function readMembers({ cloud, req, signal }: Repair): Promise<Map<string, ScalingInstance>> {
@@ -179,60 +191,42 @@ function vsgIo(r: Repair, vsgId: string): LoadBalancerIo<Extract<RestoreRecord, 
   };
 }
 
-function albIo(r: Repair, sgId: string): LoadBalancerIo<Extract<RestoreRecord, { kind: 'alb' }>> {
-  const { cloud, req, signal } = r;
-  const serverIds = [...new Set(ofKind(req.restore, 'alb').map((x) => x.serverId))];
+function serverGroupIo(r: Repair, g: ServerGroups, sgId: string): LoadBalancerIo<ServerGroupRecord> {
+  const { cloud, req, signal, hb } = r;
+  const serverIds = [...new Set(ofKind(req.restore, g.kind).map((x) => x.serverId))];
   return {
-    name: `ALB server group ${sgId}`,
+    name: `${g.label} server group ${sgId}`,
     keyOf: (rec) => `${rec.serverId}/${rec.port}`,
     read: async () => {
-      const { servers } = await cloud.alb.listServerGroupServers(req.regionId, sgId, { signal, serverIds });
+      const { servers } = await g.api(cloud).listServerGroupServers(req.regionId, sgId, { signal, serverIds });
       return new Map(servers.map((s) => [`${s.serverId}/${s.port}`, { weight: s.weight, type: s.serverType }]));
     },
     write: async (todo) => {
       const ids: string[] = [];
-      for (const part of chunk(todo, ALB_SERVERS_PER_CALL)) {
-        const servers = part.map(({ rec }) => ({
-          serverId: rec.serverId,
-          serverType: rec.serverType,
-          port: rec.port,
-          weight: rec.weight,
-        }));
-        const { jobId, requestId } = await r.cloud.alb.updateServerGroupServersAttribute(
-          req.regionId,
-          sgId,
-          servers,
-          undefined,
-          { signal },
-        );
-        ids.push(requestId);
-        await waitForJob(r, jobId);
+      const call = { cloud, regionId: req.regionId, signal, hb };
+      for (const part of chunk(todo, g.maxPerCall)) {
+        const servers = part.map(({ rec }) => serverWeight(rec, rec.weight));
+        try {
+          await updateWeights(g, call, sgId, servers, (id) => ids.push(id));
+        } catch (e) {
+          // A failed job leaves the weights as they were: the verifying read reports them failed.
+          if (!g.isJobFailed(e)) throw e;
+        }
       }
       return ids;
     },
   };
 }
 
-/** ALB weight changes are asynchronous; the verifying read follows the job's end. */
-async function waitForJob(r: Repair, jobId: string): Promise<void> {
-  let delay = 200;
-  for (;;) {
-    const { jobs } = await r.cloud.alb.listAsynJobs(r.req.regionId, [jobId], { signal: r.signal });
-    const status = jobs.find((j) => j.id === jobId)?.status;
-    // A failed job leaves the weights as they were: the verifying read reports them failed.
-    if (status === 'Succeeded' || status === 'Failed') return;
-    r.hb.beat();
-    await Context.current().sleep(delay);
-    delay = Math.min(delay * 2, 2000);
-  }
-}
-
-/** Standby records: out of standby if still in it, verified InService after. */
+/**
+ * Standby records: out of standby if still in it, verified InService after (the weights are
+ * verified at their own places). Answers the instances still in Standby.
+ */
 async function repairStandby(
   r: Repair,
   recs: Array<Extract<RestoreRecord, { kind: 'standby' }>>,
   members: Map<string, ScalingInstance>,
-): Promise<void> {
+): Promise<Set<string>> {
   const { cloud, req, signal } = r;
   const inStandby = recs
     .filter((x) => members.get(x.instanceId)?.lifecycleState === 'Standby')
@@ -242,7 +236,7 @@ async function repairStandby(
     if (!state) r.places.push(place(rec, 'gone', 'no longer in the scaling group'));
     else if (state !== 'Standby') r.places.push(place(rec, 'already-fine', `${state}, not in Standby`));
   }
-  if (!inStandby.length) return;
+  if (!inStandby.length) return new Set();
   for (const part of chunk(inStandby, 20))
     r.requestIds.push(
       (await cloud.ess.exitStandby(req.regionId, req.scalingGroupId, part, undefined, { signal })).requestId,
@@ -255,9 +249,12 @@ async function repairStandby(
   for (const id of inStandby) {
     const state = now.get(id);
     const rec = { kind: 'standby' as const, instanceId: id };
-    if (state === 'Standby') r.places.push(place(rec, 'failed', 'still in Standby after ExitStandby'));
-    else r.places.push(place(rec, 'restored', `Standby → ${state ?? 'left the group'}`));
+    // ExitStandby is synchronous: anything but InService after it is a failure.
+    if (state === 'InService') r.places.push(place(rec, 'restored', 'Standby → InService'));
+    else if (state === undefined) r.places.push(place(rec, 'gone', 'left the scaling group during ExitStandby'));
+    else r.places.push(place(rec, 'failed', `${state === 'Standby' ? 'still in Standby' : state} after ExitStandby`));
   }
+  return new Set(inStandby.filter((id) => now.get(id) === 'Standby'));
 }
 
 function place(rec: RestoreRecord, outcome: RepairOutcome, why: string): RepairPlace {
@@ -273,6 +270,8 @@ function placeOf(rec: RestoreRecord): string {
       return `vserver group ${rec.vServerGroupId} port ${rec.port}`;
     case 'alb':
       return `ALB server group ${rec.serverGroupId} port ${rec.port}`;
+    case 'nlb':
+      return `NLB server group ${rec.serverGroupId} port ${rec.port}`;
     case 'standby':
       return 'standby';
   }

@@ -10,3 +10,4 @@ import './poll.suite';
 import './select-instances.suite';
 import './failures.suite';
 import './observability.suite';
+import './nlb.suite';

@@ -103,6 +103,15 @@ describe('snapshotWeights', () => {
     expect(await runSnapshotWeights(cloud.client, noLbs, new AbortController().signal)).toEqual({ restore: [] });
     expect(cloud.calls).toEqual([]);
   });
+
+  it('for a standby drain, leaves out the instances in Standby before the run', async () => {
+    const cloud = loadBalancerCloud(STATE);
+    const req = drainRequest({ strategy: 'standby', alreadyStandby: ['i-2'] });
+    const res = await runSnapshotWeights(cloud.client, req, new AbortController().signal);
+
+    expect(res).toEqual({ restore: ORIGINALS.filter((r) => r.kind !== 'standby' && r.serverId === 'i-1') });
+    expect(cloud.argsOf('alb.listServerGroupServers')[0]?.[2]?.serverIds).toEqual(['i-1']);
+  });
 });
 
 describe('drain, weight strategy', () => {
@@ -380,20 +389,77 @@ describe('drain, standby strategy', () => {
     const a = activityEnv();
     const res = await a.run((hb) => runDrain(cloud.client, standby(['i-1', 'i-2', 'i-3'], ['i-3']), hb));
 
-    const restore = [
-      { kind: 'standby', instanceId: 'i-1' },
-      { kind: 'standby', instanceId: 'i-2' },
-    ];
-    expect(res).toMatchObject({ restore, requestIds: ['req-standby'] });
+    // ExitStandby does not give these back (it sets the default weight 50): the restore sets them.
+    // Only i-1's: i-2 is in Standby already (an earlier attempt moved it) and reads weight 0.
+    const i1Weights = ORIGINALS.filter((r) => r.kind !== 'standby' && r.serverId === 'i-1');
+    const restore = [{ kind: 'standby', instanceId: 'i-1' }, { kind: 'standby', instanceId: 'i-2' }, ...i1Weights];
+    expect(res).toEqual({ restore, requestIds: ['req-standby'], drainedAt: expect.any(String) });
+    const opts = { signal: a.signal };
     expect(cloud.calls).toEqual([
       {
         op: 'ess.describeScalingInstances',
-        args: [{ regionId: R, scalingGroupId: 'asg-1', instanceIds: ['i-1', 'i-2'] }, { signal: a.signal }],
+        args: [{ regionId: R, scalingGroupId: 'asg-1', instanceIds: ['i-1', 'i-2'] }, opts],
       },
-      // i-2 is in Standby already (an earlier attempt moved it).
-      { op: 'ess.enterStandby', args: [R, 'asg-1', ['i-1'], undefined, { signal: a.signal }] },
+      // The weights are read, and checkpointed, before EnterStandby sets them to 0.
+      { op: 'clb.describeLoadBalancerAttribute', args: [R, 'lb-1', opts] },
+      { op: 'clb.describeLoadBalancerAttribute', args: [R, 'lb-2', opts] },
+      { op: 'clb.describeVServerGroupAttribute', args: [R, 'rsp-1', opts] },
+      { op: 'alb.listServerGroupServers', args: [R, 'sgp-1', { ...opts, serverIds: ['i-1'] }] },
+      { op: 'ess.enterStandby', args: [R, 'asg-1', ['i-1'], undefined, opts] },
     ]);
     expect(a.heartbeats).toEqual([{ restore }]);
+  });
+
+  it('a retried attempt keeps the weights its predecessor checkpointed, not the 0 that Standby reads', async () => {
+    // The first attempt read i-1 at 100 behind lb-1, then EnterStandby took it (its weight is now 0).
+    const checkpointed: RestoreRecord[] = [
+      { kind: 'standby', instanceId: 'i-1' },
+      { kind: 'standby', instanceId: 'i-2' },
+      { kind: 'clb', loadBalancerId: 'lb-1', serverId: 'i-1', weight: 100 },
+      { kind: 'clb', loadBalancerId: 'lb-1', serverId: 'i-2', weight: 60 },
+    ];
+    const cloud = loadBalancerCloud({
+      clb: {
+        'lb-1': [
+          { serverId: 'i-1', weight: 0, type: 'ecs' },
+          { serverId: 'i-2', weight: 60, type: 'ecs' },
+        ],
+      },
+    })
+      .script(
+        'ess.describeScalingInstances',
+        instances(instance('i-1', { lifecycleState: 'Standby' }), instance('i-2')),
+      )
+      .script('ess.enterStandby', { requestId: 'req-standby' });
+    const a = activityEnv({ attempt: 2, heartbeatDetails: { restore: checkpointed } });
+    const req = drainRequest({
+      strategy: 'standby',
+      loadBalancers: { clbIds: ['lb-1'], vServerGroups: [], albServerGroupIds: [] },
+    });
+    const res = await a.run((hb) => runDrain(cloud.client, req, hb));
+
+    expect(res.restore).toEqual(checkpointed);
+    // Only the instance still InService is read and moved.
+    expect(cloud.argsOf('ess.enterStandby').map(([, , part]) => part)).toEqual([['i-2']]);
+  });
+
+  it('a failed EnterStandby carries the standby records and the weights read before it', async () => {
+    const cloud = loadBalancerCloud({ clb: { 'lb-1': [{ serverId: 'i-1', weight: 80, type: 'ecs' }] } })
+      .script('ess.describeScalingInstances', instances(instance('i-1')))
+      .script('ess.enterStandby', apiError('Throttling', 400, { action: 'EnterStandby' }));
+    const a = activityEnv();
+    const req = drainRequest({
+      strategy: 'standby',
+      instanceIds: ['i-1'],
+      loadBalancers: { clbIds: ['lb-1'], vServerGroups: [], albServerGroupIds: [] },
+    });
+    const e = await rejectionOf(a.run((hb) => runDrain(cloud.client, req, hb)));
+
+    expect(e).toBeInstanceOf(DrainInterruptedError);
+    expect((e as DrainInterruptedError).restore).toEqual([
+      { kind: 'standby', instanceId: 'i-1' },
+      { kind: 'clb', loadBalancerId: 'lb-1', serverId: 'i-1', weight: 80 },
+    ]);
   });
 
   it('moves at most 20 instances per call', async () => {
@@ -521,6 +587,10 @@ describe('undrain', () => {
     const opts = { signal: a.signal };
     const standbyIds = { regionId: R, scalingGroupId: 'asg-1', instanceIds: ['i-3', 'i-4', 'i-5'] };
     expect(cloud.calls).toEqual([
+      // Standby first: ExitStandby sets weight 50 (the reference), so weights are set after it.
+      { op: 'ess.describeScalingInstances', args: [standbyIds, opts] },
+      { op: 'ess.exitStandby', args: [R, 'asg-1', ['i-3'], undefined, opts] },
+      { op: 'ess.describeScalingInstances', args: [standbyIds, opts] },
       { op: 'clb.describeLoadBalancerAttribute', args: [R, 'lb-1', opts] },
       {
         op: 'clb.setBackendServers',
@@ -559,16 +629,13 @@ describe('undrain', () => {
       { op: 'alb.listAsynJobs', args: [R, ['job-sgp-1'], opts] },
       // Read back after the job: the weights, not the call, say it is restored.
       { op: 'alb.listServerGroupServers', args: [R, 'sgp-1', { ...opts, serverIds: ['i-1'] }] },
-      { op: 'ess.describeScalingInstances', args: [standbyIds, opts] },
-      { op: 'ess.exitStandby', args: [R, 'asg-1', ['i-3'], undefined, opts] },
-      { op: 'ess.describeScalingInstances', args: [standbyIds, opts] },
     ]);
     expect(res).toEqual({
       // i-4 is in the group but not in Standby: nothing to do, its traffic is back.
-      restoredInstanceIds: ['i-1', 'i-2', 'i-3', 'i-4'],
+      restoredInstanceIds: ['i-3', 'i-4', 'i-1', 'i-2'],
       // i-1 and i-2 are gone from lb-2 and rsp-1, but were restored elsewhere.
-      goneInstanceIds: ['i-9', 'i-5'],
-      requestIds: ['req-set-lb-1', 'req-set-rsp-1', 'req-set-sgp-1', 'req-exit'],
+      goneInstanceIds: ['i-5', 'i-9'],
+      requestIds: ['req-exit', 'req-set-lb-1', 'req-set-rsp-1', 'req-set-sgp-1'],
       notRestored: [],
     });
   });
@@ -802,6 +869,119 @@ describe('undrain', () => {
         ],
       },
     ]);
+  });
+
+  describe('standby records with the weights read before EnterStandby', () => {
+    const standbyRecs: RestoreRecord[] = [
+      { kind: 'standby', instanceId: 'i-1' },
+      clbRec('i-1', 70),
+      vsgRec('i-1', 80, 30),
+    ];
+
+    /** i-1 in Standby at weight 0; ExitStandby (if `exits`) makes it InService at weight 50, as the reference says. */
+    function standbyCloud({ exits = true, weightsStick = true } = {}) {
+      let state = 'Standby';
+      const lbs: LoadBalancerState = {
+        clb: { 'lb-1': [{ serverId: 'i-1', weight: 0, type: 'ecs' }] },
+        vsg: { 'rsp-1': [{ serverId: 'i-1', weight: 0, type: 'ecs', port: 80 }] },
+      };
+      const all = () => [...(lbs.clb?.['lb-1'] ?? []), ...(lbs.vsg?.['rsp-1'] ?? [])];
+      const set = (list: Array<{ serverId: string; weight: number }> | undefined, servers: typeof list) => {
+        for (const s of servers ?? []) {
+          const b = list?.find((x) => x.serverId === s.serverId);
+          if (b && weightsStick) b.weight = s.weight;
+        }
+      };
+      const cloud = loadBalancerCloud(lbs)
+        .always('ess.describeScalingInstances', () => instances(instance('i-1', { lifecycleState: state })))
+        .always('ess.exitStandby', () => {
+          if (exits) {
+            state = 'InService';
+            for (const b of all()) b.weight = 50;
+          }
+          return { requestId: 'req-exit', scalingActivityId: undefined };
+        })
+        .always('clb.setBackendServers', (_r, id, servers) => {
+          set(lbs.clb?.[id], servers);
+          return { requestId: `req-set-${id}`, backendServers: servers };
+        })
+        .always('clb.setVServerGroupAttribute', (_r, id, servers) => {
+          set(lbs.vsg?.[id], servers);
+          return { requestId: `req-set-${id}`, backendServers: servers };
+        });
+      return { cloud, weights: () => all().map((b) => b.weight) };
+    }
+
+    it('leaves Standby first, then sets the weights of before (not 50) and reads them back', async () => {
+      const { cloud, weights } = standbyCloud();
+      const a = activityEnv();
+      const res = await a.run((hb) => runUndrain(cloud.client, undrain(standbyRecs), hb));
+
+      expect(weights()).toEqual([70, 30]);
+      expect(cloud.ops()).toEqual([
+        'ess.describeScalingInstances',
+        'ess.exitStandby',
+        'ess.describeScalingInstances',
+        'clb.describeLoadBalancerAttribute',
+        'clb.setBackendServers',
+        'clb.describeLoadBalancerAttribute',
+        'clb.describeVServerGroupAttribute',
+        'clb.setVServerGroupAttribute',
+        'clb.describeVServerGroupAttribute',
+      ]);
+      expect(cloud.argsOf('clb.setBackendServers')[0]?.[2]).toEqual([{ serverId: 'i-1', weight: 70, type: 'ecs' }]);
+      expect(res).toEqual({
+        restoredInstanceIds: ['i-1'],
+        goneInstanceIds: [],
+        requestIds: ['req-exit', 'req-set-lb-1', 'req-set-rsp-1'],
+        notRestored: [],
+      });
+    });
+
+    it('InService with a weight that does not read back is not restored', async () => {
+      const { cloud, weights } = standbyCloud({ weightsStick: false });
+      const a = activityEnv();
+      const res = await a.run((hb) => runUndrain(cloud.client, undrain(standbyRecs), hb));
+
+      expect(weights()).toEqual([50, 50]);
+      expect(res.restoredInstanceIds).toEqual([]);
+      const message = 'the change was accepted but the weight did not read back as before';
+      expect(res.notRestored).toEqual([
+        {
+          instanceId: 'i-1',
+          restoredOn: ['standby'],
+          drainedOn: [
+            { place: 'CLB lb-1', code: 'WeightNotRestored', message },
+            { place: 'vserver group rsp-1', code: 'WeightNotRestored', message },
+          ],
+        },
+      ]);
+    });
+
+    it('one still in Standby gets no weight (traffic would undo its Standby) and is not restored', async () => {
+      const { cloud, weights } = standbyCloud({ exits: false });
+      const a = activityEnv();
+      const res = await a.run((hb) => runUndrain(cloud.client, undrain(standbyRecs), hb));
+
+      expect(weights()).toEqual([0, 0]);
+      expect(cloud.ops()).toEqual(['ess.describeScalingInstances', 'ess.exitStandby', 'ess.describeScalingInstances']);
+      const still = 'still in Standby: the weight is set after it leaves';
+      expect(res.notRestored).toEqual([
+        {
+          instanceId: 'i-1',
+          restoredOn: [],
+          drainedOn: [
+            {
+              place: 'standby',
+              code: 'WeightNotRestored',
+              message: 'the change was accepted but the weight did not read back as before',
+            },
+            { place: 'CLB lb-1', code: 'WeightNotRestored', message: still },
+            { place: 'vserver group rsp-1', code: 'WeightNotRestored', message: still },
+          ],
+        },
+      ]);
+    });
   });
 
   it('does nothing without records', async () => {

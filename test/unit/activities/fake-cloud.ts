@@ -7,6 +7,8 @@ import type {
   ClbBackendServer,
   CloudClient,
   EssApi,
+  NlbApi,
+  NlbServer,
   ScalingActivity,
   ScalingGroup,
   ScalingInstance,
@@ -22,6 +24,7 @@ interface Apis {
   ess: EssApi;
   clb: ClbApi;
   alb: AlbApi;
+  nlb: NlbApi;
 }
 
 /** `ess.removeInstances`, `clb.setBackendServers`, … */
@@ -99,6 +102,11 @@ export class FakeCloud {
       listServerGroupServers: (...a) => this.call('alb.listServerGroupServers', a),
       updateServerGroupServersAttribute: (...a) => this.call('alb.updateServerGroupServersAttribute', a),
       listAsynJobs: (...a) => this.call('alb.listAsynJobs', a),
+    },
+    nlb: {
+      listServerGroupServers: (...a) => this.call('nlb.listServerGroupServers', a),
+      updateServerGroupServersAttribute: (...a) => this.call('nlb.updateServerGroupServersAttribute', a),
+      getJobStatus: (...a) => this.call('nlb.getJobStatus', a),
     },
   };
 
@@ -251,11 +259,16 @@ export function albJob(id: string, status: AlbJob['status'], over: Partial<AlbJo
   };
 }
 
+export function nlbServer(serverId: string, port: number, weight: number, serverType = 'Ecs'): NlbServer {
+  return { serverId, serverType, port, weight, status: 'Available' };
+}
+
 /** Backends of the batch's load balancers, by ID. */
 export interface LoadBalancerState {
   clb?: Record<string, ClbBackendServer[]>;
   vsg?: Record<string, ClbBackendServer[]>;
   alb?: Record<string, AlbServer[]>;
+  nlb?: Record<string, NlbServer[]>;
 }
 
 /**
@@ -280,5 +293,11 @@ export function loadBalancerCloud(state: LoadBalancerState): FakeCloud {
     .always('alb.listAsynJobs', (_r, ids) => ({
       requestId: 'req-jobs',
       jobs: ids.map((id) => albJob(id, 'Succeeded')),
-    }));
+    }))
+    .always('nlb.listServerGroupServers', (_r, id, opts) => ({
+      requestId: `req-list-${id}`,
+      servers: (state.nlb?.[id] ?? []).filter((s) => !opts?.serverIds || opts.serverIds.includes(s.serverId)),
+    }))
+    .always('nlb.updateServerGroupServersAttribute', (_r, id) => ({ requestId: `req-set-${id}`, jobId: `job-${id}` }))
+    .always('nlb.getJobStatus', () => ({ requestId: 'req-job', status: 'Succeeded' }));
 }

@@ -1,7 +1,7 @@
 import { CancelledFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActivities } from '../../../src/activities';
-import { runPoll } from '../../../src/activities/poll';
+import { NOT_FOUND_BUDGET_MS, ScalingActivityNotFoundError, runPoll } from '../../../src/activities/poll';
 import type { PollRequest, PollResponse } from '../../../src/activities/types';
 import { ENDED_ACTION_CODE } from '../../../src/activities/lifecycle-hooks';
 import { AliyunApiError } from '../../../src/aliyun/errors';
@@ -129,7 +129,8 @@ describe('poll: while the activity runs', () => {
     expect(res.polls).toBe(3);
     expect(a.heartbeats).toEqual([
       { polls: 1, progress: 0 },
-      { polls: 2, progress: 0 },
+      // Not found yet: the checkpoint keeps since when (its budget survives a retry).
+      { polls: 2, progress: 0, notFoundSinceMs: expect.any(Number) },
     ]);
     expect(a.sleeps).toEqual([1500, 2250]);
   });
@@ -338,5 +339,75 @@ describe('poll: scale-in lifecycle hooks', () => {
       request({ hooks: [hook('ash-cleanup1', 'skip')] }),
     );
     expect(cloud.ops()).toEqual(['ess.describeScalingActivities', 'ess.describeScalingInstances']);
+  });
+});
+
+describe('poll: an activity not found yet (visibility lag)', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** Date.now() as the test sets it: each call answers the next of `times`, then the last one. */
+  const clock = (...times: number[]) => {
+    let i = 0;
+    vi.spyOn(Date, 'now').mockImplementation(() => times[Math.min(i++, times.length - 1)] ?? 0);
+  };
+  const notYet = answer();
+
+  it('keeps polling while DescribeScalingActivities does not find it yet, then follows it to its end', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingActivities', notYet, notYet, sa({ statusCode: 'Successful', progress: 100 }))
+      .script('ess.describeScalingInstances', instances());
+    const a = activityEnv();
+    const res = await a.run((hb) => runPoll(cloud.client, request(), hb));
+
+    expect(res).toMatchObject({ statusCode: 'Successful', removedInstanceIds: IDS, polls: 3 });
+    expect(a.sleeps).toHaveLength(2);
+    expect(a.heartbeats).toHaveLength(2);
+    const since = (a.heartbeats[0] as { notFoundSinceMs?: number }).notFoundSinceMs;
+    expect(since).toEqual(expect.any(Number));
+    // The budget counts from the first poll that did not find it, not from each one.
+    expect(a.heartbeats[1]).toMatchObject({ polls: 2, progress: 0, notFoundSinceMs: since });
+  });
+
+  it('forgets the budget once the activity is found', async () => {
+    const cloud = new FakeCloud()
+      .script(
+        'ess.describeScalingActivities',
+        notYet,
+        sa({ statusCode: 'InProgress', progress: 10 }),
+        sa({ statusCode: 'Successful', progress: 100 }),
+      )
+      .script('ess.describeScalingInstances', instances());
+    const a = activityEnv();
+    await a.run((hb) => runPoll(cloud.client, request(), hb));
+    expect(a.heartbeats[0]).toHaveProperty('notFoundSinceMs');
+    expect(a.heartbeats[1]).not.toHaveProperty('notFoundSinceMs');
+  });
+
+  it('fails with ScalingActivityNotFound (ours, not retried) once not found for the whole budget', async () => {
+    const t0 = Date.parse('2024-05-01T10:00:00Z');
+    // The first miss, then one just inside the budget, then one at it.
+    clock(t0, t0, t0, t0 + NOT_FOUND_BUDGET_MS - 1, t0 + NOT_FOUND_BUDGET_MS - 1, t0 + NOT_FOUND_BUDGET_MS);
+    const cloud = new FakeCloud().always('ess.describeScalingActivities', notYet);
+    const a = activityEnv();
+    const failure = await rejectionOf(a.run((hb) => runPoll(cloud.client, request(), hb)));
+
+    expect(failure).toBeInstanceOf(ScalingActivityNotFoundError);
+    expect(failure).toMatchObject({ type: 'ScalingActivityNotFound', nonRetryable: true });
+    expect((failure as Error).message).toContain('sa-1');
+    expect(cloud.ops().every((op) => op === 'ess.describeScalingActivities')).toBe(true);
+    expect(cloud.ops().length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a retry counts the budget from the checkpoint it resumed from, not afresh', async () => {
+    const t0 = Date.parse('2024-05-01T10:00:00Z');
+    clock(t0 + NOT_FOUND_BUDGET_MS);
+    const cloud = new FakeCloud().always('ess.describeScalingActivities', notYet);
+    const a = activityEnv({ attempt: 2, heartbeatDetails: { polls: 7, progress: 0, notFoundSinceMs: t0 } });
+    const failure = await rejectionOf(a.run((hb) => runPoll(cloud.client, request(), hb)));
+
+    expect(failure).toMatchObject({ type: 'ScalingActivityNotFound', nonRetryable: true });
+    expect(cloud.ops()).toEqual(['ess.describeScalingActivities']);
   });
 });

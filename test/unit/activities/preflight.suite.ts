@@ -17,37 +17,14 @@ import {
   scalingGroup,
   vServerGroup,
 } from './fake-cloud';
+import { normalizedInput } from './inputs';
 
 const R = 'cn-hangzhou';
 const IDS = ['i-1', 'i-2', 'i-3'];
 const NO_LBS = { clbIds: [], vServerGroups: [], albServerGroupIds: [] };
 
 function input(over: Partial<NormalizedInput> = {}): NormalizedInput {
-  return {
-    regionId: R,
-    scalingGroupId: 'asg-1',
-    instanceIds: IDS,
-    removePolicy: 'release',
-    decreaseDesiredCapacity: true,
-    batchSize: 2,
-    drain: { strategy: 'weight', timeoutSeconds: 300, maxDrainedAhead: 100 },
-    dryRun: false,
-    requireApproval: false,
-    allowDrainedInstances: false,
-    onBatchFailure: 'abort',
-    lifecycleHooks: { mode: 'wait', hookIds: [], all: false },
-    requestId: undefined,
-    reason: undefined,
-    advanced: {
-      pollMinIntervalMs: 2000,
-      pollMaxIntervalMs: 30_000,
-      retryInitialIntervalMs: 2000,
-      retryMaxIntervalMs: 60_000,
-      heartbeatTimeoutSeconds: 10,
-      maxBatchesPerRun: 100,
-    },
-    ...over,
-  };
+  return normalizedInput(IDS, over);
 }
 
 /** A cloud with `group` and the instances; every attached load balancer exists and is active. */

@@ -677,3 +677,130 @@ describe('removeBatch activity: bounded retry per error code', () => {
     expect((failure as ApplicationFailure).message).toMatch(new RegExp(`Gave up after ${max} attempts\\.$`));
   });
 });
+
+describe('runRemoveBatch: a retry under visibility lag (issue 14)', () => {
+  const WAIT = 5_000;
+  const lagging = (over: Partial<RemoveBatchRequest> = {}) => request({ visibilityWaitMs: WAIT, ...over });
+  const none = { requestId: 'req-recent', activities: [] };
+  const removingUnder = (activityId: string, ...ids: string[]) =>
+    instances(...ids.map((id) => instance(id, { lifecycleState: 'Removing', scalingActivityId: activityId })));
+
+  it('finding no trace of an earlier call, waits and looks again: the instances now Removing are adopted', async () => {
+    const cloud = new FakeCloud()
+      .script(
+        'ess.describeScalingInstances',
+        // The earlier attempt's call was accepted, but DescribeScalingInstances still shows InService.
+        instances(...IDS.map((id) => instance(id))),
+        removingUnder('sa-lost', ...IDS),
+      )
+      .script('ess.recentScalingActivities', none, none);
+    const a = retry(undefined);
+    const res = await a.run((hb) => runRemoveBatch(cloud.client, lagging(), hb));
+
+    expect(res.removals).toEqual([
+      { scalingActivityId: 'sa-lost', instanceIds: IDS, adopted: true, requestId: undefined },
+    ]);
+    expect(res.gone).toEqual([]);
+    // Nothing sent again: with ClientToken ignored, the same call would have been judged afresh.
+    expect(cloud.argsOf('ess.removeInstances')).toEqual([]);
+    expect(a.sleeps).toHaveLength(1);
+    expect(a.sleeps[0]).toBeGreaterThan(0);
+    expect(a.sleeps[0]).toBeLessThanOrEqual(WAIT);
+    expect(cloud.argsOf('ess.describeScalingInstances')[1]?.[0].instanceIds).toEqual(IDS);
+    expect(a.heartbeats).toEqual([mark(2, { ids: IDS, activity: 'sa-lost' })]);
+  });
+
+  it('credits instances gone from the group to the activity the listing shows only after the wait', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingInstances', instances())
+      .script('ess.recentScalingActivities', none, {
+        requestId: 'req-recent-2',
+        activities: [activity('sa-lost', { statusCode: 'Successful', destroyedInstanceIds: IDS })],
+      });
+    const a = retry({ attempt: 1, removals: [{ ids: IDS }] });
+    const res = await a.run((hb) => runRemoveBatch(cloud.client, lagging(), hb));
+
+    // Not "left the scaling group, and no scaling activity of this run was found".
+    expect(res.gone).toEqual([]);
+    expect(res.removals).toEqual([
+      { scalingActivityId: 'sa-lost', instanceIds: IDS, adopted: true, requestId: undefined },
+    ]);
+    // No instance is left to look at again, and nothing is sent.
+    expect(cloud.ops()).toEqual([
+      'ess.describeScalingInstances',
+      'ess.recentScalingActivities',
+      'ess.recentScalingActivities',
+    ]);
+  });
+
+  it('adopts the failed instances of an activity that ended while its listing lagged, sending none again', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingInstances', instances(instance('i-3')), instances(instance('i-3')))
+      .script('ess.recentScalingActivities', none, {
+        requestId: 'req-recent-2',
+        activities: [
+          activity('sa-lost', {
+            statusCode: 'Warning',
+            destroyedInstanceIds: ['i-1', 'i-2'],
+            failedInstanceIds: ['i-3'],
+          }),
+        ],
+      });
+    const a = retry(undefined);
+    const res = await a.run((hb) => runRemoveBatch(cloud.client, lagging(), hb));
+
+    expect(res.removals).toEqual([
+      { scalingActivityId: 'sa-lost', instanceIds: ['i-3', 'i-1', 'i-2'], adopted: true, requestId: undefined },
+    ]);
+    expect(res.gone).toEqual([]);
+    // i-3 rolled back to InService: sending it again would remove it twice.
+    expect(cloud.argsOf('ess.removeInstances')).toEqual([]);
+  });
+
+  it('once the wait is over and still nothing shows, repeats the call under the same ClientToken', async () => {
+    const cloud = new FakeCloud()
+      .script(
+        'ess.describeScalingInstances',
+        instances(...IDS.map((id) => instance(id))),
+        instances(...IDS.map((id) => instance(id))),
+      )
+      .script('ess.recentScalingActivities', none, none)
+      .script('ess.removeInstances', accepted('sa-lost'));
+    const a = retry({ attempt: 1, removals: [{ ids: IDS }] });
+    const res = await a.run((hb) => runRemoveBatch(cloud.client, lagging(), hb));
+
+    expect(res.removals).toEqual([
+      { scalingActivityId: 'sa-lost', instanceIds: IDS, adopted: false, requestId: 'req-sa-lost' },
+    ]);
+    expect(cloud.argsOf('ess.removeInstances').map(([r]) => r)).toEqual([removeCall(IDS)]);
+    expect(a.sleeps).toHaveLength(1);
+  });
+
+  it('refused IncorrectInstanceStatus (Removing, not shown yet): fails retryably, concluding nothing', async () => {
+    const cloud = new FakeCloud()
+      .always('ess.describeScalingInstances', instances(...IDS.map((id) => instance(id))))
+      .always('ess.recentScalingActivities', none)
+      .script('ess.removeInstances', apiError('IncorrectInstanceStatus', 400));
+    const a = retry({ attempt: 1, removals: [{ ids: IDS }] });
+    const failure = await rejectionOf(a.env.run(createActivities({ cloud: cloud.client }).removeBatch, lagging()));
+
+    // Retried by the table's bound (ERROR_POLICY), as any IncorrectInstanceStatus.
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: 'IncorrectInstanceStatus', nonRetryable: false });
+    // One call, after the wait: the next attempt looks again before anything else is sent.
+    expect(cloud.argsOf('ess.removeInstances')).toHaveLength(1);
+    expect(a.sleeps[0]).toBeGreaterThan(0);
+    // The checkpoint still names the call without an answer: the next attempt repeats it, never a new token.
+    expect(a.heartbeats.at(-1)).toEqual(mark(2, { ids: IDS }, { ids: IDS }));
+  });
+
+  it('a first attempt never waits: nothing can have been sent before it', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingInstances', instances(...IDS.map((id) => instance(id))))
+      .script('ess.removeInstances', accepted('sa-1'));
+    const a = activityEnv();
+    await a.run((hb) => runRemoveBatch(cloud.client, lagging(), hb));
+    expect(a.sleeps).toEqual([]);
+    expect(cloud.ops()).toEqual(['ess.describeScalingInstances', 'ess.removeInstances']);
+  });
+});
