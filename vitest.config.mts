@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
+    // Two test files at a time. Vitest's default on 2 cores is one (cores - 1); the integration files
+    // mostly wait on servers and timers, so two at a time keep the suite within its 10-minute budget.
+    maxWorkers: 2,
     projects: [
       {
         extends: true,
