@@ -29,9 +29,12 @@ export function restoreInstanceId(r: RestoreRecord): string {
   return r.kind === 'standby' ? r.instanceId : r.serverId;
 }
 
-/** Records of `first` win over those of `then` for the same backend (a weight read after a change may be 0). */
+/**
+ * One record per backend, the earliest winning: those of `first` over those of `then`, and within
+ * each list the first one (a weight read after a change may be 0).
+ */
 export function mergeRestore(first: readonly RestoreRecord[], then: readonly RestoreRecord[]): RestoreRecord[] {
-  const out = new Map(first.map((r) => [restoreKey(r), r]));
-  for (const r of then) if (!out.has(restoreKey(r))) out.set(restoreKey(r), r);
+  const out = new Map<string, RestoreRecord>();
+  for (const r of [...first, ...then]) if (!out.has(restoreKey(r))) out.set(restoreKey(r), r);
   return [...out.values()];
 }
