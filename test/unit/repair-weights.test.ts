@@ -124,6 +124,25 @@ describe('repairWeights: restore, then read back', () => {
     ]);
   });
 
+  it('an ALB job that fails leaves the weight as it was: the place fails with what it reads', async () => {
+    // A failed job changes nothing: the server keeps weight 0.
+    const state = { clb: [], vsg: [], alb: [alb('i-1', 0)] };
+    const cloud = liveCloud(state, undefined, false).always('alb.listAsynJobs', (_r, ids) => ({
+      requestId: 'req-jobs',
+      jobs: ids.map((id) => albJob(id, 'Failed')),
+    }));
+    const res = await repair(cloud, [albRec('i-1', 100)]);
+    expect(res.places).toEqual([
+      {
+        instanceId: 'i-1',
+        place: 'ALB server group sgp-1 port 80',
+        outcome: 'failed',
+        why: 'weight is 0 after setting 100',
+      },
+    ]);
+    expect(cloud.argsOf('alb.updateServerGroupServersAttribute')).toHaveLength(1);
+  });
+
   it('a load balancer that refuses for good fails its own records; the others are still restored', async () => {
     const state = { clb: [ecs('i-1', 0)], vsg: [], alb: [alb('i-1', 0)] };
     const cloud = liveCloud(state).always(
