@@ -175,6 +175,10 @@ function removedOrNot(
   stillThere: Map<string, string>,
 ): Pick<PollResponse, 'removedInstanceIds' | 'failedInstances'> {
   const reported = new Set(act.failedInstanceIds);
+  const causeOf = new Map<string, string>();
+  for (const e of act.instanceErrors ?? [])
+    for (const id of e.instanceIds)
+      if (!causeOf.has(id)) causeOf.set(id, [e.code, e.message].filter(Boolean).join(': '));
   const because = statusMessage ? ` (${statusMessage})` : '';
   const ended = `scaling activity ${req.scalingActivityId} ended ${act.statusCode}${because}`;
   const failedInstances: PollResponse['failedInstances'] = [];
@@ -187,7 +191,8 @@ function removedOrNot(
         instanceId: id,
         why:
           `${ended}; the instance is still in the group as ${state}` +
-          (reported.has(id) ? ', listed among its failed instances' : ''),
+          (reported.has(id) ? ', listed among its failed instances' : '') +
+          (causeOf.get(id) ? ` (${causeOf.get(id)})` : ''),
       });
   }
   return { removedInstanceIds, failedInstances };

@@ -121,6 +121,11 @@ export interface ScalingActivity {
   /** Instances the activity could not remove, from ErrorMessages[].FailedInstanceIds. */
   failedInstanceIds: string[];
   /**
+   * Why each of them failed: each ErrorMessages item's code and message, with its instances. Optional
+   * only so that activities built by hand may leave it out; the client always sets it.
+   */
+  instanceErrors?: Array<{ code: string; message: string; instanceIds: string[] }>;
+  /**
    * Instances the activity removed from the group and released (`DestroyedInstances`, reference 2.2)
    * or stopped (`StoppedInstances`, docs/emulator.md): the proof that this activity removed them.
    * The client always sets both; optional only so that activities built by hand may leave them out.

@@ -680,9 +680,13 @@ export function toScalingInstance(w: Loose<WireScalingInstance>): ScalingInstanc
 
 export function toScalingActivity(w: Loose<WireScalingActivity>): ScalingActivity {
   const id = need(str(w.ScalingActivityId), 'ScalingActivityId');
-  const failed = unwrap<Loose<WireActivityErrorMessage>>(w.ErrorMessages, 'ErrorMessagesItem').flatMap((m) =>
-    unwrap<string>(m.FailedInstanceIds, 'FailedInstanceIds'),
-  );
+  const items = unwrap<Loose<WireActivityErrorMessage>>(w.ErrorMessages, 'ErrorMessagesItem');
+  const instanceErrors = items.map((m) => ({
+    code: str(m.Code) ?? '',
+    message: str(m.Message) ?? '',
+    instanceIds: unwrap<string>(m.FailedInstanceIds, 'FailedInstanceIds'),
+  }));
+  const failed = instanceErrors.flatMap((e) => e.instanceIds);
   return {
     scalingActivityId: id,
     scalingGroupId: str(w.ScalingGroupId) ?? '',
@@ -697,6 +701,7 @@ export function toScalingActivity(w: Loose<WireScalingActivity>): ScalingActivit
     errorCode: str(w.ErrorCode),
     errorMessage: str(w.ErrorMessage),
     failedInstanceIds: [...new Set(failed)],
+    instanceErrors,
     destroyedInstanceIds: unwrap<string>(w.DestroyedInstances, 'DestroyedInstance'),
     stoppedInstanceIds: unwrap<string>(w.StoppedInstances, 'StoppedInstance'),
   };

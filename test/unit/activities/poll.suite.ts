@@ -86,6 +86,30 @@ describe('poll: end states', () => {
     },
   );
 
+  it("names each failed instance's own cause: the code and message of its ErrorMessages item", async () => {
+    const cloud = new FakeCloud()
+      .script(
+        'ess.describeScalingActivities',
+        sa({
+          statusCode: 'Warning',
+          statusMessage: '"1" ECS instances are removed, "2" ECS instances failed to be removed.',
+          progress: 100,
+          failedInstanceIds: ['i-2', 'i-3'],
+          instanceErrors: [
+            { code: 'InstanceStopFailed', message: 'The instance failed to stop.', instanceIds: ['i-2'] },
+            { code: 'OperationDenied.NoStock', message: 'No stock.', instanceIds: ['i-3'] },
+          ],
+        }),
+      )
+      .script('ess.describeScalingInstances', instances(instance('i-2'), instance('i-3')));
+    const a = activityEnv();
+    const res = await a.run((hb) => runPoll(cloud.client, request(), hb));
+    expect(res.failedInstances.map((f) => f.why.replace(/^.*listed among its failed instances/, ''))).toEqual([
+      ' (InstanceStopFailed: The instance failed to stop.)',
+      ' (OperationDenied.NoStock: No stock.)',
+    ]);
+  });
+
   it('explains with the error message without a status message, and with neither when both are empty', async () => {
     const cloud = new FakeCloud()
       .script(

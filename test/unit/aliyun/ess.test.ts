@@ -299,6 +299,11 @@ describe('describeScalingActivities', () => {
         errorCode: 'InstancesPartlyFailed',
         errorMessage: 'some failed',
         failedInstanceIds: ['i-9', 'i-8'],
+        // Each item's code and message, with its instances: the per-instance cause of the failure.
+        instanceErrors: [
+          { code: 'A', message: 'a', instanceIds: ['i-9', 'i-8'] },
+          { code: 'B', message: 'b', instanceIds: ['i-9'] },
+        ],
         destroyedInstanceIds: ['i-7'],
         stoppedInstanceIds: [],
       },
