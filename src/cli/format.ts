@@ -33,13 +33,14 @@ function instancesCell(ids: readonly string[]): string {
   return `${ids.length}: ${ids[0] ?? ''} … ${ids[ids.length - 1] ?? ''}`;
 }
 
-/** The scaling activity's own status when ESS reported one, otherwise where the batch stands. */
+/** Where each batch stands, in the one vocabulary, with its scaling activity's status when ESS reported one. */
 export function batchRows(batches: readonly BatchProgress[], result?: ScaleInResult): string[][] {
   const statusOf = new Map<number, string>();
   for (const g of result?.removed ?? []) statusOf.set(g.batch, g.statusCode);
   return batches.map((b) => {
     const activity = statusOf.get(b.index);
-    const status = activity ? activity : b.hookWaits?.length ? hookWaitLine(b.hookWaits) : b.state;
+    // Our word for the batch, and the scaling activity's own status beside it when ESS reported one.
+    const status = b.hookWaits?.length ? hookWaitLine(b.hookWaits) : activity ? `${b.state} (${activity})` : b.state;
     const note = b.errors.length ? ` — ${b.errors[b.errors.length - 1] ?? ''}` : '';
     return [String(b.index), instancesCell(b.instanceIds), b.scalingActivityId ?? '-', `${status}${note}`];
   });

@@ -28,6 +28,8 @@ export const BATCH_STATES = {
   succeeded: 'every instance of the batch was removed',
   warning: 'some instances were removed, others failed (scaling activity ended Warning)',
   failed: 'no instance of the batch was removed',
+  restored: 'drained, then the run stopped before removing it: its traffic was given back and read back',
+  'drained-not-restored': 'drained, then the run stopped before removing it: some traffic could not be given back',
   skipped: 'not attempted',
 } as const;
 export type BatchState = keyof typeof BATCH_STATES;

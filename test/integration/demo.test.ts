@@ -69,7 +69,7 @@ describe('npm run demo (src/demo.ts --exit-when-done)', () => {
     );
     const rows = first.output
       .split('\n')
-      .filter((l) => /^[123] +15: i-\S+ … i-\S+ +asa-[a-z0-9]+ +Successful$/.test(l));
+      .filter((l) => /^[123] +15: i-\S+ … i-\S+ +asa-[a-z0-9]+ +succeeded \(Successful\)$/.test(l));
     expect(rows).toHaveLength(3);
     expect(first.output).toMatch(/\[#{24}\] 3\/3 batches \| removed 45\/45 \| failed 0 \| Completed/);
     expect(existsSync(path.join(dataDir, 'temporal.db'))).toBe(true);

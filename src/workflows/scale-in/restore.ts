@@ -52,6 +52,24 @@ export function recordStop(ledger: Ledger, plan: RestorePlan, restored: RestoreO
       ledger.notRemoved.set(id, { instanceId: id, outcome: 'skipped', why: `not removed: ${why}` });
   }
   recordAcceptedRemovals(ledger, why);
+  settleStoppedBatches(ledger);
+}
+
+/** States a batch cannot end in: what a stop finds it doing. */
+const UNFINISHED = new Set(['pending', 'draining', 'drained']);
+
+/**
+ * After a stop, a batch that was only drained (or never reached) says what became of it, in the
+ * words of its instances: restored, drained-not-restored, or skipped; never still "drained".
+ */
+function settleStoppedBatches(ledger: Ledger): void {
+  for (const b of ledger.batches) {
+    if (!UNFINISHED.has(b.progress.state)) continue;
+    const outcomes = new Set(b.ids.map((id) => ledger.notRemoved.get(id)?.outcome));
+    if (outcomes.has('drained-not-restored')) b.progress.state = 'drained-not-restored';
+    else if (outcomes.has('restored')) b.progress.state = 'restored';
+    else b.progress.state = 'skipped';
+  }
 }
 
 /** Accepted by RemoveInstances before the stop and not seen to end: ESS finishes them. */

@@ -286,6 +286,19 @@ describe('restore after a stop', () => {
       outcome: 'skipped',
       why: 'not removed: the run was cancelled',
     });
+    // The batch that was only drained no longer reads "drained": it says what became of it.
+    expect([b1, b2, b3].map((b) => b.progress.state)).toEqual(['succeeded', 'warning', 'restored']);
+  });
+
+  it('a stopped batch reads drained-not-restored when some traffic stays away, skipped when never drained', () => {
+    const ledger = new Ledger(input(ids(4)), 'run-1');
+    const [b1, b2] = [batchOf(ledger, 0), batchOf(ledger, 1)];
+    b1.restore = b1.ids.map((id) => clb(id));
+    b1.progress.state = 'drained';
+    const plan = planRestore(ledger);
+    const refused = failedRestore(plan.records, new Error('SetBackendServers refused'));
+    recordStop(ledger, plan, refused, 'the run was cancelled');
+    expect([b1.progress.state, b2.progress.state]).toEqual(['drained-not-restored', 'skipped']);
   });
 
   it('reports an accepted but unconfirmed removal as pending, naming its scaling activity', () => {
