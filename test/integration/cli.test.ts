@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { waitFor } from '../../src/emulator/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { staticCredentials } from '../../src/aliyun';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
@@ -239,6 +240,49 @@ describe('ess-scale-in CLI (real child process, real Temporal dev server, emulat
     expect(emulator.state.callLog({ sinceSeq: before }).length).toBeGreaterThan(0); // the preflight did read
     expect(mutatingSince(before)).toEqual([]);
     expect(groupIds()).toEqual(ids);
+  });
+
+  it('status shows retries the progress query cannot: the activity, its attempt, the last failure', async () => {
+    const ids = groupIds();
+    // Every RemoveInstances is throttled until the fault is cleared: removeBatch retries with backoff.
+    emulator.state.faults.set([{ action: 'RemoveInstances', kind: 'Throttling' }]);
+    try {
+      const started = await cli([
+        'start',
+        '--region',
+        SMALL.region,
+        '--group',
+        group,
+        '--instances',
+        ids.slice(0, 1).join(','),
+        '--drain-strategy',
+        'none',
+        ...FAST_FLAGS.filter((f, i, a) => f !== '--retry-max-interval-ms' && a[i - 1] !== '--retry-max-interval-ms'),
+        '--retry-max-interval-ms',
+        '2000',
+      ]);
+      expect(started.code, started.stderr).toBe(0);
+      let status: { pendingActivities: Array<{ type: string; attempt: number; lastFailure?: { type: string } }> } = {
+        pendingActivities: [],
+      };
+      await waitFor(
+        async () => {
+          status = JSON.parse((await cli(['status', workflowId, '--json'])).stdout) as typeof status;
+          return status.pendingActivities.some((p) => p.type === 'removeBatch' && p.attempt >= 2);
+        },
+        60_000,
+        300,
+      );
+      expect(status.pendingActivities).toEqual([
+        expect.objectContaining({ type: 'removeBatch', lastFailure: expect.objectContaining({ type: 'Throttling' }) }),
+      ]);
+      const human = await cli(['status', workflowId]);
+      expect(human.stdout).toMatch(/Activities in flight:\n {2}removeBatch attempt \d+.*last: Throttling: /);
+    } finally {
+      emulator.state.faults.clear();
+    }
+    const done = await cli(['result', workflowId, '--json']);
+    expect(JSON.parse(done.stdout)).toMatchObject({ ok: true, outcome: 'completed' });
   });
 
   it('a second start for the same group exits 3 naming the active run; cancel --wait stops it', async () => {

@@ -4,6 +4,7 @@ import { RunNotFoundError, type ProgressSnapshot, type ScaleInClient } from '../
 import { globalsOf, withClient } from '../connect';
 import { queryProgress } from '../follow';
 import { statusLines, type ServerView } from '../format';
+import { pendingActivitiesOf, pendingLine } from '../pending';
 import { EXIT, printJson, type Done, type Io } from '../io';
 import { renderPairs } from '../table';
 import { addRunRef, resolveWorkflowId, type RunRef } from '../workflow-id';
@@ -73,6 +74,7 @@ function printStatusJson(io: Io, { workflowId, desc, searchAttributes, progress,
     searchAttributes,
     progress: progress ?? null,
     progressError: progressError ?? null,
+    pendingActivities: pendingActivitiesOf(desc),
   });
 }
 
@@ -84,8 +86,10 @@ function printStatus(io: Io, { workflowId, desc, searchAttributes, progress, pro
     closeTime: desc.closeTime,
     taskQueue: desc.taskQueue,
   };
+  const pending = pendingActivitiesOf(desc).map(pendingLine);
   if (progress) {
     io.out(statusLines(workflowId, progress, server).join('\n'));
+    if (pending.length) io.out(['', 'Activities in flight:', ...pending.map((l) => `  ${l}`)].join('\n'));
     return;
   }
   io.out(
