@@ -16,31 +16,7 @@ import {
   rfc3986Encode,
   v1StringToSign,
 } from '../../src/emulator/signature';
-
-/** ECS DescribeRegions example of the "Request signatures" page (AlibabaCloudDocs/ecs). */
-const ECS_PARAMS = {
-  AccessKeyId: 'testid',
-  Action: 'DescribeRegions',
-  Format: 'XML',
-  SignatureMethod: 'HMAC-SHA1',
-  SignatureNonce: '3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf',
-  SignatureVersion: '1.0',
-  Timestamp: '2016-02-23T12:46:24Z',
-  Version: '2014-05-26',
-};
-
-/** ESS DescribeScalingGroups example of ESS "Signatures.md" (AlibabaCloudDocs/ess), spelled `TimeStamp`. */
-const ESS_PARAMS = {
-  TimeStamp: '2014-08-15T11:10:07Z',
-  Format: 'xml',
-  AccessKeyId: 'testid',
-  Action: 'DescribeScalingGroups',
-  SignatureMethod: 'HMAC-SHA1',
-  RegionId: 'cn-qingdao',
-  SignatureNonce: '1324fd0e-e2bb-4bb1-917c-bd6e437f1710',
-  SignatureVersion: '1.0',
-  Version: '2014-08-28',
-};
+import { ECS_PARAMS, ESS_PARAMS } from './signature-vectors';
 
 /** U+FF21 (BMP, above the surrogates) and U+1F600 (astral): UTF-8 and UTF-16 order them differently. */
 const BMP_HIGH = 'a\uFF21';

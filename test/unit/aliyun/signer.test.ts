@@ -1,29 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalize, computeSignature, percentEncode, signRpcParams, stringToSign } from '../../../src/aliyun/signer';
-
-const ECS_PARAMS = {
-  AccessKeyId: 'testid',
-  Action: 'DescribeRegions',
-  Format: 'XML',
-  SignatureMethod: 'HMAC-SHA1',
-  SignatureNonce: '3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf',
-  SignatureVersion: '1.0',
-  Timestamp: '2016-02-23T12:46:24Z',
-  Version: '2014-05-26',
-};
-
-const ESS_PARAMS = {
-  TimeStamp: '2014-08-15T11:10:07Z',
-  Format: 'xml',
-  AccessKeyId: 'testid',
-  Action: 'DescribeScalingGroups',
-  SignatureMethod: 'HMAC-SHA1',
-  RegionId: 'cn-qingdao',
-  SignatureNonce: '1324fd0e-e2bb-4bb1-917c-bd6e437f1710',
-  SignatureVersion: '1.0',
-  Version: '2014-08-28',
-};
+import { ECS_PARAMS, ESS_PARAMS } from '../signature-vectors';
 
 /** Reference encoder written from the spec: UTF-8 bytes, unreserved literal, the rest %XX uppercase. */
 function referenceEncode(s: string): string {
