@@ -469,7 +469,10 @@ const ACT: Readonly<
     const id = a.instanceId as string;
     const now = (await ctx.admin.state()).instances.find((i) => i.instanceId === id);
     if (!now || !['InService', 'Standby', 'Protected'].includes(now.lifecycleState)) return undefined;
-    await ctx.admin.patchInstance(id, { scalingGroupId: a.toGroupId as string });
+    // DetachInstances then AttachInstances: an attached instance serves in its new group, so one that was
+    // in Standby is InService there (a Standby instance in a group it never entered Standby in cannot exist).
+    const state = now.lifecycleState === 'Standby' ? { lifecycleState: 'InService' } : {};
+    await ctx.admin.patchInstance(id, { scalingGroupId: a.toGroupId as string, ...state });
     return { kind: 'detach', groupId: a.groupId, instanceId: id };
   },
   async 'manual-weight'(ctx, url, a) {
