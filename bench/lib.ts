@@ -31,7 +31,7 @@ export const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 export const QUICK_RESULTS_DIR = path.join(RESULTS_DIR, 'quick');
 
 /** Canonical order: `npm run bench` runs them in this order and RESULTS.md lists them so. */
-export const BENCH_NAMES = ['overhead', 'polling', 'many-groups', 'history', 'resume', 'hooks'] as const;
+export const BENCH_NAMES = ['overhead', 'polling', 'forecast', 'many-groups', 'history', 'resume', 'hooks'] as const;
 export type BenchName = (typeof BENCH_NAMES)[number];
 
 /** A run that did not do what it should: the benchmark fails instead of reporting numbers. */

@@ -29,6 +29,7 @@ import {
   type BenchModule,
   type BenchName,
 } from './lib';
+import * as forecastBench from './forecast';
 import * as historyBench from './history';
 import * as hooksBench from './hooks';
 import * as manyGroupsBench from './many-groups';
@@ -42,6 +43,7 @@ type Name = BenchName;
 const MODULES: Record<Name, BenchModule> = {
   overhead: overheadBench,
   polling: pollingBench,
+  forecast: forecastBench,
   'many-groups': manyGroupsBench,
   history: historyBench,
   resume: resumeBench,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { loadClientConfigProfile, type ClientConfigProfile, type ConfigDataSource } from '@temporalio/envconfig';
+import { ApiRateSpecError, parseApiRates, type ApiRateRule } from './aliyun/rate-limiter';
 import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './shared/constants';
 
 /**
@@ -115,14 +116,17 @@ export const WORKER_ENVIRONMENT: readonly EnvVariable[] = [
     readBy: '@temporalio/envconfig',
     secret: false,
     description:
-      'Temporal client config file (TOML, as the temporal CLI writes); read only when this or TEMPORAL_PROFILE is set',
+      'Temporal client config file (TOML, as the temporal CLI writes); must exist when set. Unset: the default ' +
+      'file $XDG_CONFIG_HOME/temporalio/temporal.toml (or ~/.config/…), when it exists, as the temporal CLI does',
   },
   {
     name: 'TEMPORAL_PROFILE',
     readBy: '@temporalio/envconfig',
     secret: false,
     default: 'default',
-    description: 'profile of the config file; the TEMPORAL_* variables above override its fields',
+    description:
+      'profile of the config file (a named one must exist; default may be absent); ' +
+      'the TEMPORAL_* variables above override its fields',
   },
   {
     name: 'WORKFLOW_BUNDLE_PATH',
@@ -207,6 +211,15 @@ export const WORKER_ENVIRONMENT: readonly EnvVariable[] = [
   { name: 'ALB_ENDPOINT', readBy: 'ess-scale-in', secret: false, description: 'override of the ALB endpoint origin' },
   { name: 'NLB_ENDPOINT', readBy: 'ess-scale-in', secret: false, description: 'override of the NLB endpoint origin' },
   {
+    name: 'ESS_SCALE_IN_API_RATE',
+    readBy: 'ess-scale-in',
+    secret: false,
+    description:
+      'pace Alibaba Cloud API calls per product and action, process-wide, e.g. ' +
+      '"ess:RemoveInstances=10,ess:*=50,slb:*=50" (calls per second, or 200/60s per window; ' +
+      'product:* and * are defaults for each action not named); unset: no pacing',
+  },
+  {
     name: 'METRICS_PORT',
     readBy: 'ess-scale-in',
     secret: false,
@@ -253,13 +266,15 @@ function bool(variable: string, value: string | undefined): boolean | undefined 
 const ADDRESS = /^[^\s:/]+:\d{1,5}$/;
 
 /**
- * Reads the Temporal connection from the environment. With `TEMPORAL_CONFIG_FILE` or
- * `TEMPORAL_PROFILE` set, a profile of Temporal's client config file (`@temporalio/envconfig`) is
- * the base and the same variables override it. Rules either way: an API key implies TLS (unless
- * `TEMPORAL_TLS=false`), an mTLS certificate needs its key and the key its certificate.
+ * Reads the Temporal connection from the environment. As the `temporal` CLI does, a profile of
+ * Temporal's client config file (`@temporalio/envconfig`) is the base: the file `TEMPORAL_CONFIG_FILE`
+ * names (it must exist), else the default file the library locates (`$XDG_CONFIG_HOME` or `$HOME`
+ * based; absent: no profile); the profile `TEMPORAL_PROFILE` names (it must exist), else `default`
+ * (may be absent). The same variables override the profile's fields. Rules either way: an API key
+ * implies TLS (unless `TEMPORAL_TLS=false`), an mTLS certificate needs its key and the key its certificate.
  */
 export function temporalConfigFromEnv(env: Env = process.env): TemporalConfig {
-  const profile = env.TEMPORAL_CONFIG_FILE?.trim() || env.TEMPORAL_PROFILE?.trim() ? profileFromFile(env) : undefined;
+  const profile = profileFromFile(env);
   const address = env.TEMPORAL_ADDRESS?.trim() || profile?.address || '127.0.0.1:7233';
   if (!ADDRESS.test(address)) throw new ConfigError('TEMPORAL_ADDRESS', `expected host:port, got "${address}"`);
   const apiKey = env.TEMPORAL_API_KEY?.trim() || profile?.apiKey || undefined;
@@ -340,39 +355,57 @@ function fromSource(variable: string, source: ConfigDataSource | undefined): Buf
   return Buffer.from(source.data);
 }
 
-/** The profile as stored in the file; env overrides are applied by `temporalConfigFromEnv`, with its own checks. */
+/**
+ * The environment as `@temporalio/envconfig` sees it: it only locates the file (`TEMPORAL_CONFIG_FILE`,
+ * `XDG_CONFIG_HOME`, `HOME`, …) and picks the profile (`TEMPORAL_PROFILE`); the overrides of the
+ * profile's fields are applied by `temporalConfigFromEnv` with its own checks, so the library gets
+ * `disableEnv`. Blank `TEMPORAL_CONFIG_FILE` / `TEMPORAL_PROFILE` count as unset: the library would
+ * take "" for a file name and a profile name.
+ */
+function envconfigLocation(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (typeof v === 'string') out[k] = v;
+  for (const k of ['TEMPORAL_CONFIG_FILE', 'TEMPORAL_PROFILE']) {
+    const v = out[k]?.trim();
+    if (v) out[k] = v;
+    else delete out[k];
+  }
+  return out;
+}
+
+/**
+ * The profile as stored in the config file: the named file, else the library's default file (missing:
+ * an empty profile, as in the temporal CLI). Error messages never quote the file's content.
+ */
 function profileFromFile(env: Env): ClientConfigProfile {
-  const variable = env.TEMPORAL_CONFIG_FILE?.trim() ? 'TEMPORAL_CONFIG_FILE' : 'TEMPORAL_PROFILE';
-  const overrideEnvVars = Object.fromEntries(
-    Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'),
-  );
-  const file = env.TEMPORAL_CONFIG_FILE?.trim();
-  // envconfig silently ignores a missing file; a file named explicitly must exist.
+  const location = envconfigLocation(env);
+  const file = location.TEMPORAL_CONFIG_FILE;
+  const named = location.TEMPORAL_PROFILE;
+  // A broken default file is fixed there, or avoided by naming another file: either way TEMPORAL_CONFIG_FILE.
+  const variable = 'TEMPORAL_CONFIG_FILE';
+  const which = file
+    ? 'the Temporal config file'
+    : 'the default Temporal config file (temporalio/temporal.toml under $XDG_CONFIG_HOME or ~/.config)';
+  // envconfig silently ignores a missing file: right for the default file; a file named explicitly must exist.
   const configSource = file ? { data: readFile('TEMPORAL_CONFIG_FILE', file) } : undefined;
   try {
     return loadClientConfigProfile({
       disableEnv: true,
       configFileStrict: true,
-      overrideEnvVars,
+      overrideEnvVars: location,
       ...(configSource ? { configSource } : {}),
-      ...(env.TEMPORAL_PROFILE?.trim() ? { profile: env.TEMPORAL_PROFILE.trim() } : {}),
+      ...(named ? { profile: named } : {}),
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const message = e instanceof Error ? e.message : '';
     // TOML parser messages quote the offending line, which may hold an api_key: keep only safe facts.
-    if (code) throw new ConfigError(variable, `cannot read the Temporal config file: ${code}`);
+    if (code) throw new ConfigError(variable, `cannot read ${which}: ${code}`);
     if (/^Profile '.*' not found/.test(message))
-      throw new ConfigError(
-        'TEMPORAL_PROFILE',
-        `profile ${JSON.stringify(env.TEMPORAL_PROFILE?.trim() ?? 'default')} not found in the config file`,
-      );
+      throw new ConfigError('TEMPORAL_PROFILE', `profile ${JSON.stringify(named ?? 'default')} not found in ${which}`);
     if (/^Validation error: key\(s\) unrecognized/.test(message))
-      throw new ConfigError(variable, message.replace(/^Validation error: /, ''));
-    throw new ConfigError(
-      variable,
-      `the Temporal config file is not valid TOML (${e instanceof Error ? e.name : 'error'})`,
-    );
+      throw new ConfigError(variable, `${which}: ${message.replace(/^Validation error: /, '')}`);
+    throw new ConfigError(variable, `${which} is not valid TOML (${e instanceof Error ? e.name : 'error'})`);
   }
 }
 
@@ -389,4 +422,19 @@ export function connectionOptions(cfg: TemporalConfig): {
     ...(cfg.tls !== undefined ? { tls: cfg.tls } : {}),
     ...(cfg.metadata && Object.keys(cfg.metadata).length ? { metadata: cfg.metadata } : {}),
   };
+}
+
+/**
+ * `ESS_SCALE_IN_API_RATE`: the worker's pace per product and action (src/aliyun/rate-limiter.ts);
+ * unset or empty: no rule. Share an account budget between workers by giving each its part.
+ */
+export function apiRateRulesFromEnv(env: Env = process.env): ApiRateRule[] {
+  const spec = env.ESS_SCALE_IN_API_RATE?.trim();
+  if (!spec) return [];
+  try {
+    return parseApiRates(spec);
+  } catch (e) {
+    if (e instanceof ApiRateSpecError) throw new ConfigError('ESS_SCALE_IN_API_RATE', e.message);
+    throw e;
+  }
 }

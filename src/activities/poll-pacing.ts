@@ -1,3 +1,5 @@
+import type { EndForecast } from '../shared/poll-forecast';
+
 /**
  * When to look at a scaling activity again: half the estimated time left, between the bounds, so
  * the polls come at the minimum interval close to the end; while `Progress` does not move, half
@@ -14,6 +16,8 @@ export interface PaceState {
   /** This attempt's first observation. */
   first: { progress: number; atMs: number } | undefined;
   intervalMs: number;
+  /** What Progress says is left, when it says anything. */
+  remainingMs?: number;
 }
 
 export function initialPace(p: PollPacing): PaceState {
@@ -38,7 +42,57 @@ export function nextPace(
   else if (!s.first && freshSinceMs !== undefined && progress > 0 && atMs > freshSinceMs)
     estimateMs = ((100 - progress) * (atMs - freshSinceMs)) / progress;
   const intervalMs = estimateMs !== undefined ? clamp(estimateMs / 2, p) : clamp(s.intervalMs * 1.5, p);
-  return { first, intervalMs };
+  return { first, intervalMs, ...(estimateMs !== undefined ? { remainingMs: estimateMs } : {}) };
+}
+
+/** No two looks inside a forecast window closer than this. */
+export const DENSE_FLOOR_MS = 100;
+/** At most this many looks inside a forecast window; then the Progress pacing above takes over. */
+export const MAX_DENSE_LOOKS = 8;
+const LOOK_AFTER_MS = 20;
+
+/**
+ * Pacing with a window where the workflow expects the end (src/shared/poll-forecast.ts). One look
+ * half-way to a distant window (a short activity gets none: it would cost more than it saves): its
+ * Progress says whether this activity runs early, and if so the next look goes where Progress puts
+ * the end instead of waiting for the window. Inside the window: look when Progress says the
+ * activity ends, never more than a third of the window (nor the minimum interval) apart, at most
+ * MAX_DENSE_LOOKS times; past the window, the usual pace.
+ */
+export class ForecastWindow {
+  private looks = 0;
+
+  constructor(
+    private readonly window: EndForecast,
+    private readonly minIntervalMs: number,
+  ) {}
+
+  /**
+   * The first look: half-way to the window when that is a minimum interval away or more; else (a
+   * short activity, where one look more costs more than it saves) in the middle of the window, which
+   * finds the activity ended about half the time and otherwise knows from Progress when it ends.
+   */
+  get firstLookMs(): number {
+    const halfway = Math.round(this.window.earliestMs / 2);
+    if (halfway >= this.minIntervalMs) return halfway;
+    return Math.round((this.window.earliestMs + this.window.latestMs) / 2);
+  }
+
+  /** The wait after a look `sinceStartMs` into the poll, given the usual pace. */
+  next(sinceStartMs: number, pace: PaceState): number {
+    if (this.looks >= MAX_DENSE_LOOKS || sinceStartMs > this.window.latestMs) return pace.intervalMs;
+    this.looks++;
+    if (sinceStartMs < this.window.earliestMs) {
+      const untilWindow = this.window.earliestMs - sinceStartMs;
+      const untilEnd = pace.remainingMs !== undefined ? pace.remainingMs + LOOK_AFTER_MS : untilWindow;
+      return Math.round(Math.max(DENSE_FLOOR_MS, Math.min(untilWindow, untilEnd)));
+    }
+    const width = this.window.latestMs - this.window.earliestMs;
+    const step = Math.max(DENSE_FLOOR_MS, Math.min(this.minIntervalMs, width / 3));
+    // Just after the end Progress predicts: a look a moment early costs one more look.
+    const wanted = pace.remainingMs !== undefined ? pace.remainingMs + LOOK_AFTER_MS : step;
+    return Math.round(Math.max(DENSE_FLOOR_MS, Math.min(step, wanted)));
+  }
 }
 
 function clamp(v: number, p: PollPacing): number {

@@ -1,7 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { CloudClient, ScalingActivity } from '../aliyun/types';
 import type { Heartbeat } from './heartbeat';
-import { initialPace, nextPace } from './poll-pacing';
+import { ForecastWindow, initialPace, nextPace } from './poll-pacing';
+import { estimateEnd, type ObservedEnd, type RunningLook } from '../shared/poll-forecast';
 import type { CompletedHookAction, PlannedHook } from '../shared/progress';
 import { checkHooks, hookPaceMs, hookVerdict, type HookCheck } from './lifecycle-hooks';
 import type { PollRequest, PollResponse } from './types';
@@ -62,22 +63,64 @@ export async function runPoll(cloud: CloudClient, req: PollRequest, hb: Heartbea
   let pace = initialPace(pacing);
   const freshSinceMs = resumed ? undefined : Date.now();
   const hooks = new HookWatch(req, resumed);
+  const ends = resumed || hooks.active ? undefined : new EndWatch(req, pacing.minIntervalMs);
   let notFoundSinceMs = resumed?.notFoundSinceMs;
+  if (ends?.firstLookMs) await ctx.sleep(ends.firstLookMs);
   for (;;) {
     const { activities } = await cloud.ess.describeScalingActivities(req.regionId, [req.scalingActivityId], { signal });
     polls++;
     const act = activities.find((a) => a.scalingActivityId === req.scalingActivityId);
-    if (act && TERMINAL.has(act.statusCode)) return finish(cloud, req, act, polls, signal);
+    if (act && TERMINAL.has(act.statusCode))
+      return { ...(await finish(cloud, req, act, polls, signal)), ...ends?.end(act) };
     notFoundSinceMs = act ? undefined : (notFoundSinceMs ?? Date.now());
     if (notFoundSinceMs !== undefined && Date.now() - notFoundSinceMs >= NOT_FOUND_BUDGET_MS)
       throw new ScalingActivityNotFoundError(req.scalingActivityId, Date.now() - notFoundSinceMs);
     const progress = act?.progress ?? 0;
+    ends?.stillRunning(progress);
     const check = act ? await hooks.check(cloud, signal) : undefined;
     const notFound = notFoundSinceMs === undefined ? {} : { notFoundSinceMs };
     hb.beat({ polls, progress, ...hooks.checkpoint(), ...notFound } satisfies PollCheckpoint);
     if (check && hooks.isNews(check)) return heldByHooks(req, progress, polls, check);
     pace = nextPace(pacing, pace, progress, Date.now(), freshSinceMs);
-    await ctx.sleep(check?.waitingOn.length ? hooks.paceMs(check, pace.intervalMs) : pace.intervalMs);
+    const paceMs = check?.waitingOn.length ? hooks.paceMs(check, pace.intervalMs) : pace.intervalMs;
+    await ctx.sleep(ends ? ends.nextWaitMs({ ...pace, intervalMs: paceMs }) : paceMs);
+  }
+}
+
+/**
+ * Where this poll saw its activity end, for the forecast of the next one (src/shared/poll-forecast.ts),
+ * and the forecast window it was given. Only a poll that began with its activity and that no
+ * lifecycle hook can hold measures one: a retry's clock does not start with the activity.
+ */
+class EndWatch {
+  private readonly startMs = Date.now();
+  private firstRunning: RunningLook | undefined;
+  private lastRunning: RunningLook | undefined;
+  private readonly window: ForecastWindow | undefined;
+
+  constructor(req: PollRequest, minIntervalMs: number) {
+    this.window = req.expectedEnd ? new ForecastWindow(req.expectedEnd, minIntervalMs) : undefined;
+  }
+
+  get firstLookMs(): number {
+    return this.window?.firstLookMs ?? 0;
+  }
+
+  stillRunning(progress: number): void {
+    this.lastRunning = { atMs: Date.now() - this.startMs, progress };
+    this.firstRunning ??= this.lastRunning;
+  }
+
+  nextWaitMs(pace: Parameters<ForecastWindow['next']>[1]): number {
+    return this.window ? this.window.next(Date.now() - this.startMs, pace) : pace.intervalMs;
+  }
+
+  /** Only activities that ran their course: a Rejected or Failed one ends early and says nothing of the next. */
+  end(act: ScalingActivity): { observedEnd: ObservedEnd } | undefined {
+    if (act.statusCode !== 'Successful' && act.statusCode !== 'Warning') return undefined;
+    const byMs = Date.now() - this.startMs;
+    const estimateMs = estimateEnd(this.firstRunning, this.lastRunning, byMs);
+    return { observedEnd: { afterMs: this.lastRunning?.atMs ?? 0, byMs, estimateMs } };
   }
 }
 
@@ -96,6 +139,10 @@ class HookWatch {
     this.known = new Set(req.knownWaitTokens ?? []);
     this.firstSeen = new Map(resumed?.firstSeen ?? []);
     this.completed = [...(resumed?.completed ?? [])];
+  }
+
+  get active(): boolean {
+    return this.hooks.length > 0;
   }
 
   async check(cloud: CloudClient, signal: AbortSignal): Promise<HookCheck | undefined> {

@@ -1,4 +1,5 @@
 import type { RestoreRecord } from '../shared/restore';
+import type { EndForecast, ObservedEnd } from '../shared/poll-forecast';
 import type {
   CompletedHookAction,
   DrainedPlace,
@@ -125,6 +126,11 @@ export interface PollRequest extends Retrying {
   hooks?: PlannedHook[];
   /** Tokens of the waits already reported to the workflow: a poll returns early only for news. */
   knownWaitTokens?: string[];
+  /**
+   * When the run's earlier activities ended (src/shared/poll-forecast.ts): the poll sleeps until
+   * this window opens and looks densely inside it. Absent for the first batch and with hooks.
+   */
+  expectedEnd?: EndForecast;
 }
 
 export interface PollResponse {
@@ -141,4 +147,6 @@ export interface PollResponse {
    * (or it completed some), so the workflow can show it; it polls again. Absent in older results.
    */
   hookWait?: { waitingOn: HookWait[]; completed: CompletedHookAction[] };
+  /** Where the activity's end fell, for the next poll's forecast; only from a poll that began with it. */
+  observedEnd?: ObservedEnd;
 }

@@ -1,3 +1,4 @@
+import { apiRateRulesFromEnv } from '../config';
 import { AlbClient } from './alb';
 import { ClbClient } from './clb';
 import type { CredentialsProvider } from './credentials';
@@ -5,6 +6,7 @@ import { resolveEndpoint, validateEndpoint } from './endpoints';
 import type { EndpointOverrides } from './endpoints';
 import { EssClient } from './ess';
 import { NlbClient } from './nlb';
+import { processApiRateLimiter, type ApiRateLimiter } from './rate-limiter';
 import { RpcClient } from './rpc-client';
 import type { RpcCallEvent } from './rpc-client';
 import type { CloudClient } from './types';
@@ -17,6 +19,7 @@ export * from './endpoints';
 export * from './errors';
 export * from './ess';
 export * from './nlb';
+export * from './rate-limiter';
 export * from './rpc-client';
 export * from './signer';
 export * from './types';
@@ -29,6 +32,11 @@ export interface CreateCloudClientOptions {
   timeoutMs?: number | undefined;
   onCall?: ((event: RpcCallEvent) => void) | undefined;
   keepAliveTimeoutMs?: number | undefined;
+  /**
+   * Paces the calls per product and action. Default: the process-wide limiter of
+   * `ESS_SCALE_IN_API_RATE` (none when unset); `null`: no pacing.
+   */
+  rateLimiter?: ApiRateLimiter | null | undefined;
 }
 
 export type ClosableCloudClient = CloudClient & { close(): Promise<void> };
@@ -45,6 +53,8 @@ export function createCloudClient(opts: CreateCloudClientOptions): ClosableCloud
     timeoutMs: opts.timeoutMs,
     onCall: opts.onCall,
     keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
+    rateLimiter:
+      opts.rateLimiter === undefined ? processApiRateLimiter(apiRateRulesFromEnv()) : (opts.rateLimiter ?? undefined),
   });
   return {
     ess: new EssClient(rpc),

@@ -11,6 +11,7 @@ import {
   isAliyunError,
 } from './errors';
 import type { AliyunError } from './errors';
+import type { ApiRateLimiter } from './rate-limiter';
 import { percentEncode, signRpcParams } from './signer';
 import type { CallOptions } from './types';
 import { API_VERSIONS, WireFormatError } from './wire';
@@ -26,6 +27,8 @@ export interface RpcCallEvent {
   httpStatus: number | undefined;
   durationMs: number;
   outcome: 'ok' | (string & {});
+  /** Time the call waited for the rate limiter before it was sent (absent without a limiter); not in durationMs. */
+  rateLimitWaitMs?: number | undefined;
 }
 
 export interface RpcClientOptions {
@@ -39,6 +42,8 @@ export interface RpcClientOptions {
   /** Sockets per origin. */
   connections?: number | undefined;
   userAgent?: string | undefined;
+  /** Paces calls per product and action (process-wide); every call waits for it before it is signed and sent. */
+  rateLimiter?: ApiRateLimiter | undefined;
 }
 
 export type RpcCallParams = Readonly<Record<string, string | undefined>>;
@@ -84,6 +89,7 @@ export class RpcClient {
   private readonly timeoutMs: number;
   private readonly onCall: ((event: RpcCallEvent) => void) | undefined;
   private readonly userAgent: string;
+  private readonly rateLimiter: ApiRateLimiter | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(opts: RpcClientOptions) {
@@ -92,6 +98,7 @@ export class RpcClient {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.onCall = opts.onCall;
     this.userAgent = opts.userAgent ?? 'ess-scale-in (undici)';
+    this.rateLimiter = opts.rateLimiter;
     this.agent = new Agent({ keepAliveTimeout: opts.keepAliveTimeoutMs ?? 4_000, connections: opts.connections ?? 16 });
   }
 
@@ -111,9 +118,14 @@ export class RpcClient {
     decode: (wire: W) => T,
     opts: RpcCallOptions,
   ): Promise<T> {
-    const started = performance.now();
+    const queued = performance.now();
+    let started: number | undefined;
+    let waitedMs: number | undefined;
     const seen: Seen = {};
     try {
+      // The wait is not the call's: it is reported apart and does not count against its timeout.
+      if (this.rateLimiter) waitedMs = await this.rateLimiter.acquire(product, action, opts.signal);
+      started = performance.now();
       const body = await this.exchange(product, action, params, opts, seen);
       let value: T;
       try {
@@ -130,21 +142,28 @@ export class RpcClient {
         httpStatus: seen.httpStatus,
         durationMs: performance.now() - started,
         outcome: 'ok',
+        ...this.waited(waitedMs ?? 0),
       });
       return value;
     } catch (e) {
       const requestId = e instanceof AliyunApiError ? e.requestId : seen.requestId;
       const outcome = isAliyunError(e) ? e.code : e instanceof Error ? e.name : 'Error';
+      const now = performance.now();
       this.report({
         product,
         action,
         requestId,
         httpStatus: seen.httpStatus,
-        durationMs: performance.now() - started,
+        durationMs: started === undefined ? 0 : now - started,
         outcome,
+        ...this.waited(waitedMs ?? now - queued),
       });
       throw e;
     }
+  }
+
+  private waited(ms: number): Pick<RpcCallEvent, 'rateLimitWaitMs'> {
+    return this.rateLimiter ? { rateLimitWaitMs: Math.round(ms) } : {};
   }
 
   close(): Promise<void> {

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import demo from './scenarios/demo.json';
 import small from './scenarios/small.json';
 import { generatedInstanceId, INSTANCE_ID_RE } from './ids';
+import { apiQuotaProblem } from './quota';
 import type { Scenario, ScenarioAttachTo, ScenarioInstance } from './types';
 
 export class ScenarioError extends Error {
@@ -204,6 +205,8 @@ function validateTopLevel(s: Obj): void {
   strArr(s, 'deniedActions', '');
   bool(s, 'ignoreClientToken', '');
   oneOf(s, 'exitStandbyWeight', '', ['default', 'scalingConfiguration']);
+  const quotaProblem = apiQuotaProblem(s.apiQuota);
+  if (quotaProblem) fail(`.apiQuota${quotaProblem[0]}`, quotaProblem[1]);
 }
 
 function validateVServerGroup(go: Obj, gp: string, lbId: string, refs: Refs): void {
@@ -399,6 +402,9 @@ function validateTimings(s: Obj): void {
   if (s.timings === undefined) return;
   const t = obj(s.timings, '.timings');
   int(t, 'activityDurationMs', '.timings', 0);
+  int(t, 'activityDurationSpreadMs', '.timings', 0);
+  if (typeof t.activityDurationSpreadMs === 'number' && t.activityDurationSpreadMs > Number(t.activityDurationMs ?? 0))
+    fail('.timings.activityDurationSpreadMs', 'must not exceed activityDurationMs (a duration cannot be negative)');
   int(t, 'essDrainWaitMs', '.timings', 0);
   int(t, 'albJobDurationMs', '.timings', 0);
   int(t, 'nlbJobDurationMs', '.timings', 0);

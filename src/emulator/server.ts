@@ -259,6 +259,11 @@ export class EmulatorServer {
       this.nonces,
       Date.now(),
     );
+    if (!this.opts.state.quota.admit(call.route?.product ?? 'unknown', call.action)) {
+      // The account's quota (scenario `apiQuota`): refused before faults and effects; the nonce is spent.
+      this.nonces.add(verified.accessKeyId, verified.nonce, Date.now());
+      throw apiError('Throttling.User');
+    }
     const decision = this.opts.state.faults.decide(call.action, call.params);
     if (decision.latencyMs > 0 && !decision.latencyAfterEffect) await sleep(decision.latencyMs);
     const rule = decision.rule;

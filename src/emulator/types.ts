@@ -226,6 +226,11 @@ export interface ScenarioDbInstance {
 export interface ScenarioTimings {
   /** How long a RemoveInstances activity stays InProgress. Default 3000. */
   activityDurationMs?: number;
+  /**
+   * Each activity's duration is drawn uniformly from activityDurationMs ± this (seeded, so a scenario
+   * always draws the same durations): activities of one run take similar, not identical, times. Default 0.
+   */
+  activityDurationSpreadMs?: number;
   /** Between weight 0 and deregistration from attached load balancers. Default 500 (60 s in the real service). */
   essDrainWaitMs?: number;
   /** How long an ALB UpdateServerGroupServersAttribute job stays Processing. Default 300. */
@@ -295,9 +300,25 @@ export interface Scenario {
    * `scalingConfiguration` (the configured weight, as an older page says). Default `default`.
    */
   exitStandbyWeight?: ExitStandbyWeight;
+  /** Account-wide calls per product and action; past it, 400 `Throttling.User`. Off by default. */
+  apiQuota?: ScenarioApiQuota;
 }
 
 export type ExitStandbyWeight = 'default' | 'scalingConfiguration';
+
+/** An account API quota: `calls` per fixed window of `windowSeconds`. */
+export interface ApiQuotaLimit {
+  calls: number;
+  windowSeconds: number;
+}
+
+/**
+ * The account's API quota (docs/emulator.md, "Account API quota"): `true` for the default limits,
+ * `{limits}` for the defaults with these keys (`ess:RemoveInstances`, `ess:*`, `*`) replaced, a
+ * number being calls per second. Off when absent or `false`.
+ */
+export type ScenarioApiQuota =
+  boolean | { limits?: Record<string, number | { calls: number; windowSeconds?: number | undefined }> | undefined };
 
 // ---------------------------------------------------------------------------------------------
 // Faults

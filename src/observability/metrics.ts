@@ -27,6 +27,24 @@ export const METRICS = {
     labels: ['product', 'action'],
     help: 'Alibaba Cloud API call latency',
   },
+  apiThrottled: {
+    name: 'ess_scale_in_api_throttled_total',
+    kind: 'counter',
+    labels: ['product', 'action', 'code'],
+    help: 'Alibaba Cloud API calls refused by flow control (Throttling, Throttling.User, Throttling.Api, ...)',
+  },
+  apiRateLimitWaits: {
+    name: 'ess_scale_in_api_rate_limit_waits_total',
+    kind: 'counter',
+    labels: ['product', 'action'],
+    help: 'Alibaba Cloud API calls that waited for the worker rate limiter (ESS_SCALE_IN_API_RATE)',
+  },
+  apiRateLimitWait: {
+    name: 'ess_scale_in_api_rate_limit_wait_seconds',
+    kind: 'histogram',
+    labels: ['product', 'action'],
+    help: 'time a call waited for the worker rate limiter before it was sent',
+  },
   instancesRemoved: {
     name: 'ess_scale_in_instances_removed_total',
     kind: 'counter',
@@ -80,6 +98,7 @@ export const METRICS = {
 /** Bucket bounds in seconds, for `histogramBucketOverrides`; the SDK's defaults end at 10 s. */
 export const HISTOGRAM_BUCKETS: Readonly<Record<string, number[]>> = {
   [METRICS.apiDuration.name]: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  [METRICS.apiRateLimitWait.name]: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
   [METRICS.batchDuration.name]: [1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200],
   [METRICS.drainDuration.name]: [0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800],
 };
@@ -129,6 +148,9 @@ export class ScaleInMetrics {
   private readonly apiCalls: MetricCounter;
   private readonly apiErrors: MetricCounter;
   private readonly apiDuration: MetricHistogram;
+  private readonly apiThrottled: MetricCounter;
+  private readonly apiRateLimitWaits: MetricCounter;
+  private readonly apiRateLimitWait: MetricHistogram;
   private readonly instancesRemoved: MetricCounter;
   private readonly instancesFailed: MetricCounter;
   private readonly instancesDrained: MetricCounter;
@@ -144,6 +166,9 @@ export class ScaleInMetrics {
     this.apiCalls = counter(METRICS.apiCalls);
     this.apiErrors = counter(METRICS.apiErrors);
     this.apiDuration = seconds(METRICS.apiDuration);
+    this.apiThrottled = counter(METRICS.apiThrottled);
+    this.apiRateLimitWaits = counter(METRICS.apiRateLimitWaits);
+    this.apiRateLimitWait = seconds(METRICS.apiRateLimitWait);
     this.instancesRemoved = counter(METRICS.instancesRemoved);
     this.instancesFailed = counter(METRICS.instancesFailed);
     this.instancesDrained = counter(METRICS.instancesDrained);
@@ -158,6 +183,12 @@ export class ScaleInMetrics {
     this.apiCalls.add(1, { product: e.product, action: e.action, outcome: e.outcome });
     if (e.outcome !== 'ok') this.apiErrors.add(1, { product: e.product, action: e.action, code: e.outcome });
     this.apiDuration.record(Math.max(0, e.durationMs) / 1000, { product: e.product, action: e.action });
+    if (/Throttling/.test(e.outcome))
+      this.apiThrottled.add(1, { product: e.product, action: e.action, code: e.outcome });
+    if (e.rateLimitWaitMs !== undefined && e.rateLimitWaitMs > 0) {
+      this.apiRateLimitWaits.add(1, { product: e.product, action: e.action });
+      this.apiRateLimitWait.record(e.rateLimitWaitMs / 1000, { product: e.product, action: e.action });
+    }
   }
 
   scalingActivityEnded(
@@ -207,6 +238,7 @@ export function apiCallObserver(
       requestId: e.requestId,
       httpStatus: e.httpStatus,
       durationMs: e.durationMs,
+      ...(e.rateLimitWaitMs ? { rateLimitWaitMs: e.rateLimitWaitMs } : {}),
       ...(e.outcome === 'ok' ? {} : { code: e.outcome }),
     };
     if (e.outcome === 'ok') log.debug(`${e.action} ok`, meta);

@@ -92,6 +92,11 @@ export interface AdvancedOptions {
   heartbeatTimeoutSeconds?: number;
   /** Continue-as-new after this many batches in one run (default 100; the server's suggestion also counts). */
   maxBatchesPerRun?: number;
+  /**
+   * Predictive polling: how many of the run's last scaling activities forecast the next one's end
+   * (src/shared/poll-forecast.ts; default 5). 0 turns it off: every poll paces on Progress alone.
+   */
+  pollForecastSamples?: number;
 }
 
 export interface NormalizedInput {
@@ -247,6 +252,7 @@ export const DEFAULTS = {
     retryMaxIntervalMs: 60_000,
     heartbeatTimeoutSeconds: 10,
     maxBatchesPerRun: 100,
+    pollForecastSamples: 5,
   },
 } as const;
 
@@ -547,6 +553,7 @@ const ADVANCED_LIMITS: Record<keyof AdvancedOptions, [number, number]> = {
   retryMaxIntervalMs: [10, 3_600_000],
   heartbeatTimeoutSeconds: [1, 3600],
   maxBatchesPerRun: [1, 10_000],
+  pollForecastSamples: [0, 20],
 };
 
 /** The advanced options over their defaults. */

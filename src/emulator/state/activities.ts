@@ -4,6 +4,7 @@
  * removes them (or rolls the failed ones back) and reports its final status. Admin-injected
  * activities only keep their group busy. Phases run through the scheduler (`nextEvent`).
  */
+import { mulberry32 } from '../faults';
 import { minuteStamp, newActivityId } from '../ids';
 import type { ActivitySnapshot } from '../types';
 import type { Backends } from './backends';
@@ -102,8 +103,11 @@ function finalStatusMessage(a: ActivityState): string {
   return `${parts.join(', ')}.`;
 }
 
+const DURATION_SEED = 2026;
+
 export class ScalingActivities implements EventSource, WaitListener {
   private readonly activities = new Map<string, ActivityState>();
+  private readonly durationDice = mulberry32(DURATION_SEED);
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -259,10 +263,17 @@ export class ScalingActivities implements EventSource, WaitListener {
     return [...this.activities.values()].map((a) => this.snapshot(a));
   }
 
+  /** activityDurationMs, or a draw within its spread from a seeded sequence (the same for every run of a scenario). */
+  private drawDurationMs(): number {
+    const { activityDurationMs, activityDurationSpreadMs: spread } = this.settings.timings;
+    if (!spread) return activityDurationMs;
+    return Math.round(activityDurationMs - spread + 2 * spread * this.durationDice());
+  }
+
   private newRemoval(req: RemovalRequest): ActivityState {
     const now = this.scheduler.now();
     const n = req.instanceIds.length;
-    const duration = this.scheduler.scaled(this.settings.timings.activityDurationMs);
+    const duration = this.scheduler.scaled(this.drawDurationMs());
     const drain = Math.min(this.scheduler.scaled(this.settings.timings.essDrainWaitMs), duration);
     return {
       id: newActivityId(),

@@ -5,6 +5,7 @@
  * invariants in its methods; this class wires them together, loads scenarios and takes snapshots.
  */
 import { FaultInjector } from '../faults';
+import { ApiQuota } from '../quota';
 import type { CallLogEntry, CallLogFilter, EmulatorStateSnapshot, Scenario } from '../types';
 import { AccessKeys } from './access-keys';
 import { ScalingActivities } from './activities';
@@ -53,6 +54,8 @@ export class EmulatorState {
   readonly scalingGroups: ScalingGroups;
   readonly activities: ScalingActivities;
   readonly lifecycleHooks: LifecycleHooks;
+  /** The account's API quota (scenario `apiQuota`); off unless the scenario sets it. */
+  readonly quota: ApiQuota;
   private readonly scheduler: Scheduler;
   private readonly accessKeys: AccessKeys;
   private readonly calls = new CallLog();
@@ -63,6 +66,7 @@ export class EmulatorState {
   constructor(timeScale = 1, fixedAccessKeys?: Record<string, string>, clock: () => number = Date.now) {
     this.scheduler = new Scheduler(timeScale, clock);
     this.accessKeys = new AccessKeys(fixedAccessKeys);
+    this.quota = new ApiQuota(() => this.scheduler.now());
     this.alb = new AlbStore(this.scheduler, this.settings);
     this.nlb = new NlbStore(this.scheduler, this.settings);
     const backends = new Backends(this.clb, this.alb, this.nlb);
@@ -124,6 +128,7 @@ export class EmulatorState {
     this.regions = regionsOf(s);
     this.accessKeys.load(s.accessKeys, envAccessKeys);
     this.settings.load(s);
+    this.quota.load(s.apiQuota);
     this.clientTokens.clear();
     this.calls.reset();
     this.faults.clear();

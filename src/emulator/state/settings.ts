@@ -7,6 +7,8 @@ import type { ActivityOutcomeRule, Scenario, ScenarioTimings } from '../types';
 
 export interface Timings {
   activityDurationMs: number;
+  /** Unset: every activity takes activityDurationMs. */
+  activityDurationSpreadMs?: number;
   essDrainWaitMs: number;
   albJobDurationMs: number;
   /** Unset: NLB jobs take albJobDurationMs. */

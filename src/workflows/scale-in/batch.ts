@@ -1,6 +1,8 @@
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import type { AcceptedRemoval, PollRequest, PollResponse, RemoveBatchResponse } from '../../activities';
 import { describeFailure, failureType } from '../failures';
+import { forecastEnd, rememberEnd } from '../../shared/poll-forecast';
+import { DEFAULTS } from '../../shared/input';
 import type { Batch } from './ledger';
 import type { ScaleInRun } from './run';
 
@@ -80,23 +82,29 @@ function skipHooksOf(run: ScaleInRun): { skipHooks?: { all: boolean; hookIds: st
 async function followToItsEnd(run: ScaleInRun, batch: Batch, r: AcceptedRemoval, label: string): Promise<PollResponse> {
   const { advanced } = run.input;
   const hooks = run.ledger.plan?.lifecycleHooks ?? [];
+  const held = hooks.some((h) => h.handling !== 'skip');
+  // Hooks hold an activity as long as their owners take: its end cannot be predicted from the last.
+  const samples = advanced.pollForecastSamples ?? DEFAULTS.advanced.pollForecastSamples;
+  const expectedEnd = held ? undefined : forecastEnd(run.activityEnds, samples);
   const req = {
     ...run.where,
     scalingActivityId: r.scalingActivityId,
     instanceIds: r.instanceIds,
     minIntervalMs: advanced.pollMinIntervalMs,
     maxIntervalMs: advanced.pollMaxIntervalMs,
-    ...(hooks.some((h) => h.handling !== 'skip') ? { hooks } : {}),
+    ...(held ? { hooks } : {}),
+    ...(expectedEnd ? { expectedEnd } : {}),
   };
   const known: string[] = [];
   for (;;) {
-    const held = known.length ? ', held by lifecycle hooks' : '';
-    const summary = `Poll scaling activity ${r.scalingActivityId} (${label})${held}`;
+    const heldNow = known.length ? ', held by lifecycle hooks' : '';
+    const summary = `Poll scaling activity ${r.scalingActivityId} (${label})${heldNow}`;
     const args: [PollRequest] = [known.length ? { ...req, knownWaitTokens: [...known] } : req];
     const poll = () => run.acts.polls.pollScalingActivity.executeWithOptions({ summary }, args);
     const polled = run.patches.followAcceptedRemovalsOnCancel()
       ? await CancellationScope.nonCancellable(poll)
       : await poll();
+    if (polled.observedEnd) run.activityEnds = rememberEnd(run.activityEnds, polled.observedEnd);
     if (polled.statusCode !== 'InProgress' || !polled.hookWait) return polled;
     known.push(...polled.hookWait.waitingOn.map((w) => w.lifecycleActionToken));
     run.ledger.recordHookWait(batch, polled.hookWait);

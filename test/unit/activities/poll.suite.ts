@@ -43,6 +43,8 @@ describe('poll: end states', () => {
       failedInstances: [],
       polls: 1,
       endedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      // Seen ended at the first look: the end fell between the poll's start and that look.
+      observedEnd: { afterMs: 0, byMs: expect.any(Number), estimateMs: expect.any(Number) },
     });
     expect(cloud.calls).toEqual([
       { op: 'ess.describeScalingActivities', args: [R, ['sa-1'], { signal: a.signal }] },
@@ -433,5 +435,75 @@ describe('poll: an activity not found yet (visibility lag)', () => {
 
     expect(failure).toMatchObject({ type: 'ScalingActivityNotFound', nonRetryable: true });
     expect(cloud.ops()).toEqual(['ess.describeScalingActivities']);
+  });
+});
+
+describe('poll: forecast of the end (predictive polling)', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** A clock that only the activity's sleeps move. */
+  function sleepingClock(a: ReturnType<typeof activityEnv>, startMs: number) {
+    const clock = { now: startMs };
+    vi.spyOn(Date, 'now').mockImplementation(() => clock.now);
+    vi.spyOn(a.env.context, 'sleep').mockImplementation(async (ms) => {
+      a.sleeps.push(Number(ms));
+      clock.now += Number(ms);
+    });
+    return clock;
+  }
+
+  it('sleeps until the window opens, looks where Progress puts the end, and reports where it fell', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingActivities', sa({ progress: 90 }), sa({ statusCode: 'Successful', progress: 100 }))
+      .script('ess.describeScalingInstances', instances());
+    const a = activityEnv();
+    sleepingClock(a, 1_000_000);
+    const res = await a.run((hb) =>
+      runPoll(cloud.client, request({ expectedEnd: { earliestMs: 800, latestMs: 1000 } }), hb),
+    );
+
+    // A near window: no look before its middle; then where 90 % at 900 ms puts the end, capped at a
+    // third of the window (floor 100 ms).
+    expect(a.sleeps).toEqual([900, 100]);
+    expect(res.polls).toBe(2);
+    expect(res.observedEnd).toEqual({ afterMs: 900, byMs: 1000, estimateMs: 1000 });
+  });
+
+  it('without a forecast, looks at once and still reports where the end fell', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingActivities', sa({ progress: 50 }), sa({ statusCode: 'Warning', progress: 100 }))
+      .script('ess.describeScalingInstances', instances());
+    const a = activityEnv();
+    sleepingClock(a, 1_000_000);
+    const res = await a.run((hb) => runPoll(cloud.client, request(), hb));
+
+    // Progress seen at the very start has no rate yet: the middle of the bracket.
+    expect(a.sleeps).toEqual([1500]);
+    expect(res.observedEnd).toEqual({ afterMs: 0, byMs: 1500, estimateMs: 750 });
+  });
+
+  it('a retry neither waits for the window nor reports an end: its clock did not start with the activity', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingActivities', sa({ statusCode: 'Successful', progress: 100 }))
+      .script('ess.describeScalingInstances', instances());
+    const a = activityEnv({ attempt: 2, heartbeatDetails: { polls: 3, progress: 40 } });
+    const res = await a.run((hb) =>
+      runPoll(cloud.client, request({ expectedEnd: { earliestMs: 900, latestMs: 1100 } }), hb),
+    );
+
+    expect(a.sleeps).toEqual([]);
+    expect(res.observedEnd).toBeUndefined();
+  });
+
+  it.each(['Failed', 'Rejected'])('a %s activity ends early and says nothing of the next one', async (statusCode) => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingActivities', sa({ statusCode, progress: 100 }))
+      .script('ess.describeScalingInstances', instances());
+    const a = activityEnv();
+    const res = await a.run((hb) => runPoll(cloud.client, request(), hb));
+
+    expect(res.observedEnd).toBeUndefined();
   });
 });
