@@ -166,6 +166,42 @@ async function main() {
 
   const recordings: Array<[string, () => Promise<void>]> = [
     [
+      'pause-restore',
+      async () => {
+        // Drained ahead, paused with --restore (traffic given back), resumed: drained again, removed.
+        const run = await client.start(
+          input((await ids()).slice(0, 10), { drain: { timeoutSeconds: 30, maxDrainedAhead: 10 } }),
+        );
+        await waitForState(run.workflowId, 'drained');
+        await client.pause(run.workflowId, { by: 'recorder', note: 'long hold', restore: true });
+        await sleepMs(1000);
+        await client.resume(run.workflowId, { by: 'recorder' });
+        await waitForState(run.workflowId, 'drained');
+        await client.endDrain(run.workflowId, { by: 'recorder' });
+        await client.result(run.workflowId);
+        await save('pause-restore', run.workflowId);
+      },
+    ],
+    [
+      'cancel-with-reason',
+      async () => {
+        // Cancelled with who and why (the noteCancel update, then the cancel) mid-drain.
+        const run = await client.start(input((await ids()).slice(0, 5), { drain: { timeoutSeconds: 60 } }));
+        await waitForState(run.workflowId, 'drained');
+        await client.cancel(run.workflowId, undefined, { by: 'recorder', reason: 'change freeze' });
+        await client.result(run.workflowId).catch(() => undefined);
+        await save('cancel-with-reason', run.workflowId);
+      },
+    ],
+    [
+      'window-group-policy',
+      async () => {
+        // A window that follows the group's own RemovalPolicies (zone balance first).
+        await runWindow(window({ selection: 'groupPolicy' }));
+        await save('window-group-policy', windowId);
+      },
+    ],
+    [
       'happy-path',
       async () => {
         // Happy path with pause/resume and an early end of drain.

@@ -2,7 +2,7 @@ import { CommanderError } from 'commander';
 import { buildProgram } from './cli/program';
 import { reportError } from './cli/errors';
 import { registerScheduleCommands, windowsClient } from './cli/schedule';
-import { EXIT, printJson, processIo, type Io } from './cli/io';
+import { EXIT, printJson, processIo, requestedOutput, type Io } from './cli/io';
 
 /** Runs one command and resolves to its exit code; never calls process.exit itself (tests embed it). */
 export async function run(argv: readonly string[], io: Io = processIo()): Promise<number> {
@@ -13,7 +13,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
   const program = buildProgram(io, done);
   // Added here rather than in buildProgram: tests build the program and add it with a fake client.
   registerScheduleCommands(program, windowsClient, io, done);
-  const json = argv.includes('--json');
+  const json = requestedOutput(argv, io) !== 'table';
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return code;

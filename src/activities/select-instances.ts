@@ -1,6 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { CloudClient, ScalingGroup, ScalingInstance } from '../aliyun/types';
-import type { SelectionPick, SelectionPolicy, WindowSelection } from '../shared/window';
+import {
+  DEFAULT_REMOVAL_POLICIES,
+  FOLLOWABLE_REMOVAL_POLICIES,
+  RemovalPolicyNotFollowableError,
+  type SelectionPick,
+  type SelectionPolicy,
+  type WindowSelection,
+} from '../shared/window';
 
 /**
  * Activity request/response shapes of the scheduled-window activities (workflow code imports
@@ -64,10 +71,13 @@ export function orderByPolicy(
   activeConfigurationId: string | undefined,
 ): { ordered: Array<{ inst: ScalingInstance; reason: string }>; basis: string | undefined } {
   if (policy === 'oldest' || policy === 'newest') {
-    const sorted = [...eligible].sort(byAge);
-    if (policy === 'newest') sorted.reverse();
+    // Instances attached by hand go after every instance the group created (docs/schedules.md).
+    const sorted = [...eligible].sort((a, b) => byTier(a, b) || (policy === 'oldest' ? byAge(a, b) : byAge(b, a)));
     return {
-      ordered: sorted.map((inst) => ({ inst, reason: `created ${inst.creationTime} (${policy} first)` })),
+      ordered: sorted.map((inst) => ({
+        inst,
+        reason: `created ${inst.creationTime} (${policy} first)${isAttached(inst) ? `; ${ATTACHED_AFTER}` : ''}`,
+      })),
       basis: undefined,
     };
   }
@@ -82,6 +92,16 @@ export function orderByPolicy(
     })),
     basis,
   };
+}
+
+/** Attached (or Managed) by hand rather than created by the group from its configuration. */
+export function isAttached(i: ScalingInstance): boolean {
+  return i.creationType === 'Attached' || i.creationType === 'Managed';
+}
+const ATTACHED_AFTER = 'attached by hand, so after every instance the group created';
+/** Instances the group created first, attached ones after. */
+function byTier(a: ScalingInstance, b: ScalingInstance): number {
+  return Number(isAttached(a)) - Number(isAttached(b));
 }
 
 /** Stands for "no scaling configuration" (an attached instance). */
@@ -160,12 +180,23 @@ export async function runSelectInstances(
     });
   }
   const listed = await cloud.ess.describeScalingInstances({ regionId, scalingGroupId }, { signal });
-  return selectFrom(
-    group,
-    listed.instances.filter((i) => !i.scalingGroupId || i.scalingGroupId === scalingGroupId),
-    req,
-    [group.requestId, ...listed.requestIds],
-  );
+  try {
+    return selectFrom(
+      group,
+      listed.instances.filter((i) => !i.scalingGroupId || i.scalingGroupId === scalingGroupId),
+      req,
+      [group.requestId, ...listed.requestIds],
+    );
+  } catch (e) {
+    if (!(e instanceof RemovalPolicyNotFollowableError)) throw e;
+    // Retrying cannot help: the window fails at once, naming the policy and the fix.
+    throw ApplicationFailure.create({
+      type: e.code,
+      nonRetryable: true,
+      message: e.message,
+      details: [{ scalingGroupId: e.scalingGroupId, policy: e.policy, removalPolicies: e.removalPolicies }],
+    });
+  }
 }
 
 /** The decision itself, over already-read state (unit-tested without a cloud). */
@@ -184,13 +215,19 @@ export function selectFrom(
   const n = Math.min(requested, maxRemovable, eligible.length);
   const capped =
     n < requested ? cappedReason(group, req, { requested, maxRemovable, eligible: eligible.length, n }) : undefined;
-  const { ordered, basis } = orderByPolicy(eligible, req.policy, activeConfigurationOf(group));
-  const picks: SelectionPick[] = ordered.slice(0, n).map(({ inst, reason }, k) => ({
+  const chosen =
+    req.policy === 'groupPolicy'
+      ? pickByGroupPolicy(group, instances, eligible, n)
+      : pickInOrder(orderByPolicy(eligible, req.policy, activeConfigurationOf(group)), req.policy, n);
+  const picks: SelectionPick[] = chosen.picked.map(({ inst, reason, rule }, k) => ({
     instanceId: inst.instanceId,
     rank: k + 1,
     creationTime: inst.creationTime,
     scalingConfigurationId: inst.scalingConfigurationId,
-    why: `#${k + 1} of ${eligible.length} eligible by ${req.policy}: ${reason}; InService, not protected`,
+    why: `#${k + 1} of ${eligible.length} eligible by ${chosen.label}: ${reason}; InService, not protected`,
+    rule,
+    zoneId: inst.zoneId,
+    creationType: inst.creationType,
   }));
   count(excluded, 'not needed (later in the policy order)', eligible.length - n);
   return {
@@ -207,9 +244,134 @@ export function selectFrom(
     capped,
     picks,
     excluded,
-    configurationBasis: basis,
+    configurationBasis: chosen.basis,
+    ...(chosen.removalPolicies ? { removalPolicies: chosen.removalPolicies } : {}),
     requestIds: requestIds.filter(Boolean),
   };
+}
+
+interface Picked {
+  inst: ScalingInstance;
+  reason: string;
+  /** What put it ahead of the next candidate (SelectionPick.rule). */
+  rule: string;
+}
+
+interface Chosen {
+  picked: Picked[];
+  /** How the policy is named in the audit lines. */
+  label: string;
+  basis: string | undefined;
+  removalPolicies?: WindowSelection['removalPolicies'];
+}
+
+/** One step of an order: a comparison, and the rule it stands for. */
+interface OrderRule {
+  rule: string;
+  cmp: (a: ScalingInstance, b: ScalingInstance) => number;
+}
+
+const byInstanceId = (a: ScalingInstance, b: ScalingInstance) =>
+  a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0;
+
+/** The first rule that puts `a` before `b`; the ID when they tie on all. */
+function decidingRule(a: ScalingInstance, b: ScalingInstance | undefined, rules: readonly OrderRule[]): string {
+  if (!b) return 'last candidate';
+  return rules.find((r) => r.cmp(a, b) < 0)?.rule ?? 'instance ID (tie)';
+}
+
+/** `oldest` / `newest` / `oldestScalingConfiguration`: the first n of one global order (no zone balance). */
+function pickInOrder(
+  order: ReturnType<typeof orderByPolicy>,
+  policy: Exclude<SelectionPolicy, 'groupPolicy'>,
+  n: number,
+): Chosen {
+  const tier: OrderRule = { rule: 'auto-created before attached', cmp: byTier };
+  const own: OrderRule = {
+    rule: policy,
+    cmp: (a, b) => order.ordered.findIndex((o) => o.inst === a) - order.ordered.findIndex((o) => o.inst === b),
+  };
+  const rules = policy === 'oldestScalingConfiguration' ? [own] : [tier, own];
+  const picked = order.ordered.slice(0, n).map(({ inst, reason }, k) => {
+    const next = order.ordered[k + 1]?.inst;
+    const rule =
+      next && inst.creationTime === next.creationTime && rules.length === 2 && !byTier(inst, next)
+        ? 'instance ID (tie)'
+        : decidingRule(inst, next, rules);
+    return { inst, reason, rule };
+  });
+  return { picked, label: policy, basis: order.basis };
+}
+
+/**
+ * `groupPolicy`: what ESS would remove (docs/schedules.md, "Selection"). The group's RemovalPolicies
+ * (ESS's defaults OldestScalingConfiguration, OldestInstance when it has none) order the candidates,
+ * each policy breaking the ties of the one before; and for every pick the zone that has the most of
+ * the group's instances goes first, so a multi-zone group stays balanced. CustomPolicy, or any
+ * policy we do not know, throws RemovalPolicyNotFollowableError.
+ */
+export function pickByGroupPolicy(
+  group: ScalingGroup,
+  members: ScalingInstance[],
+  eligible: ScalingInstance[],
+  n: number,
+): Chosen {
+  const source = group.removalPolicies.length ? 'group' : 'ESS default';
+  const followed = group.removalPolicies.length ? [...group.removalPolicies] : [...DEFAULT_REMOVAL_POLICIES];
+  const bad = followed.find((p) => !(FOLLOWABLE_REMOVAL_POLICIES as readonly string[]).includes(p));
+  if (bad !== undefined) throw new RemovalPolicyNotFollowableError(group.scalingGroupId, bad, followed);
+  const usesConfigurations = followed.includes('OldestScalingConfiguration');
+  const active = activeConfigurationOf(group);
+  const ranking = active ? rankAgainstActive(active) : rankByOldestInstance(eligible);
+  const rules: OrderRule[] = followed.map((p) => ({
+    rule: p,
+    cmp:
+      p === 'OldestInstance'
+        ? (a, b) => createdMs(a) - createdMs(b)
+        : p === 'NewestInstance'
+          ? (a, b) => createdMs(b) - createdMs(a)
+          : (a, b) => ranking.rank(configOf(a)) - ranking.rank(configOf(b)),
+  }));
+  const sorted = [...eligible].sort((a, b) => rules.reduce((d, r) => d || r.cmp(a, b), 0) || byInstanceId(a, b));
+  const zones = zoneCounts(members);
+  const zoneOf = (i: ScalingInstance) => i.zoneId ?? NO_ZONE;
+  const picked: Picked[] = [];
+  const remaining = [...sorted];
+  for (let k = 0; k < n; k++) {
+    const most = Math.max(...remaining.map((i) => zones.get(zoneOf(i)) ?? 0));
+    const at = remaining.findIndex((i) => (zones.get(zoneOf(i)) ?? 0) === most);
+    const [inst] = remaining.splice(at, 1) as [ScalingInstance];
+    const next = remaining[0];
+    const rule = next && (zones.get(zoneOf(next)) ?? 0) < most ? 'zone balance' : decidingRule(inst, next, rules);
+    const zone = `zone ${zoneOf(inst)} had ${most} of the group's instances (${zoneList(zones)})`;
+    const cfg = usesConfigurations ? `${ranking.describe(configOf(inst), ranking.rank(configOf(inst)))}; ` : '';
+    picked.push({ inst, rule, reason: `${zone}; ${cfg}created ${inst.creationTime}; decided by ${rule}` });
+    zones.set(zoneOf(inst), most - 1);
+  }
+  return {
+    picked,
+    label: `groupPolicy (${followed.join(', ')})`,
+    basis: usesConfigurations ? ranking.basis : undefined,
+    removalPolicies: { followed, source, zoneBalance: true },
+  };
+}
+
+const NO_ZONE = '(unknown zone)';
+
+/** The group's instances per zone, not counting those already on their way out (Removing…). */
+function zoneCounts(members: ScalingInstance[]): Map<string, number> {
+  const zones = new Map<string, number>();
+  for (const m of members)
+    if (!m.lifecycleState.startsWith('Removing'))
+      zones.set(m.zoneId ?? NO_ZONE, (zones.get(m.zoneId ?? NO_ZONE) ?? 0) + 1);
+  return zones;
+}
+
+function zoneList(zones: Map<string, number>): string {
+  return [...zones]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([z, c]) => `${z}: ${c}`)
+    .join(', ');
 }
 
 function count(excluded: Record<string, number>, why: string, n = 1): void {

@@ -1,17 +1,26 @@
 import type { Command } from 'commander';
 import { ScaleInClient } from '../client';
 import { ConfigError, temporalConfigFromEnv, type TemporalConfig } from '../config';
+import { CliUsageError, type OutputFormat } from './io';
 
 export interface GlobalOptions {
   address?: string;
   connectTimeout?: string;
   namespace?: string;
   taskQueue?: string;
+  /** True with `--json`, `-o json` and `-o jsonl`. */
   json?: boolean;
+  /** `-o, --output`; `--json` alone is `json`. */
+  output?: OutputFormat;
 }
 
+/** The global options, with `--json` and `-o` made one: `json` is true for both JSON formats. */
 export function globalsOf(cmd: Command): GlobalOptions {
-  return cmd.optsWithGlobals<GlobalOptions>();
+  const g = cmd.optsWithGlobals<GlobalOptions>();
+  if (g.json && g.output === 'table')
+    throw new CliUsageError('--json and -o table contradict each other: give one (--json is -o json)');
+  const output: OutputFormat = g.output ?? (g.json ? 'json' : 'table');
+  return { ...g, output, json: output !== 'table' };
 }
 
 /** The environment first (same variables as the worker), then the global flags on top. */

@@ -1,6 +1,7 @@
-import type { BatchProgress, Counts, InstanceReport, ProgressSnapshot, ScaleInResult } from '../client';
+import type { BatchProgress, Counts, InstanceReport, Plan, ProgressSnapshot, ScaleInResult } from '../client';
 import { INSTANCE_OUTCOMES, hookWaitLine } from '../shared/progress';
 import { renderPairs, renderTable } from './table';
+import { instancesCount, terminalWidth, wrapWords } from './wrap';
 
 export function countsLine(c: Counts): string {
   const drained = c.drainedNotRestored ? `, still drained ${c.drainedNotRestored}` : '';
@@ -21,16 +22,13 @@ function whereCell(n: InstanceReport): string {
 }
 
 /** One line per outcome shown, from the shared vocabulary. */
-function outcomeLegend(reports: readonly InstanceReport[]): string[] {
-  const shown = [...new Set(reports.map((n) => n.outcome))];
-  return shown.map((o) => `  ${o}: ${INSTANCE_OUTCOMES[o]}`);
+function outcomeLegend(outcomes: ReadonlyArray<InstanceReport['outcome']>): string[] {
+  return [...new Set(outcomes)].map((o) => `  ${o}: ${INSTANCE_OUTCOMES[o]}`);
 }
 
-/** `i-a … i-z (15)`: enough to recognise a batch without flooding the terminal. */
+/** A batch of one names its instance; a larger one gives its count here and lists them all under the row. */
 function instancesCell(ids: readonly string[]): string {
-  if (ids.length === 0) return '0';
-  if (ids.length === 1) return ids[0] ?? '';
-  return `${ids.length}: ${ids[0] ?? ''} … ${ids[ids.length - 1] ?? ''}`;
+  return ids.length === 1 ? (ids[0] ?? '') : String(ids.length);
 }
 
 /** Where each batch stands, in the one vocabulary, with its scaling activity's status when ESS reported one. */
@@ -46,8 +44,23 @@ export function batchRows(batches: readonly BatchProgress[], result?: ScaleInRes
   });
 }
 
-export function batchTable(batches: readonly BatchProgress[], result?: ScaleInResult): string[] {
-  return renderTable(['batch', 'instances', 'ScalingActivityId', 'status'], batchRows(batches, result));
+/** The batch table; every instance of a batch of several is listed under its row, wrapped to `width`. */
+export function batchTable(
+  batches: readonly BatchProgress[],
+  result?: ScaleInResult,
+  width = terminalWidth(),
+): string[] {
+  const [header = '', ...rows] = renderTable(
+    ['batch', 'instances', 'ScalingActivityId', 'status'],
+    batchRows(batches, result),
+  );
+  const indent = ' '.repeat(header.indexOf('instances'));
+  const lines = [header];
+  batches.forEach((b, i) => {
+    lines.push(rows[i] ?? '');
+    if (b.instanceIds.length > 1) lines.push(...wrapWords(b.instanceIds, width, indent));
+  });
+  return lines;
 }
 
 export function phaseLabel(p: Pick<ProgressSnapshot, 'phase' | 'paused' | 'awaitingApproval'>): string {
@@ -63,7 +76,12 @@ export interface ServerView {
   taskQueue: string;
 }
 
-export function statusLines(workflowId: string, p: ProgressSnapshot, server: ServerView | undefined): string[] {
+export function statusLines(
+  workflowId: string,
+  p: ProgressSnapshot,
+  server: ServerView | undefined,
+  width = terminalWidth(),
+): string[] {
   const plan = p.plan;
   const { drain: d } = p.input;
   const drain = `${d.strategy}, ${d.timeoutSeconds}s, at most ${d.maxDrainedAhead} ahead`;
@@ -104,7 +122,8 @@ export function statusLines(workflowId: string, p: ProgressSnapshot, server: Ser
   if (plan?.lifecycleHooks?.length) pairs.push(['Lifecycle hooks', hooksLine(plan)]);
   if (plan?.warnings.length) pairs.push(['Warnings', plan.warnings.join('; ')]);
   const lines = renderPairs(pairs);
-  if (p.batches.length) lines.push('', ...batchTable(p.batches));
+  if (plan) lines.push('', ...loadBalancerLines(plan, p.counts.removed));
+  if (p.batches.length) lines.push('', ...batchTable(p.batches, undefined, width));
   return lines;
 }
 
@@ -118,29 +137,132 @@ export function hooksLine(plan: NonNullable<ProgressSnapshot['plan']>): string {
   return `${hooks.join('; ')}; longest wait per batch ${plan.hookWaitSecondsPerBatch ?? 0} s`;
 }
 
-export function resultLines(r: ScaleInResult, maxNotRemoved = 20): string[] {
-  const lines = [r.message, ''];
+export interface ResultLinesOptions {
+  /** How many distinct reasons to list (those left drained first); the rest are counted. */
+  maxReasons?: number;
+  /** Where instance lists wrap; the terminal's width by default. */
+  width?: number;
+  /** What the caller printed just before (e.g. the failure's message): the result's message is not repeated. */
+  printed?: string;
+}
+
+/**
+ * The end of a run. Instances not removed are grouped by outcome, place and reason, each reason said
+ * once and its instances listed under it; the stop's own reason, which every instance it left quotes,
+ * is said once, in the message.
+ */
+export function resultLines(r: ScaleInResult, opts: ResultLinesOptions = {}): string[] {
+  const { maxReasons = 20, width = terminalWidth() } = opts;
+  const lines = opts.printed?.includes(r.message) ? [] : [r.message, ''];
+  if (r.outcome === 'dry-run' && r.plan) lines.push(...loadBalancerLines(r.plan), '');
   if (r.plan?.lifecycleHooks?.length) lines.push(`Lifecycle hooks: ${hooksLine(r.plan)}`, '');
-  if (r.batches.length) lines.push(...batchTable(r.batches, r), '');
+  if (r.batches.length) lines.push(...batchTable(r.batches, r, width), '');
   lines.push(countsLine(r.counts));
   if (r.notRemoved.length) {
-    // Those left drained first: they need an operator.
-    const ordered = [
-      ...r.notRemoved.filter((n) => n.outcome === 'drained-not-restored'),
-      ...r.notRemoved.filter((n) => n.outcome !== 'drained-not-restored'),
-    ].slice(0, maxNotRemoved);
-    lines.push('', 'Not removed:');
-    lines.push(
-      ...renderTable(
-        ['instance', 'outcome', 'where', 'why'],
-        ordered.map((n) => [n.instanceId, n.outcome, whereCell(n), n.why]),
-      ).map((l) => `  ${l}`),
-    );
-    if (r.notRemoved.length > maxNotRemoved)
-      lines.push(`  … and ${r.notRemoved.length - maxNotRemoved} more (use --json for all)`);
-    lines.push('', 'Outcomes:', ...outcomeLegend(ordered));
+    const groups = reasonGroups(r.notRemoved);
+    const shown = groups.slice(0, maxReasons);
+    const said = stopReason(r);
+    lines.push('', 'Not removed:', ...shown.flatMap((g) => reasonGroupLines(g, width, said)));
+    const rest = groups.slice(maxReasons);
+    if (rest.length) {
+      const n = rest.reduce((sum, g) => sum + g.instanceIds.length, 0);
+      lines.push(`  … and ${rest.length} more reason(s), for ${instancesCount(n)} (use --json for all)`);
+    }
+    lines.push('', 'Outcomes:', ...outcomeLegend(shown.map((g) => g.outcome)));
   }
   return lines;
+}
+
+/**
+ * Why an aborted or cancelled run stopped, as its message says it ("Aborted: <why>", "The run was
+ * cancelled by alice (reason: …)"): the reasons of the instances it left quote it.
+ */
+function stopReason(r: ScaleInResult): string[] {
+  if (r.outcome !== 'aborted' && r.outcome !== 'cancelled') return [];
+  const after = /^\w+: (.+)$/s.exec(r.message)?.[1];
+  const lowered = r.message.charAt(0).toLowerCase() + r.message.slice(1);
+  return [after, lowered].filter((t): t is string => t !== undefined && t.length >= 20);
+}
+
+/** Instances not removed for one reason: same outcome, same places, same why. */
+export interface ReasonGroup {
+  outcome: InstanceReport['outcome'];
+  where: string;
+  why: string;
+  instanceIds: string[];
+}
+
+/** One group per distinct (outcome, where, why), in the order first seen; those left drained first. */
+export function reasonGroups(reports: readonly InstanceReport[]): ReasonGroup[] {
+  const groups = new Map<string, ReasonGroup>();
+  for (const n of reports) {
+    const where = whereCell(n);
+    const key = JSON.stringify([n.outcome, where, n.why]);
+    const g = groups.get(key);
+    if (g) g.instanceIds.push(n.instanceId);
+    else groups.set(key, { outcome: n.outcome, where, why: n.why, instanceIds: [n.instanceId] });
+  }
+  const all = [...groups.values()];
+  // Those left drained first: they need an operator.
+  return [
+    ...all.filter((g) => g.outcome === 'drained-not-restored'),
+    ...all.filter((g) => g.outcome !== 'drained-not-restored'),
+  ];
+}
+
+/**
+ * `  3 instances restored, restored on CLB lb-1`, then `why: …` once, then the instances wrapped with a
+ * hanging indent; a group of one names its instance on the first line. The stop's reason, when the
+ * message said it, is not said again.
+ */
+function reasonGroupLines(g: ReasonGroup, width: number, said: readonly string[]): string[] {
+  const [only] = g.instanceIds;
+  const head = g.instanceIds.length === 1 && only ? only : instancesCount(g.instanceIds.length);
+  const where = g.where === '-' ? '' : `, ${g.where}`;
+  // "…: the run stopped: <the message>" reads "…: the run stopped (see above)".
+  const quoted = said.find((t) => g.why.includes(t));
+  const why = quoted ? g.why.replaceAll(`: ${quoted}`, ' (see above)').replaceAll(quoted, '(see above)') : g.why;
+  const lines = [`  ${head} ${g.outcome}${where}`, `    why: ${why}`];
+  if (g.instanceIds.length > 1) lines.push(...wrapWords(g.instanceIds, width, '    '));
+  return lines;
+}
+
+/**
+ * What the drain takes traffic from: one row per load balancer or server group, from the run's plan.
+ * Instances the run removed are no longer attached (ESS takes them off its load balancers).
+ */
+export function loadBalancerRows(plan: Plan, removed = 0): string[][] {
+  const lbs = plan.loadBalancers;
+  const left = plan.instanceCount - removed;
+  const all = removed ? `${left} (${removed} removed)` : `all ${plan.instanceCount}`;
+  const rows = [
+    ...lbs.clbIds.map((id) => ['CLB', id, 'default server group (its listeners)', all]),
+    ...lbs.vServerGroups.map((v) => ['CLB', v.loadBalancerId, `vserver group ${v.vServerGroupId}`, all]),
+    ...lbs.albServerGroupIds.map((id) => ['ALB', '-', `server group ${id}`, all]),
+    ...(lbs.nlbServerGroupIds ?? []).map((id) => ['NLB', '-', `server group ${id}`, all]),
+  ];
+  if (plan.drainStrategy === 'standby') {
+    const already = plan.alreadyStandby.length ? ` (${plan.alreadyStandby.length} already in Standby)` : '';
+    rows.push(['standby', '-', '-', `${left - plan.alreadyStandby.length} enter Standby${already}`]);
+  }
+  return rows;
+}
+
+const DRAIN_TITLES: Record<Plan['drainStrategy'], string> = {
+  weight: 'Load balancers the run drains (weight 0 before RemoveInstances, given back if not removed):',
+  standby: 'Load balancers the run drains (the instances enter Standby before RemoveInstances):',
+  none: 'Load balancers of the group (not drained: drain strategy none):',
+};
+
+/** The load balancers of the plan and what the drain does on them; `removed`: instances the run removed so far. */
+export function loadBalancerLines(plan: Plan, removed = 0): string[] {
+  const rows = loadBalancerRows(plan, removed);
+  if (!rows.length) return ['Load balancers: none attached to the group, nothing to drain'];
+  return [
+    DRAIN_TITLES[plan.drainStrategy],
+    ...renderTable(['kind', 'ID', 'server group / listener', 'instances attached'], rows).map((l) => `  ${l}`),
+    '  (ESS attaches every instance of the group to each; a batch drains its instances where they are backends)',
+  ];
 }
 
 function iso(d: Date | undefined): string {

@@ -50,6 +50,35 @@ export class CliUsageError extends Error {
   readonly code = 'Usage' as const;
 }
 
+/** `-o, --output`: `json` is `--json`; `jsonl` one object per line (list: a run, show: an instance). */
+export const OUTPUT_FORMATS = ['table', 'json', 'jsonl'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** The Io objects whose JSON goes on one line (`-o jsonl`): kept per Io, so embedded programs do not share it. */
+const oneLine = new WeakSet<Io>();
+
+/**
+ * The output format argv asks for, read before commander parses it, so even a usage error is
+ * reported in that format; with `jsonl`, marks `io` so printJson writes one line.
+ */
+export function requestedOutput(argv: readonly string[], io: Io): OutputFormat {
+  let format: string | undefined;
+  argv.forEach((a, i) => {
+    if (a === '--') return;
+    if (a === '--json') format ??= 'json';
+    else if (a === '-o' || a === '--output') format = argv[i + 1];
+    else if (a.startsWith('--output=')) format = a.slice('--output='.length);
+    else if (/^-o[a-z]/.test(a)) format = a.slice(2);
+  });
+  if (format === 'jsonl') oneLine.add(io);
+  return format === 'json' || format === 'jsonl' ? format : 'table';
+}
+
 export function printJson(io: Io, value: unknown): void {
-  io.out(JSON.stringify(value, null, 2));
+  io.out(oneLine.has(io) ? JSON.stringify(value) : JSON.stringify(value, null, 2));
+}
+
+/** One JSON document per line (`-o jsonl` of list and show). */
+export function printJsonLines(io: Io, values: readonly unknown[]): void {
+  for (const v of values) io.out(JSON.stringify(v));
 }

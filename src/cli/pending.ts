@@ -40,3 +40,30 @@ export function pendingLine(p: PendingActivityView): string {
     (detail ? ` (${detail})` : '')
   );
 }
+
+/** What the CLI calls each activity in a retry note: the cloud call an operator would look up. */
+const CALLED: Readonly<Record<string, string>> = {
+  removeBatch: 'RemoveInstances',
+  pollScalingActivity: 'DescribeScalingActivities',
+  drain: 'drain',
+  undrain: 'restore',
+  snapshotWeights: 'weight snapshot',
+  preflight: 'preflight',
+};
+
+/**
+ * `RemoveInstances attempt 4, last Throttling.User: …, next retry in 3s`: an activity being retried,
+ * for the progress bar. Undefined for a first attempt (nothing to say).
+ */
+export function retryNote(p: PendingActivityView, nowMs: number): string | undefined {
+  if (p.attempt <= 1) return undefined;
+  const parts = [`${CALLED[p.type] ?? p.type} attempt ${p.attempt}`];
+  if (p.lastFailure) {
+    const msg = p.lastFailure.message.replace(/\s+/g, ' ');
+    parts.push(`last ${p.lastFailure.type}: ${msg.length > 80 ? `${msg.slice(0, 79)}…` : msg}`);
+  }
+  const next = p.nextAttemptAt ? Date.parse(p.nextAttemptAt) - nowMs : NaN;
+  if (Number.isFinite(next)) parts.push(next > 0 ? `next retry in ${Math.ceil(next / 1000)}s` : 'retrying now');
+  else if (p.state === 'STARTED') parts.push('this attempt running');
+  return parts.join(', ');
+}

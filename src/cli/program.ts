@@ -6,9 +6,11 @@ import { registerList } from './commands/list';
 import { registerProcesses } from './commands/processes';
 import { registerRepair } from './commands/repair';
 import { registerStart } from './commands/start';
+import { registerShow } from './commands/show';
 import { registerStatus } from './commands/status';
 import { registerWatch } from './commands/watch';
-import type { Done, Io } from './io';
+import { OUTPUT_FORMATS, type Done, type Io } from './io';
+import { addVersionOption } from './version';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -49,10 +51,17 @@ export function buildProgram(io: Io, done: Done): Command {
       new Option('--task-queue <name>', 'task queue of the workers (default: $TEMPORAL_TASK_QUEUE or ess-scale-in)'),
     )
     .addOption(new Option('--json', 'machine-readable JSON on stdout only (no progress bar, no tables)'))
+    .addOption(
+      new Option(
+        '-o, --output <format>',
+        'json (same as --json), jsonl (list, show: one object per line) or table',
+      ).choices(OUTPUT_FORMATS),
+    )
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .addHelpText('after', EXIT_CODES_HELP);
+  addVersionOption(program, io);
   // Subcommands created with .command() inherit exitOverride, output and help settings from here.
   registerStart(program, io, done);
   registerStatus(program, io, done);
@@ -60,13 +69,14 @@ export function buildProgram(io: Io, done: Done): Command {
   registerControls(program, io, done);
   registerRepair(program, io, done);
   registerList(program, io, done);
+  registerShow(program, io, done);
   registerProcesses(program, io, done);
   registerDemo(program, io, done);
   registerSetupNamespace(program, io, done);
   program.commands.forEach((c) =>
     c.addHelpText(
       'after',
-      '\nGlobal options (--address, --namespace, --task-queue, --json) and exit codes: ess-scale-in --help',
+      '\nGlobal options (--address, --namespace, --task-queue, --json, -o) and exit codes: ess-scale-in --help',
     ),
   );
   return program;

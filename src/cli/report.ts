@@ -17,14 +17,23 @@ function outcomeOf(end: RunEnd): string {
   return 'failed';
 }
 
+/**
+ * The one JSON shape of a run's end (start --wait, watch, result, show; docs/run.schema.json):
+ * `{ok, workflowId, runId, startTime, closeTime, existing?, outcome, result | error, ...}`.
+ */
 export function endJson(end: RunEnd, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const outcome = outcomeOf(end);
-  if (end.kind === 'result')
-    return { ok: isSuccess(outcome), workflowId: end.workflowId, ...extra, outcome, result: end.result };
+  const run = {
+    workflowId: end.workflowId,
+    runId: end.runId ?? null,
+    startTime: end.startTime || null,
+    closeTime: end.closeTime ?? null,
+    ...extra,
+  };
+  if (end.kind === 'result') return { ok: isSuccess(outcome), ...run, outcome, result: end.result };
   return {
     ok: false,
-    workflowId: end.workflowId,
-    ...extra,
+    ...run,
     outcome,
     error: { code: end.error.code, message: end.error.message },
     result: end.error.result ?? null,
@@ -39,7 +48,7 @@ export function reportEnd(io: Io, end: RunEnd, json: boolean, extra: Record<stri
   else if (end.kind === 'result') io.out(resultLines(end.result).join('\n'));
   else {
     io.out(`Run ${outcome} (${end.error.code}): ${end.error.message}`);
-    if (end.error.result) io.out(['', ...resultLines(end.error.result)].join('\n'));
+    if (end.error.result) io.out(['', ...resultLines(end.error.result, { printed: end.error.message })].join('\n'));
     else if (end.progress)
       io.out(
         `When it stopped: ${countsLine(end.progress.counts)}; ` +

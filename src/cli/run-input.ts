@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import type { ScaleInInput } from '../shared/input';
+import { SELECTION_POLICIES } from '../shared/window';
 import { CliUsageError } from './io';
 
 /** Raw values of the scaling-group flags, exactly as commander hands them over. */
@@ -37,6 +38,7 @@ export interface RunSettingFlags {
   retryMaxIntervalMs?: string;
   heartbeatTimeout?: string;
   maxBatchesPerRun?: string;
+  pollForecastSamples?: string;
 }
 
 /** The scale-in flags that `start` and `schedule create` share. */
@@ -155,6 +157,7 @@ export const RUN_INPUT_OPTIONS: readonly RunInputOption[] = [
         'heartbeat timeout of every activity: how soon a dead worker is noticed (default 10)',
       ],
       ['--max-batches-per-run <n>', 'continue-as-new after this many batches (default 100)'],
+      ['--poll-forecast-samples <n>', "earlier activities' ends that forecast the next one's (default 5; 0: off)"],
     ] as const
   ).map(([flags, description]): RunInputOption => ({ flags, description, field: 'advanced', advanced: true })),
 ];
@@ -162,6 +165,20 @@ export const RUN_INPUT_OPTIONS: readonly RunInputOption[] = [
 /** The options that set one of `fields`, in RUN_INPUT_OPTIONS order. */
 export function runInputOptions(fields: readonly string[]): RunInputOption[] {
   return RUN_INPUT_OPTIONS.filter((o) => fields.includes(o.field));
+}
+
+/**
+ * `--count` and `--selection`, defined once: `schedule create` (what every firing picks) and
+ * `start` (a run that picks its instances the same way, instead of --instances).
+ */
+export function addCountSelectionOptions(cmd: Command): Command {
+  return cmd
+    .option('--count <n>', 'remove this many instances, picked by --selection (never below MinSize)')
+    .option(
+      '--selection <policy>',
+      `which InService instances go first: ${SELECTION_POLICIES.join(' | ')} (groupPolicy: the group's own ` +
+        'RemovalPolicies, zones balanced first)',
+    );
 }
 
 /** Commander option parser for repeatable flags. */
@@ -280,6 +297,7 @@ export function setRunSettings(
     retryMaxIntervalMs: num(f.retryMaxIntervalMs),
     heartbeatTimeoutSeconds: num(f.heartbeatTimeout),
     maxBatchesPerRun: num(f.maxBatchesPerRun),
+    pollForecastSamples: num(f.pollForecastSamples),
   });
 }
 

@@ -26,7 +26,7 @@ export type { WindowsApi, WithWindows } from './schedule/common';
 export { buildWindowRequest, type WindowFlags } from './schedule/request';
 
 /** The default: the global --address/--namespace/--task-queue flags and TEMPORAL_* env, like every command. */
-export const windowsClient: WithWindows = (cmd, fn) => withClient(globalsOf(cmd), (c) => fn(ScaleInWindows.from(c)));
+export const windowsClient: WithWindows = (cmd, fn) => withClient(globalsOf(cmd), (c) => fn(ScaleInWindows.from(c), c));
 
 export function registerScheduleCommands(
   program: Command,
@@ -40,8 +40,9 @@ export function registerScheduleCommands(
     .command('schedule')
     .summary('scheduled scale-in windows (Temporal Schedules)')
     .description(
-      'Scheduled scale-in windows: at each firing, pick instances (oldest, newest or oldest scaling ' +
-        'configuration; never Protected or Standby; never below MinSize) and remove them within a time window. ' +
+      'Scheduled scale-in windows: at each firing, pick instances (oldest, newest, oldest scaling ' +
+        "configuration, or the group's own RemovalPolicies with zones balanced; never Protected or Standby; " +
+        "never below MinSize) and remove them within a time window. Times are shown in the schedule's zone. " +
         'See docs/schedules.md.',
     );
   const ctx = { getClient, io, done };

@@ -22,13 +22,16 @@ import { isMissingSearchAttribute, missingSearchAttributes, SearchAttributesMiss
 import {
   approveUpdate,
   endDrainUpdate,
+  noteCancelUpdate,
   pauseUpdate,
   progressQuery,
   resultQuery,
   resumeUpdate,
   SCALE_IN_WORKFLOW_TYPE,
+  type CancelArgs,
   type ControlArgs,
   type ControlState,
+  type PauseArgs,
 } from '../workflows/definitions';
 import type { scaleIn } from '../workflows/scale-in';
 
@@ -38,7 +41,7 @@ const RESULT_QUERY_ATTEMPTS = 7;
 export { InvalidInputError, validateInput, workflowIdFor } from '../shared/input';
 export type { ScaleInInput } from '../shared/input';
 export type * from '../shared/progress';
-export type { ControlArgs, ControlState } from '../workflows/definitions';
+export type { CancelArgs, ControlArgs, ControlState, PauseArgs } from '../workflows/definitions';
 
 /** A run is already active for this scaling group: one run per group at a time. */
 /** The Temporal frontend did not answer within the connect timeout: nothing was asked of it. */
@@ -97,10 +100,17 @@ export class ControlRejectedError extends Error {
 export class RunNotFoundError extends Error {
   override readonly name = 'RunNotFoundError' as const;
   readonly code = 'RunNotFound' as const;
-  constructor(readonly workflowId: string) {
+  /** `runId`: the run asked for (`--run-id`), when one was; absent means "the latest run". */
+  constructor(
+    readonly workflowId: string,
+    readonly runId?: string,
+  ) {
     super(
-      `No scale-in run ${workflowId}. ` +
-        'List runs with: ess-scale-in list (or filter EssScalingGroupId in the Temporal UI).',
+      runId
+        ? `No run ${runId} of scale-in ${workflowId} (--run-id): check the run ID; ` +
+            `the runs of this workflow are listed by: ess-scale-in list --query "WorkflowId='${workflowId}'"`
+        : `No scale-in run ${workflowId}. ` +
+            'List runs with: ess-scale-in list (or filter EssScalingGroupId in the Temporal UI).',
     );
   }
 }
@@ -205,20 +215,24 @@ export class ScaleInClient {
     return new SearchAttributesMissingError(namespace, missing, detail);
   }
 
-  handle(workflowId: string): WorkflowHandle<typeof scaleIn> {
-    return this.client.workflow.getHandle<typeof scaleIn>(workflowId);
+  /** The latest run of the workflow ID, or the given run (`runId`). */
+  handle(workflowId: string, runId?: string): WorkflowHandle<typeof scaleIn> {
+    return this.client.workflow.getHandle<typeof scaleIn>(workflowId, runId);
   }
 
-  async progress(workflowId: string): Promise<ProgressSnapshot> {
-    return this.wrap(workflowId, () => this.handle(workflowId).query(progressQuery));
+  async progress(workflowId: string, runId?: string): Promise<ProgressSnapshot> {
+    return this.wrap(workflowId, () => this.handle(workflowId, runId).query(progressQuery), runId);
   }
 
-  /** Waits for the end. Resolves with the result of a completed run; throws ScaleInFailedError otherwise. */
-  async result(workflowId: string): Promise<ScaleInResult> {
+  /**
+   * Waits for the end (of `runId`, or the latest run, following continue-as-new). Resolves with the
+   * result of a completed run; throws ScaleInFailedError otherwise.
+   */
+  async result(workflowId: string, runId?: string): Promise<ScaleInResult> {
     try {
-      return await this.handle(workflowId).result();
+      return await this.handle(workflowId, runId).result();
     } catch (e) {
-      if (e instanceof WorkflowNotFoundError) throw new RunNotFoundError(workflowId);
+      if (e instanceof WorkflowNotFoundError) throw new RunNotFoundError(workflowId, runId);
       if (e instanceof WorkflowFailedError) {
         const cause = e.cause;
         if (cause instanceof ApplicationFailure) {
@@ -227,7 +241,7 @@ export class ScaleInClient {
           throw new ScaleInFailedError(cause.type ?? 'Failed', cause.message, workflowId, result, cause.details);
         }
         // A cancelled run ends without details; its result query still has what was done.
-        const result = cause instanceof CancelledFailure ? await this.cancelledResult(workflowId) : undefined;
+        const result = cause instanceof CancelledFailure ? await this.cancelledResult(workflowId, runId) : undefined;
         throw new ScaleInFailedError(
           cause?.name ?? 'Failed',
           cause?.message ?? e.message,
@@ -244,10 +258,10 @@ export class ScaleInClient {
    * A closed run's result query needs a worker to replay its history: a worker that is restarting
    * or busy must not turn the report of a cancelled run into "no result", so it is asked again.
    */
-  private async cancelledResult(workflowId: string): Promise<ScaleInResult | undefined> {
+  private async cancelledResult(workflowId: string, runId?: string): Promise<ScaleInResult | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.handle(workflowId).query(resultQuery);
+        const result = await this.handle(workflowId, runId).query(resultQuery);
         return isScaleInResult(result) ? result : undefined;
       } catch (e) {
         if (attempt >= RESULT_QUERY_ATTEMPTS || e instanceof WorkflowNotFoundError) return undefined;
@@ -256,40 +270,59 @@ export class ScaleInClient {
     }
   }
 
-  pause(workflowId: string, args: ControlArgs = {}): Promise<ControlState> {
-    return this.wrap(workflowId, () => this.handle(workflowId).executeUpdate(pauseUpdate, { args: [args] }));
+  /** `runId` (optional, last): a given run of the workflow instead of the latest; the same for each control. */
+  /** With `restore: true`, drained batches not yet removed get their traffic back (the update returns after). */
+  pause(workflowId: string, args: PauseArgs = {}, runId?: string): Promise<ControlState> {
+    const update = () => this.handle(workflowId, runId).executeUpdate(pauseUpdate, { args: [args] });
+    return this.wrap(workflowId, update, runId);
   }
-  resume(workflowId: string, args: ControlArgs = {}): Promise<ControlState> {
-    return this.wrap(workflowId, () => this.handle(workflowId).executeUpdate(resumeUpdate, { args: [args] }));
+  resume(workflowId: string, args: ControlArgs = {}, runId?: string): Promise<ControlState> {
+    const update = () => this.handle(workflowId, runId).executeUpdate(resumeUpdate, { args: [args] });
+    return this.wrap(workflowId, update, runId);
   }
-  approve(workflowId: string, args: ControlArgs = {}): Promise<ControlState> {
-    return this.wrap(workflowId, () => this.handle(workflowId).executeUpdate(approveUpdate, { args: [args] }));
+  approve(workflowId: string, args: ControlArgs = {}, runId?: string): Promise<ControlState> {
+    const update = () => this.handle(workflowId, runId).executeUpdate(approveUpdate, { args: [args] });
+    return this.wrap(workflowId, update, runId);
   }
-  endDrain(workflowId: string, args: ControlArgs = {}): Promise<ControlState> {
-    return this.wrap(workflowId, () => this.handle(workflowId).executeUpdate(endDrainUpdate, { args: [args] }));
+  endDrain(workflowId: string, args: ControlArgs = {}, runId?: string): Promise<ControlState> {
+    const update = () => this.handle(workflowId, runId).executeUpdate(endDrainUpdate, { args: [args] });
+    return this.wrap(workflowId, update, runId);
   }
-  /** Cancels the run: no new batch starts, drained instances get their traffic back. */
-  async cancel(workflowId: string): Promise<void> {
+  /** Cancels the run (the latest, or `runId`): no new batch starts, drained instances get their traffic back. */
+  async cancel(workflowId: string, runId?: string, note?: CancelArgs): Promise<void> {
     // The server accepts a cancel of a closed run silently; say that it ended instead.
-    const status = await this.wrap(workflowId, async () => (await this.handle(workflowId).describe()).status.name);
+    const describe = async () => (await this.handle(workflowId, runId).describe()).status.name;
+    const status = await this.wrap(workflowId, describe, runId);
     if (status !== 'RUNNING') throw new ControlRejectedError(workflowId, `the run already ended (${status})`);
-    await this.wrap(workflowId, () => this.handle(workflowId).cancel());
+    // A Temporal cancel carries no reason: who and why reach the run first, through an update.
+    if (note?.by || note?.reason) await this.noteCancel(workflowId, note, runId);
+    await this.wrap(workflowId, () => this.handle(workflowId, runId).cancel(), runId);
   }
 
-  private async wrap<T>(workflowId: string, fn: () => Promise<T>): Promise<T> {
+  /** Runs of workers from before `cancel --reason` know no noteCancel update: they are cancelled all the same. */
+  private async noteCancel(workflowId: string, note: CancelArgs, runId?: string): Promise<void> {
+    const update = () => this.handle(workflowId, runId).executeUpdate(noteCancelUpdate, { args: [note] });
+    try {
+      await this.wrap(workflowId, update, runId);
+    } catch (e) {
+      if (!(e instanceof ControlRejectedError && /no registered handler|unknown update/i.test(e.message))) throw e;
+    }
+  }
+
+  private async wrap<T>(workflowId: string, fn: () => Promise<T>, runId?: string): Promise<T> {
     try {
       return await fn();
     } catch (e) {
       if (e instanceof WorkflowNotFoundError) {
         // Updates to a closed run also answer "not found": tell the two apart.
-        const status = await this.handle(workflowId)
+        const status = await this.handle(workflowId, runId)
           .describe()
           .then(
             (d) => d.status.name,
             () => undefined,
           );
         if (status) throw new ControlRejectedError(workflowId, `the run already ended (${status})`);
-        throw new RunNotFoundError(workflowId);
+        throw new RunNotFoundError(workflowId, runId);
       }
       if (e instanceof WorkflowUpdateFailedError)
         throw new ControlRejectedError(workflowId, e.cause?.message ?? e.message);

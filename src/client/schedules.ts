@@ -17,10 +17,12 @@ import type { InputProblem } from '../shared/input';
 import { SA_REGION_ID, SA_SCALING_GROUP_ID } from '../shared/search-attributes';
 import {
   InvalidWindowInputError,
+  WINDOW_STATE_QUERY,
   WINDOW_WORKFLOW_TYPE,
   isValidTimeZone,
   validateWindowInput,
   windowIdFor,
+  zonedIso,
   type NormalizedWindowInput,
   type ScaleInWindowInput,
   type ScaleInWindowResult,
@@ -43,6 +45,8 @@ export const OVERLAP_POLICIES = [
 ] as const satisfies readonly ScheduleOverlapPolicy[];
 export const DEFAULT_CATCHUP_WINDOW = '10m';
 export const DEFAULT_OVERLAP: ScheduleOverlapPolicy = 'SKIP';
+/** A manual selection run is a window of the longest length allowed: 7 days. */
+export const MANUAL_WINDOW_MINUTES = 10_080;
 
 export interface WindowSpec {
   /** Cron expressions (5–7 fields), read in `timezone`; e.g. `0 2 * * SAT` for Saturdays at 02:00. */
@@ -81,8 +85,11 @@ export interface CreateWindowOptions {
 export interface WindowRun {
   workflowId: string;
   firstExecutionRunId: string;
+  /** ISO, UTC. */
   scheduledAt: string;
   takenAt: string;
+  /** scheduledAt in the schedule's time zone, e.g. `2026-12-05T02:00:00+08:00[Asia/Shanghai]`. */
+  scheduledAtLocal?: string | undefined;
 }
 
 export interface WindowScheduleDescription {
@@ -103,7 +110,12 @@ export interface WindowScheduleDescription {
   /** Firings so far (the latest last), and the ones still running. */
   recentRuns: WindowRun[];
   runningRuns: Array<{ workflowId: string; firstExecutionRunId: string }>;
+  /** ISO, UTC. */
   nextRunTimes: string[];
+  /** The same firings in the schedule's time zone (`timezone`), e.g. `2026-12-05T02:00:00+08:00[Asia/Shanghai]`. */
+  nextRunTimesLocal: string[];
+  /** The zone the schedule fires in (spec.timezone; UTC when it has none). */
+  timezone: string;
   counts: { taken: number; skippedOverlap: number; missedCatchupWindow: number };
   createdAt: string;
 }
@@ -115,7 +127,12 @@ export interface WindowScheduleSummary {
   regionId: string | undefined;
   scalingGroupId: string | undefined;
   recentRuns: WindowRun[];
+  /** ISO, UTC. */
   nextRunTimes: string[];
+  /** The same firings in `timezone`. */
+  nextRunTimesLocal: string[];
+  /** The zone the schedule fires in. */
+  timezone: string;
 }
 
 /** A schedule with this ID exists already. */
@@ -281,13 +298,19 @@ function scheduleOptionProblems(opts: CreateWindowOptions): InputProblem[] {
   return problems;
 }
 
-function runOf(r: ScheduleExecutionResult): WindowRun {
+function runOf(r: ScheduleExecutionResult, timezone: string): WindowRun {
   return {
     workflowId: r.action.workflow.workflowId,
     firstExecutionRunId: r.action.workflow.firstExecutionRunId,
     scheduledAt: r.scheduledAt.toISOString(),
     takenAt: r.takenAt.toISOString(),
+    scheduledAtLocal: zonedIso(r.scheduledAt, timezone),
   };
+}
+
+/** Firings in the schedule's zone (RFC 9557: ISO with offset and zone name). */
+function localTimes(times: readonly Date[], timezone: string): string[] {
+  return times.map((t) => zonedIso(t, timezone) ?? t.toISOString());
 }
 
 function staticSummary(n: NormalizedWindowInput): string {
@@ -392,6 +415,7 @@ export class ScaleInWindows {
         regionId: n.regionId,
         scalingGroupId: n.scalingGroupId,
         cron: opts.spec.cron ?? [],
+        timezone: opts.spec.timezone,
       },
       typedSearchAttributes: searchAttributes(),
       state: { paused: opts.paused ?? false, ...(opts.note ? { note: opts.note } : {}) },
@@ -406,17 +430,26 @@ export class ScaleInWindows {
     const out: WindowScheduleSummary[] = [];
     for await (const s of this.client.schedule.list()) {
       if (s.action?.workflowType !== WINDOW_WORKFLOW_TYPE) continue;
-      const memo = (s.memo ?? {}) as { regionId?: string; scalingGroupId?: string };
+      const memo = (s.memo ?? {}) as { regionId?: string; scalingGroupId?: string; timezone?: unknown };
       if (filter.regionId && memo.regionId !== filter.regionId) continue;
       if (filter.scalingGroupId && memo.scalingGroupId !== filter.scalingGroupId) continue;
+      // Schedules created before the memo kept the zone: the listing may not carry it, describe does.
+      const timezone =
+        (typeof memo.timezone === 'string' ? memo.timezone : undefined) ??
+        s.spec?.timezone ??
+        (await this.describeWindow(s.scheduleId)
+          .then((d) => d.timezone)
+          .catch(() => 'UTC'));
       out.push({
         scheduleId: s.scheduleId,
         paused: s.state.paused,
         note: s.state.note || undefined,
         regionId: memo.regionId,
         scalingGroupId: memo.scalingGroupId,
-        recentRuns: s.info.recentActions.map(runOf),
+        recentRuns: s.info.recentActions.map((r) => runOf(r, timezone)),
         nextRunTimes: s.info.nextActionTimes.map((d) => d.toISOString()),
+        nextRunTimesLocal: localTimes(s.info.nextActionTimes, timezone),
+        timezone,
       });
     }
     return out.sort((a, b) => (a.scheduleId < b.scheduleId ? -1 : 1));
@@ -428,6 +461,7 @@ export class ScaleInWindows {
     );
     const memoCron = (d.memo as { cron?: unknown } | undefined)?.cron;
     const cron = Array.isArray(memoCron) ? memoCron.filter((c): c is string => typeof c === 'string') : [];
+    const timezone = d.spec.timezone || 'UTC';
     return {
       scheduleId: d.scheduleId,
       paused: d.state.paused,
@@ -444,12 +478,14 @@ export class ScaleInWindows {
       },
       taskQueue: d.action.taskQueue,
       workflowType: d.action.workflowType,
-      recentRuns: d.info.recentActions.map(runOf),
+      recentRuns: d.info.recentActions.map((r) => runOf(r, timezone)),
       runningRuns: d.info.runningActions.map((a) => ({
         workflowId: a.workflow.workflowId,
         firstExecutionRunId: a.workflow.firstExecutionRunId,
       })),
       nextRunTimes: d.info.nextActionTimes.map((t) => t.toISOString()),
+      nextRunTimesLocal: localTimes(d.info.nextActionTimes, timezone),
+      timezone,
       counts: {
         taken: d.info.numActionsTaken,
         skippedOverlap: d.info.numActionsSkippedOverlap,
@@ -484,6 +520,43 @@ export class ScaleInWindows {
     await this.wrap(scheduleId, () => this.client.schedule.getHandle(scheduleId).delete());
   }
 
+  /**
+   * A window run's result so far (query `windowState`): the picks once selected, `childRunId` once
+   * its scale-in started. Runs of versions without the query fail with the server's QueryNotRegistered.
+   */
+  async windowState(workflowId: string, runId?: string): Promise<ScaleInWindowResult> {
+    return this.client.workflow.getHandle(workflowId, runId).query<ScaleInWindowResult>(WINDOW_STATE_QUERY);
+  }
+
+  /**
+   * One window now, without a schedule: `start --count N --selection <policy>`. The window workflow
+   * picks exactly as a scheduled firing does and starts the scale-in under the group's lock; the
+   * picks are kept in its result. The window is the longest allowed (7 days) unless the input sets
+   * one. Throws InvalidWindowInputError before starting anything.
+   */
+  async startManualWindow(
+    window: ScaleInWindowInput,
+    opts: { taskQueue?: string; now?: Date } = {},
+  ): Promise<{ workflowId: string; runId: string; window: ScaleInWindowInput }> {
+    const input: ScaleInWindowInput =
+      window.windowMinutes === undefined && window.windowSeconds === undefined
+        ? { ...window, windowMinutes: MANUAL_WINDOW_MINUTES }
+        : window;
+    const n = validateWindowInput(input);
+    const workflowId = `${windowIdFor(n.regionId, n.scalingGroupId)}-manual-${(opts.now ?? new Date()).toISOString()}`;
+    const handle = await this.client.workflow.start<typeof scaleInWindow>(WINDOW_WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue: opts.taskQueue ?? this.opts.taskQueue,
+      args: [input],
+      typedSearchAttributes: [
+        { key: SA_SCALING_GROUP_ID, value: n.scalingGroupId },
+        { key: SA_REGION_ID, value: n.regionId },
+      ],
+      staticSummary: `Manual ${staticSummary(n).replace(/^Scale-in window/, 'scale-in by selection')}`,
+    });
+    return { workflowId, runId: handle.firstExecutionRunId, window: input };
+  }
+
   /** Waits for a window run's end: its result, or ScaleInWindowFailedError carrying the result it reported. */
   async windowResult(workflowId: string, runId?: string): Promise<ScaleInWindowResult> {
     try {
@@ -493,7 +566,8 @@ export class ScaleInWindows {
         const cause = e.cause;
         const detail = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
         const result =
-          typeof detail === 'object' && detail !== null && 'outcome' in detail && 'selection' in detail
+          // JSON drops undefined fields: a window that failed before selecting has no `selection` key.
+          typeof detail === 'object' && detail !== null && 'outcome' in detail && 'scheduledAt' in detail
             ? (detail as ScaleInWindowResult)
             : undefined;
         throw new ScaleInWindowFailedError(

@@ -25,10 +25,51 @@ import type { ScaleInResult } from './progress';
  */
 
 export const WINDOW_WORKFLOW_TYPE = 'scaleInWindow';
+/**
+ * Query of a window run: its ScaleInWindowResult as it fills in (picks once selected, childRunId
+ * once the scale-in started). `schedule trigger --wait` reads the picks and follows the run with it.
+ */
+export const WINDOW_STATE_QUERY = 'windowState';
 
-/** How the window picks the instances to remove. */
-export const SELECTION_POLICIES = ['oldest', 'newest', 'oldestScalingConfiguration'] as const;
+/**
+ * How the window picks the instances to remove: one order of ours (`oldest`, `newest`,
+ * `oldestScalingConfiguration`), or `groupPolicy`: the order ESS itself would use for the group
+ * (zone balance first, then the group's RemovalPolicies; docs/schedules.md).
+ */
+export const SELECTION_POLICIES = ['oldest', 'newest', 'oldestScalingConfiguration', 'groupPolicy'] as const;
 export type SelectionPolicy = (typeof SELECTION_POLICIES)[number];
+
+/** The RemovalPolicies values `groupPolicy` can follow (CustomPolicy, a Function Compute function, cannot). */
+export const FOLLOWABLE_REMOVAL_POLICIES = ['OldestInstance', 'NewestInstance', 'OldestScalingConfiguration'] as const;
+/** What ESS uses when a group has no RemovalPolicies (CreateScalingGroup: RemovalPolicy.1, RemovalPolicy.2). */
+export const DEFAULT_REMOVAL_POLICIES = ['OldestScalingConfiguration', 'OldestInstance'] as const;
+
+/**
+ * `groupPolicy` met a RemovalPolicy it cannot follow (CustomPolicy: a Function Compute function
+ * decides, which a window cannot ask). Nothing was selected or changed. The activity fails with
+ * `code` as its failure type, non-retryable.
+ */
+export class RemovalPolicyNotFollowableError extends Error {
+  override readonly name = 'RemovalPolicyNotFollowableError' as const;
+  static readonly code = 'RemovalPolicyNotFollowable' as const;
+  readonly code = RemovalPolicyNotFollowableError.code;
+  constructor(
+    readonly scalingGroupId: string,
+    readonly policy: string,
+    readonly removalPolicies: readonly string[],
+  ) {
+    super(
+      `selection groupPolicy cannot follow RemovalPolicy ${JSON.stringify(policy)} ` +
+        `of scaling group ${scalingGroupId} ` +
+        `(RemovalPolicies: ${removalPolicies.join(', ')})` +
+        (policy === 'CustomPolicy'
+          ? ': a Function Compute function picks the instances there, and a window cannot ask it'
+          : '') +
+        ". Fix: set the window's selection to oldest, newest or oldestScalingConfiguration, or give the group " +
+        `RemovalPolicies from ${FOLLOWABLE_REMOVAL_POLICIES.join(', ')} (ModifyScalingGroup).`,
+    );
+  }
+}
 
 export interface ScaleInWindowInput {
   /** e.g. `cn-hangzhou`. */
@@ -49,7 +90,10 @@ export interface ScaleInWindowInput {
   targetCapacity?: number;
   /** Remove this many instances (capped at TotalCapacity − MinSize). Exactly one of targetCapacity / count. */
   count?: number;
-  /** Which instances go first: `oldest` / `newest` by creation time, or `oldestScalingConfiguration`. */
+  /**
+   * Which instances go first: `oldest` / `newest` by creation time, `oldestScalingConfiguration`,
+   * or `groupPolicy` (the group's own RemovalPolicies, zones balanced first).
+   */
   selection: SelectionPolicy;
   /** `YYYY-MM-DD` dates (in `timezone`) on which the window does nothing. */
   blackoutDates?: string[];
@@ -175,6 +219,59 @@ export function localDate(at: Date, timezone: string): string {
   return `${get('year')}-${get('month')}-${get('day')}`;
 }
 
+/** The UTC offset of `timezone` at `at`, as `+08:00` (`Z` is never used, so the zone always shows). */
+function offsetOf(at: Date, timezone: string): string {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: timezone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(at);
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  const minutes = Math.round((asUtc - Math.floor(at.getTime() / 1000) * 1000) / 60_000);
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+/** Wall-clock parts of `at` in `timezone`: `YYYY-MM-DD`, `HH:MM:SS`. */
+function wallClock(at: Date, timezone: string): { date: string; time: string } {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: timezone,
+    hourCycle: 'h23',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(at);
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '00';
+  return { date: localDate(at, timezone), time: `${get('hour')}:${get('minute')}:${get('second')}` };
+}
+
+/**
+ * An instant in a zone, for JSON: ISO 8601 with the zone's offset and its name (RFC 9557), e.g.
+ * `2026-12-05T02:00:00+08:00[Asia/Shanghai]`. Invalid input gives undefined.
+ */
+export function zonedIso(at: Date | string, timezone: string): string | undefined {
+  const d = typeof at === 'string' ? new Date(at) : at;
+  if (Number.isNaN(d.getTime()) || !isValidTimeZone(timezone)) return undefined;
+  const { date, time } = wallClock(d, timezone);
+  return `${date}T${time}${offsetOf(d, timezone)}[${timezone}]`;
+}
+
+/** An instant in a zone, for people: `2026-12-05 02:00 Asia/Shanghai (+08:00)`; the input as is if unreadable. */
+export function zonedText(at: Date | string, timezone: string): string {
+  const d = typeof at === 'string' ? new Date(at) : at;
+  if (Number.isNaN(d.getTime()) || !isValidTimeZone(timezone)) return String(at);
+  const { date, time } = wallClock(d, timezone);
+  const seconds = time.endsWith(':00') ? time.slice(0, 5) : time;
+  return `${date} ${seconds} ${timezone} (${offsetOf(d, timezone)})`;
+}
+
 /** A placeholder instance, only so validateInput checks the pass-through knobs (the real IDs are picked per firing). */
 const PLACEHOLDER_INSTANCE = 'i-windowplaceholder0';
 
@@ -286,7 +383,7 @@ function checkSelection(selection: unknown, add: AddProblem): unknown {
     add(
       'selection',
       `must be one of ${SELECTION_POLICIES.map((s) => `"${s}"`).join(', ')}, got ${echo(selection)}`,
-      '"oldest" removes the oldest instances first',
+      '"oldest" removes the oldest instances first; "groupPolicy" follows the group\'s RemovalPolicies',
     );
   }
   return selection;
@@ -381,6 +478,15 @@ export interface SelectionPick {
   scalingConfigurationId: string | undefined;
   /** One line saying why this instance was chosen. */
   why: string;
+  /**
+   * The rule that put this instance ahead of the next candidate: `zone balance`, a RemovalPolicy
+   * (`OldestInstance`...), the window's own policy (`oldest`...), `auto-created before attached`,
+   * `instance ID (tie)` or `last candidate`. Absent in results of older versions.
+   */
+  rule?: string;
+  zoneId?: string | undefined;
+  /** `AutoCreated`, `Attached`, `Managed` as DescribeScalingInstances says. */
+  creationType?: string;
 }
 
 export interface WindowSelection {
@@ -403,6 +509,8 @@ export interface WindowSelection {
   excluded: Record<string, number>;
   /** How "oldest scaling configuration" was decided, for that policy. */
   configurationBasis: string | undefined;
+  /** `groupPolicy` only: the RemovalPolicies followed (the group's, or ESS's defaults when it has none), and how. */
+  removalPolicies?: { followed: string[]; source: 'group' | 'ESS default'; zoneBalance: boolean };
   requestIds: string[];
 }
 
@@ -427,10 +535,16 @@ export interface ScaleInWindowResult {
   /** That time's date in `timezone`, checked against the blackout dates. */
   localDate: string;
   timezone: string;
+  /** scheduledAt in `timezone`, e.g. `2026-12-05T02:00:00+08:00[Asia/Shanghai]` (absent in older results). */
+  scheduledAtLocal?: string;
   windowClosesAt: string | undefined;
+  /** windowClosesAt in `timezone` (absent in older results). */
+  windowClosesAtLocal?: string | undefined;
   selection: WindowSelection | undefined;
   /** The scale-in run of this window: `ess-scale-in/<region>/<group>`. */
   childWorkflowId: string | undefined;
+  /** The run ID of the scale-in run, once started (so a client follows this run, not an older one). */
+  childRunId?: string | undefined;
   /** The run's result (completed, or the result attached to its failure). */
   childResult: ScaleInResult | undefined;
   /** How the run ended when it did not complete: failure type and message (and details). */

@@ -67,10 +67,12 @@ describe('npm run demo (src/demo.ts --exit-when-done)', () => {
     expect(first.output).toContain(
       'Completed: removed 45, failed 0, restored 0, skipped 0 of 45 instance(s) in 3 batch(es).',
     );
-    const rows = first.output
-      .split('\n')
-      .filter((l) => /^[123] +15: i-\S+ … i-\S+ +asa-[a-z0-9]+ +succeeded \(Successful\)$/.test(l));
+    const lines = first.output.split('\n');
+    const rows = lines.filter((l) => /^[123] +15 +asa-[a-z0-9]+ +succeeded \(Successful\)$/.test(l));
     expect(rows).toHaveLength(3);
+    // Every instance of each batch is listed under its row (indented to the instances column).
+    const listed = lines.filter((l) => /^ {7}i-\S+( i-\S+)*$/.test(l)).flatMap((l) => l.trim().split(' '));
+    expect(new Set(listed).size).toBe(45);
     expect(first.output).toMatch(/\[#{24}\] 3\/3 batches \| removed 45\/45 \| failed 0 \| Completed/);
     expect(existsSync(path.join(dataDir, 'temporal.db'))).toBe(true);
 

@@ -1,4 +1,5 @@
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
+import { run } from '../../src/cli';
 import { ScaleInFailedError } from '../../src/client';
 import { waitFor } from '../../src/emulator/testing';
 import { assertResultMatchesSchema } from '../harness/schemas';
@@ -232,3 +233,139 @@ describe('operator control: cancel, pause/resume, approval, batch failures', () 
     expect(await stack.instanceIds()).toEqual(expect.arrayContaining(ids));
   });
 });
+
+// A stack of their own: the group of the tests above has too few instances left for these.
+describe('operator control: what pause holds, pause --restore, cancel --reason', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('pause holds the removal of a batch already drained, even once its drain wait is over', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 3);
+    const since = (await stack.admin.calls()).at(-1)?.seq ?? 0;
+    const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 3, drain: { timeoutSeconds: 60 } }));
+    await waitFor(async () => (await stack.client.progress(workflowId)).batches[0]?.state === 'drained', 20_000, 100);
+    await stack.client.pause(workflowId, { by: 'test' });
+    await stack.client.endDrain(workflowId, { by: 'test' });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await stack.admin.calls({ action: 'RemoveInstances', sinceSeq: since })).toEqual([]);
+    expect((await stack.client.progress(workflowId)).batches.map((b) => b.state)).toEqual(['drained']);
+    await stack.client.resume(workflowId, { by: 'test' });
+    expect((await stack.client.result(workflowId)).counts.removed).toBe(3);
+  });
+
+  it('pause --restore gives drained batches their traffic back; resume drains again, each removed once', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 6);
+    const since = (await stack.admin.calls()).at(-1)?.seq ?? 0;
+    const removals = () => stack.admin.calls({ action: 'RemoveInstances', sinceSeq: since });
+    const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 3, drain: { timeoutSeconds: 60 } }));
+    const states = async () => (await stack.client.progress(workflowId)).batches.map((b) => b.state);
+    await waitFor(async () => (await states()).every((s) => s === 'drained'), 20_000, 100);
+    expect(await stack.weights(ids)).toEqual(weightsOf(6, 0));
+
+    const state = await stack.client.pause(workflowId, { by: 'test', restore: true });
+    expect(state.paused).toBe(true);
+    expect([...(state.restoredInstanceIds ?? [])].sort()).toEqual([...ids].sort());
+    expect(state.notRestoredInstanceIds).toEqual([]);
+    expect(await stack.weights(ids)).toEqual(weightsOf(6, 100));
+    expect(await states()).toEqual(['restored', 'restored']);
+    // Held while paused: not drained again, nothing sent to RemoveInstances.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await stack.weights(ids)).toEqual(weightsOf(6, 100));
+    expect(await removals()).toEqual([]);
+
+    await stack.client.resume(workflowId, { by: 'test' });
+    await waitFor(async () => (await states()).every((s) => s === 'drained'), 20_000, 100);
+    expect(await stack.weights(ids)).toEqual(weightsOf(6, 0));
+    expect(await removals()).toEqual([]);
+    await stack.client.endDrain(workflowId, { by: 'test' });
+    const result = await stack.client.result(workflowId);
+    expect(result.outcome).toBe('completed');
+    expect(result.counts).toMatchObject({ removed: 6, restored: 0, pending: 0 });
+    const sent = (await removals()).flatMap((c) =>
+      Object.entries(c.params)
+        .filter(([k]) => k.startsWith('InstanceId.'))
+        .map(([, v]) => v),
+    );
+    expect(sent.sort()).toEqual([...ids].sort());
+  });
+
+  it('cancel after pause --restore: the instances given back are reported restored, nothing is removed', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 4);
+    const since = (await stack.admin.calls()).at(-1)?.seq ?? 0;
+    const { workflowId } = await stack.client.start(stack.input(ids, { batchSize: 2, drain: { timeoutSeconds: 60 } }));
+    const states = async () => (await stack.client.progress(workflowId)).batches.map((b) => b.state);
+    await waitFor(async () => (await states()).every((s) => s === 'drained'), 20_000, 100);
+    await stack.client.pause(workflowId, { by: 'bob', restore: true });
+    await stack.client.cancel(workflowId);
+    const err = await stack.client.result(workflowId).catch((e: unknown) => e);
+    const cancelled = (err as ScaleInFailedError).result;
+    assertResultMatchesSchema(cancelled);
+    expect(cancelled?.outcome).toBe('cancelled');
+    expect(cancelled?.counts).toMatchObject({ removed: 0, restored: 4, skipped: 0, pending: 0 });
+    for (const r of cancelled?.notRemoved ?? [])
+      expect(r.why).toMatch(/^drained, then given its traffic back by pause --restore \(by bob\); not removed/);
+    expect(cancelled?.batches.map((b) => b.state)).toEqual(['restored', 'restored']);
+    expect(await stack.weights(ids)).toEqual(weightsOf(4, 100));
+    expect(await stack.admin.calls({ action: 'RemoveInstances', sinceSeq: since })).toEqual([]);
+  });
+
+  it('the CLI: pause --restore gives the traffic back, cancel --by --reason reaches the result', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 2);
+    const { workflowId } = await stack.client.start(stack.input(ids, { drain: { timeoutSeconds: 60 } }));
+    await waitFor(async () => (await stack.client.progress(workflowId)).batches[0]?.state === 'drained', 20_000, 100);
+    const cli = async (...args: string[]) => {
+      const out: string[] = [];
+      const io = {
+        out: (l: string) => out.push(l),
+        err: () => undefined,
+        rewrite: () => undefined,
+        interactive: false,
+      };
+      const global = ['--address', inject('temporalAddress'), '--namespace', 'default', '--json'];
+      const code = await run([...global, ...args], io);
+      return { code, json: JSON.parse(out.join('\n')) as Record<string, unknown> };
+    };
+    const paused = await cli('pause', workflowId, '--restore', '--by', 'carol');
+    expect(paused.code).toBe(0);
+    expect(paused.json).toMatchObject({
+      ok: true,
+      action: 'pause',
+      state: { paused: true, notRestoredInstanceIds: [] },
+    });
+    expect(await stack.weights(ids)).toEqual(weightsOf(2, 100));
+    const cancelled = await cli('cancel', workflowId, '--by', 'carol', '--reason', 'load test moved', '--wait');
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.json).toMatchObject({
+      ok: true,
+      run: { outcome: 'cancelled', result: { message: 'The run was cancelled by carol (reason: load test moved)' } },
+    });
+  });
+
+  it('cancel --reason: who cancelled and why are in the result, the progress and the memo', async () => {
+    const ids = (await stack.instanceIds()).slice(0, 2);
+    const { workflowId } = await stack.client.start(stack.input(ids, { drain: { timeoutSeconds: 60 } }));
+    await waitFor(async () => (await stack.client.progress(workflowId)).batches[0]?.state === 'drained', 20_000, 100);
+    await stack.client.cancel(workflowId, undefined, { by: 'alice', reason: 'change freeze' });
+    const err = await stack.client.result(workflowId).catch((e: unknown) => e);
+    const cancelled = (err as ScaleInFailedError).result;
+    assertResultMatchesSchema(cancelled);
+    expect(cancelled?.outcome).toBe('cancelled');
+    expect(cancelled?.message).toBe('The run was cancelled by alice (reason: change freeze)');
+    expect(cancelled?.notRemoved.map((r) => r.why)).toEqual(
+      Array(2).fill('drained then restored: the run was cancelled by alice (reason: change freeze)'),
+    );
+    const progress = await stack.client.progress(workflowId);
+    expect(progress.lastError).toBe('The run was cancelled by alice (reason: change freeze)');
+    const memo = (await stack.client.handle(workflowId).describe()).memo;
+    expect(memo).toMatchObject({ cancelledBy: 'alice', cancelReason: 'change freeze' });
+  });
+});
+
+function weightsOf(n: number, w: number): { clb: number[]; vsg: number[]; alb: number[] } {
+  return { clb: Array<number>(n).fill(w), vsg: Array<number>(n).fill(w), alb: Array<number>(n).fill(w) };
+}

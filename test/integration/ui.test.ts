@@ -1,14 +1,14 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { createCloudClient, staticCredentials, type ClosableCloudClient } from '../../src/aliyun';
 import { ScaleInClient } from '../../src/client';
 import { freePort, startDevServer, type RunningDevServer } from '../../src/devtools/temporal-dev-server';
-import { startEmulator, type RunningEmulator } from '../../src/emulator';
+import { EmulatorAdminClient, startEmulator, type RunningEmulator } from '../../src/emulator';
 import { FAST, SMALL, uniqueSmallScenario } from '../harness/stack';
 import { uniqueName, workflowBundle } from '../harness/temporal';
 
@@ -16,7 +16,9 @@ import { uniqueName, workflowBundle } from '../harness/temporal';
  * The Temporal Web UI in a real browser (Debian's Chromium driven by playwright-core): a dev server
  * of its own with the UI on, a scale-in against the emulator, then the list filtered by the
  * EssScalingGroupId search attribute, the run's static summary, search attributes and activity
- * summaries, as an operator would see them. Screenshots go to test-artifacts/ui/.
+ * summaries, as an operator would see them; then a run with a failed instance and its current details
+ * (every row in view, the failed instance and its reason, no fraction glyph). Screenshots go to
+ * test-artifacts/ui/.
  */
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve(__dirname, '../../test-artifacts/ui');
@@ -31,6 +33,7 @@ describe('Temporal UI shows a scale-in run', () => {
   let worker: Worker | undefined;
   let running: Promise<void> = Promise.resolve();
   let browser: Browser | undefined;
+  let stack: Promise<UiStack> | undefined;
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -48,7 +51,8 @@ describe('Temporal UI shows a scale-in run', () => {
     await server?.stop();
   });
 
-  it('lists the run by its search-attribute filter; shows summary, search attributes, activity summaries', async () => {
+  /** Chromium, the emulator, a worker and a client: set up once, by the first test that needs them. */
+  async function setUp(): Promise<UiStack> {
     // Not skipped when missing: CI installs Chromium in `npm run setup` (scripts/setup.sh), so its
     // absence is a set-up fault.
     expect(
@@ -90,7 +94,12 @@ describe('Temporal UI shows a scale-in run', () => {
       client: new Client({ connection }),
       temporal: { address: server.address, namespace: 'default', taskQueue, apiKey: undefined, tls: undefined },
     });
+    return { browser, uiUrl: server.uiUrl, emulator, client, group };
+  }
 
+  it('lists the run by its search-attribute filter; shows summary, search attributes, activity summaries', async () => {
+    stack ??= setUp();
+    const { browser, uiUrl, emulator, client, group } = await stack;
     const ids = emulator.state
       .snapshot()
       .instances.filter((i) => i.scalingGroupId === group)
@@ -123,12 +132,12 @@ describe('Temporal UI shows a scale-in run', () => {
     page.setDefaultTimeout(UI_TIMEOUT);
     try {
       // 1. The list, unfiltered (both runs) and filtered by EssScalingGroupId (only ours).
-      await page.goto(`${server.uiUrl}/namespaces/default/workflows`);
+      await page.goto(`${uiUrl}/namespaces/default/workflows`);
       await expect
         .poll(() => visibleLinks(page, [workflowId, other.workflowId]), { timeout: UI_TIMEOUT, interval: 1000 })
         .toEqual([workflowId, other.workflowId]);
       const query = `EssScalingGroupId="${group}"`;
-      await page.goto(`${server.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
+      await page.goto(`${uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
       const row = page.getByRole('link', { name: workflowId, exact: true }).first();
       await row.waitFor();
       await page.getByText('1 Workflow').first().waitFor();
@@ -176,7 +185,137 @@ describe('Temporal UI shows a scale-in run', () => {
       await page.close();
     }
   });
+
+  it('current details fit: every summary row in view, failed instances with reasons, "batch 2 of 3"', async () => {
+    stack ??= setUp();
+    const { browser, uiUrl, emulator, client, group } = await stack;
+    // Six instances the first test left alone, in three batches; the second batch's scaling activity
+    // ends Warning with one of them failed, and the cloud's code and message for it.
+    const ids = emulator.state
+      .snapshot()
+      .instances.filter((i) => i.scalingGroupId === group)
+      .map((i) => i.instanceId)
+      .sort()
+      .slice(4, 10);
+    const failed = ids[3] as string;
+    const code = 'IncorrectInstanceStatus';
+    const message = 'The current status of the instance does not support this operation.';
+    await new EmulatorAdminClient(emulator.url).settings({
+      activityOutcomes: [
+        {
+          match: { instanceIds: [failed] },
+          status: 'Warning',
+          failInstanceIds: [failed],
+          errorCode: code,
+          errorMessage: message,
+          times: 1,
+        },
+      ],
+    });
+    const { workflowId, runId } = await client.start({
+      regionId: SMALL.region,
+      scalingGroupId: group,
+      instanceIds: ids,
+      batchSize: 2,
+      onBatchFailure: 'continue',
+      drain: { timeoutSeconds: 0 },
+      advanced: FAST,
+    });
+    const result = await client.result(workflowId);
+    expect(result.outcome).toBe('completed-with-failures');
+    expect(result.notRemoved.map((r) => [r.instanceId, r.outcome])).toEqual([[failed, 'failed']]);
+
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    page.setDefaultTimeout(UI_TIMEOUT);
+    try {
+      await page.goto(`${uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}/${runId}/user-metadata`);
+      const frame = await detailsFrame(page, `${group} in ${SMALL.region}`);
+      const text = await frame.locator('body').innerText();
+      await page.screenshot({ path: path.join(SHOTS, 'run-current-details.png'), fullPage: true });
+      // The summary rows, in the order an operator reads them.
+      const rows = [
+        'Removed: 5 of 6',
+        'Not removed: 1 (failed 1 · restored 0 · skipped 0)',
+        'Remaining: 0',
+        'Batches finished: 3 of 3',
+        'Last finished: batch 3 of 3 (2 instances): succeeded',
+      ];
+      for (const row of rows) expect(text).toContain(row);
+      expect(rows.map((r) => text.indexOf(r))).toEqual(rows.map((r) => text.indexOf(r)).sort((a, b) => a - b));
+      // The failed instance, its batch, and the cloud's reason (code and message).
+      const failedRow = text.split('\n').find((l) => l.startsWith(`${failed} (batch 2 of 3): `)) ?? '';
+      expect(failedRow).toContain(`${code}: ${message}`);
+      // No fraction: "batch 2/3" used to render as a 2⁄3 glyph.
+      expect(text).toContain('Last error: batch 2 of 3 (2 instances)');
+      expect(text).not.toMatch(/[\u2044\u2153-\u215e\u00bc-\u00be]|\d\/\d/);
+      // Nothing is cut: the UI sizes the frame once, from its body's height without the margins.
+      expect(await blocksOutOfView(frame)).toEqual([]);
+
+      // The list as docs/operations.md sets it up: a visibility query, then the Ess* columns added with
+      // the table's configuration button ("Configure Workflows Table").
+      const query = `EssScalingGroupId="${group}" AND EssInstancesFailed > 0`;
+      await page.goto(`${uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
+      await page.getByRole('link', { name: workflowId, exact: true }).first().waitFor();
+      await page.getByText('1 Workflow').first().waitFor();
+      await page.getByTestId('workflows-summary-table-configuration-button').click();
+      const columns = ['EssPhase', 'EssInstancesTotal', 'EssInstancesRemoved', 'EssInstancesFailed'];
+      for (const c of columns) await page.getByRole('button', { name: `Add ${c} column`, exact: true }).click();
+      await page.getByTestId('drawer-close-button').click();
+      const headers = (await page.locator('thead th').allInnerTexts()).map((t) => t.trim());
+      const cells = (await page.locator('tbody tr').first().locator('td').allInnerTexts()).map((t) => t.trim());
+      expect(columns.map((c) => cells[headers.indexOf(c)])).toEqual(['Completed', '6', '5', '1']);
+      await page.screenshot({ path: path.join(SHOTS, 'list-ess-columns.png'), fullPage: true });
+    } catch (e) {
+      await page.screenshot({ path: path.join(SHOTS, 'failure-details.png'), fullPage: true }).catch(() => undefined);
+      throw e;
+    } finally {
+      await page.close();
+    }
+  });
 });
+
+interface UiStack {
+  browser: Browser;
+  uiUrl: string;
+  emulator: RunningEmulator;
+  client: ScaleInClient;
+  group: string;
+}
+
+/** The frame of the run's current details (the one whose text has this line), once the UI has rendered it. */
+async function detailsFrame(page: Page, line: string): Promise<Frame> {
+  let found: Frame | undefined;
+  await expect
+    .poll(
+      async () => {
+        for (const f of page.frames()) {
+          const t = await f
+            .locator('body')
+            .innerText({ timeout: 1000 })
+            .catch(() => '');
+          if (t.includes(line)) found = f;
+        }
+        return found !== undefined;
+      },
+      { timeout: UI_TIMEOUT, interval: 500 },
+    )
+    .toBe(true);
+  if (!found) throw new Error(`no frame shows "${line}"`);
+  return found;
+}
+
+/** The texts of the frame's paragraphs, list items and table rows that end below the frame's visible height. */
+async function blocksOutOfView(frame: Frame): Promise<string[]> {
+  const box = await (await frame.frameElement()).boundingBox();
+  if (!box) throw new Error('the details frame is not displayed');
+  const cut: string[] = [];
+  for (const block of await frame.locator('p, li, tr').all()) {
+    const t = (await block.innerText()).trim();
+    const b = await block.boundingBox();
+    if (t && (!b || b.y + b.height > box.y + box.height + 0.5)) cut.push(t);
+  }
+  return cut;
+}
 
 /** Which of these workflow IDs the page shows as links, in the order given. */
 async function visibleLinks(page: Page, ids: string[]): Promise<string[]> {

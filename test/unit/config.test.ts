@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, expect } from 'vitest';
@@ -227,6 +227,113 @@ describe('temporalConfigFromEnv with a Temporal client config file (@temporalio/
     );
     expect(typo.message).toMatch(/unrecognized.*apikey/);
     expect(typo.message).not.toContain(API_KEY);
+  });
+});
+
+/** The default file as `@temporalio/envconfig` (and the temporal CLI) finds it on Linux. */
+function defaultConfigFile(configHome: string, content: string): string {
+  mkdirSync(path.join(configHome, 'temporalio'), { recursive: true });
+  const p = path.join(configHome, 'temporalio', 'temporal.toml');
+  writeFileSync(p, content);
+  return p;
+}
+
+describe.runIf(process.platform === 'linux')('temporalConfigFromEnv with the default config file', () => {
+  const DEFAULT_TOML = [
+    '[profile.default]',
+    'address = "temporal.internal:7233"',
+    'namespace = "from-default-file"',
+    '[profile.cloud]',
+    'address = "ops.a1b2c.tmprl.cloud:7233"',
+    `api_key = "${API_KEY}"`,
+  ].join('\n');
+  const fresh = (name: string) => mkdtempSync(path.join(dir, `${name}-`));
+
+  it('reads the default profile of $XDG_CONFIG_HOME/temporalio/temporal.toml without any TEMPORAL_* variable', () => {
+    const xdg = fresh('xdg');
+    defaultConfigFile(xdg, DEFAULT_TOML);
+    expect(temporalConfigFromEnv({ XDG_CONFIG_HOME: xdg, HOME: fresh('home') })).toMatchObject({
+      address: 'temporal.internal:7233',
+      namespace: 'from-default-file',
+      apiKey: undefined,
+      tls: undefined,
+    });
+  });
+
+  it('falls back to ~/.config/temporalio/temporal.toml, and a blank TEMPORAL_CONFIG_FILE counts as unset', () => {
+    const home = fresh('home');
+    defaultConfigFile(path.join(home, '.config'), DEFAULT_TOML);
+    expect(temporalConfigFromEnv({ HOME: home }).namespace).toBe('from-default-file');
+    expect(temporalConfigFromEnv({ HOME: home, TEMPORAL_CONFIG_FILE: ' ', TEMPORAL_PROFILE: '' })).toMatchObject({
+      address: 'temporal.internal:7233',
+      namespace: 'from-default-file',
+    });
+    // The variables still override the profile's fields, and TEMPORAL_PROFILE picks another profile.
+    expect(temporalConfigFromEnv({ HOME: home, TEMPORAL_NAMESPACE: 'ops' }).namespace).toBe('ops');
+    expect(temporalConfigFromEnv({ HOME: home, TEMPORAL_PROFILE: 'cloud' })).toMatchObject({
+      address: 'ops.a1b2c.tmprl.cloud:7233',
+      apiKey: API_KEY,
+      tls: true,
+    });
+  });
+
+  it('treats a missing default file, or one without a default profile, as no profile', () => {
+    const defaults = { address: '127.0.0.1:7233', namespace: 'default', apiKey: undefined, tls: undefined };
+    expect(temporalConfigFromEnv({ HOME: fresh('empty-home') })).toMatchObject(defaults);
+    expect(temporalConfigFromEnv({ XDG_CONFIG_HOME: fresh('empty-xdg') })).toMatchObject(defaults);
+    const xdg = fresh('xdg');
+    defaultConfigFile(xdg, '[profile.other]\naddress = "other:7233"\n');
+    expect(temporalConfigFromEnv({ XDG_CONFIG_HOME: xdg })).toMatchObject(defaults);
+    // A profile named explicitly must exist, in the default file as in a named one.
+    const e = configError(() => temporalConfigFromEnv({ XDG_CONFIG_HOME: xdg, TEMPORAL_PROFILE: 'prod' }));
+    expect(e.variable).toBe('TEMPORAL_PROFILE');
+    expect(e.message).toMatch(/"prod" not found in the default Temporal config file/);
+  });
+
+  it('a named TEMPORAL_CONFIG_FILE wins over the default file, and must exist even when the default one does', () => {
+    const xdg = fresh('xdg');
+    defaultConfigFile(xdg, DEFAULT_TOML);
+    const named = file('named.toml', '[profile.default]\nnamespace = "from-named-file"\n');
+    expect(temporalConfigFromEnv({ XDG_CONFIG_HOME: xdg, TEMPORAL_CONFIG_FILE: named }).namespace).toBe(
+      'from-named-file',
+    );
+    const missing = configError(() =>
+      temporalConfigFromEnv({ XDG_CONFIG_HOME: xdg, TEMPORAL_CONFIG_FILE: path.join(dir, 'absent.toml') }),
+    );
+    expect(missing.variable).toBe('TEMPORAL_CONFIG_FILE');
+    expect(missing.message).toMatch(/absent\.toml: ENOENT/);
+  });
+
+  it('applies the same strict checks to the default file, without quoting secrets', () => {
+    const cloud = fresh('xdg');
+    defaultConfigFile(cloud, `[profile.default]\naddress = "ops.a1b2c.tmprl.cloud:7233"\napi_key = "${API_KEY}"\n`);
+    expect(temporalConfigFromEnv({ XDG_CONFIG_HOME: cloud })).toMatchObject({ apiKey: API_KEY, tls: true });
+    const yes = configError(() => temporalConfigFromEnv({ XDG_CONFIG_HOME: cloud, TEMPORAL_TLS: 'yes' }));
+    expect(yes.variable).toBe('TEMPORAL_TLS');
+
+    const halfMtls = fresh('xdg');
+    defaultConfigFile(
+      halfMtls,
+      `[profile.default]\naddress = "t:7233"\n[profile.default.tls]\nclient_cert_path = "${CERT}"\n`,
+    );
+    const mtls = configError(() => temporalConfigFromEnv({ XDG_CONFIG_HOME: halfMtls }));
+    expect(mtls.variable).toBe('TEMPORAL_CONFIG_FILE');
+    expect(mtls.message).toMatch(/mTLS needs both/);
+
+    const broken = fresh('xdg');
+    defaultConfigFile(broken, `[profile.default]\napi_key = "${API_KEY}\naddress = `);
+    const bad = configError(() => temporalConfigFromEnv({ XDG_CONFIG_HOME: broken }));
+    expect(bad.variable).toBe('TEMPORAL_CONFIG_FILE');
+    expect(bad.message).toMatch(/default Temporal config file .* is not valid TOML/);
+
+    const typo = fresh('xdg');
+    defaultConfigFile(typo, `[profile.default]\napikey = "${API_KEY}"\n`);
+    const unknown = configError(() => temporalConfigFromEnv({ XDG_CONFIG_HOME: typo }));
+    expect(unknown.message).toMatch(/unrecognized.*apikey/);
+    for (const e of [yes, mtls, bad, unknown]) {
+      expect(e.message).not.toContain(API_KEY);
+      expect(String(e.stack)).not.toContain(API_KEY);
+    }
   });
 });
 

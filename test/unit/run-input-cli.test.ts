@@ -48,7 +48,11 @@ const SHARED_FLAGS = [
   '--retry-initial-interval-ms',
   '--retry-max-interval-ms',
   '--heartbeat-timeout',
+  // A run by selection (start) and a window (schedule create) pick their instances the same way.
+  '--count',
+  '--selection',
   '--max-batches-per-run',
+  '--poll-forecast-samples',
 ];
 
 const SHARED_ARGS = [
@@ -71,6 +75,7 @@ const SHARED_ARGS = [
   ['--retry-max-interval-ms', '2000'],
   ['--heartbeat-timeout', '20'],
   ['--max-batches-per-run', '5'],
+  ['--poll-forecast-samples', '3'],
 ].flat();
 
 describe('run-input flags of start and schedule create', () => {
@@ -120,6 +125,7 @@ describe('run-input flags of start and schedule create', () => {
         retryMaxIntervalMs: 2000,
         heartbeatTimeoutSeconds: 20,
         maxBatchesPerRun: 5,
+        pollForecastSamples: 3,
       },
     });
   });

@@ -42,6 +42,8 @@ const describeStub = (scheduleId: string, recent = 0): WindowScheduleDescription
   })),
   runningRuns: [],
   nextRunTimes: ['2026-01-10T02:00:00.000Z'],
+  nextRunTimesLocal: ['2026-01-10T02:00:00+00:00[UTC]'],
+  timezone: 'UTC',
   counts: { taken: recent, skippedOverlap: 0, missedCatchupWindow: 0 },
   createdAt: '',
 });

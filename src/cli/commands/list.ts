@@ -9,13 +9,14 @@ import {
 } from '../../shared/search-attributes';
 import { SCALE_IN_WORKFLOW_TYPE } from '../../workflows/definitions';
 import { globalsOf, withClient } from '../connect';
-import { CliUsageError, EXIT, printJson, type Done, type Io } from '../io';
+import { CliUsageError, EXIT, printJson, printJsonLines, type Done, type Io } from '../io';
 import { renderTable } from '../table';
 
 interface ListFlags {
   group?: string;
   region?: string;
   running?: boolean;
+  query?: string;
   limit: string;
 }
 
@@ -25,11 +26,23 @@ function literal(flag: string, v: string): string {
   return `'${v}'`;
 }
 
-export function visibilityQuery(f: Pick<ListFlags, 'group' | 'region' | 'running'>): string {
+/**
+ * The visibility query of `list`: always the scale-in workflow type, then each filter, then
+ * `--query` in parentheses, so its OR cannot widen the list beyond scale-in runs.
+ */
+export function visibilityQuery(f: Pick<ListFlags, 'group' | 'region' | 'running' | 'query'>): string {
   const parts = [`WorkflowType='${SCALE_IN_WORKFLOW_TYPE}'`];
   if (f.group) parts.push(`${SA_SCALING_GROUP_ID.name}=${literal('--group', f.group)}`);
   if (f.region) parts.push(`${SA_REGION_ID.name}=${literal('--region', f.region)}`);
   if (f.running) parts.push(`ExecutionStatus='Running'`);
+  if (f.query !== undefined) {
+    const q = f.query.trim();
+    if (!q)
+      throw new CliUsageError('--query: empty; give a visibility query, e.g. "StartTime > \'2026-01-01T00:00:00Z\'"');
+    if (/\border\s+by\b/i.test(q))
+      throw new CliUsageError('--query: ORDER BY is not supported here (list is newest first); leave it out');
+    parts.push(`(${q})`);
+  }
   return parts.join(' AND ');
 }
 
@@ -38,12 +51,19 @@ export function registerList(program: Command, io: Io, done: Done): void {
     .command('list')
     .summary('list scale-in runs, newest first')
     .description(
-      'List scale-in runs (workflow type scaleIn) from Temporal visibility, newest first, with their status, ' +
-        'phase (EssPhase) and start time. Filters use the EssScalingGroupId and EssRegionId search attributes.',
+      'List scale-in runs (workflow type scaleIn) from Temporal visibility, newest first: workflow ID, run ID ' +
+        '(every run of a group shares the workflow ID; pass the run ID to --run-id of status, result, show…), ' +
+        'status, phase (EssPhase), removed/total (EssInstancesRemoved/EssInstancesTotal), start and close time. ' +
+        'Filters use the EssScalingGroupId and EssRegionId search attributes.',
     )
     .option('--group <scalingGroupId>', 'only runs of this scaling group')
     .option('--region <regionId>', 'only runs in this region')
     .option('--running', 'only runs still running')
+    .option(
+      '--query <visibilityQuery>',
+      "a Temporal visibility query, ANDed with WorkflowType='scaleIn' and the other filters " +
+        "(e.g. \"ExecutionStatus='Failed' AND StartTime > '2026-01-01T00:00:00Z'\")",
+    )
     .option('--limit <n>', 'at most this many rows', '50')
     .addHelpText(
       'after',
@@ -51,7 +71,8 @@ export function registerList(program: Command, io: Io, done: Done): void {
 Examples:
   $ ess-scale-in list
   $ ess-scale-in list --region cn-hangzhou --group asg-bp1dk4nm0o5ldvzcpe2v --running
-  $ ess-scale-in list --json | jq -r '.runs[].workflowId'`,
+  $ ess-scale-in list --json | jq -r '.runs[].runId'
+  $ ess-scale-in list --query "ExecutionStatus='Terminated'" -o jsonl   (one run per line)`,
     )
     .action(async (flags: ListFlags, self: Command) => {
       const g = globalsOf(self);
@@ -62,7 +83,8 @@ Examples:
       done(
         await withClient(g, async (client) => {
           const runs = await listRuns(client, query, limit);
-          if (g.json) printJson(io, { ok: true, query, runs });
+          if (g.output === 'jsonl') printJsonLines(io, runs);
+          else if (g.json) printJson(io, { ok: true, query, runs });
           else if (!runs.length) io.err(`no scale-in runs match ${query}`);
           else io.out(runTable(runs));
           return EXIT.ok;
@@ -102,13 +124,17 @@ async function listRuns(client: ScaleInClient, query: string, limit: number): Pr
   return runs;
 }
 
+const seconds = (t: string) => t.replace(/\.\d{3}Z$/, 'Z');
+
 function runTable(runs: readonly ListedRun[]): string {
   const rows = runs.map((r) => [
     r.workflowId,
+    r.runId,
     r.status,
     r.phase ?? '-',
     r.total === null ? '-' : `${r.removed ?? 0}/${r.total}`,
-    r.startTime.replace(/\.\d{3}Z$/, 'Z'),
+    seconds(r.startTime),
+    r.closeTime ? seconds(r.closeTime) : '-',
   ]);
-  return renderTable(['ID', 'STATUS', 'PHASE', 'REMOVED', 'STARTED'], rows).join('\n');
+  return renderTable(['WORKFLOW ID', 'RUN ID', 'STATUS', 'PHASE', 'REMOVED', 'STARTED', 'CLOSED'], rows).join('\n');
 }

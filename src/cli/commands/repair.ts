@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import {
   RepairRefusedError,
   RepairTargetNotFoundError,
@@ -9,7 +9,7 @@ import {
 import { globalsOf, temporalConfig, withClient } from '../connect';
 import { EXIT, printJson, type Done, type ExitCode, type Io } from '../io';
 import { renderTable } from '../table';
-import { addRunRef, resolveWorkflowId, type RunRef } from '../workflow-id';
+import { addRunRef, resolveRunId, resolveWorkflowId, type RunRef } from '../workflow-id';
 
 const REPAIR_HELP = `
 It reads the run's history (every run of its continue-as-new chain): the weights recorded before
@@ -49,13 +49,13 @@ export function registerRepair(program: Command, io: Io, done: Done): void {
         'which must have ended.',
     );
   addRunRef(cmd)
-    .addOption(new Option('--run-id <runId>', 'a given run of the workflow instead of the latest'))
     .addHelpText('after', REPAIR_HELP)
     .action(async (id: string | undefined, flags: RepairFlags, self: Command) => {
       const g = globalsOf(self);
       const workflowId = resolveWorkflowId(id, flags);
+      const runId = resolveRunId(flags);
       const taskQueue = temporalConfig(g).taskQueue;
-      done(await withClient(g, (client) => repair(client, { workflowId, runId: flags.runId, taskQueue }, io, g.json)));
+      done(await withClient(g, (client) => repair(client, { workflowId, runId, taskQueue }, io, g.json)));
     });
 }
 

@@ -5,8 +5,9 @@ import { followRun } from '../follow';
 import { addInputOptions, buildInput, type InputFlags } from '../input';
 import { EXIT, printJson, type Done, type Io } from '../io';
 import { reportEnd } from '../report';
+import { addSelectionOptions, isSelectionStart, startBySelection, type SelectionFlags } from '../schedule/manual';
 
-interface StartFlags extends InputFlags {
+interface StartFlags extends InputFlags, SelectionFlags {
   wait?: boolean;
 }
 
@@ -16,6 +17,7 @@ Examples:
   $ ess-scale-in start --region cn-hangzhou --group asg-bp1dk4nm0o5ldvzcpe2v \\
       --instances i-bp1a2b3c4d5e6f7g8h9i,i-bp1b2c3d4e5f6g7h8i9j --batch-size 10 --drain-timeout 120 --wait
   $ ess-scale-in start --region cn-hangzhou --group asg-bp1... --instances-file victims.txt --dry-run --wait
+  $ ess-scale-in start --region cn-hangzhou --group asg-bp1... --count 5 --selection groupPolicy --wait
   $ jq -n ${JQ_INPUT} | ess-scale-in start --input - --json`;
 
 export function registerStart(program: Command, io: Io, done: Done): void {
@@ -27,13 +29,15 @@ export function registerStart(program: Command, io: Io, done: Done): void {
         'problem is printed as `field: problem (fix)` and the exit code is 2. One run per scaling group at a ' +
         'time: if one is active, the exit code is 3 and the message names it.',
     );
-  addInputOptions(cmd)
+  addSelectionOptions(addInputOptions(cmd))
     .option(
       '--wait',
       'follow the run with a progress bar, print the summary, exit 0 only if it completed (or was a dry run)',
     )
     .addHelpText('after', START_EXAMPLES)
     .action(async (flags: StartFlags, self: Command) => {
+      // --count/--selection: the instances are picked as a window picks them (src/cli/schedule/manual.ts).
+      if (isSelectionStart(flags)) return done(await startBySelection(flags, self, io));
       const g = globalsOf(self);
       const input = buildInput(flags, { given: (key) => self.getOptionValueSource(key) === 'cli' });
       // Before connecting: a bad input must fail fast and offline.
@@ -63,8 +67,12 @@ async function startRun(client: ScaleInClient, { input, normalized, wait }: RunT
     }
     return EXIT.ok;
   }
-  const end = await followRun(client, started.workflowId, io, { bar: !json, taskQueue: temporalConfig(g).taskQueue });
-  return reportEnd(io, end, json, { runId: started.runId, existing: started.existing });
+  const end = await followRun(client, started.workflowId, io, {
+    bar: !json,
+    taskQueue: temporalConfig(g).taskQueue,
+    runId: started.runId,
+  });
+  return reportEnd(io, end, json, { existing: started.existing });
 }
 
 function startedLine(started: StartedRun, n: ReturnType<typeof validateInput>): string {

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
-import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
-import { RunNotFoundError, type ProgressSnapshot, type ScaleInClient } from '../../client';
+import type { WorkflowExecutionDescription } from '@temporalio/client';
+import type { ProgressSnapshot, ScaleInClient } from '../../client';
 import { globalsOf, withClient } from '../connect';
-import { queryProgress } from '../follow';
+import { describeRun, queryProgress } from '../follow';
 import { statusLines, type ServerView } from '../format';
 import { pendingActivitiesOf, pendingLine } from '../pending';
 import { EXIT, printJson, type Done, type Io } from '../io';
 import { renderPairs } from '../table';
-import { addRunRef, resolveWorkflowId, type RunRef } from '../workflow-id';
+import { addRunRef, resolveRun, type RunRef } from '../workflow-id';
 
 export function registerStatus(program: Command, io: Io, done: Done): void {
   const cmd = program
@@ -23,12 +23,13 @@ export function registerStatus(program: Command, io: Io, done: Done): void {
       `
 Examples:
   $ ess-scale-in status ess-scale-in/cn-hangzhou/asg-bp1dk4nm0o5ldvzcpe2v
-  $ ess-scale-in status --region cn-hangzhou --group asg-bp1dk4nm0o5ldvzcpe2v --json | jq .progress.counts`,
+  $ ess-scale-in status --region cn-hangzhou --group asg-bp1dk4nm0o5ldvzcpe2v --json | jq .progress.counts
+  $ ess-scale-in status ess-scale-in/cn-hangzhou/asg-bp1dk4nm0o5ldvzcpe2v --run-id 0b7c5e8a-...   (an earlier run)`,
     )
     .action(async (id: string | undefined, ref: RunRef, self: Command) => {
       const g = globalsOf(self);
-      const workflowId = resolveWorkflowId(id, ref);
-      done(await withClient(g, (client) => showStatus(client, workflowId, io, g.json === true)));
+      const { workflowId, runId } = resolveRun(id, ref);
+      done(await withClient(g, (client) => showStatus(client, { workflowId, runId }, io, g.json === true)));
     });
 }
 
@@ -41,18 +42,18 @@ interface RunStatus {
   progressError: string | undefined;
 }
 
-async function showStatus(client: ScaleInClient, workflowId: string, io: Io, json: boolean): Promise<number> {
-  const desc = await client
-    .handle(workflowId)
-    .describe()
-    .catch((e: unknown) => {
-      throw e instanceof WorkflowNotFoundError ? new RunNotFoundError(workflowId) : e;
-    });
+async function showStatus(
+  client: ScaleInClient,
+  { workflowId, runId }: { workflowId: string; runId: string | undefined },
+  io: Io,
+  json: boolean,
+): Promise<number> {
+  const desc = await describeRun(client, workflowId, runId);
   const searchAttributes = Object.fromEntries(desc.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]));
   let progress: ProgressSnapshot | undefined;
   let progressError: string | undefined;
   try {
-    progress = await queryProgress(client, workflowId);
+    progress = await queryProgress(client, workflowId, 5000, desc.runId);
   } catch (e) {
     progressError = e instanceof Error ? e.message : String(e);
   }
@@ -88,13 +89,14 @@ function printStatus(io: Io, { workflowId, desc, searchAttributes, progress, pro
   };
   const pending = pendingActivitiesOf(desc).map(pendingLine);
   if (progress) {
-    io.out(statusLines(workflowId, progress, server).join('\n'));
+    io.out(statusLines(`${workflowId} (run ${desc.runId})`, progress, server).join('\n'));
     if (pending.length) io.out(['', 'Activities in flight:', ...pending.map((l) => `  ${l}`)].join('\n'));
     return;
   }
   io.out(
     renderPairs([
       ['Workflow', workflowId],
+      ['Run', desc.runId],
       ['Execution', `${server.status}, started ${desc.startTime.toISOString()}, task queue ${desc.taskQueue}`],
       ...Object.entries(searchAttributes).map(([k, v]) => [k, String(v)] as [string, string]),
     ]).join('\n'),

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import type { ScaleInClient } from '../../client';
 import {
   OVERLAP_POLICIES,
   WindowScheduleExistsError,
@@ -19,9 +20,17 @@ export type WindowsApi = Pick<
   | 'triggerWindow'
   | 'deleteWindow'
   | 'windowResult'
->;
-/** Runs `fn` with a connected WindowsApi and closes the connection afterwards. */
-export type WithWindows = <T>(cmd: Command, fn: (windows: WindowsApi) => Promise<T>) => Promise<T>;
+> &
+  /** Optional so fakes may leave it out: without it, `trigger --wait` only waits for the window's end. */
+  Partial<Pick<ScaleInWindows, 'windowState'>>;
+/**
+ * Runs `fn` with a connected WindowsApi (and the ScaleInClient under it, which `trigger --wait`
+ * follows the scale-in run with) and closes the connection afterwards.
+ */
+export type WithWindows = <T>(
+  cmd: Command,
+  fn: (windows: WindowsApi, client?: ScaleInClient) => Promise<T>,
+) => Promise<T>;
 
 /** What every `schedule` subcommand is registered with. */
 export interface ScheduleContext {

@@ -7,10 +7,11 @@ import {
   validateCreateWindow,
   type CreateWindowOptions,
 } from '../../client/schedules';
-import { PASSTHROUGH_FIELDS, SELECTION_POLICIES } from '../../shared/window';
+import { PASSTHROUGH_FIELDS } from '../../shared/window';
 import { globalsOf } from '../connect';
+import { firingText } from './manage';
 import { CliUsageError, EXIT, printJson, type Io } from '../io';
-import { addRunInputOptions, collect, runInputOptions } from '../run-input';
+import { addCountSelectionOptions, addRunInputOptions, collect, runInputOptions } from '../run-input';
 import { checkOverlap, guarded, type ScheduleContext, type WindowsApi } from './common';
 import { buildWindowRequest, type WindowFlags, type WindowRequest } from './request';
 
@@ -60,17 +61,15 @@ function addWindowOptions(create: Command): void {
   create
     .option('--window-minutes <n>', 'length of the window, 1-10080 minutes from the scheduled time')
     .option('--window-seconds <n>', 'length of the window in seconds (instead of --window-minutes; for tests)')
-    .option('--count <n>', 'remove this many instances per window (capped at TotalCapacity - MinSize)')
     .option(
       '--target-capacity <n>',
       'remove instances down to this TotalCapacity (instead of --count; never below MinSize)',
-    )
-    .option('--selection <policy>', `which instances go first: ${SELECTION_POLICIES.join(' | ')}`)
-    .option(
-      '--blackout-dates <dates>',
-      'YYYY-MM-DD dates (in --timezone) with no scale-in, comma-separated (repeatable)',
-      collect,
     );
+  addCountSelectionOptions(create).option(
+    '--blackout-dates <dates>',
+    'YYYY-MM-DD dates (in --timezone) with no scale-in, comma-separated (repeatable)',
+    collect,
+  );
 }
 
 function addScheduleOptions(create: Command): void {
@@ -156,12 +155,18 @@ async function createAndReport(w: WindowsApi, opts: CreateWindowOptions, io: Io,
       scheduleId: r.scheduleId,
       window: r.window,
       nextRunTimes: d.nextRunTimes,
+      nextRunTimesLocal: d.nextRunTimesLocal,
+      timezone: d.timezone,
       paused: d.paused,
     });
     return EXIT.ok;
   }
   io.out(r.scheduleId);
-  const next = d.nextRunTimes.slice(0, 3).join(', ') || 'none';
+  const next =
+    d.nextRunTimes
+      .slice(0, 3)
+      .map((t) => firingText(t, d.timezone))
+      .join(', ') || 'none';
   io.err(`Created ${r.scheduleId}${d.paused ? ' (paused)' : ''}; next firings: ${next}`);
   io.err(`Fire it now with: ess-scale-in schedule trigger ${r.scheduleId} --wait`);
   return EXIT.ok;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { WindowScheduleDescription, WindowScheduleSummary } from '../../client/schedules';
+import { zonedText } from '../../shared/window';
 import { globalsOf } from '../connect';
 import { EXIT, printJson } from '../io';
 import { renderPairs, renderTable } from '../table';
@@ -32,14 +33,19 @@ export function registerList(schedule: Command, { getClient, io, done }: Schedul
     });
 }
 
+/** Firings as people read them: in the schedule's own zone, named (`2026-12-05 02:00 Asia/Shanghai (+08:00)`). */
+export function firingText(iso: string | undefined, timezone: string): string {
+  return iso ? zonedText(iso, timezone) : '-';
+}
+
 function scheduleTable(rows: readonly WindowScheduleSummary[]): string {
   return renderTable(
     ['ID', 'PAUSED', 'NEXT', 'LAST FIRED', 'NOTE'],
     rows.map((r) => [
       r.scheduleId,
       r.paused ? 'yes' : 'no',
-      r.nextRunTimes[0] ?? '-',
-      r.recentRuns.at(-1)?.takenAt ?? '-',
+      firingText(r.nextRunTimes[0], r.timezone),
+      firingText(r.recentRuns.at(-1)?.takenAt, r.timezone),
       r.note ?? '',
     ]),
   ).join('\n');
@@ -80,11 +86,22 @@ function descriptionPairs(d: WindowScheduleDescription): string {
     ['blackout', d.window?.blackoutDates?.join(', ') || '-'],
     ['policies', `overlap ${overlap}, catch-up ${catchupWindowMs / 1000}s, pause on failure ${pauseOnFailure}`],
     ['task queue', d.taskQueue],
-    ['next', d.nextRunTimes.slice(0, 3).join(', ') || '-'],
+    [
+      'next',
+      d.nextRunTimes
+        .slice(0, 3)
+        .map((t) => firingText(t, d.timezone))
+        .join(', ') || '-',
+    ],
     ['fired', `${taken} (skipped for overlap ${skippedOverlap}, missed catch-up ${missedCatchupWindow})`],
     ['running', d.runningRuns.map((r) => r.workflowId).join(', ') || '-'],
-    ['last', d.recentRuns.at(-1)?.workflowId ?? '-'],
+    ['last', lastRun(d)],
   ]).join('\n');
+}
+
+function lastRun(d: WindowScheduleDescription): string {
+  const last = d.recentRuns.at(-1);
+  return last ? `${last.workflowId} (scheduled ${firingText(last.scheduledAt, d.timezone)})` : '-';
 }
 
 const PAUSE_COMMANDS = [

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import type { ScheduleOverlapPolicy } from '@temporalio/client';
-import { OVERLAP_POLICIES, ScaleInWindowFailedError, type WindowRun } from '../../client/schedules';
-import type { ScaleInWindowResult } from '../../shared/window';
-import { globalsOf } from '../connect';
-import { EXIT, printJson, type Io } from '../io';
+import { OVERLAP_POLICIES, type WindowRun } from '../../client/schedules';
+import { globalsOf, temporalConfig } from '../connect';
+import { EXIT, printJson } from '../io';
 import {
   addScheduleRef,
   checkOverlap,
@@ -13,6 +12,7 @@ import {
   type ScheduleRefFlags,
   type WindowsApi,
 } from './common';
+import { followWindow } from './follow-window';
 
 interface TriggerFlags extends ScheduleRefFlags {
   overlap?: string;
@@ -31,7 +31,8 @@ export function registerTrigger(schedule: Command, ctx: ScheduleContext): void {
     )
     .option(
       '--wait',
-      'wait for the window to end and print its result; exit 1 unless it completed, was a blackout, or closed',
+      'print the picks (each with the rule that picked it), follow the scale-in run with a progress bar, then ' +
+        'print its summary and the window result; exit 1 unless it completed, was a blackout, or closed',
     )
     .action((id: string | undefined, flags: TriggerFlags, self: Command) => runTrigger(id, flags, self, ctx));
 }
@@ -47,7 +48,7 @@ async function runTrigger(
   checkOverlap(flags.overlap);
   done(
     await guarded(io, json, () =>
-      getClient(self, async (w) => {
+      getClient(self, async (w, client) => {
         const before = (await w.describeWindow(scheduleId)).recentRuns.length;
         await w.triggerWindow(scheduleId, flags.overlap as ScheduleOverlapPolicy | undefined);
         if (!flags.wait) {
@@ -56,8 +57,11 @@ async function runTrigger(
           return EXIT.ok;
         }
         const run = await triggeredRun(w, scheduleId, before);
-        if (!json) io.err(`Window run ${run.workflowId} started; waiting for it to end…`);
-        return reportWindowEnd(w, scheduleId, run, io, json);
+        if (!json) io.err(`Window run ${run.workflowId} started; waiting for its picks…`);
+        return followWindow(w, client, { workflowId: run.workflowId, runId: run.firstExecutionRunId, scheduleId }, io, {
+          json,
+          taskQueue: temporalConfig(globalsOf(self)).taskQueue,
+        });
       }),
     ),
   );
@@ -75,43 +79,4 @@ async function triggeredRun(w: WindowsApi, scheduleId: string, before: number): 
     `${scheduleId} was triggered but no run appeared within a minute ` +
       '(overlap policy SKIP and a window still running?)',
   );
-}
-
-async function reportWindowEnd(
-  w: WindowsApi,
-  scheduleId: string,
-  run: WindowRun,
-  io: Io,
-  json: boolean,
-): Promise<number> {
-  try {
-    const r = await w.windowResult(run.workflowId, run.firstExecutionRunId);
-    const ok = r.outcome !== 'failed' && r.outcome !== 'skipped-busy';
-    if (json) printJson(io, { ok, scheduleId, workflowId: run.workflowId, outcome: r.outcome, result: r });
-    else io.out(resultLines(r).join('\n'));
-    return ok ? EXIT.ok : EXIT.failed;
-  } catch (e) {
-    if (!(e instanceof ScaleInWindowFailedError)) throw e;
-    if (json)
-      printJson(io, {
-        ok: false,
-        scheduleId,
-        workflowId: run.workflowId,
-        outcome: 'failed',
-        error: { code: e.code, message: e.message },
-        result: e.result ?? null,
-      });
-    else io.out(e.result ? resultLines(e.result).join('\n') : `${run.workflowId}: failed: ${e.code}: ${e.message}`);
-    return EXIT.failed;
-  }
-}
-
-function resultLines(r: ScaleInWindowResult): string[] {
-  const lines = [`${r.workflowId}: ${r.outcome}`, `  ${r.message}`];
-  if (r.selection) {
-    const { picks, policy } = r.selection;
-    lines.push(`  selected ${picks.length} (${policy}), removed ${r.removed.length}, remaining ${r.remaining.length}`);
-  }
-  for (const x of r.remaining.slice(0, 20)) lines.push(`  remains: ${x.instanceId} (${x.state}) ${x.why}`);
-  return lines;
 }

@@ -15,6 +15,8 @@ type Strategy = DrainRequest['strategy'];
 export class DrainPipeline {
   private chain: Promise<void> = Promise.resolve();
   private failed = false;
+  /** A drain activity (or its weight snapshot) is running: `pause --restore` waits for it to end. */
+  busy = false;
 
   constructor(private readonly run: ScaleInRun) {}
 
@@ -34,6 +36,34 @@ export class DrainPipeline {
     }
   }
 
+  /**
+   * For a batch given its traffic back by `pause --restore`, now due for removal: drained again
+   * first, even when the drained-ahead limit is taken by later batches (it is the next to go).
+   */
+  redrain(batch: Batch): void {
+    this.pump();
+    if (!batch.drainIssued && !batch.done) this.issue(batch);
+  }
+
+  /**
+   * `pause --restore`: drains issued but held by the pause (not started) are taken back, so that on
+   * resume they are issued again in order, after the batches given back.
+   */
+  takeBackHeld(): void {
+    for (const b of this.run.ledger.batches) {
+      if (b.drainIssued && !b.drainDone && !b.done && b.progress.state === 'pending') this.takeBack(b);
+    }
+  }
+
+  /** Makes the batch's drain (and its wait) void: it will be issued again like a new one. */
+  takeBack(batch: Batch): void {
+    batch.drainGen++;
+    batch.drainIssued = false;
+    batch.drainDone = false;
+    batch.drainEndedEarly = false;
+    batch.ready = undefined;
+  }
+
   /** Ends every drain wait now (the endDrain update). */
   endWaits(): void {
     for (const b of this.run.ledger.batches) if (b.drainIssued && !b.done) b.drainEndedEarly = true;
@@ -51,12 +81,21 @@ export class DrainPipeline {
       batch.ready = Promise.resolve();
       return;
     }
+    const gen = batch.drainGen;
+    const current = () => batch.drainGen === gen;
     const drained = (this.chain = this.chain.then(async () => {
       // Pause holds every change of traffic: a drain waits here (cancellably) until the run is resumed.
-      if (this.run.paused && this.run.patches.pauseHoldsDrains()) await condition(() => !this.run.paused);
-      await CancellationScope.nonCancellable(() => this.drain(batch, strategy));
+      if (this.run.held && this.run.patches.pauseHoldsDrains()) await condition(() => !this.run.held);
+      // Taken back by `pause --restore` meanwhile: issued again on resume.
+      if (!current()) return;
+      this.busy = true;
+      try {
+        await CancellationScope.nonCancellable(() => this.drain(batch, strategy));
+      } finally {
+        this.busy = false;
+      }
     }));
-    batch.ready = drained.then(() => this.waitAfterDrain(batch));
+    batch.ready = drained.then(() => (current() ? this.waitAfterDrain(batch, current) : undefined));
     // Awaited when the batch's turn comes; marked handled so an abort elsewhere is not an unhandled rejection.
     batch.ready.catch(() => undefined);
     this.chain = drained.catch(() => undefined);
@@ -78,7 +117,11 @@ export class DrainPipeline {
     const label = `batch ${batch.progress.index}/${run.ledger.batchesTotal} (${batch.ids.length} instances`;
     // The original weights go into the history before anything changes: a drain attempt's own
     // checkpoint can be lost with its worker after the first weight change.
-    if (this.snapshotsWeights(strategy)) {
+    if (batch.originals) {
+      // Drained before and given back by `pause --restore`: the weights of before the first drain win.
+      req.originals = batch.originals;
+      batch.restore = req.originals;
+    } else if (this.snapshotsWeights(strategy)) {
       const summary = `Read the weights of ${label})`;
       req.originals = (await run.acts.reads.snapshotWeights.executeWithOptions({ summary }, [req])).restore;
       batch.restore = req.originals;
@@ -89,6 +132,7 @@ export class DrainPipeline {
       .catch((e: unknown) => this.recordFailure(batch, req, e));
     batch.restore = res.restore;
     batch.drainDone = true;
+    batch.givenBack = undefined;
     batch.progress.state = 'drained';
     batch.progress.drainedAt = res.drainedAt;
     batch.progress.requestIds.push(...res.requestIds);
@@ -123,12 +167,13 @@ export class DrainPipeline {
     throw e;
   }
 
-  private async waitAfterDrain(batch: Batch): Promise<void> {
+  /** The drain wait; it ends early too when `pause --restore` gives the batch its traffic back. */
+  private async waitAfterDrain(batch: Batch, current: () => boolean): Promise<void> {
     const { drain } = this.run.input;
     // A zero-second timer still costs a server round trip (about a second on the dev server).
     if (drain.timeoutSeconds === 0 && this.run.patches.noTimerForZeroDrain()) return;
     const batchOf = `${batch.progress.index}/${this.run.ledger.batchesTotal}`;
     const summary = `Drain wait batch ${batchOf} (${drain.timeoutSeconds}s)`;
-    await condition(() => batch.drainEndedEarly, drain.timeoutSeconds * 1000, { summary });
+    await condition(() => batch.drainEndedEarly || !current(), drain.timeoutSeconds * 1000, { summary });
   }
 }

@@ -1,14 +1,18 @@
-import { log, setHandler } from '@temporalio/workflow';
+import { log, setHandler, upsertMemo } from '@temporalio/workflow';
 import {
   approveUpdate,
   endDrainUpdate,
+  noteCancelUpdate,
   pauseUpdate,
   progressQuery,
   resultQuery,
   resumeUpdate,
+  type CancelArgs,
   type ControlArgs,
+  type PauseArgs,
 } from '../definitions';
 import type { DrainPipeline } from './drain-pipeline';
+import { giveBackDrained } from './restore';
 import { isTerminal, type ScaleInRun } from './run';
 
 /** Queries (progress, result) and operator updates: pause, resume, approve, end the drain waits. */
@@ -20,23 +24,47 @@ export function registerHandlers(run: ScaleInRun, drains: DrainPipeline): void {
   setHandler(resultQuery, () => run.currentResult());
   setHandler(
     pauseUpdate,
-    (args) => {
+    async (args) => {
       run.paused = true;
-      log.info('paused', { by: args.by, note: args.note });
+      log.info('paused', { by: args.by, note: args.note, restore: args.restore === true });
+      run.publish();
+      // Versioned: the handler issues an activity (the restore); guarded so the marker says when it began.
+      if (!args.restore || !run.patches.restoreOnPause()) return run.control();
+      const given = await giveBackDrained(run, drains, args.by);
+      log.info('paused: drained batches given their traffic back', { by: args.by, ...given });
+      return { ...run.control(), ...given };
+    },
+    {
+      validator: (args: PauseArgs) => {
+        notEnded(args);
+        if (!args.restore) return;
+        if (run.input.drain.strategy === 'none') throw new Error('this run does not drain: nothing to restore');
+        if (run.restoring) throw new Error('a pause --restore is already giving back traffic; wait for it');
+      },
+    },
+  );
+  setHandler(
+    resumeUpdate,
+    (args) => {
+      run.paused = false;
+      // Batches given back by `pause --restore` are pending again: drained, then removed, in their turn.
+      for (const b of run.ledger.batches) if (b.givenBack && !b.drainIssued) b.progress.state = 'pending';
+      log.info('resumed', { by: args.by, note: args.note });
       run.publish();
       return run.control();
     },
     { validator: notEnded },
   );
   setHandler(
-    resumeUpdate,
+    noteCancelUpdate,
     (args) => {
-      run.paused = false;
-      log.info('resumed', { by: args.by, note: args.note });
-      run.publish();
+      run.cancelNote = { by: args.by, reason: args.reason };
+      log.info('cancel requested', { by: args.by, reason: args.reason });
+      if (run.patches.cancelNoteInMemo())
+        upsertMemo({ cancelledBy: args.by ?? null, cancelReason: args.reason ?? null });
       return run.control();
     },
-    { validator: notEnded },
+    { validator: (args: CancelArgs) => notEnded(args) },
   );
   setHandler(
     approveUpdate,

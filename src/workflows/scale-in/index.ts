@@ -42,6 +42,8 @@ const PATCHES: Patches & StartPatches = {
   restoreInstancesThatLeft: () => patched('restore-instances-that-left'),
   pauseHoldsDrains: () => patched('pause-holds-drains'),
   snapshotWeightsBeforeStandby: () => patched('snapshot-weights-before-standby'),
+  restoreOnPause: () => patched('pause-restore'),
+  cancelNoteInMemo: () => patched('cancel-note-in-memo'),
 };
 
 type Handover = [ScaleInInput, ScaleInCarry];
@@ -87,9 +89,15 @@ async function runBatches(
   let batchesThisRun = 0;
   for (const batch of ledger.batches) {
     drains.pump();
-    await condition(() => !run.paused);
+    await condition(() => !run.held);
     await batch.ready;
-    await condition(() => !run.paused);
+    await condition(() => !run.held);
+    // Given its traffic back by `pause --restore`: drained again, and waited for, before its removal.
+    while (!batch.drainIssued) {
+      drains.redrain(batch);
+      await batch.ready;
+      await condition(() => !run.held);
+    }
     const ok = await runBatch(run, batch);
     await restoreInstancesThatLeft(run, batch);
     if (!ok) {
@@ -128,7 +136,10 @@ async function handOver(run: ScaleInRun, remaining: Batch[], rawInput: ScaleInIn
 /** After a cancel or a failure: restore what is still drained, then say exactly what happened. */
 async function stop(run: ScaleInRun, drains: DrainPipeline, err: unknown): Promise<unknown> {
   const cancelled = isCancellation(err);
-  const why = cancelled ? 'the run was cancelled' : `the run stopped: ${describeFailure(err)}`;
+  const why = cancelled ? run.cancelledWhy() : `the run stopped: ${describeFailure(err)}`;
+  // Who cancelled and why, where `status` and the UI show the last word on the run.
+  const last = run.ledger.lastError;
+  if (cancelled && run.cancelNote) run.ledger.lastError = last ? `${last}; then ${why}` : upperFirst(why);
   await CancellationScope.nonCancellable(() => restoreUnremoved(run, drains, why));
   run.setPhase(cancelled ? 'Cancelled' : 'Failed');
   await CancellationScope.nonCancellable(() => condition(allHandlersFinished));

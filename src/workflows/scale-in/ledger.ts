@@ -32,6 +32,12 @@ export interface Batch {
   /** Instance IDs accepted by RemoveInstances: never restored, never sent again. */
   sentToRemoval: Set<string>;
   done: boolean;
+  /** Bumped when `pause --restore` takes back a drain issued before: that drain (and its wait) is void. */
+  drainGen: number;
+  /** Given its traffic back by `pause --restore` (not drained since): by whom, and where it came back. */
+  givenBack?: { by: string | undefined; restoredOn: Map<string, string[]> } | undefined;
+  /** The weights before this run's first drain of the batch: a drain after a give-back keeps them. */
+  originals?: RestoreRecord[] | undefined;
 }
 
 /**
@@ -131,6 +137,8 @@ export class Ledger {
     batch.restore = batch.ids.flatMap((id) => this.carriedDrained.get(id)?.restore ?? []);
     batch.progress.drainedAt = this.carriedDrained.get(batch.ids[0] ?? '')?.drainedAt;
     batch.progress.state = 'drained';
+    // Taken once: after a `pause --restore` the batch is drained again for real.
+    for (const id of batch.ids) this.carriedDrained.delete(id);
     return true;
   }
 
@@ -370,5 +378,6 @@ function newBatch(index: number, ids: string[]): Batch {
     ready: undefined,
     sentToRemoval: new Set(),
     done: false,
+    drainGen: 0,
   };
 }

@@ -1,7 +1,7 @@
-import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
 import type { UndrainResponse } from '../../activities';
 import { restorePlace } from '../../shared/progress';
-import { restoreInstanceId, type RestoreRecord } from '../../shared/restore';
+import { mergeRestore, restoreInstanceId, type RestoreRecord } from '../../shared/restore';
 import { describeFailure, failureType } from '../failures';
 import type { DrainPipeline } from './drain-pipeline';
 import { stillDrained, type Batch, type Ledger, type RestoreOutcome } from './ledger';
@@ -48,6 +48,17 @@ export function recordStop(ledger: Ledger, plan: RestorePlan, restored: RestoreO
     ledger.notRemoved.set(n.instanceId, { instanceId: n.instanceId, batch, ...stillDrained(n, before) });
   }
   for (const id of plan.notRemovedIds) {
+    const givenBack = ledger.batches.find((b) => b.givenBack && b.ids.includes(id));
+    if (givenBack?.givenBack && !ledger.notRemoved.has(id)) {
+      const by = givenBack.givenBack.by ? ` (by ${givenBack.givenBack.by})` : '';
+      ledger.notRemoved.set(id, {
+        instanceId: id,
+        outcome: 'restored',
+        why: `drained, then given its traffic back by pause --restore${by}; not removed: ${why}`,
+        batch: givenBack.progress.index,
+        restoredOn: givenBack.givenBack.restoredOn.get(id),
+      });
+    }
     if (!ledger.notRemoved.has(id))
       ledger.notRemoved.set(id, { instanceId: id, outcome: 'skipped', why: `not removed: ${why}` });
   }
@@ -93,6 +104,8 @@ function recordAcceptedRemovals(ledger: Ledger, why: string): void {
 
 /** After a cancel or an abort: let in-flight drains end so their weights are known, then give back traffic. */
 export async function restoreUnremoved(run: ScaleInRun, drains: DrainPipeline, why: string): Promise<void> {
+  // A `pause --restore` in progress ends first: what it gave back is not restored twice.
+  await condition(() => !run.restoring);
   await drains.settled();
   const plan = planRestore(run.ledger);
   let restored = NOTHING_RESTORED;
@@ -140,6 +153,60 @@ export async function restoreInstancesThatLeft(run: ScaleInRun, batch: Batch): P
   batch.restore = batch.restore.filter((r) => !left.has(restoreInstanceId(r)));
   run.ledger.noteRestore(res);
   run.publish();
+}
+
+/** What `pause --restore` did: the instances given their traffic back, and those that stay drained. */
+export interface GiveBack {
+  restoredInstanceIds: string[];
+  notRestoredInstanceIds: string[];
+}
+
+/**
+ * `pause --restore`: once the drain in flight (if any) has ended, every batch drained but not sent to
+ * RemoveInstances gets its traffic back, and drains held by the pause are taken back. On resume those
+ * batches are drained again, and waited for, before their removal; a RemoveInstances already accepted
+ * by ESS is not touched. Not cancellable half-way: a cancel waits for it, then restores the rest.
+ */
+export async function giveBackDrained(run: ScaleInRun, drains: DrainPipeline, by: string | undefined) {
+  run.restoring = true;
+  run.publish();
+  try {
+    return await CancellationScope.nonCancellable(async (): Promise<GiveBack> => {
+      await condition(() => !drains.busy);
+      drains.takeBackHeld();
+      const batches = run.ledger.batches.filter(
+        (b) => b.drainDone && !b.done && b.progress.state === 'drained' && b.sentToRemoval.size === 0,
+      );
+      const records = batches.flatMap((b) => b.restore);
+      const instances = new Set(records.map(restoreInstanceId)).size;
+      const summary = `Restore traffic to ${instances} drained instance(s) while paused (pause --restore)`;
+      const res = records.length ? await undrain(run, records, summary) : NOTHING_RESTORED;
+      for (const b of batches) markGivenBack(run, drains, b, res, by);
+      const notRestored = res.notRestored.map((n) => n.instanceId);
+      const restored = batches.flatMap((b) => b.ids).filter((id) => !notRestored.includes(id));
+      return { restoredInstanceIds: restored, notRestoredInstanceIds: notRestored };
+    });
+  } finally {
+    run.restoring = false;
+    run.publish();
+  }
+}
+
+/** A batch given back: `restored` while paused, drained again on resume; what stays drained is kept for a stop. */
+function markGivenBack(run: ScaleInRun, drains: DrainPipeline, b: Batch, res: RestoreOutcome, by?: string): void {
+  const still = res.notRestored.filter((n) => b.ids.includes(n.instanceId));
+  const stillIds = new Set(still.map((n) => n.instanceId));
+  b.originals = mergeRestore(b.originals ?? [], b.restore);
+  b.restore = b.restore.filter((r) => stillIds.has(restoreInstanceId(r)));
+  drains.takeBack(b);
+  b.progress.state = run.paused ? 'restored' : 'pending';
+  b.givenBack = { by, restoredOn: new Map(b.ids.map((id) => [id, res.restoredOn.get(id) ?? []])) };
+  for (const n of still) {
+    const where = n.drainedOn.map((d) => `${d.place} (${d.code})`).join(', ');
+    const error = `pause --restore could not give back the traffic of ${n.instanceId}: it stays drained on ${where}`;
+    b.progress.errors.push(error);
+    run.ledger.lastError = `batch ${b.progress.index}: ${error}`;
+  }
 }
 
 const NOTHING_RESTORED: RestoreOutcome = { restoredIds: [], restoredOn: new Map(), notRestored: [], goneIds: [] };

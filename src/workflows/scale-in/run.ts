@@ -1,5 +1,6 @@
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { NormalizedInput } from '../../shared/input';
+import type { ObservedEnd } from '../../shared/poll-forecast';
 import {
   STILL_DRAINED_SHOWN,
   type Outcome,
@@ -39,6 +40,10 @@ export interface Patches {
   pauseHoldsDrains(): boolean;
   /** Standby drains snapshot the weights too: ExitStandby gives back the default weight (50), not these. */
   snapshotWeightsBeforeStandby(): boolean;
+  /** `pause --restore` gives drained batches their traffic back (asked when one is requested). */
+  restoreOnPause(): boolean;
+  /** `cancel --reason`: who cancelled and why go into the memo too (asked when noted). */
+  cancelNoteInMemo(): boolean;
 }
 
 /** What the result query reports while, or after, a run is in a phase. */
@@ -58,6 +63,12 @@ export class ScaleInRun {
   phase: Phase;
   paused: boolean;
   approved: boolean;
+  /** Where this run's scaling activities ended: the forecast for the next poll. Not carried over. */
+  activityEnds: ObservedEnd[] = [];
+  /** A `pause --restore` is giving back traffic: nothing drains or is removed until it is done. */
+  restoring = false;
+  /** Who cancelled and why (the noteCancel update before a cancel). */
+  cancelNote: { by?: string | undefined; reason?: string | undefined } | undefined;
 
   constructor(
     readonly workflowId: string,
@@ -70,6 +81,17 @@ export class ScaleInRun {
     this.phase = carried ? 'Running' : 'Preflight';
     this.paused = carried?.paused ?? false;
     this.approved = !input.requireApproval || carried !== undefined;
+  }
+
+  /** Paused, or giving back traffic for a `pause --restore`: no drain and no RemoveInstances starts. */
+  get held(): boolean {
+    return this.paused || this.restoring;
+  }
+
+  /** "the run was cancelled by alice (reason: change freeze)": why a cancelled run stopped. */
+  cancelledWhy(): string {
+    const n = this.cancelNote;
+    return `the run was cancelled${n?.by ? ` by ${n.by}` : ''}${n?.reason ? ` (reason: ${n.reason})` : ''}`;
   }
 
   /** Common to every activity request: where, and how long a retry may wait. */
@@ -114,7 +136,9 @@ export class ScaleInRun {
 
   /** The result as it stands, for the result query. */
   currentResult(): ScaleInResult {
-    return this.result(OUTCOME_BY_PHASE[this.phase] ?? 'in-progress', `Phase ${this.phase}`);
+    const outcome = OUTCOME_BY_PHASE[this.phase] ?? 'in-progress';
+    if (this.phase === 'Cancelled' && this.cancelNote) return this.result(outcome, upperFirst(this.cancelledWhy()));
+    return this.result(outcome, `Phase ${this.phase}`);
   }
 
   /** The search attributes that never change during a run. */
@@ -134,11 +158,15 @@ export class ScaleInRun {
       { key: SA_INSTANCES_REMOVED, value: c.removed },
       { key: SA_INSTANCES_FAILED, value: c.failed },
     ]);
-    setCurrentDetails(renderDetails(this.snapshot()));
+    setCurrentDetails(renderDetails(this.snapshot(), this.ledger.notRemoved.values()));
   }
 
   setPhase(p: Phase): void {
     this.phase = p;
     this.publish();
   }
+}
+
+function upperFirst(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }

@@ -1,8 +1,10 @@
 import {
   CancellationScope,
   CancelledFailure,
+  defineQuery,
   isCancellation,
   log,
+  setHandler,
   upsertSearchAttributes,
   workflowInfo,
   type WorkflowInfo,
@@ -13,6 +15,8 @@ import { SA_REGION_ID, SA_SCALING_GROUP_ID } from '../../shared/search-attribute
 import {
   isAlreadyStarted,
   validateWindowInput,
+  WINDOW_STATE_QUERY,
+  zonedIso,
   type NormalizedWindowInput,
   type ScaleInWindowInput,
   type ScaleInWindowResult,
@@ -24,6 +28,9 @@ import { WindowClock } from './clock';
 import { WindowReport } from './report';
 
 type WindowActs = ReturnType<typeof windowActivities>;
+
+/** The window's result so far (a query adds no command to the history: no patch needed). */
+export const windowStateQuery = defineQuery<ScaleInWindowResult>(WINDOW_STATE_QUERY);
 
 /** What one window run works with. */
 interface Window {
@@ -57,6 +64,7 @@ export async function scaleInWindow(rawInput: ScaleInWindowInput): Promise<Scale
     report: new WindowReport(info, input),
   };
   const { report } = w;
+  setHandler(windowStateQuery, () => report.result);
   report.publish();
   if (input.blackoutDates.includes(report.result.localDate)) {
     const date = `${report.result.localDate} (${input.timezone})`;
@@ -64,7 +72,8 @@ export async function scaleInWindow(rawInput: ScaleInWindowInput): Promise<Scale
   }
   const clock = startClock(w);
   if (!clock) {
-    const closed = `The window had already closed (at ${report.result.windowClosesAt}) when this run started`;
+    const at = report.result.windowClosesAtLocal ?? report.result.windowClosesAt;
+    const closed = `The window had already closed (at ${at}) when this run started`;
     return report.finish('window-closed', `${closed}: nothing was selected or changed.`);
   }
   const picks = await selectPicks(w, clock);
@@ -79,6 +88,7 @@ export async function scaleInWindow(rawInput: ScaleInWindowInput): Promise<Scale
 function startClock({ info, input, report }: Window): WindowClock | undefined {
   const closesAt = report.scheduledAt.getTime() + input.windowMs;
   report.result.windowClosesAt = new Date(closesAt).toISOString();
+  report.result.windowClosesAtLocal = zonedIso(new Date(closesAt), input.timezone);
   const leftMs = closesAt - info.runStartTime.getTime();
   return leftMs > 0 ? new WindowClock(leftMs, report.result.windowClosesAt) : undefined;
 }
@@ -129,7 +139,9 @@ async function startRun({ info, input, report }: Window, clock: WindowClock, pic
   const childId = workflowIdFor(input.regionId, input.scalingGroupId);
   report.result.childWorkflowId = childId;
   try {
-    return await startChildRun(childId, info, input, picks);
+    const child = await startChildRun(childId, info, input, picks);
+    report.result.childRunId = child.handle.firstExecutionRunId;
+    return child;
   } catch (e) {
     if (isAlreadyStarted(e)) {
       clock.cancel();
@@ -188,7 +200,8 @@ async function reportRun(w: Window, picks: string[], ran: { end: ChildEnd; close
   const r = report.result;
   const tally = `Removed ${r.removed.length} of ${picks.length}; ${r.remaining.length} remain in the group.`;
   if (closedMidRun && failure.cancelled) {
-    const closed = `The window closed at ${r.windowClosesAt} before the scale-in ended, so the run was cancelled`;
+    const at = r.windowClosesAtLocal ?? r.windowClosesAt;
+    const closed = `The window closed at ${at} before the scale-in ended, so the run was cancelled`;
     const undone = 'no new batch started and drained instances got their traffic back';
     return report.finish('window-closed', `${closed}: ${undone}. ${tally}`);
   }
