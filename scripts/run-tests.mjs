@@ -4,7 +4,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
-const out = path.join('test-artifacts', 'vitest-results.json');
+// `npm test` runs every project but `production` (Temporal on PostgreSQL: its own CI stage, see .ci/run);
+// a run naming its projects (`--project production`) runs those and keeps its report apart.
+const args = process.argv.slice(2);
+const named = args
+  .flatMap((a, i) => (a === '--project' ? [args[i + 1]] : a.startsWith('--project=') ? [a.slice(10)] : []))
+  .filter(Boolean)
+  .map((n) => n.replace(/\W/g, '_'));
+const projectArgs = named.length ? [] : ['--project=!production'];
+const out = path.join('test-artifacts', `vitest-results${named.length ? `-${named.join('-')}` : ''}.json`);
 mkdirSync(path.dirname(out), { recursive: true });
 rmSync(out, { force: true });
 const res = spawnSync(
@@ -15,7 +23,8 @@ const res = spawnSync(
     '--reporter=default',
     '--reporter=json',
     `--outputFile.json=${out}`,
-    ...process.argv.slice(2),
+    ...projectArgs,
+    ...args,
   ],
   { stdio: 'inherit' },
 );

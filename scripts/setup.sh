@@ -23,3 +23,15 @@ elif command -v apt-get >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]]; then
 else
   log "Chromium is missing: install Debian's 'chromium' package as root (apt-get install -y chromium) so /usr/bin/chromium exists; the UI test fails without it"
 fi
+# Debian's PostgreSQL server (15 on bookworm; docker-compose.yml runs 16), for the production topology
+# (src/devtools/production-temporal.ts, `npm run test:production`): initdb and postgres from /usr/lib/postgresql.
+if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  log "PostgreSQL: $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)"
+elif command -v apt-get >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]]; then
+  log "installing Debian's postgresql (apt-get)…"
+  apt-get update >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql >&2
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || die "apt-get installed postgresql, but /usr/lib/postgresql/*/bin/initdb is missing"
+else
+  log "PostgreSQL is missing: install Debian's 'postgresql' package as root (apt-get install -y postgresql); npm run test:production needs it"
+fi
