@@ -1,95 +1,29 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { staticCredentials } from '../../src/aliyun';
-import { EmulatorAdminClient, startEmulator, type RunningEmulator } from '../../src/emulator';
-import { workflowIdFor } from '../../src/shared/input';
-import { startWorker, type RunningWorker } from '../../src/worker';
-import { SMALL, uniqueSmallScenario } from '../harness/stack';
-import { uniqueName, workflowBundle } from '../harness/temporal';
-
-const root = path.resolve(__dirname, '../..');
-const bin = path.join(root, 'bin', 'ess-scale-in.js');
-
-/** Emulator timings are fast; these keep the workflow's own waits short too. */
-const FAST_FLAGS = [
-  '--drain-timeout',
-  '1',
-  '--poll-min-interval-ms',
-  '50',
-  '--poll-max-interval-ms',
-  '300',
-  '--retry-initial-interval-ms',
-  '50',
-  '--retry-max-interval-ms',
-  '300',
-];
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmulatorAdminClient, type RunningEmulator } from '../../src/emulator';
+import { FAST_FLAGS, startCliStack, type CliStack } from '../harness/cli';
+import { SMALL } from '../harness/stack';
 
 /** The human output of the CLI (real child process, real Temporal dev server, emulator): what operators read. */
 describe('ess-scale-in CLI human output', () => {
   let emulator: RunningEmulator;
   let admin: EmulatorAdminClient;
-  let worker: RunningWorker;
   let group: string;
   let workflowId: string;
-  let taskQueue: string;
+  let stack: CliStack;
 
-  /** Asynchronous on purpose: the worker in this process must keep serving while the CLI runs. */
-  function cli(args: string[]): Promise<CliRun> {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_NAMESPACE: 'default',
-      TEMPORAL_TASK_QUEUE: taskQueue,
-    };
-    for (const k of ['TEMPORAL_API_KEY', 'TEMPORAL_TLS', 'TEMPORAL_CONFIG_FILE', 'TEMPORAL_PROFILE']) delete env[k];
-    return new Promise((resolve) => {
-      execFile(process.execPath, [bin, ...args], { cwd: root, env, timeout: 60_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-      });
-    });
-  }
+  const cli = (args: string[]) => stack.cli(args);
 
-  const groupIds = () =>
-    emulator.state
-      .snapshot()
-      .instances.filter((i) => i.scalingGroupId === group)
-      .map((i) => i.instanceId)
-      .sort();
+  const groupIds = () => stack.groupIds();
   const count = (text: string, part: string) => text.split(part).length - 1;
 
   beforeAll(async () => {
-    const s = uniqueSmallScenario();
-    group = s.group;
-    workflowId = workflowIdFor(SMALL.region, group);
-    emulator = await startEmulator({ scenario: s.scenario, port: 0 });
+    stack = await startCliStack('cli-human');
+    ({ emulator, group, workflowId } = stack);
     admin = new EmulatorAdminClient(emulator.url);
-    taskQueue = uniqueName('cli-human');
-    worker = await startWorker({
-      temporal: {
-        address: inject('temporalAddress'),
-        namespace: 'default',
-        taskQueue,
-        apiKey: undefined,
-        tls: undefined,
-      },
-      credentials: staticCredentials(SMALL.keyId, SMALL.secret),
-      endpoints: { ess: emulator.url, slb: emulator.url, alb: emulator.url },
-      workflowBundle: workflowBundle(),
-      shutdownGraceTime: '2s',
-    });
   });
 
   afterAll(async () => {
-    if (worker?.worker.getState() === 'RUNNING') worker.worker.shutdown();
-    await worker?.done;
-    await emulator?.close();
+    await stack?.stop();
   });
 
   it('start --dry-run --wait lists the load balancers the run drains, and every instance of each batch', async () => {

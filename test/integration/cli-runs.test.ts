@@ -1,50 +1,25 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { staticCredentials } from '../../src/aliyun';
-import { startEmulator, type RunningEmulator } from '../../src/emulator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator';
 import { waitFor } from '../../src/emulator/testing';
-import { workflowIdFor } from '../../src/shared/input';
-import { startWorker, type RunningWorker } from '../../src/worker';
-import { SMALL, uniqueSmallScenario } from '../harness/stack';
-import { uniqueName, workflowBundle } from '../harness/temporal';
-
-const root = path.resolve(__dirname, '../..');
-const bin = path.join(root, 'bin', 'ess-scale-in.js');
+import { CLI_BIN, FAST_FLAGS, ROOT, startCliStack, type CliRun, type CliStack } from '../harness/cli';
+import { SMALL } from '../harness/stack';
 
 const RETRYING = /\| RemoveInstances attempt [2-9]\d*, last Throttling: .+, next retry in \d+s/;
-
-const FAST_FLAGS = [
-  '--drain-timeout',
-  '1',
-  '--poll-min-interval-ms',
-  '50',
-  '--poll-max-interval-ms',
-  '300',
-  '--retry-initial-interval-ms',
-  '50',
-  '--retry-max-interval-ms',
-  '300',
-];
 
 /** docs/run.schema.json, with the result schema it refers to. */
 function runValidator() {
   const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
-  const load = (p: string) => JSON.parse(readFileSync(path.join(root, p), 'utf8')) as object;
+  const load = (p: string) => JSON.parse(readFileSync(path.join(ROOT, p), 'utf8')) as object;
   ajv.addSchema(load('schema/scale-in-result.schema.json'));
   const validate = ajv.compile(load('docs/run.schema.json'));
   return (doc: unknown): void => {
     if (!validate(doc)) throw new Error(`does not match docs/run.schema.json: ${ajv.errorsText(validate.errors)}`);
   };
-}
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
 }
 
 interface RunJson {
@@ -77,37 +52,16 @@ interface AuditJson extends RunJson {
 
 describe('CLI: every run of a group auditable (--run-id, list, show, run JSON, watch retries)', () => {
   let emulator: RunningEmulator;
-  let worker: RunningWorker;
   let group: string;
   let workflowId: string;
-  let taskQueue: string;
+  let stack: CliStack;
   const assertRun = runValidator();
 
-  function env(): NodeJS.ProcessEnv {
-    const e: NodeJS.ProcessEnv = {
-      ...process.env,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_NAMESPACE: 'default',
-      TEMPORAL_TASK_QUEUE: taskQueue,
-    };
-    for (const k of ['TEMPORAL_API_KEY', 'TEMPORAL_TLS', 'TEMPORAL_CONFIG_FILE', 'TEMPORAL_PROFILE']) delete e[k];
-    return e;
-  }
+  const env = () => stack.env();
 
-  function cli(args: string[]): Promise<CliRun> {
-    return new Promise((resolve) => {
-      execFile(process.execPath, [bin, ...args], { cwd: root, env: env(), timeout: 90_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-      });
-    });
-  }
+  const cli = (args: string[]) => stack.cli(args, 90_000);
 
-  const groupIds = () =>
-    emulator.state
-      .snapshot()
-      .instances.filter((i) => i.scalingGroupId === group)
-      .map((i) => i.instanceId)
-      .sort();
+  const groupIds = () => stack.groupIds();
 
   const startWait = (ids: string[], extra: string[] = []) =>
     cli(['start', '--region', SMALL.region, '--group', group, '--instances', ids.join(','), ...FAST_FLAGS, ...extra]);
@@ -117,24 +71,8 @@ describe('CLI: every run of a group auditable (--run-id, list, show, run JSON, w
   let firstIds: string[];
 
   beforeAll(async () => {
-    const s = uniqueSmallScenario();
-    group = s.group;
-    workflowId = workflowIdFor(SMALL.region, group);
-    emulator = await startEmulator({ scenario: s.scenario, port: 0 });
-    taskQueue = uniqueName('cli-runs');
-    worker = await startWorker({
-      temporal: {
-        address: inject('temporalAddress'),
-        namespace: 'default',
-        taskQueue,
-        apiKey: undefined,
-        tls: undefined,
-      },
-      credentials: staticCredentials(SMALL.keyId, SMALL.secret),
-      endpoints: { ess: emulator.url, slb: emulator.url, alb: emulator.url },
-      workflowBundle: workflowBundle(),
-      shutdownGraceTime: '2s',
-    });
+    stack = await startCliStack('cli-runs');
+    ({ emulator, group, workflowId } = stack);
     // Two runs of the same group: the same workflow ID, two run IDs.
     firstIds = groupIds().slice(0, 2);
     const a = await startWait(firstIds, ['--batch-size', '1', '--wait', '--json']);
@@ -146,9 +84,7 @@ describe('CLI: every run of a group auditable (--run-id, list, show, run JSON, w
   });
 
   afterAll(async () => {
-    if (worker?.worker.getState() === 'RUNNING') worker.worker.shutdown();
-    await worker?.done;
-    await emulator?.close();
+    await stack?.stop();
   });
 
   it('start --wait --json carries runId, startTime, closeTime and existing, and matches docs/run.schema.json', () => {
@@ -298,7 +234,7 @@ describe('CLI: every run of a group auditable (--run-id, list, show, run JSON, w
         '2000',
       ]);
       expect(started.code, started.stderr).toBe(0);
-      const child = spawn(process.execPath, [bin, 'watch', workflowId], { cwd: root, env: env() });
+      const child = spawn(process.execPath, [CLI_BIN, 'watch', workflowId], { cwd: ROOT, env: env() });
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       let stdout = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
