@@ -1,22 +1,34 @@
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
+import { AliyunApiError } from '../aliyun/errors';
 import type { CloudClient } from '../aliyun/types';
+import { errorPolicyFor } from '../shared/error-policy';
 import { chunk } from '../shared/input';
 import { restoreKey } from '../shared/restore';
 import type { Heartbeat } from './heartbeat';
-import { SERVER_GROUPS, serverWeight, updateWeights, type ServerGroups, type ServerWeight } from './server-groups';
-import type { DrainRequest, DrainResponse, RestoreRecord } from './types';
+import { SERVER_GROUPS, serverWeight, updateWeights, type ServerGroups } from './server-groups';
+import type {
+  DrainRequest,
+  DrainResponse,
+  RestoreRecord,
+  SnapshotBackends,
+  SnapshotWeightsResponse,
+  ZeroWeightChanges,
+} from './types';
 
 export { AlbJobFailedError } from './alb-job';
 export { NlbJobFailedError } from './nlb-job';
 export { runUndrain } from './undrain';
 
-interface PlannedChanges {
-  clb: Array<{ lbId: string; servers: Array<{ serverId: string; weight: number; type: string }> }>;
-  vsg: Array<{ vsgId: string; servers: Array<{ serverId: string; weight: number; type: string; port: number }> }>;
-  /** ALB and NLB alike: their update calls take the same server fields. */
-  alb: Array<{ sgId: string; servers: ServerWeight[] }>;
-  nlb: PlannedChanges['alb'];
-}
+type PlannedChanges = ZeroWeightChanges;
+
+/**
+ * How old the snapshot's reads may be for a drain to change what they saw without reading again.
+ * The drain is scheduled as soon as the snapshot ends (one workflow task); an older snapshot means
+ * the drain waited (e.g. for a worker), and a backend attached meanwhile would be missed.
+ */
+export const SNAPSHOT_FRESH_MS = 15_000;
+/** Worker clocks may differ a little: a snapshot this far "in the future" still counts as fresh. */
+const CLOCK_SKEW_MS = 2_000;
 
 /** What reading one kind of load balancer needs: the batch, where to record originals, where to plan changes. */
 interface BackendReader {
@@ -26,6 +38,8 @@ interface BackendReader {
   signal: AbortSignal;
   record: (r: RestoreRecord) => void;
   out: PlannedChanges;
+  /** Plan a change wherever the batch has backends, even all at 0 (a snapshot's plan: see runSnapshotWeights). */
+  everyBackend: boolean;
 }
 
 /** Reads the batch's backends on every load balancer: what each weighs now, and the changes that set them to 0. */
@@ -34,8 +48,10 @@ async function readBackends(
   req: DrainRequest,
   signal: AbortSignal,
   record: (r: RestoreRecord) => void,
+  everyBackend = false,
 ): Promise<PlannedChanges> {
-  const reader: BackendReader = { cloud, req, ids: new Set(req.instanceIds), signal, record, out: emptyChanges() };
+  const ids = new Set(req.instanceIds);
+  const reader: BackendReader = { cloud, req, ids, signal, record, out: emptyChanges(), everyBackend };
   await readClbBackends(reader);
   await readVServerGroupBackends(reader);
   for (const g of SERVER_GROUPS) await readServerGroupBackends(reader, g);
@@ -46,17 +62,23 @@ function emptyChanges(): PlannedChanges {
   return { clb: [], vsg: [], alb: [], nlb: [] };
 }
 
-async function readClbBackends({ cloud, req, ids, signal, record, out }: BackendReader): Promise<void> {
+/** Whether a load balancer (or group) where the batch has the backends `mine` needs a change. */
+function needsChange(mine: ReadonlyArray<{ weight: number }>, everyBackend: boolean): boolean {
+  return everyBackend ? mine.length > 0 : mine.some((b) => b.weight !== 0);
+}
+
+async function readClbBackends({ cloud, req, ids, signal, record, out, everyBackend }: BackendReader): Promise<void> {
   for (const lbId of req.loadBalancers.clbIds) {
     const lb = await cloud.clb.describeLoadBalancerAttribute(req.regionId, lbId, { signal });
     const mine = lb.backendServers.filter((b) => ids.has(b.serverId));
     for (const b of mine) record({ kind: 'clb', loadBalancerId: lbId, serverId: b.serverId, weight: b.weight });
-    if (mine.some((b) => b.weight !== 0))
+    if (needsChange(mine, everyBackend))
       out.clb.push({ lbId, servers: mine.map((b) => ({ serverId: b.serverId, weight: 0, type: b.type || 'ecs' })) });
   }
 }
 
-async function readVServerGroupBackends({ cloud, req, ids, signal, record, out }: BackendReader): Promise<void> {
+async function readVServerGroupBackends(r: BackendReader): Promise<void> {
+  const { cloud, req, ids, signal, record, out, everyBackend } = r;
   for (const v of req.loadBalancers.vServerGroups) {
     const g = await cloud.clb.describeVServerGroupAttribute(req.regionId, v.vServerGroupId, { signal });
     const mine = g.backendServers.filter((b) => ids.has(b.serverId));
@@ -68,7 +90,7 @@ async function readVServerGroupBackends({ cloud, req, ids, signal, record, out }
         port: b.port ?? 0,
         weight: b.weight,
       });
-    if (mine.some((b) => b.weight !== 0))
+    if (needsChange(mine, everyBackend))
       out.vsg.push({
         vsgId: v.vServerGroupId,
         servers: mine.map((b) => ({ serverId: b.serverId, weight: 0, type: b.type || 'ecs', port: b.port ?? 0 })),
@@ -77,7 +99,7 @@ async function readVServerGroupBackends({ cloud, req, ids, signal, record, out }
 }
 
 async function readServerGroupBackends(
-  { cloud, req, ids, signal, record, out }: BackendReader,
+  { cloud, req, ids, signal, record, out, everyBackend }: BackendReader,
   g: ServerGroups,
 ): Promise<void> {
   for (const sgId of g.groupIds(req.loadBalancers)) {
@@ -87,7 +109,7 @@ async function readServerGroupBackends(
     });
     const mine = servers.filter((s) => ids.has(s.serverId));
     for (const s of mine) record({ kind: g.kind, serverGroupId: sgId, ...serverWeight(s, s.weight) });
-    if (mine.some((s) => s.weight !== 0)) out[g.kind].push({ sgId, servers: mine.map((s) => serverWeight(s, 0)) });
+    if (needsChange(mine, everyBackend)) out[g.kind].push({ sgId, servers: mine.map((s) => serverWeight(s, 0)) });
   }
 }
 
@@ -100,13 +122,17 @@ export async function runSnapshotWeights(
   cloud: CloudClient,
   req: DrainRequest,
   signal: AbortSignal,
-): Promise<{ restore: RestoreRecord[] }> {
+): Promise<SnapshotWeightsResponse> {
   const restore: RestoreRecord[] = [];
   // A standby drain leaves instances in Standby before the run alone: their weights are not its to restore.
   const already = new Set(req.strategy === 'standby' ? req.alreadyStandby : []);
   const instanceIds = req.instanceIds.filter((id) => !already.has(id));
-  await readBackends(cloud, { ...req, instanceIds }, signal, (r) => restore.push(r));
-  return { restore };
+  const readAt = new Date().toISOString();
+  // Handed to the drain, the plan sets every backend of the batch to 0, even one read at 0: another
+  // actor may give it weight before the drain runs, and the drain will not read it again to see.
+  const everyBackend = req.handBackends === true;
+  const changes = await readBackends(cloud, { ...req, instanceIds }, signal, (r) => restore.push(r), everyBackend);
+  return everyBackend ? { restore, backends: { readAt, ...changes } } : { restore };
 }
 
 /** The restore records a drain has collected, the first one for each backend winning, and its checkpoint. */
@@ -190,12 +216,21 @@ async function setWeightsToZero(
   restore: RestoreRecords,
   hb: Heartbeat,
 ): Promise<string[]> {
-  // Read everything first and checkpoint, then change.
-  const changes = await readBackends(cloud, req, signal, restore.record);
-  restore.checkpoint();
   const requestIds: string[] = [];
+  const call: ApplyCall = { signal, restore, hb, requestIds };
+  const snapshot = usableSnapshot(req, hb);
+  let changes: PlannedChanges;
+  if (snapshot) {
+    const instead = await drainFromSnapshot(cloud, req, snapshot, call);
+    if (!instead) return requestIds;
+    changes = instead;
+  } else {
+    // Read everything first, then checkpoint and change.
+    changes = await readBackends(cloud, req, signal, restore.record);
+  }
+  restore.checkpoint();
   try {
-    await applyChanges(cloud, req.regionId, changes, { signal, restore, hb, requestIds });
+    await applyChanges(cloud, req.regionId, changes, call);
   } catch (e) {
     // Some weights may already be 0: the failure carries the originals so the workflow can restore them.
     throw new DrainInterruptedError(e, restore.records());
@@ -203,16 +238,76 @@ async function setWeightsToZero(
   return requestIds;
 }
 
+interface ApplyCall {
+  signal: AbortSignal;
+  restore: RestoreRecords;
+  hb: Heartbeat;
+  requestIds: string[];
+}
+
+/**
+ * Changes the backends the snapshot read, without reading them again. Undefined once done. When a
+ * change is refused for good because a backend the snapshot saw has left since (ESS or another
+ * actor detached it), it returns the changes read now, for the caller to make instead; any other
+ * failure fails the attempt as a drain that reads would.
+ */
+async function drainFromSnapshot(
+  cloud: CloudClient,
+  req: DrainRequest,
+  snapshot: SnapshotBackends,
+  call: ApplyCall,
+): Promise<PlannedChanges | undefined> {
+  const { signal, restore } = call;
+  // The snapshot's reads are this drain's: their originals are in the workflow's history already.
+  restore.checkpoint();
+  try {
+    await applyChanges(cloud, req.regionId, snapshot, call);
+    return undefined;
+  } catch (e) {
+    // Retryable (throttled, busy...): Temporal's retry reads again. Refused for good: read to tell why.
+    if (signal.aborted || !refusedForGood(e)) throw new DrainInterruptedError(e, restore.records());
+    const seen = new Set<string>();
+    const record = (r: RestoreRecord) => {
+      seen.add(restoreKey(r));
+      restore.record(r);
+    };
+    // Some weights may already be 0: a failed read must still say what to restore.
+    const changes = await readBackends(cloud, req, signal, record).catch((readError: unknown) => {
+      throw new DrainInterruptedError(readError, restore.records());
+    });
+    const left = (req.originals ?? []).filter((r) => !seen.has(restoreKey(r)));
+    // Every backend is still there: the refusal is not the snapshot's age, and stands.
+    if (!left.length) throw new DrainInterruptedError(e, restore.records());
+    log.warn('drain: backends read by the weight snapshot have left since; draining what is there now', {
+      left: left.map(restoreKey),
+      refused: e instanceof Error ? e.message : String(e),
+    });
+    return changes;
+  }
+}
+
+/**
+ * The snapshot's backends, when this drain may change them without reading again: on its first
+ * attempt only (a retry follows a failure or a lost answer after which anything may have changed)
+ * and while fresh. Its restore records, the workflow's originals, cover every backend it names.
+ */
+function usableSnapshot(req: DrainRequest, hb: Heartbeat): SnapshotBackends | undefined {
+  const s = req.snapshot;
+  if (!s || !req.originals || hb.resumedFrom !== undefined || Context.current().info.attempt > 1) return undefined;
+  const age = Date.now() - Date.parse(s.readAt);
+  return age >= -CLOCK_SKEW_MS && age <= SNAPSHOT_FRESH_MS ? s : undefined;
+}
+
+/** An API answer the retry policy would not retry (e.g. a backend that no longer exists). */
+function refusedForGood(e: unknown): boolean {
+  return e instanceof AliyunApiError && errorPolicyFor(e.code, e.httpStatus).handling === 'fail';
+}
+
 async function applyChanges(
   cloud: CloudClient,
   regionId: string,
   changes: PlannedChanges,
-  {
-    signal,
-    restore,
-    hb,
-    requestIds,
-  }: { signal: AbortSignal; restore: RestoreRecords; hb: Heartbeat; requestIds: string[] },
+  { signal, restore, hb, requestIds }: ApplyCall,
 ): Promise<void> {
   // A heartbeat after every call: a group behind many load balancers must not time out mid-drain.
   for (const c of changes.clb) {

@@ -9,6 +9,7 @@ import type {
   PreflightResult,
 } from '../shared/progress';
 import type { NormalizedInput } from '../shared/input';
+import type { ServerWeight } from './server-groups';
 
 /** Activity request/response shapes. Workflow code imports this file as types only. */
 
@@ -39,6 +40,33 @@ export interface DrainRequest extends Retrying {
   batchIndex: number;
   /** The weights before any change, from snapshotWeights: they win over whatever this drain reads. */
   originals?: RestoreRecord[];
+  /** snapshotWeights: return the backends it read too (`backends`), so the drain need not read them again. */
+  handBackends?: boolean;
+  /** drain: the snapshot's backends; a first attempt changes these, while fresh, instead of reading again. */
+  snapshot?: SnapshotBackends;
+}
+
+/**
+ * The changes that set a batch's weights to 0: one entry per load balancer (or server group) where
+ * the batch has backends. ALB and NLB alike: their update calls take the same server fields.
+ */
+export interface ZeroWeightChanges {
+  clb: Array<{ lbId: string; servers: Array<{ serverId: string; weight: number; type: string }> }>;
+  vsg: Array<{ vsgId: string; servers: Array<{ serverId: string; weight: number; type: string; port: number }> }>;
+  alb: Array<{ sgId: string; servers: ServerWeight[] }>;
+  nlb: Array<{ sgId: string; servers: ServerWeight[] }>;
+}
+
+/** What snapshotWeights read, handed to the drain: every backend of the batch, whatever its weight. */
+export interface SnapshotBackends extends ZeroWeightChanges {
+  /** When the snapshot's reads began (activity clock, ISO): how fresh they are when the drain starts. */
+  readAt: string;
+}
+
+export interface SnapshotWeightsResponse {
+  restore: RestoreRecord[];
+  /** Only when asked (`handBackends`): absent from the answers of workers before it. */
+  backends?: SnapshotBackends;
 }
 
 export interface DrainResponse {

@@ -123,7 +123,14 @@ export class DrainPipeline {
       batch.restore = req.originals;
     } else if (this.snapshotsWeights(strategy)) {
       const summary = `Read the weights of ${label})`;
-      req.originals = (await run.acts.reads.snapshotWeights.executeWithOptions({ summary }, [req])).restore;
+      // A weight drain changes what the snapshot read instead of reading the same backends again
+      // (its first attempt, while fresh: src/activities/drain.ts). Same commands: the patch only
+      // keeps the activities' inputs of older runs as they were.
+      const handBackends = strategy === 'weight' && run.patches.drainFromSnapshot();
+      const snapReq: DrainRequest = handBackends ? { ...req, handBackends } : req;
+      const snap = await run.acts.reads.snapshotWeights.executeWithOptions({ summary }, [snapReq]);
+      req.originals = snap.restore;
+      if (snap.backends) req.snapshot = snap.backends;
       batch.restore = req.originals;
     }
     const summary = `Drain ${label}, ${strategy})`;

@@ -44,6 +44,7 @@ const PATCHES: Patches & StartPatches = {
   snapshotWeightsBeforeStandby: () => patched('snapshot-weights-before-standby'),
   restoreOnPause: () => patched('pause-restore'),
   cancelNoteInMemo: () => patched('cancel-note-in-memo'),
+  drainFromSnapshot: () => patched('drain-from-snapshot'),
 };
 
 type Handover = [ScaleInInput, ScaleInCarry];

@@ -44,6 +44,8 @@ export interface Patches {
   restoreOnPause(): boolean;
   /** `cancel --reason`: who cancelled and why go into the memo too (asked when noted). */
   cancelNoteInMemo(): boolean;
+  /** A weight drain changes the backends its snapshot read, without reading them again (first attempt). */
+  drainFromSnapshot(): boolean;
 }
 
 /** What the result query reports while, or after, a run is in a phase. */

@@ -7,6 +7,7 @@ import {
   runDrain,
   runSnapshotWeights,
   runUndrain,
+  SNAPSHOT_FRESH_MS,
 } from '../../../src/activities/drain';
 import { UNDRAIN_GIVE_UP_ATTEMPT } from '../../../src/activities/undrain';
 import type { DrainRequest, RestoreRecord, UndrainRequest, UndrainResponse } from '../../../src/activities/types';
@@ -159,9 +160,10 @@ describe('drain, weight strategy', () => {
       [R, 'sgp-1', [{ serverId: 'i-1', serverType: 'Ecs', port: 8080, weight: 0 }], undefined, opts],
     ]);
     expect(cloud.argsOf('alb.listAsynJobs')).toEqual([[R, ['job-sgp-1'], opts]]);
-    // Before any change, then after each CLB call; the job succeeded at once, so no beat while waiting.
+    // Before any change, then after each CLB call; the job succeeded at the first look, so no beat while waiting.
     expect(a.heartbeats).toEqual([{ restore: ORIGINALS }, { restore: ORIGINALS }, { restore: ORIGINALS }]);
-    expect(a.sleeps).toEqual([]);
+    // The first look at an ALB job waits the first pause: a job just accepted is still running.
+    expect(a.sleeps).toEqual([200]);
   });
 
   it("keeps the snapshot's weights over those read now, which a retry finds at 0", async () => {
@@ -225,9 +227,197 @@ describe('drain, weight strategy', () => {
     const a = activityEnv();
     await a.run((hb) => runDrain(cloud.client, drainRequest(), hb));
 
-    expect(a.sleeps).toEqual([200, 400, 800, 1600, 2000, 2000, 2000]);
+    expect(a.sleeps).toEqual([200, 400, 800, 1600, 2000, 2000, 2000, 2000]);
     expect(cloud.argsOf('alb.listAsynJobs')).toHaveLength(8);
     expect(a.heartbeats).toEqual(Array.from({ length: 3 + 7 }, () => ({ restore: ORIGINALS })));
+  });
+});
+
+describe('drain from the weight snapshot (drain-from-snapshot)', () => {
+  /** What snapshotWeights answers, when asked to hand its backends over, for `state` read `ageMs` ago. */
+  async function snapshotOf(state: LoadBalancerState, ageMs = 0) {
+    const read = loadBalancerCloud(state);
+    const req = drainRequest({ handBackends: true });
+    const res = await runSnapshotWeights(read.client, req, new AbortController().signal);
+    const backends = res.backends && { ...res.backends, readAt: new Date(Date.now() - ageMs).toISOString() };
+    return { originals: res.restore, snapshot: backends };
+  }
+
+  const WRITES = ['clb.setBackendServers', 'clb.setVServerGroupAttribute', 'alb.updateServerGroupServersAttribute'];
+
+  it('snapshotWeights hands over every backend of the batch, one read at 0 too, when asked', async () => {
+    const { originals, snapshot } = await snapshotOf(STATE);
+    expect(originals).toEqual(ORIGINALS);
+    expect(snapshot).toEqual({
+      readAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      clb: [
+        {
+          lbId: 'lb-1',
+          servers: [
+            { serverId: 'i-1', weight: 0, type: 'eni' },
+            { serverId: 'i-2', weight: 0, type: 'ecs' },
+          ],
+        },
+        // Read at 0, still planned: another actor may give it weight before the drain runs.
+        { lbId: 'lb-2', servers: [{ serverId: 'i-1', weight: 0, type: 'eni' }] },
+      ],
+      vsg: [
+        {
+          vsgId: 'rsp-1',
+          servers: [
+            { serverId: 'i-1', weight: 0, type: 'ecs', port: 80 },
+            { serverId: 'i-2', weight: 0, type: 'eni', port: 0 },
+          ],
+        },
+      ],
+      alb: [{ sgId: 'sgp-1', servers: [{ serverId: 'i-1', serverType: 'Ecs', port: 8080, weight: 0 }] }],
+      nlb: [],
+    });
+  });
+
+  it("a first attempt changes the snapshot's backends without reading them again", async () => {
+    const { originals, snapshot } = await snapshotOf(STATE);
+    const cloud = loadBalancerCloud(STATE);
+    const a = activityEnv({ attempt: 1 });
+    const res = await a.run((hb) => runDrain(cloud.client, drainRequest({ originals, snapshot }), hb));
+
+    expect(cloud.ops()).toEqual([
+      'clb.setBackendServers',
+      'clb.setBackendServers',
+      'clb.setVServerGroupAttribute',
+      'alb.updateServerGroupServersAttribute',
+      'alb.listAsynJobs',
+    ]);
+    expect(cloud.argsOf('clb.setBackendServers').map(([, id, servers]) => [id, servers])).toEqual([
+      [
+        'lb-1',
+        [
+          { serverId: 'i-1', weight: 0, type: 'eni' },
+          { serverId: 'i-2', weight: 0, type: 'ecs' },
+        ],
+      ],
+      ['lb-2', [{ serverId: 'i-1', weight: 0, type: 'eni' }]],
+    ]);
+    expect(res).toEqual({
+      restore: ORIGINALS,
+      requestIds: ['req-set-lb-1', 'req-set-lb-2', 'req-set-rsp-1', 'req-set-sgp-1'],
+      drainedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    // The originals are checkpointed before the first change, as when the drain reads.
+    expect(a.heartbeats[0]).toEqual({ restore: ORIGINALS });
+  });
+
+  it('sets to 0 a backend another actor gave weight after the snapshot, and restores the weight it read', async () => {
+    const { originals, snapshot } = await snapshotOf(STATE);
+    // Meanwhile another actor weighs i-1 on lb-2 (read at 0) and i-2 on lb-1, and an instance outside the batch.
+    const now: LoadBalancerState = {
+      ...STATE,
+      clb: {
+        'lb-1': [
+          { serverId: 'i-1', weight: 100, type: 'eni' },
+          { serverId: 'i-2', weight: 80, type: '' },
+          { serverId: 'i-9', weight: 10, type: 'ecs' },
+        ],
+        'lb-2': [{ serverId: 'i-1', weight: 60, type: 'eni' }],
+      },
+    };
+    const cloud = loadBalancerCloud(now);
+    const a = activityEnv();
+    const res = await a.run((hb) => runDrain(cloud.client, drainRequest({ originals, snapshot }), hb));
+
+    const sent = cloud.argsOf('clb.setBackendServers').flatMap(([, id, servers]) => servers.map((s) => [id, s]));
+    expect(sent).toEqual([
+      ['lb-1', { serverId: 'i-1', weight: 0, type: 'eni' }],
+      ['lb-1', { serverId: 'i-2', weight: 0, type: 'ecs' }],
+      ['lb-2', { serverId: 'i-1', weight: 0, type: 'eni' }],
+    ]);
+    // The weights of before the drain, as the snapshot read them: the other actor's i-9 is not touched.
+    expect(res.restore).toEqual(ORIGINALS);
+  });
+
+  it('a retry reads the backends again: after a failure or a lost answer anything may have changed', async () => {
+    const { originals, snapshot } = await snapshotOf(STATE);
+    const cloud = loadBalancerCloud(STATE);
+    const a = activityEnv({ attempt: 2 });
+    const res = await a.run((hb) => runDrain(cloud.client, drainRequest({ originals, snapshot }), hb));
+
+    expect(cloud.ops()).toEqual([...READS, ...WRITES, 'alb.listAsynJobs']);
+    // lb-2 is read at 0 and left alone, as a drain that reads does.
+    expect(cloud.argsOf('clb.setBackendServers').map(([, id]) => id)).toEqual(['lb-1']);
+    expect(res.restore).toEqual(ORIGINALS);
+  });
+
+  it(`reads again when the snapshot is older than ${SNAPSHOT_FRESH_MS / 1000} s (the drain waited)`, async () => {
+    const { originals, snapshot } = await snapshotOf(STATE, SNAPSHOT_FRESH_MS + 1000);
+    const cloud = loadBalancerCloud(STATE);
+    const a = activityEnv();
+    await a.run((hb) => runDrain(cloud.client, drainRequest({ originals, snapshot }), hb));
+    expect(cloud.ops().slice(0, READS.length)).toEqual(READS);
+  });
+
+  it('an instance detached since the snapshot: a refused change, then a read, and the rest drained', async () => {
+    const { originals, snapshot } = await snapshotOf(STATE);
+    // ESS (or another actor) took i-2 off lb-1 after the snapshot: CLB refuses a change naming it.
+    const now: LoadBalancerState = {
+      ...STATE,
+      clb: { 'lb-1': [{ serverId: 'i-1', weight: 100, type: 'eni' }], 'lb-2': STATE.clb?.['lb-2'] ?? [] },
+    };
+    const cloud = loadBalancerCloud(now);
+    const gone = apiError('InvalidParameter', 400, { action: 'SetBackendServers', requestId: 'req-refused' });
+    cloud.script('clb.setBackendServers', gone);
+    const a = activityEnv();
+    const res = await a.run((hb) => runDrain(cloud.client, drainRequest({ originals, snapshot }), hb));
+
+    expect(cloud.ops()).toEqual(['clb.setBackendServers', ...READS, ...WRITES, 'alb.listAsynJobs']);
+    expect(cloud.argsOf('clb.setBackendServers')[1]?.[2]).toEqual([{ serverId: 'i-1', weight: 0, type: 'eni' }]);
+    // Still the snapshot's originals: i-2's weight on lb-1 is restored only if it comes back.
+    expect(res.restore).toEqual(ORIGINALS);
+    expect(a.logs.some((l) => l.level === 'WARN' && /have left since/.test(l.message))).toBe(true);
+  });
+
+  it('a change refused for good while every backend is still there fails the drain with that refusal', async () => {
+    const { originals, snapshot } = await snapshotOf(STATE);
+    const cloud = loadBalancerCloud(STATE);
+    const denied = apiError('Forbidden.Unauthorized', 403, { action: 'SetVServerGroupAttribute' });
+    cloud.script('clb.setVServerGroupAttribute', denied);
+    const a = activityEnv();
+    const err = await rejectionOf(a.run((hb) => runDrain(cloud.client, drainRequest({ originals, snapshot }), hb)));
+
+    expect(err).toBeInstanceOf(DrainInterruptedError);
+    expect(err).toMatchObject({ cause: denied, restore: ORIGINALS });
+    // One read to tell why, and no second try of a change the policy does not retry.
+    expect(cloud.ops()).toEqual([
+      'clb.setBackendServers',
+      'clb.setBackendServers',
+      'clb.setVServerGroupAttribute',
+      ...READS,
+    ]);
+  });
+
+  it('a change refused for a while (retried by Temporal) fails the attempt, with the originals', async () => {
+    const { originals, snapshot } = await snapshotOf(STATE);
+    const cloud = loadBalancerCloud(STATE);
+    const busy = apiError('ServiceIsConfiguring', 400, { action: 'SetVServerGroupAttribute' });
+    cloud.script('clb.setVServerGroupAttribute', busy);
+    const a = activityEnv();
+    const err = await rejectionOf(a.run((hb) => runDrain(cloud.client, drainRequest({ originals, snapshot }), hb)));
+
+    expect(err).toBeInstanceOf(DrainInterruptedError);
+    expect(err).toMatchObject({ cause: busy, restore: ORIGINALS });
+    // No read: the retry reads.
+    expect(cloud.ops()).toEqual(['clb.setBackendServers', 'clb.setBackendServers', 'clb.setVServerGroupAttribute']);
+  });
+
+  it('a failed read after a partial drain from the snapshot still says what to restore', async () => {
+    const { originals, snapshot } = await snapshotOf(STATE);
+    const cloud = loadBalancerCloud(STATE);
+    cloud.script('clb.setBackendServers', { requestId: 'req-set-lb-1', backendServers: [] });
+    cloud.script('clb.setBackendServers', apiError('InvalidParameter', 400, { action: 'SetBackendServers' }));
+    const throttled = apiError('Throttling.User', 400, { action: 'DescribeLoadBalancerAttribute' });
+    cloud.script('clb.describeLoadBalancerAttribute', throttled);
+    const a = activityEnv();
+    const err = await rejectionOf(a.run((hb) => runDrain(cloud.client, drainRequest({ originals, snapshot }), hb)));
+    expect(err).toMatchObject({ name: 'DrainInterruptedError', cause: throttled, restore: ORIGINALS });
   });
 });
 
@@ -836,7 +1026,9 @@ describe('undrain', () => {
     const a = activityEnv();
     const res = await a.run((hb) => runUndrain(cloud.client, undrain([albRec('i-1')]), hb));
     expect(res.restoredInstanceIds).toEqual(['i-1']);
-    expect(a.sleeps).toEqual([200]);
+    // One pause before the first look, one after the look that found it still running.
+    expect(a.sleeps).toEqual([200, 400]);
+    expect(cloud.argsOf('alb.listAsynJobs')).toHaveLength(2);
   });
 
   it('takes at most 20 instances out of Standby per call, and checks they left it', async () => {
