@@ -7,6 +7,7 @@
  *   npm run bench                                  # all six, in order (about 15–18 minutes on 2 cores)
  *   npm run bench -- --only overhead,polling       # some of them
  *   npm run bench -- --only hooks                  # the lifecycle-hook modes (about 2 minutes)
+ *   npm run bench -- --only fleet                  # fleet rows on Temporal 1.29.1 + PostgreSQL (about 6 minutes)
  *   npm run bench -- --quick                       # smoke sizes; results in bench/results/quick/, RESULTS.md untouched
  *   npm run bench -- --only history --instances 10000 [--batch-size 20] [--activity-ms 50] [--drain-s 0]
  *
@@ -30,6 +31,7 @@ import {
   type BenchName,
 } from './lib';
 import * as forecastBench from './forecast';
+import * as fleetBench from './fleet';
 import * as historyBench from './history';
 import * as hooksBench from './hooks';
 import * as manyGroupsBench from './many-groups';
@@ -48,6 +50,7 @@ const MODULES: Record<Name, BenchModule> = {
   history: historyBench,
   resume: resumeBench,
   hooks: hooksBench,
+  fleet: fleetBench,
 };
 
 const USAGE =
