@@ -45,6 +45,7 @@ const PATCHES: Patches & StartPatches = {
   restoreOnPause: () => patched('pause-restore'),
   cancelNoteInMemo: () => patched('cancel-note-in-memo'),
   drainFromSnapshot: () => patched('drain-from-snapshot'),
+  upsertOnChange: () => patched('upsert-search-attributes-on-change'),
 };
 
 type Handover = [ScaleInInput, ScaleInCarry];

@@ -46,6 +46,8 @@ export interface Patches {
   cancelNoteInMemo(): boolean;
   /** A weight drain changes the backends its snapshot read, without reading them again (first attempt). */
   drainFromSnapshot(): boolean;
+  /** Search attributes are upserted only when one of them changed (each upsert is a history event). */
+  upsertOnChange(): boolean;
 }
 
 /** What the result query reports while, or after, a run is in a phase. */
@@ -67,6 +69,8 @@ export class ScaleInRun {
   approved: boolean;
   /** Where this run's scaling activities ended: the forecast for the next poll. Not carried over. */
   activityEnds: ObservedEnd[] = [];
+  /** The search attributes last upserted, to skip an upsert that would change nothing. */
+  private upserted: string | undefined;
   /** A `pause --restore` is giving back traffic: nothing drains or is removed until it is done. */
   restoring = false;
   /** Who cancelled and why (the noteCancel update before a cancel). */
@@ -155,11 +159,15 @@ export class ScaleInRun {
   /** Search attributes and the UI's current details, after every change users care about. */
   publish(): void {
     const c = this.ledger.counts();
-    upsertSearchAttributes([
-      { key: SA_PHASE, value: this.paused && this.phase === 'Running' ? 'Paused' : this.phase },
-      { key: SA_INSTANCES_REMOVED, value: c.removed },
-      { key: SA_INSTANCES_FAILED, value: c.failed },
-    ]);
+    const phase = this.paused && this.phase === 'Running' ? 'Paused' : this.phase;
+    const key = `${phase}/${c.removed}/${c.failed}`;
+    if (key !== this.upserted || !this.patches.upsertOnChange())
+      upsertSearchAttributes([
+        { key: SA_PHASE, value: phase },
+        { key: SA_INSTANCES_REMOVED, value: c.removed },
+        { key: SA_INSTANCES_FAILED, value: c.failed },
+      ]);
+    this.upserted = key;
     setCurrentDetails(renderDetails(this.snapshot(), this.ledger.notRemoved.values()));
   }
 
