@@ -45,6 +45,8 @@ export interface CliStack {
   env(): NodeJS.ProcessEnv;
   /** Asynchronous on purpose: the worker in this process must keep serving while the CLI runs. */
   cli(args: string[], timeoutMs?: number): Promise<CliRun>;
+  /** `start` for this stack's group and these instances, then `args`. */
+  start(instanceIds: string[], args: string[], timeoutMs?: number): Promise<CliRun>;
   /** The group's instance IDs, sorted. */
   groupIds(): string[];
   stop(): Promise<void>;
@@ -78,6 +80,12 @@ export async function startCliStack(name: string): Promise<CliStack> {
     for (const k of ['TEMPORAL_API_KEY', 'TEMPORAL_TLS', 'TEMPORAL_CONFIG_FILE', 'TEMPORAL_PROFILE']) delete e[k];
     return e;
   };
+  const cli: CliStack['cli'] = (args, timeoutMs = 60_000) =>
+    new Promise((resolve) => {
+      execFile(process.execPath, [CLI_BIN, ...args], { cwd: ROOT, env: env(), timeout: timeoutMs }, (err, out, e) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout: out, stderr: e });
+      });
+    });
   return {
     emulator,
     worker,
@@ -85,12 +93,12 @@ export async function startCliStack(name: string): Promise<CliStack> {
     workflowId: workflowIdFor(SMALL.region, group),
     taskQueue,
     env,
-    cli: (args, timeoutMs = 60_000) =>
-      new Promise((resolve) => {
-        execFile(process.execPath, [CLI_BIN, ...args], { cwd: ROOT, env: env(), timeout: timeoutMs }, (err, out, e) => {
-          resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout: out, stderr: e });
-        });
-      }),
+    cli,
+    start: (instanceIds, args, timeoutMs) =>
+      cli(
+        ['start', '--region', SMALL.region, '--group', group, '--instances', instanceIds.join(','), ...args],
+        timeoutMs,
+      ),
     groupIds: () =>
       emulator.state
         .snapshot()

@@ -7,7 +7,6 @@ import { SMALL } from '../harness/stack';
 describe('ess-scale-in CLI human output', () => {
   let emulator: RunningEmulator;
   let admin: EmulatorAdminClient;
-  let group: string;
   let workflowId: string;
   let stack: CliStack;
 
@@ -18,7 +17,7 @@ describe('ess-scale-in CLI human output', () => {
 
   beforeAll(async () => {
     stack = await startCliStack('cli-human');
-    ({ emulator, group, workflowId } = stack);
+    ({ emulator, workflowId } = stack);
     admin = new EmulatorAdminClient(emulator.url);
   });
 
@@ -28,20 +27,7 @@ describe('ess-scale-in CLI human output', () => {
 
   it('start --dry-run --wait lists the load balancers the run drains, and every instance of each batch', async () => {
     const ids = groupIds().slice(0, 5);
-    const r = await cli([
-      'start',
-      '--region',
-      SMALL.region,
-      '--group',
-      group,
-      '--instances',
-      ids.join(','),
-      '--batch-size',
-      '5',
-      '--dry-run',
-      ...FAST_FLAGS,
-      '--wait',
-    ]);
+    const r = await stack.start(ids, ['--batch-size', '5', '--dry-run', ...FAST_FLAGS, '--wait']);
     expect(r.code).toBe(0);
     const out = r.stdout;
     expect(out).toMatch(/^Load balancers the run drains \(weight 0 before RemoveInstances/m);
@@ -70,21 +56,7 @@ describe('ess-scale-in CLI human output', () => {
         },
       ],
     });
-    const r = await cli([
-      'start',
-      '--region',
-      SMALL.region,
-      '--group',
-      group,
-      '--instances',
-      ids.join(','),
-      '--batch-size',
-      '2',
-      '--on-batch-failure',
-      'abort',
-      ...FAST_FLAGS,
-      '--wait',
-    ]);
+    const r = await stack.start(ids, ['--batch-size', '2', '--on-batch-failure', 'abort', ...FAST_FLAGS, '--wait']);
     expect(r.code).toBe(1);
     const out = r.stdout;
     const summary = out.slice(out.indexOf('Not removed:'), out.indexOf('\nOutcomes:'));

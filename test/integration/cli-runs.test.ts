@@ -63,8 +63,7 @@ describe('CLI: every run of a group auditable (--run-id, list, show, run JSON, w
 
   const groupIds = () => stack.groupIds();
 
-  const startWait = (ids: string[], extra: string[] = []) =>
-    cli(['start', '--region', SMALL.region, '--group', group, '--instances', ids.join(','), ...FAST_FLAGS, ...extra]);
+  const startWait = (ids: string[], extra: string[] = []) => stack.start(ids, [...FAST_FLAGS, ...extra], 90_000);
 
   let first: RunJson;
   let second: RunJson;

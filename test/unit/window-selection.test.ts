@@ -5,6 +5,7 @@ import { toScalingGroup } from '../../src/aliyun/wire';
 import { runSelectInstances, selectFrom } from '../../src/activities/select-instances';
 import type { CloudClient, ScalingGroup, ScalingInstance } from '../../src/aliyun/types';
 import { RemovalPolicyNotFollowableError, validateWindowInput } from '../../src/shared/window';
+import { instance, scalingGroup } from './activities/fake-cloud';
 
 /**
  * Issue 15 item 10: the window's selection follows the group's own RemovalPolicies (`groupPolicy`),
@@ -12,42 +13,23 @@ import { RemovalPolicyNotFollowableError, validateWindowInput } from '../../src/
  * (`oldest` / `newest`), says which rule picked each instance, and refuses CustomPolicy.
  */
 
-const group = (over: Partial<ScalingGroup> = {}): ScalingGroup => ({
-  scalingGroupId: 'asg-x',
-  scalingGroupName: 'x',
-  regionId: 'cn-hangzhou',
-  lifecycleState: 'Active',
-  minSize: 0,
-  maxSize: 100,
-  desiredCapacity: 10,
-  totalCapacity: 10,
-  activeCapacity: 10,
-  standbyCapacity: 0,
-  protectedCapacity: 0,
-  removingCapacity: 0,
-  scalingPolicy: 'release',
-  activeScalingConfigurationId: undefined,
-  removalPolicies: [],
-  loadBalancerIds: [],
-  vServerGroups: [],
-  albServerGroups: [],
-  dbInstanceIds: [],
-  ...over,
-});
+// The activity tests' builders (test/unit/activities/fake-cloud.ts), with this file's group and times.
+const group = (over: Partial<ScalingGroup> = {}): ScalingGroup =>
+  scalingGroup({
+    scalingGroupId: 'asg-x',
+    scalingGroupName: 'x',
+    desiredCapacity: 10,
+    activeScalingConfigurationId: undefined,
+    ...over,
+  });
 
-const inst = (n: number, over: Partial<ScalingInstance> = {}): ScalingInstance => ({
-  instanceId: `i-inst${String(n).padStart(16, '0')}`,
-  scalingGroupId: 'asg-x',
-  scalingConfigurationId: 'asc-a',
-  scalingActivityId: undefined,
-  lifecycleState: 'InService',
-  healthStatus: 'Healthy',
-  creationType: 'AutoCreated',
-  creationTime: `2026-01-05T02:${String(n).padStart(2, '0')}Z`,
-  entrusted: false,
-  zoneId: 'cn-hangzhou-h',
-  ...over,
-});
+const inst = (n: number, over: Partial<ScalingInstance> = {}): ScalingInstance =>
+  instance(`i-inst${String(n).padStart(16, '0')}`, {
+    scalingGroupId: 'asg-x',
+    scalingConfigurationId: 'asc-a',
+    creationTime: `2026-01-05T02:${String(n).padStart(2, '0')}Z`,
+    ...over,
+  });
 
 const ids = (s: ReturnType<typeof selectFrom>) => s.picks.map((p) => Number(p.instanceId.slice(-2)));
 
