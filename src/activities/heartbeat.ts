@@ -22,6 +22,11 @@ export class Heartbeat {
     this.ctx.heartbeat(this.details);
   }
 
+  /** The checkpoint this attempt last recorded (or resumed from). */
+  get latest(): unknown {
+    return this.details;
+  }
+
   /** The checkpoint of the earlier attempt, if this is a retry. */
   get resumedFrom(): unknown {
     return this.ctx.info.heartbeatDetails;

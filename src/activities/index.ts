@@ -5,7 +5,7 @@ import { withHeartbeat } from './heartbeat';
 import { translated } from './failures';
 import { runPoll } from './poll';
 import { runPreflight } from './preflight';
-import { runRemoveBatch } from './remove';
+import { runRemoveAndFollow } from './remove-and-follow';
 import {
   runCheckInstances,
   runSelectInstances,
@@ -41,8 +41,9 @@ export function createActivities({ cloud }: ActivityDeps) {
     async undrain(req: UndrainRequest) {
       return withHeartbeat((hb) => translated(() => runUndrain(cloud, req, hb), req.retryDelayCapMs));
     },
+    /** With `follow`, it also polls the scaling activity it started to its end (remove-and-follow.ts). */
     async removeBatch(req: RemoveBatchRequest) {
-      return withHeartbeat((hb) => translated(() => runRemoveBatch(cloud, req, hb), req.retryDelayCapMs));
+      return withHeartbeat((hb) => translated(() => runRemoveAndFollow(cloud, req, hb), req.retryDelayCapMs));
     },
     async pollScalingActivity(req: PollRequest) {
       return withHeartbeat((hb) => translated(() => runPoll(cloud, req, hb), req.retryDelayCapMs));

@@ -120,7 +120,16 @@ export interface RemoveBatchRequest extends Retrying {
    * does not wait.
    */
   visibilityWaitMs?: number;
+  /**
+   * Follow the accepted call's scaling activity to its end in the same activity (patch
+   * remove-and-follow): the result carries the poll's answer in `followed`. Only when the call
+   * started exactly one activity; the workflow polls anything not followed as before.
+   */
+  follow?: FollowRequest;
 }
+
+/** How removeBatch polls the activity it started: a PollRequest without what the removal itself says. */
+export type FollowRequest = Omit<PollRequest, 'regionId' | 'scalingGroupId' | 'scalingActivityId' | 'instanceIds'>;
 
 export interface AcceptedRemoval {
   scalingActivityId: string;
@@ -141,6 +150,10 @@ export interface RemoveBatchResponse {
   attempt: number;
   startedAt: string;
   requestIds: string[];
+  /** The poll of the one activity the call started, to its end (request `follow`). */
+  followed?: PollResponse;
+  /** Why the activity was not followed to its end after all: the workflow polls it itself. */
+  notFollowed?: string;
 }
 
 export interface PollRequest extends Retrying {

@@ -13,6 +13,7 @@ import type {
 import type { ScaleInInput } from '../shared/input';
 import { isScaleInResult, restorePlace, type DrainedPlace, type ScaleInResult } from '../shared/progress';
 import { restoreInstanceId, restoreKey, type RestoreRecord } from '../shared/restore';
+import { followedPollOf, localActivityOf } from './history-local-activity';
 
 type History = temporal.api.history.v1.IHistory;
 type Event = temporal.api.history.v1.IHistoryEvent;
@@ -162,6 +163,9 @@ class Auditor {
       }
       const done = e.activityTaskCompletedEventAttributes;
       if (done) this.readCompleted(scheduled.get(String(done.scheduledEventId)), this.first(done.result));
+      const local = localActivityOf(e, this.converter);
+      if (local)
+        this.readCompleted({ type: local.type, input: undefined, attempt: null, lastFailure: null }, local.result);
       const failed = e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
       if (failed) this.readFailed(scheduled.get(String(failed.scheduledEventId)), failed.failure);
       this.readClose(e);
@@ -211,6 +215,11 @@ class Auditor {
     if (s.type === 'snapshotWeights') for (const r of restoreOf(result)) this.noteOriginal(r);
     if (s.type === 'drain') this.readDrained(s, (result ?? {}) as Partial<DrainResponse>);
     if (s.type === 'removeBatch') this.readRemoved(s, (result ?? {}) as Partial<RemoveBatchResponse>);
+    const followed = s.type === 'removeBatch' ? followedPollOf(result as Partial<RemoveBatchResponse>) : undefined;
+    if (followed) {
+      const poll: Scheduled = { type: 'pollScalingActivity', input: followed.input, attempt: null, lastFailure: null };
+      this.readPolled(followed.result as Partial<PollResponse>, null, poll);
+    }
     if (s.type === 'pollScalingActivity') this.readPolled((result ?? {}) as Partial<PollResponse>, null, s);
     if (s.type === 'undrain') this.readUndrained(s, (result ?? {}) as Partial<UndrainResponse>, null);
   }

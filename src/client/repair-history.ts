@@ -1,6 +1,8 @@
 import type { PayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
+import type { RemoveBatchResponse } from '../activities/types';
 import { restoreInstanceId, restoreKey, type RestoreRecord } from '../shared/restore';
+import { followedPollOf, localActivityOf } from './history-local-activity';
 
 type History = temporal.api.history.v1.IHistory;
 type Event = temporal.api.history.v1.IHistoryEvent;
@@ -98,6 +100,8 @@ function readRun(events: readonly Event[], converter: PayloadConverter, facts: C
     const done = e.activityTaskCompletedEventAttributes;
     const of = (id: unknown) => scheduled.get(String(id));
     if (done) readCompleted(of(done.scheduledEventId), first(done.result), facts);
+    const local = localActivityOf(e, converter);
+    if (local) readCompleted({ type: local.type, input: undefined }, local.result, facts);
     const failed = e.activityTaskFailedEventAttributes;
     if (failed) readDrainFailure(of(failed.scheduledEventId), failed.failure, first, facts);
     const timedOut = e.activityTaskTimedOutEventAttributes;
@@ -165,6 +169,8 @@ function readCompleted(s: Scheduled | undefined, result: unknown, facts: ChainFa
     const r = (result ?? {}) as RemoveResult;
     for (const g of r.gone ?? [])
       if (g.removedByEarlierAttempt && g.instanceId) noteRemoved(facts, g.instanceId, undefined);
+    const followed = followedPollOf(result as Partial<RemoveBatchResponse> | undefined);
+    if (followed) readCompleted({ type: 'pollScalingActivity', input: followed.input }, followed.result, facts);
   }
   if (s.type === 'pollScalingActivity') {
     const r = (result ?? {}) as PollResult;

@@ -1,5 +1,12 @@
-import { CancellationScope, isCancellation } from '@temporalio/workflow';
-import type { AcceptedRemoval, PollRequest, PollResponse, RemoveBatchResponse } from '../../activities';
+import { CancellationScope, isCancellation, type ActivityOptions } from '@temporalio/workflow';
+import type {
+  AcceptedRemoval,
+  FollowRequest,
+  PollRequest,
+  PollResponse,
+  RemoveBatchRequest,
+  RemoveBatchResponse,
+} from '../../activities';
 import { describeFailure, failureType } from '../failures';
 import { forecastEnd, rememberEnd } from '../../shared/poll-forecast';
 import { DEFAULTS } from '../../shared/input';
@@ -36,7 +43,7 @@ export async function runBatch(run: ScaleInRun, batch: Batch): Promise<boolean> 
   for (const r of removal.removals) {
     let polled: PollResponse;
     try {
-      polled = await followToItsEnd(run, batch, r, label);
+      polled = followedBy(run, removal, r) ?? (await followToItsEnd(run, batch, r, label));
     } catch (e) {
       if (isCancellation(e)) throw e;
       run.ledger.recordPollFailed(batch, label, r, describeFailure(e));
@@ -49,10 +56,23 @@ export async function runBatch(run: ScaleInRun, batch: Batch): Promise<boolean> 
   return ok;
 }
 
-/** Not cancelled half-way: once sent, the outcome must be known. */
+/** The poll removeBatch made itself of this removal's activity (request `follow`), if it got to the end. */
+function followedBy(run: ScaleInRun, removal: RemoveBatchResponse, r: AcceptedRemoval): PollResponse | undefined {
+  const polled = removal.followed;
+  if (polled?.scalingActivityId !== r.scalingActivityId || polled.statusCode === 'InProgress') return undefined;
+  if (polled.observedEnd) run.activityEnds = rememberEnd(run.activityEnds, polled.observedEnd);
+  return polled;
+}
+
+/**
+ * Not cancelled half-way: once sent, the outcome must be known. Without lifecycle hooks to wait
+ * on, the same activity follows the scaling activity it started to its end (patch remove-and-follow).
+ */
 function removeInstances(run: ScaleInRun, batch: Batch, label: string): Promise<RemoveBatchResponse> {
   const { input, ledger } = run;
-  const req = {
+  const poll = pollPlan(run);
+  const follow = !poll.held && run.patches.removeAndFollow();
+  const req: RemoveBatchRequest = {
     ...run.where,
     instanceIds: batch.ids,
     removePolicy: input.removePolicy,
@@ -61,10 +81,32 @@ function removeInstances(run: ScaleInRun, batch: Batch, label: string): Promise<
     knownScalingActivityIds: ledger.knownActivityIds(),
     ...skipHooksOf(run),
     visibilityWaitMs: Math.min(VISIBILITY_WAIT_MS, input.advanced.retryMaxIntervalMs),
+    ...(follow ? { follow: poll.request } : {}),
   };
-  return CancellationScope.nonCancellable(() =>
-    run.acts.removals.removeBatch.executeWithOptions({ summary: `RemoveInstances ${label}` }, [req]),
-  );
+  const options: ActivityOptions = follow
+    ? { summary: `RemoveInstances ${label}, then poll its scaling activity`, startToCloseTimeout: FOLLOW_TIMEOUT }
+    : { summary: `RemoveInstances ${label}` };
+  return CancellationScope.nonCancellable(() => run.acts.removals.removeBatch.executeWithOptions(options, [req]));
+}
+
+/** As long as a poll may take (the polls class in ../options.ts): a scaling activity can run for hours. */
+const FOLLOW_TIMEOUT: ActivityOptions['startToCloseTimeout'] = '6h';
+
+/** How the run polls a scaling activity: its bounds, the hooks it waits on, the forecast of its end. */
+function pollPlan(run: ScaleInRun): { held: boolean; request: FollowRequest } {
+  const { advanced } = run.input;
+  const hooks = run.ledger.plan?.lifecycleHooks ?? [];
+  const held = hooks.some((h) => h.handling !== 'skip');
+  // Hooks hold an activity as long as their owners take: its end cannot be predicted from the last.
+  const samples = advanced.pollForecastSamples ?? DEFAULTS.advanced.pollForecastSamples;
+  const expectedEnd = held ? undefined : forecastEnd(run.activityEnds, samples);
+  const request = {
+    minIntervalMs: advanced.pollMinIntervalMs,
+    maxIntervalMs: advanced.pollMaxIntervalMs,
+    ...(held ? { hooks } : {}),
+    ...(expectedEnd ? { expectedEnd } : {}),
+  };
+  return { held, request };
 }
 
 /** The hooks RemoveInstances bypasses; nothing (the request as before hooks existed) when the run skips none. */
@@ -80,20 +122,11 @@ function skipHooksOf(run: ScaleInRun): { skipHooks?: { all: boolean; hookIds: st
  * the instances (or once the run completed some of their actions), so progress can show it.
  */
 async function followToItsEnd(run: ScaleInRun, batch: Batch, r: AcceptedRemoval, label: string): Promise<PollResponse> {
-  const { advanced } = run.input;
-  const hooks = run.ledger.plan?.lifecycleHooks ?? [];
-  const held = hooks.some((h) => h.handling !== 'skip');
-  // Hooks hold an activity as long as their owners take: its end cannot be predicted from the last.
-  const samples = advanced.pollForecastSamples ?? DEFAULTS.advanced.pollForecastSamples;
-  const expectedEnd = held ? undefined : forecastEnd(run.activityEnds, samples);
-  const req = {
+  const req: PollRequest = {
     ...run.where,
     scalingActivityId: r.scalingActivityId,
     instanceIds: r.instanceIds,
-    minIntervalMs: advanced.pollMinIntervalMs,
-    maxIntervalMs: advanced.pollMaxIntervalMs,
-    ...(held ? { hooks } : {}),
-    ...(expectedEnd ? { expectedEnd } : {}),
+    ...pollPlan(run).request,
   };
   const known: string[] = [];
   for (;;) {

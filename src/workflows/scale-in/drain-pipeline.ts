@@ -128,7 +128,8 @@ export class DrainPipeline {
       // keeps the activities' inputs of older runs as they were.
       const handBackends = strategy === 'weight' && run.patches.drainFromSnapshot();
       const snapReq: DrainRequest = handBackends ? { ...req, handBackends } : req;
-      const snap = await run.acts.reads.snapshotWeights.executeWithOptions({ summary }, [snapReq]);
+      const reads = run.patches.snapshotAsLocalActivity() ? run.acts.localReads : run.acts.reads;
+      const snap = await reads.snapshotWeights.executeWithOptions({ summary }, [snapReq]);
       req.originals = snap.restore;
       if (snap.backends) req.snapshot = snap.backends;
       batch.restore = req.originals;

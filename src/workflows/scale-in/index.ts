@@ -46,6 +46,8 @@ const PATCHES: Patches & StartPatches = {
   cancelNoteInMemo: () => patched('cancel-note-in-memo'),
   drainFromSnapshot: () => patched('drain-from-snapshot'),
   upsertOnChange: () => patched('upsert-search-attributes-on-change'),
+  snapshotAsLocalActivity: () => patched('snapshot-as-local-activity'),
+  removeAndFollow: () => patched('remove-and-follow'),
 };
 
 type Handover = [ScaleInInput, ScaleInCarry];

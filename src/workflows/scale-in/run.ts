@@ -48,6 +48,10 @@ export interface Patches {
   drainFromSnapshot(): boolean;
   /** Search attributes are upserted only when one of them changed (each upsert is a history event). */
   upsertOnChange(): boolean;
+  /** The weight snapshot runs as a local activity: one marker event instead of an activity and its workflow task. */
+  snapshotAsLocalActivity(): boolean;
+  /** removeBatch follows its scaling activity to the end itself: one activity per batch instead of two. */
+  removeAndFollow(): boolean;
 }
 
 /** What the result query reports while, or after, a run is in a phase. */
