@@ -1,13 +1,16 @@
 /**
  * fleet: the fleet-scale rows of issue 16 on the production topology (Temporal 1.29.1 on a private
  * PostgreSQL, src/devtools/production-temporal.ts), started once for the module and stopped at its
- * end (also when a row fails). Four rows, each on a fresh emulator and fresh worker process(es):
+ * end (also when a row fails). Four rows, each on a fresh emulator and fresh worker process(es); the
+ * emulator runs in a child process of its own (src/devtools/emulator-process.ts), so that the bench's
+ * polling and verification never delay the calls it counts against the quota:
  *
  * 1. quota: N groups started together on one worker, the emulated account API quota on and the
  *    worker's limiter (ESS_SCALE_IN_API_RATE) set to 80 % of it; makespan against the quota floor,
  *    throttled calls, CPU and peak memory per process.
  * 2. failover: M groups on 3 worker processes on one task queue, one SIGKILLed once half of the
- *    instances are gone; every run completes, each instance removed once, per-worker share.
+ *    instances are in accepted RemoveInstances calls; every run completes, each instance removed
+ *    once, per-worker share.
  * 3. many: K groups at once against one alone on one worker (as many-groups, on this server).
  * 4. per batch: API calls and history events per batch, weight and standby drain, with and without
  *    a lifecycle hook (mode complete).
@@ -17,6 +20,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startLab, type Lab } from '../src/devtools/lab';
 import { startProductionTemporal, type RunningProductionTemporal } from '../src/devtools/production-temporal';
 import { processUsage, type WorkerProcess } from '../src/devtools/worker-process';
+import type { EmulatorProcess } from '../src/devtools/emulator-process';
 import { effectiveQuota } from '../src/emulator/quota';
 import type { CallLogEntry, Scenario } from '../src/emulator';
 import type { LifecycleHookOptions } from '../src/shared/input';
@@ -26,6 +30,7 @@ import {
   countBy,
   fmt,
   historyOf,
+  instanceIdsOf,
   machine,
   max,
   median,
@@ -134,6 +139,25 @@ function postgresUsage(postmaster: number): { cpuSeconds: number; memMiB: number
   return { cpuSeconds: cpu, memMiB: mem };
 }
 
+/**
+ * Seconds the main thread of a process (a Node event loop) ran on a CPU and waited for one while
+ * runnable (run-queue wait), from /proc/<pid>/schedstat.
+ */
+function schedOf(pid: number): { run: number; wait: number } {
+  const [run = 0, wait = 0] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+  return { run: run / 1e9, wait: wait / 1e9 };
+}
+
+/** Run and run-queue wait of each process since `before` (from schedOf), rounded. */
+function schedSince(before: Record<string, { pid: number; run: number; wait: number }>) {
+  const out: Record<string, { runSeconds: number; waitSeconds: number }> = {};
+  for (const [label, b] of Object.entries(before)) {
+    const now = schedOf(b.pid);
+    out[label] = { runSeconds: round(now.run - b.run, 2), waitSeconds: round(now.wait - b.wait, 2) };
+  }
+  return out;
+}
+
 type Probe = () => { cpuSeconds: number; memMiB: number };
 
 const probeOf =
@@ -206,14 +230,25 @@ function machineCpu(): { busy: number; idle: number } {
   return { busy: (at(0) + at(1) + at(2) + at(5) + at(6) + at(7)) / 100, idle: (at(3) + at(4)) / 100 };
 }
 
-/** The production server, PostgreSQL (sum of its processes), the workers and this process. */
-function probes(prod: RunningProductionTemporal, workers: Array<[string, WorkerProcess]>): Array<[string, Probe]> {
+/** The production server, PostgreSQL (sum of its processes), the workers, the emulator and this process. */
+function probes(
+  prod: RunningProductionTemporal,
+  workers: Array<[string, WorkerProcess]>,
+  emulator: EmulatorProcess,
+): Array<[string, Probe]> {
   return [
     ['Temporal server', probeOf(prod.serverPid)],
     ['PostgreSQL', () => postgresUsage(prod.postgresPid)],
     ...workers.map(([label, w]): [string, Probe] => [label, probeOf(w.pid)]),
-    ['bench + emulator', benchProbe],
+    ['emulator', probeOf(emulator.pid)],
+    ['bench', benchProbe],
   ];
+}
+
+/** The stack's emulator child (every fleet row runs it in a process of its own). */
+function emulatorOf(stack: Stack): EmulatorProcess {
+  if (!stack.emulatorProcess) throw new Error('fleet: the stack has no emulator process (emulatorProcess: true)');
+  return stack.emulatorProcess;
 }
 
 function processCell(p: ProcessResult[]): string {
@@ -354,14 +389,24 @@ async function quotaRow(ctx: BenchContext, prod: RunningProductionTemporal, z: S
       scenario: spec,
       worker: false,
       taskQueue: 'bench-fleet-quota',
+      emulatorProcess: true,
       // DEBUG: one JSON line per API call, from which the calls' departures from the worker are read.
       workerEnv: { ESS_SCALE_IN_API_RATE: PACE, LOG_LEVEL: 'DEBUG', LOG_FORMAT: 'json' },
     },
     async (stack) => {
       const { worker } = await stack.spawnWorker();
-      ctx.progress(`quota: worker pid ${worker.pid} (${PACE}); ${q.groups} groups × ${q.instances} at once`);
-      const stop = sampleProcesses(probes(prod, [['worker', worker]]));
-      // The emulator answers in this process: a stall of its event loop bunches the calls it counts.
+      const emulator = emulatorOf(stack);
+      ctx.progress(
+        `quota: worker pid ${worker.pid} (${PACE}), emulator pid ${emulator.pid}; ` +
+          `${q.groups} groups × ${q.instances} at once`,
+      );
+      const stop = sampleProcesses(probes(prod, [['worker', worker]], emulator));
+      await emulator.stats(); // from here on, the child's event-loop delay covers the fleet alone
+      const sched = {
+        emulator: { pid: emulator.pid, ...schedOf(emulator.pid) },
+        worker: { pid: worker.pid, ...schedOf(worker.pid) },
+      };
+      // The bench's own loop (it polls and verifies): no longer the emulator's since it runs in a child.
       const loop = monitorEventLoopDelay({ resolution: 10 });
       loop.enable();
       const input = { batchSize: q.batchSize, drain: { timeoutSeconds: z.drainS } };
@@ -372,6 +417,8 @@ async function quotaRow(ctx: BenchContext, prod: RunningProductionTemporal, z: S
       });
       loop.disable();
       const procs = await stop();
+      const emulatorAfter = await emulator.stats();
+      const mainThreads = schedSince(sched);
       const quotaFloor = floorOf(fleet.calls, quotaPerSecond);
       const paceFloor = floorOf(fleet.calls, pacePerSecond);
       const batches = q.groups * Math.ceil(q.instances / q.batchSize);
@@ -394,7 +441,9 @@ async function quotaRow(ctx: BenchContext, prod: RunningProductionTemporal, z: S
         ),
         arrivals: busiestSecond(fleet.calls),
         departures: busiestSecondOf(departuresOf(worker.output())),
-        emulatorLoopDelayMs: { max: round(loop.max / 1e6, 1), p99: round(loop.percentile(99) / 1e6, 1) },
+        emulatorLoopDelayMs: { max: emulatorAfter.loopDelayMs.max, p99: emulatorAfter.loopDelayMs.p99 },
+        mainThreads,
+        benchLoopDelayMs: { max: round(loop.max / 1e6, 1), p99: round(loop.percentile(99) / 1e6, 1) },
         quotaFloor,
         paceFloor,
         processes: procs,
@@ -427,7 +476,9 @@ async function sharesOf(lab: Lab, runs: readonly RunRecord[]) {
 async function failoverRow(ctx: BenchContext, prod: RunningProductionTemporal, z: Sizes) {
   const f = z.failover;
   const spec: ScenarioSpec = { groups: f.groups, instancesPerGroup: f.instances, timings: timings(z) };
-  return withStack(ctx, { scenario: spec, worker: false, taskQueue: 'bench-fleet-failover' }, async (stack) => {
+  const opts = { scenario: spec, worker: false, taskQueue: 'bench-fleet-failover', emulatorProcess: true };
+  return withStack(ctx, opts, async (stack) => {
+    const emulator = emulatorOf(stack);
     const workers: WorkerProcess[] = [];
     for (let i = 0; i < f.workers; i++) workers.push(await stack.spawnExtraWorker());
     const labels = workers.map((w, i): [string, WorkerProcess] => [`worker ${i + 1}`, w]);
@@ -436,16 +487,22 @@ async function failoverRow(ctx: BenchContext, prod: RunningProductionTemporal, z
     const total = f.groups * f.instances;
     let killedAt: { ms: number; removed: number } | undefined;
     const t0 = Date.now();
+    // Instances in accepted RemoveInstances calls, read from the emulator's call log as it grows.
+    let seen = (await emulator.calls()).at(-1)?.seq ?? 0;
+    let removed = 0;
     const stopWatch = ticker(250, async () => {
       if (killedAt) return;
-      const left = sum(stack.groups.map((g) => stack.emulator.state.groupInstances(g.id).length)) - 2 * f.groups;
-      const removed = total - left;
+      const calls = await emulator.calls({ action: 'RemoveInstances', outcome: 'ok', sinceSeq: seen });
+      seen = calls.at(-1)?.seq ?? seen;
+      removed += sum(calls.map((c) => instanceIdsOf(c).length));
       if (removed < total / 2) return;
       killedAt = { ms: Date.now() - t0, removed };
       await victim.kill('SIGKILL');
-      ctx.progress(`failover: worker 2 (pid ${victim.pid}) SIGKILLed with ${removed}/${total} instances removed`);
+      ctx.progress(
+        `failover: worker 2 (pid ${victim.pid}) SIGKILLed with ${removed}/${total} instances in accepted removals`,
+      );
     });
-    const stop = sampleProcesses(probes(prod, labels));
+    const stop = sampleProcesses(probes(prod, labels, emulator));
     const input = { batchSize: f.batchSize, drain: { timeoutSeconds: z.drainS } };
     const fleet = await runFleet(ctx, stack, 'failover', stack.groups, input).catch(async (e: unknown) => {
       await stopWatch();
@@ -495,12 +552,13 @@ async function manyRow(ctx: BenchContext, prod: RunningProductionTemporal, z: Si
   const m = z.many;
   const spec: ScenarioSpec = { groups: m.groups + 1, instancesPerGroup: m.instances, timings: timings(z) };
   const input = { batchSize: m.batchSize, drain: { timeoutSeconds: z.drainS } };
-  return withStack(ctx, { scenario: spec, worker: false, taskQueue: 'bench-fleet-many' }, async (stack) => {
+  const opts = { scenario: spec, worker: false, taskQueue: 'bench-fleet-many', emulatorProcess: true };
+  return withStack(ctx, opts, async (stack) => {
     const [first, ...rest] = stack.groups;
     if (!first) throw new Error('no group');
     const phase = async (label: string, groups: BenchGroup[]) => {
       const { worker } = await stack.spawnWorker();
-      const stop = sampleProcesses(probes(prod, [['worker', worker]]));
+      const stop = sampleProcesses(probes(prod, [['worker', worker]], emulatorOf(stack)));
       const fleet = await runFleet(ctx, stack, label, groups, input).catch(async (e: unknown) => {
         await stop();
         throw e;
@@ -556,38 +614,42 @@ async function perBatchRow(ctx: BenchContext, z: Sizes) {
   const plain = buildScenario(spec);
   const hooked = withHook(plain);
   const batches = Math.ceil(p.instances / p.batchSize);
-  return withStack(ctx, { scenario: spec, taskQueue: 'bench-fleet-per-batch' }, async (stack) => {
-    const group = stack.groups[0];
-    if (!group) throw new Error('no group');
-    const out = [];
-    for (const v of VARIANTS) {
-      await stack.admin.loadScenario(v.hook ? hooked : plain);
-      const r = await runScaleIn(stack, group, {
-        batchSize: p.batchSize,
-        drain: { strategy: v.strategy, timeoutSeconds: z.drainS },
-        ...(v.hook ? { lifecycleHooks: v.hook } : {}),
-      });
-      const [calls, state] = await Promise.all([stack.admin.calls(), stack.admin.state()]);
-      verifyRuns([r], calls, state);
-      if (v.hook && !(state.lifecycleActions ?? []).length)
-        throw new BenchFailure(`${v.label}: the lifecycle hook held no instance`);
-      const chain = await runChain(ctx.lab, r.workflowId, r.firstRunId);
-      const events = sum(chain.map((c) => c.historyLength));
-      ctx.progress(`per batch: ${v.label}: ${calls.length} calls, ${events} events, ${fmt(r.seconds)} s`);
-      out.push({
-        label: v.label,
-        strategy: v.strategy,
-        hook: v.hook ?? null,
-        seconds: r.seconds,
-        apiCalls: calls.length,
-        historyEvents: events,
-        callsPerBatch: calls.length / batches,
-        eventsPerBatch: events / batches,
-        callsByAction: countBy(calls, (c) => c.action),
-      });
-    }
-    return { instances: p.instances, batchSize: p.batchSize, batches, variants: out };
-  });
+  return withStack(
+    ctx,
+    { scenario: spec, taskQueue: 'bench-fleet-per-batch', emulatorProcess: true },
+    async (stack) => {
+      const group = stack.groups[0];
+      if (!group) throw new Error('no group');
+      const out = [];
+      for (const v of VARIANTS) {
+        await stack.admin.loadScenario(v.hook ? hooked : plain);
+        const r = await runScaleIn(stack, group, {
+          batchSize: p.batchSize,
+          drain: { strategy: v.strategy, timeoutSeconds: z.drainS },
+          ...(v.hook ? { lifecycleHooks: v.hook } : {}),
+        });
+        const [calls, state] = await Promise.all([stack.admin.calls(), stack.admin.state()]);
+        verifyRuns([r], calls, state);
+        if (v.hook && !(state.lifecycleActions ?? []).length)
+          throw new BenchFailure(`${v.label}: the lifecycle hook held no instance`);
+        const chain = await runChain(ctx.lab, r.workflowId, r.firstRunId);
+        const events = sum(chain.map((c) => c.historyLength));
+        ctx.progress(`per batch: ${v.label}: ${calls.length} calls, ${events} events, ${fmt(r.seconds)} s`);
+        out.push({
+          label: v.label,
+          strategy: v.strategy,
+          hook: v.hook ?? null,
+          seconds: r.seconds,
+          apiCalls: calls.length,
+          historyEvents: events,
+          callsPerBatch: calls.length / batches,
+          eventsPerBatch: events / batches,
+          callsByAction: countBy(calls, (c) => c.action),
+        });
+      }
+      return { instances: p.instances, batchSize: p.batchSize, batches, variants: out };
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -643,7 +705,7 @@ function report(z: Sizes, r: Rows): BenchReport {
     [
       `failover: ${f.groups} groups × ${f.instances}, ${f.workers} workers, worker 2 SIGKILLed`,
       `${fmt(f.makespanSeconds)} s (kill at ${fmt(f.killedAtSeconds)} s, ` +
-        `${f.removedAtKill}/${f.totalInstances} removed)`,
+        `${f.removedAtKill}/${f.totalInstances} in accepted RemoveInstances calls)`,
       `all ${f.groups} completed, each instance removed once; activities completed per worker: ${share}`,
       processCell(f.processes),
     ],
@@ -669,7 +731,9 @@ function report(z: Sizes, r: Rows): BenchReport {
       "1.29.1 (SQL persistence and SQL visibility) on a private PostgreSQL cluster (Debian's PostgreSQL 15 here; " +
       'compose runs 16.4; the same postgres12 plugin and schemas), started once for the module by ' +
       'src/devtools/production-temporal.ts and stopped at its end; the worker(s) are child processes of the real ' +
-      'entry point, the ESS/CLB/ALB emulator runs in the bench process. Emulated scaling activities of ' +
+      'entry point, and so is the ESS/CLB/ALB emulator (src/devtools/emulator-process.ts: a process of its own, ' +
+      "so that the bench's polling and verification never delay the calls it counts; the bench reads its call " +
+      'log and state over its admin API). Emulated scaling activities of ' +
       `${z.activityMs} ms, ESS drain wait 500 ms, ALB jobs 200 ms, drain timeout ${z.drainS} s, production ` +
       'polling defaults. Each row verifies its runs (outcome completed, each instance released once, in at most ' +
       'one accepted RemoveInstances call) and writes no numbers otherwise. ' +
@@ -679,7 +743,8 @@ function report(z: Sizes, r: Rows): BenchReport {
       "quota floor = the busiest action's accepted calls / its quota (pace floor: / the worker's pace); floor = " +
       'the larger of the quota floor and one run alone (row many, groups of the same shape); throttled = ' +
       `calls answered Throttling.*. failover: ${f.groups} groups on ${f.workers} worker processes polling one task ` +
-      'queue, worker 2 SIGKILLed once half of the instances are gone; per-worker share = ActivityTaskCompleted ' +
+      'queue, worker 2 SIGKILLed once half of the instances are in accepted RemoveInstances calls (read from ' +
+      "the emulator's call log every 250 ms); per-worker share = ActivityTaskCompleted " +
       "events per worker identity (pid@host) over every run's history. many: one run alone on a fresh worker, " +
       `then ${m.together.runs} at once on another fresh worker (as many-groups). per batch: one group, ` +
       `${p.instances} instances in batches of ${p.batchSize}, each variant on a freshly loaded scenario; ` +
@@ -743,8 +808,33 @@ function report(z: Sizes, r: Rows): BenchReport {
   };
 }
 
+/** The most calls of any one action within 1 s, arrived at the emulator and departed from the worker. */
+function busiestNote(q: Rows['quota']): string {
+  const top = (r: Record<string, { maxIn1s: number; pace: number }>) =>
+    Object.entries(r).sort(([, a], [, b]) => b.maxIn1s / b.pace - a.maxIn1s / a.pace)[0];
+  const a = top(q.arrivals);
+  const d = top(q.departures);
+  const of = (x: [string, { maxIn1s: number; pace: number }] | undefined) =>
+    x ? `${x[1].maxIn1s} ${x[0]} (paced at ${x[1].pace}/s, quota ${quotaPerSecond(...splitKey(x[0]))}/s)` : '-';
+  return `busiest 1 s of any action: ${of(a)} arrivals at the emulator, ${of(d)} departures from the worker`;
+}
+
+function loopNote(q: Rows['quota']): string {
+  const e = q.emulatorLoopDelayMs;
+  const b = q.benchLoopDelayMs;
+  const t = (label: string) => {
+    const x = q.mainThreads[label];
+    return x ? `${label} ${fmt(x.waitSeconds)} s waiting for a CPU against ${fmt(x.runSeconds)} s on one` : '';
+  };
+  return (
+    `the event loop of the emulator's own process was late up to ${e.max} ms (p99 ${e.p99} ms), ` +
+    `the bench's (polling, verifying) up to ${b.max} ms (p99 ${b.p99} ms); main threads over the fleet ` +
+    `(run-queue wait, /proc/<pid>/schedstat): ${t('emulator')}, ${t('worker')}`
+  );
+}
+
 function throttleNote(q: Rows['quota']): string {
-  if (q.throttled === 0) return 'no call was throttled';
+  if (q.throttled === 0) return `no call was throttled; ${busiestNote(q)}; ${loopNote(q)}`;
   const which = Object.entries(q.throttledByAction).map(([key, n]) => {
     const a = q.arrivals[key];
     const d = q.departures[key];
@@ -761,11 +851,7 @@ function throttleNote(q: Rows['quota']): string {
       ? 'the worker sent them within its pace (departures from its DEBUG log lines), but they reached the ' +
         'emulator bunched'
       : 'no more calls arrived within 1 s than the pace allows';
-  const d = q.emulatorLoopDelayMs;
-  const stall =
-    'the event loop of the bench process, where the emulator answers, was late up to ' +
-    `${d.max} ms (p99 ${d.p99} ms)`;
-  return `${q.throttled} calls were throttled (target 0): ${which.join(', ')}; ${why}; ${stall}`;
+  return `${q.throttled} calls were throttled (target 0): ${which.join(', ')}; ${why}; ${loopNote(q)}`;
 }
 
 /** The processes' CPU over a makespan, as a share of the machine's cores. */
