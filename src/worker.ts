@@ -71,6 +71,17 @@ export function workflowSource(
  * workflows must include it, so a start request whose input cannot be decoded fails as InvalidInput
  * instead of failing the workflow task forever.
  */
+/**
+ * How often a changed activity checkpoint reaches the server at most. The SDK holds a heartbeat back
+ * for up to 80 % of the heartbeat timeout; a removeBatch that follows its scaling activity
+ * (remove-and-follow) shows its accepted call to `status` only through its checkpoint, so it should
+ * not wait that long. Heartbeats are RPCs to the server, not history events.
+ */
+export const HEARTBEAT_THROTTLE = {
+  maxHeartbeatThrottleInterval: '1s',
+  defaultHeartbeatThrottleInterval: '1s',
+} as const;
+
 export const PAYLOAD_CONVERTER_PATH = path.join(__dirname, 'shared', 'payload-converter' + path.extname(__filename));
 
 /** Bundles the workflow code once (image build), for `WORKFLOW_BUNDLE_PATH`. */
@@ -111,6 +122,7 @@ export async function startWorker(opts: StartWorkerOptions = {}): Promise<Runnin
       activities: createActivities({ cloud }),
       interceptors: { activity: [activityObservability(observability.metrics)] },
       shutdownGraceTime: opts.shutdownGraceTime ?? '30s',
+      ...HEARTBEAT_THROTTLE,
       // After a worker dies, its runs' next workflow tasks wait this long on its sticky queue before
       // any other worker may take them: the SDK's 10 s was the largest part of recovering from a
       // SIGKILL (bench/resume.ts). A live worker picks sticky tasks up in milliseconds.

@@ -34,6 +34,7 @@ import {
   type PauseArgs,
 } from '../workflows/definitions';
 import type { scaleIn } from '../workflows/scale-in';
+import { withFollowedRemovals } from './followed-removals';
 
 /** About 15 s of asking for a cancelled run's result while its worker comes back. */
 const RESULT_QUERY_ATTEMPTS = 7;
@@ -220,8 +221,22 @@ export class ScaleInClient {
     return this.client.workflow.getHandle<typeof scaleIn>(workflowId, runId);
   }
 
+  /**
+   * The run's progress query, with what a running removeBatch's heartbeat says of its accepted call
+   * (followed-removals.ts): the workflow learns of it only when the activity ends.
+   */
   async progress(workflowId: string, runId?: string): Promise<ProgressSnapshot> {
-    return this.wrap(workflowId, () => this.handle(workflowId, runId).query(progressQuery), runId);
+    return this.wrap(
+      workflowId,
+      async () => {
+        const handle = this.handle(workflowId, runId);
+        const snapshot = await handle.query(progressQuery);
+        if (!snapshot.batches.some((b) => b.state === 'removing')) return snapshot;
+        const desc = await handle.describe().catch(() => undefined);
+        return withFollowedRemovals(snapshot, desc, this.client.options.loadedDataConverter.payloadConverter);
+      },
+      runId,
+    );
   }
 
   /**

@@ -99,8 +99,19 @@ function observeUndrain(ctx: Context, metrics: ScaleInMetrics | undefined, arg: 
   });
 }
 
-function observeRemoveBatch(ctx: Context, _metrics: ScaleInMetrics | undefined, _arg: unknown, result: unknown): void {
+function observeRemoveBatch(ctx: Context, metrics: ScaleInMetrics | undefined, arg: unknown, result: unknown): void {
   const res = result as RemoveBatchResponse;
+  logRemovals(ctx, res);
+  // With `follow` the same activity polled its scaling activity to the end: observed as a poll would be.
+  const followed = res.followed;
+  if (!followed) return;
+  const req = arg as RemoveBatchRequest;
+  const ids = res.removals.find((r) => r.scalingActivityId === followed.scalingActivityId)?.instanceIds ?? [];
+  const pollReq = { ...req.follow, ...req, scalingActivityId: followed.scalingActivityId, instanceIds: ids };
+  observePoll(ctx, metrics, pollReq, followed);
+}
+
+function logRemovals(ctx: Context, res: RemoveBatchResponse): void {
   for (const r of res.removals) {
     const how = r.adopted ? 'adopted' : 'accepted';
     ctx.log.info(

@@ -21,7 +21,9 @@ export const BATCH_STATES = {
   pending: 'not started yet',
   draining: 'its load-balancer traffic is being taken away',
   drained: 'traffic taken away; waiting out the drain timeout before RemoveInstances',
-  removing: 'RemoveInstances is being sent (and reconciled with the group)',
+  removing:
+    'RemoveInstances is being sent (and reconciled with the group); without lifecycle hooks the same activity ' +
+    'then follows its scaling activity to its end',
   polling: 'RemoveInstances was accepted; following its scaling activity to its end',
   'waiting-on-hook':
     'its scaling activity holds the instances in Removing:Wait until a lifecycle hook is completed or times out',

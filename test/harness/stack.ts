@@ -11,6 +11,7 @@ import { startEmulator, EmulatorAdminClient, type RunningEmulator, type Scenario
 import { ScaleInClient } from '../../src/client';
 import { workflowIdFor, type ScaleInInput } from '../../src/shared/input';
 import { spawnWorkerProcess, type WorkerProcess } from '../../src/devtools/worker-process';
+import { HEARTBEAT_THROTTLE } from '../../src/worker';
 
 export type { WorkerProcess };
 import { uniqueName, workflowBundle } from './temporal';
@@ -102,6 +103,7 @@ export async function startStack(
           workflowBundle: workflowBundle(),
           activities: createActivities({ cloud }),
           shutdownGraceTime: '5s',
+          ...HEARTBEAT_THROTTLE,
         });
   const running = worker ? worker.run() : Promise.resolve();
   const connection = await Connection.connect({ address });

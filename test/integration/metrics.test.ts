@@ -155,7 +155,8 @@ describe('Prometheus metrics of a worker process', () => {
     );
     expect(total(end, 'ess_scale_in_instances_removed_total', mine)).toBe(7);
 
-    // JSON logs carry the workflow ID on activity lines.
+    // JSON logs carry the workflow ID on activity lines; the scaling activity's end is logged by the
+    // removeBatch that followed it (remove-and-follow).
     const lines = output()
       .split('\n')
       .filter((l) => l.startsWith('{'))
@@ -163,7 +164,7 @@ describe('Prometheus metrics of a worker process', () => {
     expect(
       lines.some(
         (l) =>
-          l.workflowId === workflowId && l.activity === 'pollScalingActivity' && /ended Successful/.test(String(l.msg)),
+          l.workflowId === workflowId && l.activity === 'removeBatch' && /ended Successful/.test(String(l.msg)),
       ),
     ).toBe(true);
 

@@ -163,7 +163,8 @@ describe('Temporal UI shows a scale-in run', () => {
         'Drain batch 1/2 (2 instances, weight)',
         'RemoveInstances batch 1/2 (2 instances)',
         'RemoveInstances batch 2/2 (2 instances)',
-        'Poll scaling activity asa-',
+        // removeBatch follows its scaling activity itself (remove-and-follow): its summary says so.
+        'RemoveInstances batch 2/2 (2 instances), then poll its scaling activity',
       ]) {
         await page.getByText(s).first().waitFor();
       }
