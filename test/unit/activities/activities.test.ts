@@ -11,3 +11,4 @@ import './select-instances.suite';
 import './failures.suite';
 import './observability.suite';
 import './nlb.suite';
+import './remove-and-follow.suite';
