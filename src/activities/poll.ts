@@ -192,14 +192,18 @@ async function finish(
 ): Promise<PollResponse> {
   const { statusCode, progress } = act;
   const statusMessage = act.statusMessage || act.errorMessage || '';
-  // The group itself is the truth about what left it: an instance still there (and not on its way
-  // out) was not removed, whatever the activity's summary says.
-  const { instances } = await cloud.ess.describeScalingInstances(
-    { regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: req.instanceIds },
-    { signal },
-  );
-  const stillThere = new Map(instances.map((i) => [i.instanceId, i.lifecycleState]));
   const hooks = (req.hooks ?? []).filter((h) => h.handling !== 'skip');
+  // The group itself is the truth about what left it: an instance still there (and not on its way
+  // out) was not removed, whatever the activity's summary says. Unless ESS itself names each of them
+  // as released by this activity (allReleased): then none is there, and the group is not read.
+  const stillThere = new Map<string, string>();
+  if (hooks.length || !allReleased(req, act)) {
+    const { instances } = await cloud.ess.describeScalingInstances(
+      { regionId: req.regionId, scalingGroupId: req.scalingGroupId, instanceIds: req.instanceIds },
+      { signal },
+    );
+    for (const i of instances) stillThere.set(i.instanceId, i.lifecycleState);
+  }
   const kept = req.instanceIds.some((id) => stillThere.has(id));
   const where = { regionId: req.regionId, scalingActivityId: req.scalingActivityId };
   const verdict = kept && hooks.length ? await hookVerdict(cloud, where, hooks, { signal }) : undefined;
@@ -212,6 +216,18 @@ async function finish(
     polls,
     endedAt: new Date().toISOString(),
   };
+}
+
+/**
+ * The activity ended `Successful` and lists every instance of the batch in `DestroyedInstances`
+ * (DescribeScalingActivities reference, 2.2): ESS says it removed and released each of them. Only
+ * that list counts: `StoppedInstances` (recycle) is an assumption (docs/emulator.md), and an
+ * instance attached by hand is detached, listed in neither, so it is read as before.
+ */
+function allReleased(req: PollRequest, act: ScalingActivity): boolean {
+  if (act.statusCode !== 'Successful') return false;
+  const released = new Set(act.destroyedInstanceIds ?? []);
+  return req.instanceIds.every((id) => released.has(id));
 }
 
 /** Each instance of the batch: removed if it left the group, failed (and why) if it is still there. */

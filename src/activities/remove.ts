@@ -161,9 +161,17 @@ function busyGroupOf(run: Attempt): BusyGroup {
   };
 }
 
+/**
+ * Rounds of check-then-send, at most MAX_ROUNDS. A first attempt's round 0 sends the whole batch without
+ * reading the group first (sendFirst); every other round reads, adopts and sends what is left.
+ */
 async function removeAll(run: Attempt): Promise<RemoveBatchResponse> {
   let remaining = [...run.req.instanceIds];
   for (let round = 0; round < MAX_ROUNDS && remaining.length; round++) {
+    if (round === 0 && !run.possiblySent) {
+      remaining = await sendFirst(run, remaining);
+      continue;
+    }
     remaining = await stillToSend(run, remaining);
     // Before anything is sent again, whatever an earlier attempt may have had accepted is found and adopted.
     if (round === 0 && run.possiblySent) remaining = await adoptEarlierCalls(run, remaining);
@@ -426,25 +434,43 @@ async function call(run: Attempt, ids: string[]): Promise<string> {
   return res.scalingActivityId;
 }
 
+/** After a read: only an instance that left the group between the read and the call makes it read again. */
+const LEFT_MEANWHILE: ReadonlySet<string> = new Set(['InvalidInstanceId.NotFound']);
+
 /**
- * Sends `toSend`. Returns what is left to send: nothing once accepted, all of `toSend` when some
- * instance left the group meanwhile.
+ * Sends `toSend`. Returns what is left to send: nothing once accepted, all of `toSend` when the call
+ * is refused with one of `readAgainOn` (by default: some instance left the group meanwhile).
  */
-async function sendRemoval(run: Attempt, toSend: string[]): Promise<string[]> {
+async function sendRemoval(run: Attempt, toSend: string[], readAgainOn = LEFT_MEANWHILE): Promise<string[]> {
   try {
     const scalingActivityId = await call(run, toSend);
     const requestId = run.requestIds[run.requestIds.length - 1];
     run.removals.push({ scalingActivityId, instanceIds: toSend, adopted: false, requestId });
     return [];
   } catch (e) {
-    // Some instance left the group between our check and the call: check again, send the rest.
-    if (e instanceof AliyunApiError && e.code === 'InvalidInstanceId.NotFound') {
+    // Refused, nothing done: check the group again, then send the rest.
+    if (e instanceof AliyunApiError && readAgainOn.has(e.code)) {
       if (e.requestId) run.requestIds.push(e.requestId);
       return toSend;
     }
     throw e;
   }
 }
+
+/**
+ * A first attempt's round 0: the whole batch, under its own ClientToken, without reading the group
+ * first. Nothing of this batch can have been sent before, and ESS refuses the whole call, doing
+ * nothing, when an instance is not in the group (`InvalidInstanceId.NotFound`) or not in a state it
+ * can remove (`IncorrectInstanceStatus`; docs/emulator.md, RemoveInstances step 8). On exactly those
+ * refusals the next round reads the group (stillToSend): the gone are set aside, those `Removing`
+ * adopted, the rest sent. Any other error is thrown, as after a read.
+ */
+function sendFirst(run: Attempt, batch: string[]): Promise<string[]> {
+  return sendRemoval(run, batch, REFUSED_AS_A_WHOLE);
+}
+
+/** The refusals of a whole call that leave the group as it was and say "read the group": see sendFirst. */
+const REFUSED_AS_A_WHOLE: ReadonlySet<string> = new Set(['InvalidInstanceId.NotFound', 'IncorrectInstanceStatus']);
 
 /** LifecycleHookContext for RemoveInstances: none unless the run bypasses hooks (input lifecycleHooks mode `skip`). */
 export function hookContextOf(skip: RemoveBatchRequest['skipHooks']): LifecycleHookContext | undefined {

@@ -134,6 +134,78 @@ describe('poll: end states', () => {
   });
 });
 
+describe('poll: the end ESS itself accounts for (issue 16)', () => {
+  const look = (statusCode: string, over: Partial<ScalingActivity> = {}) =>
+    sa({ statusCode, statusMessage: 'done', progress: 100, ...over });
+
+  it('Successful, every instance listed in DestroyedInstances: no DescribeScalingInstances, all removed', async () => {
+    const cloud = new FakeCloud().script(
+      'ess.describeScalingActivities',
+      look('Successful', { destroyedInstanceIds: ['i-3', 'i-9', 'i-1', 'i-2'] }),
+    );
+    const a = activityEnv();
+    const res = await a.run((hb) => runPoll(cloud.client, request(), hb));
+
+    expect(cloud.ops()).toEqual(['ess.describeScalingActivities']);
+    expect(res).toMatchObject({ statusCode: 'Successful', removedInstanceIds: IDS, failedInstances: [], polls: 1 });
+  });
+
+  it('Successful, one instance not listed: reads the group, and the group is the truth', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingActivities', look('Successful', { destroyedInstanceIds: ['i-1', 'i-2'] }))
+      .script('ess.describeScalingInstances', instances(instance('i-3')));
+    const a = activityEnv();
+    const res = await a.run((hb) => runPoll(cloud.client, request(), hb));
+
+    expect(cloud.ops()).toEqual(['ess.describeScalingActivities', 'ess.describeScalingInstances']);
+    expect(cloud.argsOf('ess.describeScalingInstances')[0]?.[0].instanceIds).toEqual(IDS);
+    expect(res.removedInstanceIds).toEqual(['i-1', 'i-2']);
+    expect(res.failedInstances).toEqual([
+      {
+        instanceId: 'i-3',
+        why: 'scaling activity sa-1 ended Successful (done); the instance is still in the group as InService',
+      },
+    ]);
+  });
+
+  it.each([
+    ['ended Warning', look('Warning', { destroyedInstanceIds: IDS })],
+    ['recycled: StoppedInstances only', look('Successful', { stoppedInstanceIds: IDS })],
+    ['listed half in each', look('Successful', { destroyedInstanceIds: ['i-1'], stoppedInstanceIds: ['i-2', 'i-3'] })],
+  ])('reads the group when the activity does not name each instance released (%s)', async (_, ended) => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingActivities', ended)
+      .script('ess.describeScalingInstances', instances(instance('i-2')));
+    const a = activityEnv();
+    const res = await a.run((hb) => runPoll(cloud.client, request(), hb));
+
+    expect(cloud.ops()).toEqual(['ess.describeScalingActivities', 'ess.describeScalingInstances']);
+    expect(res.removedInstanceIds).toEqual(['i-1', 'i-3']);
+    expect(res.failedInstances.map((f) => f.instanceId)).toEqual(['i-2']);
+  });
+
+  it('reads the group when the plan has lifecycle hooks the run waits for, even with all released', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.describeScalingActivities', look('Successful', { destroyedInstanceIds: IDS }))
+      .script('ess.describeScalingInstances', instances());
+    const hooks: PlannedHook[] = [
+      {
+        lifecycleHookId: 'ash-1',
+        lifecycleHookName: 'cleanup',
+        heartbeatTimeoutSeconds: 600,
+        defaultResult: 'CONTINUE',
+        notificationArn: undefined,
+        handling: 'wait',
+      },
+    ];
+    const a = activityEnv();
+    const res = await a.run((hb) => runPoll(cloud.client, request({ hooks }), hb));
+
+    expect(cloud.ops()).toEqual(['ess.describeScalingActivities', 'ess.describeScalingInstances']);
+    expect(res.removedInstanceIds).toEqual(IDS);
+  });
+});
+
 describe('poll: while the activity runs', () => {
   afterEach(() => {
     vi.restoreAllMocks();

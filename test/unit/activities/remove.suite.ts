@@ -65,10 +65,8 @@ const LEFT_BEFORE = 'left the scaling group before this run removed it';
 const LEFT_NOT_OURS = 'left the scaling group, and no scaling activity of this run was found that removed it';
 
 describe('runRemoveBatch: a first attempt', () => {
-  it('sends RemoveInstances for the InService instances, checkpointing the call and then its activity', async () => {
-    const cloud = new FakeCloud()
-      .script('ess.describeScalingInstances', instances(...IDS.map((id) => instance(id))))
-      .script('ess.removeInstances', accepted('sa-1', 'req-rm'));
+  it('sends the whole batch without reading the group, checkpointing the call and then its activity', async () => {
+    const cloud = new FakeCloud().script('ess.removeInstances', accepted('sa-1', 'req-rm'));
     const a = activityEnv();
     const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
 
@@ -79,25 +77,22 @@ describe('runRemoveBatch: a first attempt', () => {
       startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       requestIds: ['req-rm'],
     });
-    expect(cloud.calls).toEqual([
-      {
-        op: 'ess.describeScalingInstances',
-        args: [{ regionId: 'cn-hangzhou', scalingGroupId: 'asg-1', instanceIds: IDS }, { signal: a.signal }],
-      },
-      { op: 'ess.removeInstances', args: [removeCall(IDS), { signal: a.signal }] },
-    ]);
+    // Exactly one RemoveInstances, under the whole batch's ClientToken, and no DescribeScalingInstances.
+    expect(cloud.calls).toEqual([{ op: 'ess.removeInstances', args: [removeCall(IDS), { signal: a.signal }] }]);
     expect(a.heartbeats).toEqual([mark(1, { ids: IDS }), mark(1, { ids: IDS, activity: 'sa-1' })]);
   });
 
-  it('adopts instances already Removing under a scaling activity, one removal each, and sends none', async () => {
-    const cloud = new FakeCloud().script(
-      'ess.describeScalingInstances',
-      instances(
-        instance('i-1', { lifecycleState: 'Removing', scalingActivityId: 'sa-9' }),
-        instance('i-2', { lifecycleState: 'Removing:Wait', scalingActivityId: 'sa-9' }),
-        instance('i-3', { lifecycleState: 'Removing', scalingActivityId: 'sa-8' }),
-      ),
-    );
+  it('refused, adopts instances Removing under a scaling activity, one removal each, and sends none', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.removeInstances', apiError('IncorrectInstanceStatus', 400, { requestId: 'req-st' }))
+      .script(
+        'ess.describeScalingInstances',
+        instances(
+          instance('i-1', { lifecycleState: 'Removing', scalingActivityId: 'sa-9' }),
+          instance('i-2', { lifecycleState: 'Removing:Wait', scalingActivityId: 'sa-9' }),
+          instance('i-3', { lifecycleState: 'Removing', scalingActivityId: 'sa-8' }),
+        ),
+      );
     const a = activityEnv();
     const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
 
@@ -105,13 +100,19 @@ describe('runRemoveBatch: a first attempt', () => {
       { scalingActivityId: 'sa-9', instanceIds: ['i-1', 'i-2'], adopted: true, requestId: undefined },
       { scalingActivityId: 'sa-8', instanceIds: ['i-3'], adopted: true, requestId: undefined },
     ]);
-    expect(res.requestIds).toEqual([]);
-    expect(cloud.ops()).toEqual(['ess.describeScalingInstances']);
-    expect(a.heartbeats).toEqual([]);
+    expect(res.requestIds).toEqual(['req-st']);
+    expect(cloud.ops()).toEqual(['ess.removeInstances', 'ess.describeScalingInstances']);
+    // The refused call stays in the checkpoint, without an activity: a retry may repeat it, never a new token.
+    expect(a.heartbeats).toEqual([mark(1, { ids: IDS })]);
   });
 
   it('adopts what is Removing and sends the rest, including a Removing instance without an activity ID', async () => {
     const cloud = new FakeCloud()
+      .script(
+        'ess.removeInstances',
+        apiError('IncorrectInstanceStatus', 400, { requestId: 'req-st' }),
+        accepted('sa-2'),
+      )
       .script(
         'ess.describeScalingInstances',
         instances(
@@ -119,8 +120,7 @@ describe('runRemoveBatch: a first attempt', () => {
           instance('i-2'),
           instance('i-3', { lifecycleState: 'Removing', scalingActivityId: 'sa-9' }),
         ),
-      )
-      .script('ess.removeInstances', accepted('sa-2'));
+      );
     const a = activityEnv();
     const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
 
@@ -128,19 +128,125 @@ describe('runRemoveBatch: a first attempt', () => {
       { scalingActivityId: 'sa-9', instanceIds: ['i-3'], adopted: true, requestId: undefined },
       { scalingActivityId: 'sa-2', instanceIds: ['i-1', 'i-2'], adopted: false, requestId: 'req-sa-2' },
     ]);
-    expect(cloud.argsOf('ess.removeInstances')[0]?.[0]).toEqual(removeCall(['i-1', 'i-2']));
+    expect(cloud.argsOf('ess.removeInstances').map(([r]) => r)).toEqual([removeCall(IDS), removeCall(['i-1', 'i-2'])]);
   });
 
   it('reports instances missing from the group as having left before this run, and removes the others', async () => {
     const cloud = new FakeCloud()
       .script('ess.describeScalingInstances', instances(instance('i-1'), instance('i-3')))
-      .script('ess.removeInstances', accepted('sa-1'));
+      .script('ess.removeInstances', apiError('InvalidInstanceId.NotFound', 404), accepted('sa-1'));
     const a = activityEnv();
     const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
 
     expect(res.gone).toEqual([{ instanceId: 'i-2', why: LEFT_BEFORE }]);
-    expect(cloud.argsOf('ess.removeInstances')[0]?.[0]).toEqual(removeCall(['i-1', 'i-3']));
+    expect(cloud.argsOf('ess.removeInstances').map(([r]) => r)).toEqual([removeCall(IDS), removeCall(['i-1', 'i-3'])]);
     expect(cloud.ops()).not.toContain('ess.recentScalingActivities');
+  });
+});
+
+describe('runRemoveBatch: a first attempt sends before it reads (issue 16)', () => {
+  const ops = (cloud: FakeCloud) => cloud.ops();
+  const tokens = (cloud: FakeCloud) => cloud.argsOf('ess.removeInstances').map(([r]) => r.clientToken);
+
+  it('all present: one RemoveInstances, under the whole batch’s token, and no DescribeScalingInstances', async () => {
+    const cloud = new FakeCloud().script('ess.removeInstances', accepted('sa-1', 'req-rm'));
+    const a = activityEnv();
+    const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
+
+    expect(ops(cloud)).toEqual(['ess.removeInstances']);
+    expect(tokens(cloud)).toEqual([clientTokenFor(KEY, IDS)]);
+    expect(res.removals).toEqual([
+      { scalingActivityId: 'sa-1', instanceIds: IDS, adopted: false, requestId: 'req-rm' },
+    ]);
+    expect(res.gone).toEqual([]);
+    expect(a.heartbeats).toEqual([mark(1, { ids: IDS }), mark(1, { ids: IDS, activity: 'sa-1' })]);
+  });
+
+  it('one instance gone meanwhile: refused, then read, then the rest sent under their own token', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.removeInstances', apiError('InvalidInstanceId.NotFound', 404, { requestId: 'req-nf' }))
+      .script('ess.describeScalingInstances', instances(instance('i-1'), instance('i-3')))
+      .script('ess.removeInstances', accepted('sa-2', 'req-rm'));
+    const a = activityEnv();
+    const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
+
+    expect(ops(cloud)).toEqual(['ess.removeInstances', 'ess.describeScalingInstances', 'ess.removeInstances']);
+    expect(cloud.argsOf('ess.describeScalingInstances')[0]?.[0].instanceIds).toEqual(IDS);
+    expect(tokens(cloud)).toEqual([clientTokenFor(KEY, IDS), clientTokenFor(KEY, ['i-1', 'i-3'])]);
+    expect(res.removals).toEqual([
+      { scalingActivityId: 'sa-2', instanceIds: ['i-1', 'i-3'], adopted: false, requestId: 'req-rm' },
+    ]);
+    expect(res.gone).toEqual([{ instanceId: 'i-2', why: LEFT_BEFORE }]);
+    expect(res.requestIds).toEqual(['req-nf', 'req-rm']);
+    expect(a.heartbeats).toEqual([
+      mark(1, { ids: IDS }),
+      mark(1, { ids: IDS }, { ids: ['i-1', 'i-3'] }),
+      mark(1, { ids: IDS }, { ids: ['i-1', 'i-3'], activity: 'sa-2' }),
+    ]);
+  });
+
+  it('one instance already Removing under another activity: refused, read, adopted, the rest sent', async () => {
+    const cloud = new FakeCloud()
+      .script('ess.removeInstances', apiError('IncorrectInstanceStatus', 400, { requestId: 'req-st' }))
+      .script(
+        'ess.describeScalingInstances',
+        instances(
+          instance('i-1'),
+          instance('i-2', { lifecycleState: 'Removing', scalingActivityId: 'sa-other' }),
+          instance('i-3'),
+        ),
+      )
+      .script('ess.removeInstances', accepted('sa-2', 'req-rm'));
+    const a = activityEnv();
+    const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
+
+    expect(ops(cloud)).toEqual(['ess.removeInstances', 'ess.describeScalingInstances', 'ess.removeInstances']);
+    expect(tokens(cloud)).toEqual([clientTokenFor(KEY, IDS), clientTokenFor(KEY, ['i-1', 'i-3'])]);
+    expect(res.removals).toEqual([
+      { scalingActivityId: 'sa-other', instanceIds: ['i-2'], adopted: true, requestId: undefined },
+      { scalingActivityId: 'sa-2', instanceIds: ['i-1', 'i-3'], adopted: false, requestId: 'req-rm' },
+    ]);
+    expect(res.gone).toEqual([]);
+    expect(res.requestIds).toEqual(['req-st', 'req-rm']);
+  });
+
+  it('an instance refused for a state that does not change fails the attempt with the same error', async () => {
+    // i-2 is Pending (IncorrectInstanceStatus) on both calls: the read finds it there, not Removing, so it is sent.
+    const again = apiError('IncorrectInstanceStatus', 400, { requestId: 'req-st-2' });
+    const cloud = new FakeCloud()
+      .script('ess.removeInstances', apiError('IncorrectInstanceStatus', 400, { requestId: 'req-st' }), again)
+      .script(
+        'ess.describeScalingInstances',
+        instances(instance('i-1'), instance('i-2', { lifecycleState: 'Pending' }), instance('i-3')),
+      );
+    const a = activityEnv();
+    expect(await rejectionOf(a.run((hb) => runRemoveBatch(cloud.client, request(), hb)))).toBe(again);
+    expect(ops(cloud)).toEqual(['ess.removeInstances', 'ess.describeScalingInstances', 'ess.removeInstances']);
+    // Both calls are of the whole batch, under its token: nothing left the group.
+    expect(tokens(cloud)).toEqual([clientTokenFor(KEY, IDS), clientTokenFor(KEY, IDS)]);
+  });
+
+  it('any other refusal is thrown at once, without a read', async () => {
+    const error = apiError('IncorrectCapacity.MinSize', 400, { requestId: 'req-min' });
+    const cloud = new FakeCloud().script('ess.removeInstances', error);
+    const a = activityEnv();
+    expect(await rejectionOf(a.run((hb) => runRemoveBatch(cloud.client, request(), hb)))).toBe(error);
+    expect(ops(cloud)).toEqual(['ess.removeInstances']);
+    expect(a.heartbeats).toEqual([mark(1, { ids: IDS })]);
+  });
+
+  it('a retry (attempt 2) still reads the group first and adopts before it sends', async () => {
+    const cloud = new FakeCloud().script(
+      'ess.describeScalingInstances',
+      instances(...IDS.map((id) => instance(id, { lifecycleState: 'Removing', scalingActivityId: 'sa-lost' }))),
+    );
+    const a = retry(mark(1, { ids: IDS }));
+    const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
+
+    expect(ops(cloud)).toEqual(['ess.describeScalingInstances']);
+    expect(res.removals).toEqual([
+      { scalingActivityId: 'sa-lost', instanceIds: IDS, adopted: true, requestId: undefined },
+    ]);
   });
 });
 
@@ -507,27 +613,39 @@ describe('runRemoveBatch: InvalidInstanceId.NotFound', () => {
     apiError('InvalidInstanceId.NotFound', 404, { requestId, message: 'Instance "i-2" does not exist.' });
 
   it('checks membership again and sends the instances still there, under a new ClientToken', async () => {
+    // The first call (sent before any read) is refused: i-2 is Pending. Read: all InService. Then i-2
+    // leaves between that read and the call.
     const cloud = new FakeCloud()
       .script(
         'ess.describeScalingInstances',
         instances(...IDS.map((id) => instance(id))),
         instances(instance('i-1'), instance('i-3')),
       )
-      .script('ess.removeInstances', notFound('req-nf'), accepted('sa-2', 'req-rm'));
+      .script(
+        'ess.removeInstances',
+        apiError('IncorrectInstanceStatus', 400, { requestId: 'req-st' }),
+        notFound('req-nf'),
+        accepted('sa-2', 'req-rm'),
+      );
     const a = activityEnv();
     const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
 
     expect(res).toMatchObject({
       removals: [{ scalingActivityId: 'sa-2', instanceIds: ['i-1', 'i-3'], adopted: false, requestId: 'req-rm' }],
       gone: [{ instanceId: 'i-2', why: LEFT_BEFORE }],
-      requestIds: ['req-nf', 'req-rm'],
+      requestIds: ['req-st', 'req-nf', 'req-rm'],
     });
     expect(cloud.argsOf('ess.describeScalingInstances').map(([r]) => r.instanceIds)).toEqual([IDS, IDS]);
-    expect(cloud.argsOf('ess.removeInstances').map(([r]) => r)).toEqual([removeCall(IDS), removeCall(['i-1', 'i-3'])]);
+    expect(cloud.argsOf('ess.removeInstances').map(([r]) => r)).toEqual([
+      removeCall(IDS),
+      removeCall(IDS),
+      removeCall(['i-1', 'i-3']),
+    ]);
     expect(a.heartbeats).toEqual([
       mark(1, { ids: IDS }),
-      mark(1, { ids: IDS }, { ids: ['i-1', 'i-3'] }),
-      mark(1, { ids: IDS }, { ids: ['i-1', 'i-3'], activity: 'sa-2' }),
+      mark(1, { ids: IDS }, { ids: IDS }),
+      mark(1, { ids: IDS }, { ids: IDS }, { ids: ['i-1', 'i-3'] }),
+      mark(1, { ids: IDS }, { ids: IDS }, { ids: ['i-1', 'i-3'], activity: 'sa-2' }),
     ]);
   });
 
@@ -553,13 +671,14 @@ describe('runRemoveBatch: InvalidInstanceId.NotFound', () => {
   it('ends without a removal when the re-check finds every instance gone', async () => {
     const cloud = new FakeCloud()
       .script('ess.describeScalingInstances', instances(instance('i-1')), instances())
-      .script('ess.removeInstances', notFound('req-nf'));
+      .script('ess.removeInstances', notFound('req-nf0'), notFound('req-nf'));
     const a = activityEnv();
     const res = await a.run((hb) => runRemoveBatch(cloud.client, request(), hb));
 
     expect(res.removals).toEqual([]);
     expect(res.gone.map((g) => g.instanceId)).toEqual(['i-2', 'i-3', 'i-1']);
-    expect(res.requestIds).toEqual(['req-nf']);
+    expect(res.requestIds).toEqual(['req-nf0', 'req-nf']);
+    expect(cloud.argsOf('ess.removeInstances').map(([r]) => r)).toEqual([removeCall(IDS), removeCall(['i-1'])]);
   });
 
   it('gives up after five rounds with MembershipChanged (ours, not a cloud code) naming the rest', async () => {
@@ -578,7 +697,8 @@ describe('runRemoveBatch: InvalidInstanceId.NotFound', () => {
       instanceIds: ['i-1', 'i-2'],
       message: 'instances kept leaving the scaling group while RemoveInstances was sent for them: i-1, i-2; retried',
     });
-    expect(cloud.argsOf('ess.describeScalingInstances')).toHaveLength(5);
+    // Round 0 of a first attempt sends without a read; each of the 4 rounds after it reads, then sends.
+    expect(cloud.argsOf('ess.describeScalingInstances')).toHaveLength(4);
     expect(cloud.argsOf('ess.removeInstances')).toHaveLength(5);
   });
 
@@ -795,12 +915,10 @@ describe('runRemoveBatch: a retry under visibility lag (issue 14)', () => {
   });
 
   it('a first attempt never waits: nothing can have been sent before it', async () => {
-    const cloud = new FakeCloud()
-      .script('ess.describeScalingInstances', instances(...IDS.map((id) => instance(id))))
-      .script('ess.removeInstances', accepted('sa-1'));
+    const cloud = new FakeCloud().script('ess.removeInstances', accepted('sa-1'));
     const a = activityEnv();
     await a.run((hb) => runRemoveBatch(cloud.client, lagging(), hb));
     expect(a.sleeps).toEqual([]);
-    expect(cloud.ops()).toEqual(['ess.describeScalingInstances', 'ess.removeInstances']);
+    expect(cloud.ops()).toEqual(['ess.removeInstances']);
   });
 });
