@@ -51,6 +51,9 @@ export function rememberEnd(observed: readonly ObservedEnd[], end: ObservedEnd):
   return [...observed, end].slice(-MAX_FORECAST_SAMPLES);
 }
 
+/** How much earlier than the look that found it ended an end never seen running is assumed. */
+export const NOT_SEEN_RUNNING_STEP = 0.1;
+
 /** An InProgress answer: when (ms since the poll's start) and its Progress. */
 export interface RunningLook {
   atMs: number;
@@ -62,11 +65,13 @@ export interface RunningLook {
  * linearly, from the rate between the first and the last InProgress looks when Progress moved
  * between them, else from the poll's start; kept inside the bracket; the bracket's middle when
  * Progress said nothing. Never seen running (`last` undefined): the end came before the first look,
- * which a forecast window placed late; take the look itself, so the next window opens a margin
- * earlier instead of halving.
+ * which the forecast placed late. The look itself would be a fixed point (the next first look, in
+ * the middle of a window of such looks, falls at the same time, and is late by the same amount
+ * every batch), so the estimate is a step earlier than the look, and the next windows move earlier
+ * until a look sees the activity running and Progress says where it ends.
  */
 export function estimateEnd(first: RunningLook | undefined, last: RunningLook | undefined, byMs: number): number {
-  if (!last) return byMs;
+  if (!last) return Math.round(byMs * (1 - NOT_SEEN_RUNNING_STEP));
   let projected: number | undefined;
   if (first && last.progress > first.progress && last.atMs > first.atMs)
     projected = last.atMs + ((100 - last.progress) * (last.atMs - first.atMs)) / (last.progress - first.progress);

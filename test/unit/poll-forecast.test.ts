@@ -11,6 +11,7 @@ import {
   FORECAST_SAMPLES,
   MAX_FORECAST_SAMPLES,
   estimateEnd,
+  NOT_SEEN_RUNNING_STEP,
   forecastEnd,
   rememberEnd,
   type EndForecast,
@@ -66,8 +67,8 @@ describe('estimateEnd', () => {
     expect(estimateEnd(undefined, look(900, 99), 2000)).toBe(909);
   });
 
-  it('takes the first look when the activity was never seen running', () => {
-    expect(estimateEnd(undefined, undefined, 900)).toBe(900);
+  it('takes a step before the first look when the activity was never seen running', () => {
+    expect(estimateEnd(undefined, undefined, 1000)).toBe(1000 * (1 - NOT_SEEN_RUNNING_STEP));
   });
 
   it('takes the middle when Progress said nothing', () => {
@@ -131,5 +132,26 @@ describe('ForecastWindow', () => {
     const looks = simulate(endMs, { earliestMs: 54_000, latestMs: 66_000 });
     expect((looks.at(-1) as number) - endMs).toBeLessThanOrEqual(P.minIntervalMs);
     expect(looks.length).toBeLessThanOrEqual(MAX_DENSE_LOOKS);
+  });
+});
+
+describe('forecast over a run of batches', () => {
+  it('a window placed late moves earlier until a look sees the activity running; then detection is tight', () => {
+    // Identical 700 ms activities; the first batch (no forecast) saw its end only at 1000 ms.
+    const endMs = 700;
+    let ends: ObservedEnd[] = [{ afterMs: 0, byMs: 1000, estimateMs: 1000 }];
+    const late: number[] = [];
+    for (let batch = 0; batch < 12; batch++) {
+      const f = forecastEnd(ends) as EndForecast;
+      const looks = simulate(endMs, f);
+      const by = looks.at(-1) as number;
+      const running = looks.filter((t) => t < endMs).map((t) => ({ atMs: t, progress: Math.floor((t / endMs) * 100) }));
+      const estimateMs = estimateEnd(running[0], running.at(-1), by);
+      ends = rememberEnd(ends, { afterMs: running.at(-1)?.atMs ?? 0, byMs: by, estimateMs });
+      late.push(by - endMs);
+    }
+    // Before, each first look fell where the last one had, 300 ms late, batch after batch.
+    expect(late[0]).toBe(300);
+    expect(Math.max(...late.slice(-4))).toBeLessThanOrEqual(DENSE_FLOOR_MS + 100);
   });
 });
