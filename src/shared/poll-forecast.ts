@@ -21,6 +21,8 @@ export interface ObservedEnd {
 export interface EndForecast {
   earliestMs: number;
   latestMs: number;
+  /** The median of the recent estimates: where a short activity's one look aims (absent in older inputs). */
+  expectedMs?: number;
 }
 
 /** How many recent ends a forecast reads by default (advanced.pollForecastSamples): old batches say less. */
@@ -43,7 +45,11 @@ export function forecastEnd(observed: readonly ObservedEnd[], samples = FORECAST
   const max = recent[recent.length - 1] as number;
   const median = recent[Math.floor(recent.length / 2)] as number;
   const margin = median * (recent.length === 1 ? SINGLE_SAMPLE_SPREAD : MIN_MARGIN);
-  return { earliestMs: Math.max(0, Math.round(min - margin)), latestMs: Math.round(max + margin) };
+  return {
+    earliestMs: Math.max(0, Math.round(min - margin)),
+    latestMs: Math.round(max + margin),
+    expectedMs: Math.round(median),
+  };
 }
 
 /** Keeps the last MAX_FORECAST_SAMPLES ends; returns a new array (workflow state stays easy to reason about). */
