@@ -23,6 +23,7 @@ import { execFileSync } from 'node:child_process';
 import { resolveTemporalCli, startDevServer } from '../src/devtools/temporal-dev-server';
 import type { ScaleInInput } from '../src/shared/input';
 import { WINDOW_WORKFLOW_TYPE, windowIdFor, type ScaleInWindowInput } from '../src/shared/window';
+import { HEARTBEAT_THROTTLE } from '../src/worker';
 
 const GROUP = 'asg-bp1small000000000001';
 const ELSEWHERE = 'asg-bp1elsewhere0000001';
@@ -67,6 +68,7 @@ async function main() {
     taskQueue,
     workflowsPath: require.resolve('../src/workflows/index.ts'),
     activities: createActivities({ cloud }),
+    ...HEARTBEAT_THROTTLE,
   });
   const connection = await Connection.connect({ address: server.address });
   const client = await ScaleInClient.connect({

@@ -10,6 +10,7 @@ import { createCloudClient, staticCredentials, type ClosableCloudClient } from '
 import { startEmulator, EmulatorAdminClient, type RunningEmulator, type Scenario } from '../../src/emulator';
 import { ScaleInClient } from '../../src/client';
 import { workflowIdFor, type ScaleInInput } from '../../src/shared/input';
+import type { ScaleInResult } from '../../src/shared/progress';
 import { spawnWorkerProcess, type WorkerProcess } from '../../src/devtools/worker-process';
 import { HEARTBEAT_THROTTLE } from '../../src/worker';
 
@@ -179,4 +180,17 @@ export async function startStack(
       await emulator.close();
     },
   };
+}
+
+/** Starts a scale-in of `ids` and waits for its result, which must be `completed` with every instance removed. */
+export async function completedRun(
+  stack: Stack,
+  ids: string[],
+  extra?: Partial<ScaleInInput>,
+): Promise<{ workflowId: string; result: ScaleInResult }> {
+  const { workflowId } = await stack.client.start(stack.input(ids, extra));
+  const result = await stack.client.result(workflowId);
+  if (result.outcome !== 'completed' || result.counts.removed !== ids.length)
+    throw new Error(`run ${workflowId}: ${result.outcome}, ${result.counts.removed} of ${ids.length} removed`);
+  return { workflowId, result };
 }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RemoveBatchResponse } from '../../src/activities';
 import { auditFromHistories } from '../../src/client/audit-history';
 import { drainedFromHistories } from '../../src/client/repair-history';
-import { startStack, type Stack } from '../harness/stack';
+import { completedRun, startStack, type Stack } from '../harness/stack';
 
 type History = temporal.api.history.v1.IHistory;
 
@@ -46,9 +46,7 @@ describe('history economy: local snapshot, remove-and-follow', () => {
 
   it('snapshots in a marker and polls inside removeBatch; show and repair read both', async () => {
     const victims = (await stack.instanceIds()).slice(0, 25);
-    const { workflowId } = await stack.client.start(stack.input(victims, { drain: { timeoutSeconds: 0 } }));
-    const result = await stack.client.result(workflowId);
-    expect(result.outcome).toBe('completed');
+    const { workflowId, result } = await completedRun(stack, victims, { drain: { timeoutSeconds: 0 } });
     expect(result.counts).toMatchObject({ total: 25, removed: 25 });
     const batches = result.batches.length;
     expect(batches).toBe(3);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../harness/stack';
+import { completedRun, startStack, type Stack } from '../harness/stack';
 
 /** The load balancer reads a drain could repeat: one per load balancer (or server group) of the small scenario. */
 const READS = ['DescribeLoadBalancerAttribute', 'DescribeVServerGroupAttribute', 'ListServerGroupServers'];
@@ -30,9 +30,7 @@ describe('weight drain from the snapshot (patch drain-from-snapshot)', () => {
     const preflight = await readsSince(beforeDry);
 
     const since = (await stack.admin.calls()).at(-1)?.seq ?? 0;
-    const { workflowId } = await stack.client.start(stack.input(victims, { drain: { timeoutSeconds: 0 } }));
-    const result = await stack.client.result(workflowId);
-    expect(result.outcome).toBe('completed');
+    const { result } = await completedRun(stack, victims, { drain: { timeoutSeconds: 0 } });
     expect(result.counts).toMatchObject({ total: 25, removed: 25 });
     const batches = result.batches.length;
     expect(batches).toBe(3);

@@ -1,3 +1,4 @@
+import type { RemoveBatchRequest } from '../../../src/activities/types';
 import { DEFAULTS, type NormalizedInput } from '../../../src/shared/input';
 
 /** A valid normalized input for `instanceIds`: weight drain, release, no approval, as the suites' defaults. */
@@ -20,4 +21,14 @@ export function normalizedInput(instanceIds: string[], over: Partial<NormalizedI
     advanced: { ...DEFAULTS.advanced },
     ...over,
   };
+}
+
+/** A removeBatch request for `instanceIds` of batch `idempotencyKey` in the suites' group. */
+export function removeBatchRequest(
+  instanceIds: string[],
+  idempotencyKey: string,
+  over: Partial<RemoveBatchRequest> = {},
+): RemoveBatchRequest {
+  const { regionId, scalingGroupId, removePolicy, decreaseDesiredCapacity } = normalizedInput(instanceIds);
+  return { regionId, scalingGroupId, instanceIds, removePolicy, decreaseDesiredCapacity, idempotencyKey, ...over };
 }

@@ -3,22 +3,14 @@ import { runRemoveAndFollow } from '../../../src/activities/remove-and-follow';
 import type { RemoveBatchRequest } from '../../../src/activities/types';
 import type { ScalingActivity } from '../../../src/aliyun/types';
 import { activityEnv } from './activity-env';
+import { removeBatchRequest } from './inputs';
 import { FakeCloud, activity, apiError, instance, instances } from './fake-cloud';
 
 const IDS = ['i-1', 'i-2'];
 const FOLLOW = { minIntervalMs: 1000, maxIntervalMs: 10_000 };
 
 function request(over: Partial<RemoveBatchRequest> = {}): RemoveBatchRequest {
-  return {
-    regionId: 'cn-hangzhou',
-    scalingGroupId: 'asg-1',
-    instanceIds: IDS,
-    removePolicy: 'release',
-    decreaseDesiredCapacity: true,
-    idempotencyKey: 'scale-in-1/batch/1',
-    follow: FOLLOW,
-    ...over,
-  };
+  return removeBatchRequest(IDS, 'scale-in-1/batch/1', { follow: FOLLOW, ...over });
 }
 
 const answer = (...activities: ScalingActivity[]) => ({ requestId: 'req-act', activities });

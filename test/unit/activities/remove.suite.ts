@@ -12,21 +12,14 @@ import { AliyunTimeoutError } from '../../../src/aliyun/errors';
 import type { ScalingActivity, ScalingInstance } from '../../../src/aliyun/types';
 import { ERROR_POLICY } from '../../../src/shared/error-policy';
 import { activityEnv, rejectionOf } from './activity-env';
+import { removeBatchRequest } from './inputs';
 import { FakeCloud, activity, apiError, instance, instances } from './fake-cloud';
 
 const IDS = ['i-1', 'i-2', 'i-3'];
 const KEY = 'scale-in-1/batch/3';
 
 function request(over: Partial<RemoveBatchRequest> = {}): RemoveBatchRequest {
-  return {
-    regionId: 'cn-hangzhou',
-    scalingGroupId: 'asg-1',
-    instanceIds: IDS,
-    removePolicy: 'release',
-    decreaseDesiredCapacity: true,
-    idempotencyKey: KEY,
-    ...over,
-  };
+  return removeBatchRequest(IDS, KEY, over);
 }
 
 const accepted = (scalingActivityId: string, requestId = `req-${scalingActivityId}`) => ({
