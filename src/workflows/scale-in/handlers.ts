@@ -15,13 +15,25 @@ import type { DrainPipeline } from './drain-pipeline';
 import { giveBackDrained } from './restore';
 import { isTerminal, type ScaleInRun } from './run';
 
+/** Refuses an operator update once the run has ended. */
+type NotEnded = (args: ControlArgs) => void;
+
 /** Queries (progress, result) and operator updates: pause, resume, approve, end the drain waits. */
 export function registerHandlers(run: ScaleInRun, drains: DrainPipeline): void {
-  const notEnded = (_args: ControlArgs) => {
+  const notEnded: NotEnded = (_args) => {
     if (isTerminal(run.phase)) throw new Error(`the run is already ${run.phase}`);
   };
   setHandler(progressQuery, () => run.snapshot());
   setHandler(resultQuery, () => run.currentResult());
+  registerPause(run, drains, notEnded);
+  registerResume(run, notEnded);
+  registerCancelNote(run, notEnded);
+  registerApproval(run, notEnded);
+  registerEndDrain(run, drains);
+}
+
+/** `pause`, and `pause --restore`, which gives drained batches their traffic back. */
+function registerPause(run: ScaleInRun, drains: DrainPipeline, notEnded: NotEnded): void {
   setHandler(
     pauseUpdate,
     async (args) => {
@@ -43,6 +55,9 @@ export function registerHandlers(run: ScaleInRun, drains: DrainPipeline): void {
       },
     },
   );
+}
+
+function registerResume(run: ScaleInRun, notEnded: NotEnded): void {
   setHandler(
     resumeUpdate,
     (args) => {
@@ -55,6 +70,10 @@ export function registerHandlers(run: ScaleInRun, drains: DrainPipeline): void {
     },
     { validator: notEnded },
   );
+}
+
+/** `cancel --reason`: who cancelled and why, noted before the cancel itself. */
+function registerCancelNote(run: ScaleInRun, notEnded: NotEnded): void {
   setHandler(
     noteCancelUpdate,
     (args) => {
@@ -66,6 +85,9 @@ export function registerHandlers(run: ScaleInRun, drains: DrainPipeline): void {
     },
     { validator: (args: CancelArgs) => notEnded(args) },
   );
+}
+
+function registerApproval(run: ScaleInRun, notEnded: NotEnded): void {
   setHandler(
     approveUpdate,
     (args) => {
@@ -80,6 +102,9 @@ export function registerHandlers(run: ScaleInRun, drains: DrainPipeline): void {
       },
     },
   );
+}
+
+function registerEndDrain(run: ScaleInRun, drains: DrainPipeline): void {
   setHandler(
     endDrainUpdate,
     (args) => {
