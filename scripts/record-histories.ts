@@ -286,13 +286,16 @@ async function main() {
     [
       'paused-between-batches',
       async () => {
-        // Paused while batch 2 is due: the run waits in condition(!paused), then resumes.
+        // Paused while batch 2 is due: the run waits in condition(!paused), then resumes. The activity
+        // lasts long enough for removeBatch's checkpoint to show it accepted (remove-and-follow).
+        await admin.settings({ timings: { activityDurationMs: 3000 } });
         const run = await client.start(input((await ids()).slice(0, 10), { drain: { timeoutSeconds: 0 } }));
         await waitForState(run.workflowId, 'polling');
         await client.pause(run.workflowId, { by: 'recorder', note: 'hold' });
         await sleepMs(4000);
         await client.resume(run.workflowId, { by: 'recorder' });
         await client.result(run.workflowId);
+        await admin.settings({ timings: { activityDurationMs: 300 } });
         await save('paused-between-batches', run.workflowId);
       },
     ],
