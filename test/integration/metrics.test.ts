@@ -163,8 +163,7 @@ describe('Prometheus metrics of a worker process', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(
       lines.some(
-        (l) =>
-          l.workflowId === workflowId && l.activity === 'removeBatch' && /ended Successful/.test(String(l.msg)),
+        (l) => l.workflowId === workflowId && l.activity === 'removeBatch' && /ended Successful/.test(String(l.msg)),
       ),
     ).toBe(true);
 
