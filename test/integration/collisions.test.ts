@@ -56,9 +56,12 @@ describe('ESS deregistration collides with the next drain', () => {
       expect(mine.length, `batch ${b.instanceIds.join(',')}`).toBeGreaterThan(0);
       expect(mine.length).toBeLessThan(20);
     }
-    expect(new Set(refused.map((c) => c.outcome))).toEqual(
-      new Set(['ServiceIsConfiguring', 'IncorrectStatus.ServerGroup']),
-    );
+    // Refused on the CLB (its change window answers ServiceIsConfiguring to the default backends and
+    // VServerGroupProcessing to a vserver group: which call lands in it first is a matter of timing,
+    // since issue 16 a batch's drain follows the previous removal sooner) and on the ALB server group.
+    const codes = new Set(refused.map((c) => c.outcome));
+    expect(codes.has('ServiceIsConfiguring') || codes.has('VServerGroupProcessing'), [...codes].join()).toBe(true);
+    expect(codes).toContain('IncorrectStatus.ServerGroup');
     // Nothing was injected: the emulator's state machines alone refused these calls.
     expect((await stack.admin.faults()).length).toBe(0);
 
