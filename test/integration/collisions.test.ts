@@ -35,9 +35,13 @@ describe('ESS deregistration collides with the next drain', () => {
     await stack?.close();
   });
 
-  it('drains every batch while the previous one is being deregistered', async () => {
+  it('drains batches while ESS deregisters earlier ones, waiting out its busy answers', async () => {
     const all = await stack.instanceIds();
     const victims = all.slice(0, 3 * BATCH);
+    // The weight snapshot (a local activity since issue 16) is read as the previous batch's removal is
+    // scheduled; held 200 ms, the second batch's drain lands once that RemoveInstances has gone out
+    // instead of racing it. Latency only: it orders the calls, refuses none.
+    await stack.admin.setFaults([{ action: 'DescribeLoadBalancerAttribute', kind: 'latency', latencyMs: 200 }]);
     const { workflowId } = await stack.client.start(
       stack.input(victims, { batchSize: BATCH, drain: { timeoutSeconds: 0, maxDrainedAhead: 2 * BATCH } }),
     );
@@ -45,25 +49,29 @@ describe('ESS deregistration collides with the next drain', () => {
     expect(result.outcome).toBe('completed');
     expect(result.counts).toMatchObject({ total: victims.length, removed: victims.length, failed: 0, restored: 0 });
 
-    // Every batch after the first was refused at least once, by the previous batch's deregistration,
-    // on the CLB (its change window) and on the ALB server group (ESS's job); never more often than
-    // the retry policy allows (ERROR_POLICY: 20 attempts).
+    // Batches after the first are drained ahead, while ESS may still deregister an earlier batch.
+    // Which of them meets a deregistration is a race since issue 16 (no snapshot activity, no separate
+    // poll: the pipeline is quicker), so the test asks for refusals in the run, on the CLB and on the
+    // ALB, and for each batch never more than the retry policy allows (ERROR_POLICY: 20 attempts).
     const calls = await stack.admin.calls();
     const refused = calls.filter((c) => CHANGES.includes(c.action) && BUSY.includes(c.outcome));
     expect(refused.every((c) => c.httpStatus === 400)).toBe(true);
-    for (const b of result.batches.slice(1)) {
-      const mine = refused.filter((c) => namedIn(c).some((id) => b.instanceIds.includes(id)));
-      expect(mine.length, `batch ${b.instanceIds.join(',')}`).toBeGreaterThan(0);
-      expect(mine.length).toBeLessThan(20);
-    }
-    // Refused on the CLB (its change window answers ServiceIsConfiguring to the default backends and
-    // VServerGroupProcessing to a vserver group: which call lands in it first is a matter of timing,
-    // since issue 16 a batch's drain follows the previous removal sooner) and on the ALB server group.
+    const refusedPerBatch = result.batches
+      .slice(1)
+      .map((b) => refused.filter((c) => namedIn(c).some((id) => b.instanceIds.includes(id))).length);
+    expect(
+      refusedPerBatch.some((n) => n > 0),
+      refusedPerBatch.join(),
+    ).toBe(true);
+    expect(refusedPerBatch.every((n) => n < 20)).toBe(true);
     const codes = new Set(refused.map((c) => c.outcome));
     expect(codes.has('ServiceIsConfiguring') || codes.has('VServerGroupProcessing'), [...codes].join()).toBe(true);
     expect(codes).toContain('IncorrectStatus.ServerGroup');
-    // Nothing was injected: the emulator's state machines alone refused these calls.
-    expect((await stack.admin.faults()).length).toBe(0);
+    // Nothing refusing was injected: the emulator's state machines alone refused these calls.
+    expect((await stack.admin.faults()).every((f) => f.kind === 'latency')).toBe(true);
+    expect(calls.filter((c) => c.action === 'DescribeLoadBalancerAttribute').every((c) => c.outcome === 'ok')).toBe(
+      true,
+    );
 
     // Each instance was removed exactly once.
     const removed = calls
