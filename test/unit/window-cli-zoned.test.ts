@@ -1,10 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import type { Command } from 'commander';
-import { buildProgram } from '../../src/cli/program';
-import { reportError } from '../../src/cli/errors';
-import { registerScheduleCommands, type WindowsApi, type WithWindows } from '../../src/cli/schedule';
+import { scheduleCli } from './schedule-cli-harness';
+import type { WindowsApi } from '../../src/cli/schedule';
 import { selectionWindow } from '../../src/cli/schedule/manual';
-import { CliUsageError, type Io } from '../../src/cli/io';
+import { CliUsageError } from '../../src/cli/io';
 import type { WindowScheduleDescription, WindowScheduleSummary } from '../../src/client/schedules';
 import { zonedIso, zonedText, type ScaleInWindowResult } from '../../src/shared/window';
 
@@ -122,28 +120,7 @@ function harness() {
     deleteWindow: async () => undefined,
     windowResult: async () => result,
   };
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), rewrite: () => undefined, interactive: false };
-  let code = -1;
-  const done = (c: number) => {
-    code = c;
-  };
-  const withWindows: WithWindows = async (_cmd: Command, fn) => fn(api);
-  const program = buildProgram(io, done);
-  registerScheduleCommands(program, withWindows, io, done);
-  const run = async (...argv: string[]) => {
-    code = -1;
-    out.length = 0;
-    err.length = 0;
-    try {
-      await program.parseAsync(argv, { from: 'user' });
-    } catch (e) {
-      code = reportError(io, e, argv.includes('--json'));
-    }
-    return code;
-  };
-  return { run, out, err };
+  return scheduleCli(api, { fresh: true });
 }
 
 const LOCAL = '2026-12-05 02:00 Asia/Shanghai (+08:00)';

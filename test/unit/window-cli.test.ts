@@ -2,15 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, expect } from 'vitest';
-import type { Command } from 'commander';
-import { buildProgram } from '../../src/cli/program';
-import { reportError } from '../../src/cli/errors';
-import {
-  registerScheduleCommands,
-  buildWindowRequest,
-  type WindowsApi,
-  type WithWindows,
-} from '../../src/cli/schedule';
+import { scheduleCli } from './schedule-cli-harness';
+import { buildWindowRequest, type WindowsApi } from '../../src/cli/schedule';
 import {
   WindowScheduleNotFoundError,
   ScaleInWindowFailedError,
@@ -18,7 +11,6 @@ import {
   type WindowScheduleDescription,
 } from '../../src/client/schedules';
 import type { ScaleInWindowResult } from '../../src/shared/window';
-import type { Io } from '../../src/cli/io';
 
 /**
  * The `schedule` commands on the real program, over a fake client: flags → client-library calls,
@@ -93,26 +85,7 @@ function harness(over: Partial<WindowsApi> = {}) {
     },
     ...over,
   };
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), rewrite: () => undefined, interactive: false };
-  let code = -1;
-  const done = (c: number) => {
-    code = c;
-  };
-  const withWindows: WithWindows = async (_cmd: Command, fn) => fn(api);
-  const program = buildProgram(io, done);
-  registerScheduleCommands(program, withWindows, io, done);
-  const run = async (...argv: string[]) => {
-    code = -1;
-    try {
-      await program.parseAsync(argv, { from: 'user' });
-    } catch (e) {
-      code = reportError(io, e, argv.includes('--json'));
-    }
-    return code;
-  };
-  return { run, calls, out, err };
+  return { ...scheduleCli(api), calls };
 }
 
 const GROUP = ['--region', 'cn-hangzhou', '--group', 'asg-bp1dk4nm0o5ldvzcpe2v'];
