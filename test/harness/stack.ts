@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { createCloudClient, staticCredentials, type ClosableCloudClient } from '../../src/aliyun';
+import { waitFor } from '../../src/emulator/testing';
 import { startEmulator, EmulatorAdminClient, type RunningEmulator, type Scenario } from '../../src/emulator';
 import { ScaleInClient } from '../../src/client';
 import { workflowIdFor, type ScaleInInput } from '../../src/shared/input';
@@ -193,4 +194,24 @@ export async function completedRun(
   if (result.outcome !== 'completed' || result.counts.removed !== ids.length)
     throw new Error(`run ${workflowId}: ${result.outcome}, ${result.counts.removed} of ${ids.length} removed`);
   return { workflowId, result };
+}
+
+/**
+ * A run of 10 instances in batches of 5 on a worker process that is SIGKILLed while it polls the
+ * first batch's 6 s scaling activity. No worker is left: the caller checks the killed one is gone
+ * and starts the next.
+ */
+export async function runWithWorkerKilledMidPoll(
+  stack: Stack,
+  advanced: NonNullable<ScaleInInput['advanced']>,
+): Promise<{ workflowId: string; ids: string[]; killed: WorkerProcess }> {
+  await stack.admin.settings({ timings: { activityDurationMs: 6000 } });
+  const ids = (await stack.instanceIds()).slice(0, 10);
+  const killed = await stack.spawnWorker();
+  const { workflowId } = await stack.client.start(
+    stack.input(ids, { batchSize: 5, drain: { timeoutSeconds: 0 }, advanced }),
+  );
+  await waitFor(async () => (await stack.client.progress(workflowId)).batches[0]?.state === 'polling', 60_000, 200);
+  await killed.kill('SIGKILL');
+  return { workflowId, ids, killed };
 }

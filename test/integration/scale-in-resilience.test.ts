@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { waitFor } from '../../src/emulator/testing';
-import { startStack, type Stack } from '../harness/stack';
+import { runWithWorkerKilledMidPoll, startStack, type Stack } from '../harness/stack';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { localActivityOf } from '../../src/client/history-local-activity';
 
@@ -152,27 +152,15 @@ describe('worker killed with SIGKILL mid-poll', () => {
   });
 
   it('resumes polling on a new worker; nothing is removed twice', async () => {
-    await stack.admin.settings({ timings: { activityDurationMs: 6000 } });
-    const ids = (await stack.instanceIds()).slice(0, 10);
-    const first = await stack.spawnWorker();
-    const { workflowId } = await stack.client.start(
-      stack.input(ids, {
-        batchSize: 5,
-        drain: { timeoutSeconds: 0 },
-        advanced: {
-          pollMinIntervalMs: 200,
-          pollMaxIntervalMs: 500,
-          retryInitialIntervalMs: 100,
-          retryMaxIntervalMs: 500,
-          heartbeatTimeoutSeconds: 2,
-        },
-      }),
-    );
-    await waitFor(async () => (await stack.client.progress(workflowId)).batches[0]?.state === 'polling', 60_000, 200);
-    first.child.kill('SIGKILL');
-    await new Promise((r) => first.child.once('exit', r));
+    const { workflowId, killed } = await runWithWorkerKilledMidPoll(stack, {
+      pollMinIntervalMs: 200,
+      pollMaxIntervalMs: 500,
+      retryInitialIntervalMs: 100,
+      retryMaxIntervalMs: 500,
+      heartbeatTimeoutSeconds: 2,
+    });
     // The process that polled is really gone (no wrapper left a worker behind).
-    expect(() => process.kill(first.child.pid as number, 0)).toThrow();
+    expect(() => process.kill(killed.pid, 0)).toThrow();
     const pollsBefore = (await stack.admin.calls({ action: 'DescribeScalingActivities' })).length;
     expect(pollsBefore).toBeGreaterThan(0);
 

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
 import { ScaleInWindows } from '../../src/client';
 import { waitFor } from '../../src/emulator/testing';
-import { FAST, SMALL, startStack, type Stack } from '../harness/stack';
+import { FAST, SMALL, runWithWorkerKilledMidPoll, startStack, type Stack } from '../harness/stack';
 
 /**
  * The product on the production topology of docker-compose.yml (Temporal 1.29.1 on PostgreSQL, SQL
@@ -125,19 +125,9 @@ describe('a worker SIGKILLed mid-run on PostgreSQL', () => {
   });
 
   it('a new worker completes the run; every instance is removed exactly once', async () => {
-    await stack.admin.settings({ timings: { activityDurationMs: 6000 } });
-    const ids = (await stack.instanceIds()).slice(0, 10);
-    const first = await stack.spawnWorker();
-    const { workflowId } = await stack.client.start(
-      stack.input(ids, {
-        batchSize: 5,
-        drain: { timeoutSeconds: 0 },
-        advanced: { ...FAST, pollMinIntervalMs: 200, pollMaxIntervalMs: 500, heartbeatTimeoutSeconds: 2 },
-      }),
-    );
-    await waitFor(async () => (await stack.client.progress(workflowId)).batches[0]?.state === 'polling', 60_000, 200);
-    await first.kill('SIGKILL');
-    expect(() => process.kill(first.pid, 0)).toThrow();
+    const advanced = { ...FAST, pollMinIntervalMs: 200, pollMaxIntervalMs: 500, heartbeatTimeoutSeconds: 2 };
+    const { workflowId, ids, killed } = await runWithWorkerKilledMidPoll(stack, advanced);
+    expect(() => process.kill(killed.pid, 0)).toThrow();
 
     const second = await stack.spawnWorker();
     const result = await stack.client.result(workflowId);
